@@ -1,0 +1,13 @@
+/**
+ * `@psitransfer/core`: pure domain, ports and protocol. No Node-only APIs, no HTTP framework,
+ * no SDK; everything runs on plain data, Web streams/`AsyncIterable<Uint8Array>` and Web Crypto.
+ * @module
+ */
+export * from './clock.js'
+export * from './errors.js'
+export * from './ids.js'
+export * from './locker.js'
+export * from './meta.js'
+export * from './registry.js'
+export * from './store.js'
+export type * from './tus/types.js'

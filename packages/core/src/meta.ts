@@ -1,0 +1,103 @@
+/**
+ * The file record: what PsiTransfer keeps per uploaded file, plus TUS state and room for
+ * store-specific data. Stores persist it (the FS store as a `{key}.json` sidecar, S3 as a
+ * `{sid}/{key}.json` object) and the TUS state machine and server read it.
+ * @module
+ */
+import type { BucketId, FileId, FileRef } from './ids.js'
+
+/** PsiTransfer retention: seconds until expiry, or `one-time` (deleted after one complete download). */
+export type Retention = number | 'one-time'
+
+/** TUS concatenation role of an upload. */
+export type ConcatRole = { readonly kind: 'partial' } | { readonly kind: 'final'; readonly parts: readonly string[] }
+
+export interface FileMeta extends FileRef {
+  readonly sid: BucketId
+  readonly key: FileId
+  /** Safe basename shown to users and used in Content-Disposition. */
+  name: string
+  /** Folder path inside the upload (`photos/2024`), for folder uploads; `''` for none. */
+  relativePath: string
+  comment: string
+  /** MIME type as sent by the client (`''` when unknown). */
+  type: string
+  retention: Retention
+  /**
+   * Password hash (PHC string such as `$argon2id$…` or `$scrypt$…`). Legacy PsiTransfer data
+   * may hold plaintext, which the server compares in constant time. Never sent to clients.
+   */
+  password?: string
+  /** Total length in bytes, or `null` while deferred (TUS creation-defer-length). */
+  uploadLength: number | null
+  /**
+   * Durable bytes. Stores derive this from the backing storage (file size, S3 parts + tail),
+   * never from a counter that can drift.
+   */
+  offset: number
+  /** Creation time (ms since epoch). */
+  createdAt: number
+  /** Expiry time (ms since epoch); nothing is served or resumed after it. `null` = never. */
+  expiresAt: number | null
+  /** Last completed download (ms), `null` if never downloaded. */
+  lastDownload: number | null
+  /** Completed downloads. */
+  downloads: number
+  /** The bucket was locked by its uploader: no new files may be added to it. */
+  bucketLocked: boolean
+  /** All bytes received and storage finalized (e.g. S3 multipart completed). */
+  complete: boolean
+  /** TUS concatenation role, if any. */
+  concat?: ConcatRole
+  /** Other `Upload-Metadata` pairs the client sent (not interpreted). */
+  extra: Record<string, string>
+  /** Store-private state (S3 UploadId, …). Opaque to everyone but the store that wrote it. */
+  storeState?: Record<string, unknown>
+}
+
+/** Fields given to {@link Store.create}; `offset`, `complete` and counters start at zero. */
+export type NewFile = Omit<FileMeta, 'offset' | 'complete' | 'downloads' | 'lastDownload' | 'storeState'> & {
+  lastDownload?: number | null
+  downloads?: number
+}
+
+/** Fields {@link Store.update} may change. Identity and byte state are owned by the store. */
+export type MetaPatch = Partial<
+  Pick<
+    FileMeta,
+    | 'name'
+    | 'relativePath'
+    | 'comment'
+    | 'type'
+    | 'retention'
+    | 'password'
+    | 'uploadLength'
+    | 'expiresAt'
+    | 'lastDownload'
+    | 'downloads'
+    | 'bucketLocked'
+    | 'extra'
+  >
+>
+
+/** True if the upload is one-time (deleted after its first complete download). */
+export function isOneTime(meta: Pick<FileMeta, 'retention'>): boolean {
+  return meta.retention === 'one-time'
+}
+
+/** True when the file's expiry time has passed at `now`. */
+export function isExpired(meta: Pick<FileMeta, 'expiresAt'>, now: number): boolean {
+  return meta.expiresAt !== null && now >= meta.expiresAt
+}
+
+/**
+ * Expiry as PsiTransfer computes it: `createdAt + retention` for numeric retentions, never
+ * later than `createdAt + maxAge`. One-time files live until downloaded, capped by maxAge.
+ */
+export function computeExpiry(createdAt: number, retention: Retention, maxAgeMs: number | null): number | null {
+  const byRetention = typeof retention === 'number' ? createdAt + retention * 1000 : null
+  const byMaxAge = maxAgeMs === null ? null : createdAt + maxAgeMs
+  if (byRetention === null) return byMaxAge
+  if (byMaxAge === null) return byRetention
+  return Math.min(byRetention, byMaxAge)
+}

@@ -1,0 +1,148 @@
+/**
+ * The Store port: the only thing the protocol and the server know about storage.
+ * Implementations live in their own packages (`@psitransfer/store-fs`, `@psitransfer/store-s3`)
+ * and must pass the conformance kit in `@psitransfer/core/testing`.
+ *
+ * Durability rule, for every store: an offset returned by {@link Store.append} or reported
+ * by {@link Store.info} counts only bytes that the store will still return after a crash
+ * of the process (and, where the store documents it, of the machine). The server sends that
+ * number as `Upload-Offset`, so over-reporting it loses user data.
+ * @module
+ */
+import type { BucketId, FileRef } from './ids.js'
+import type { FileMeta, MetaPatch, NewFile } from './meta.js'
+
+/** Inclusive byte range, as HTTP Range and the seed's `createReadStream(fid, start, end)`. */
+export interface ByteRange {
+  /** First byte (0-based). */
+  start: number
+  /** Last byte, inclusive. Must be ≥ start and < file size. */
+  end: number
+}
+
+export interface AppendOptions {
+  /** Aborts the write. Bytes that reached durable storage before the abort still count. */
+  signal?: AbortSignal
+}
+
+export interface ReadOptions {
+  range?: ByteRange
+  /** Aborting stops reading from the backing storage at once. */
+  signal?: AbortSignal
+}
+
+export interface DownloadUrlOptions {
+  /** Seconds the URL stays valid. */
+  expiresIn: number
+  /** File name for the `Content-Disposition` the storage will send. */
+  filename: string
+  /** `Content-Type` the storage should send. */
+  contentType?: string
+  /** `attachment` (default) or `inline`. */
+  disposition?: 'attachment' | 'inline'
+}
+
+export interface ListOptions {
+  /** Only this bucket. */
+  sid?: BucketId
+}
+
+/**
+ * Optional capabilities. The server branches on these instead of feature-sniffing methods.
+ */
+export interface StoreCapabilities {
+  /** The store can hand out URLs that let clients download directly (S3 presigned GET). */
+  readonly downloadUrl: boolean
+}
+
+export interface Store {
+  /** Storage type name, as in `storage.type` (`filesystem`, `s3`, `memory`, …). */
+  readonly type: string
+  readonly capabilities: StoreCapabilities
+
+  /**
+   * Checks that the storage is reachable and writable (creates what is missing where that is
+   * safe). Called once at boot; throws a {@link PsiError} with a message naming what is wrong.
+   */
+  init(): Promise<void>
+
+  /**
+   * Creates a new, empty upload with its metadata. Afterwards {@link info} succeeds and reports
+   * offset 0. Fails with `INVALID_INPUT` if the file already exists. Either both data and
+   * metadata exist afterwards, or neither (no orphans).
+   */
+  create(file: NewFile): Promise<FileMeta>
+
+  /**
+   * Current metadata with `offset` derived from the backing storage. Throws `NOT_FOUND` if the
+   * file does not exist. Does not check expiry (callers do).
+   */
+  info(ref: FileRef): Promise<FileMeta>
+
+  /** Merges `patch` into the metadata and returns the result. `NOT_FOUND` if missing. */
+  update(ref: FileRef, patch: MetaPatch): Promise<FileMeta>
+
+  /**
+   * Writes `data` at `offset` and resolves with the new durable offset.
+   *
+   * - `offset` must equal the current durable offset, else `OFFSET_MISMATCH` and nothing is written.
+   * - Bytes are consumed with backpressure; memory stays bounded regardless of size.
+   * - If `data` throws or `signal` aborts midway, the bytes already made durable count: the
+   *   method rejects, and a later {@link info} reports exactly the durable offset so the client
+   *   can resume. Nothing beyond that offset is ever reported.
+   * - Never writes past `uploadLength` when it is known (`TOO_LARGE`, nothing extra written).
+   * - Callers serialize appends per file with a {@link Locker}; a store may additionally
+   *   refuse a concurrent append with `UPLOAD_LOCKED`.
+   */
+  append(ref: FileRef, data: AsyncIterable<Uint8Array>, offset: number, options?: AppendOptions): Promise<number>
+
+  /**
+   * Finalizes an upload whose offset equals its length (S3: CompleteMultipartUpload; FS: flush
+   * per its durability policy) and marks it complete. Idempotent: calling it on a complete file
+   * returns its metadata. `INVALID_INPUT` if bytes are still missing.
+   */
+  complete(ref: FileRef): Promise<FileMeta>
+
+  /**
+   * Streams the file's bytes (or the inclusive `range`). Resolves once the data is known to
+   * exist (`NOT_FOUND` otherwise) and the stream is ready; breaking out of the iteration or
+   * aborting `signal` releases the underlying handle at once.
+   */
+  read(ref: FileRef, options?: ReadOptions): Promise<AsyncIterable<Uint8Array>>
+
+  /** Deletes data, metadata and any store-side state (multipart uploads, tails). `NOT_FOUND` if missing. */
+  delete(ref: FileRef): Promise<void>
+
+  /**
+   * Enumerates files (all, or one bucket) without reading their data, for listings, the admin
+   * view and the expiry sweeper. Damaged entries (garbage metadata, data without metadata) are
+   * skipped, never thrown.
+   */
+  list(options?: ListOptions): AsyncIterable<FileMeta>
+
+  /**
+   * Atomically claims a one-shot action on a file (a one-time download). Resolves `true` for
+   * exactly one caller across all processes sharing the storage, `false` for everyone else,
+   * until {@link releaseClaim} is called. `NOT_FOUND` if the file does not exist.
+   */
+  claim(ref: FileRef): Promise<boolean>
+
+  /** Gives a claim back (the claimed download failed). No-op if not claimed. */
+  releaseClaim(ref: FileRef): Promise<void>
+
+  /**
+   * Capability `downloadUrl`: a time-limited URL from which the client downloads the file
+   * directly. Present exactly when `capabilities.downloadUrl` is true.
+   */
+  downloadUrl?(ref: FileRef, options: DownloadUrlOptions): Promise<string>
+
+  /** Releases connections and timers. */
+  close?(): Promise<void>
+}
+
+/** Collects {@link Store.list} into an array (convenience for small listings and tests). */
+export async function listAll(store: Store, options?: ListOptions): Promise<FileMeta[]> {
+  const out: FileMeta[] = []
+  for await (const m of store.list(options)) out.push(m)
+  return out
+}

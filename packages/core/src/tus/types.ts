@@ -1,0 +1,101 @@
+/**
+ * Inputs and outputs of the TUS 1.0.0 state machine ({@link handleTus}). Plain data and Web
+ * types only: the HTTP adapter turns its framework's request into a {@link TusRequest} and
+ * writes the {@link TusResponse} back.
+ * @module
+ */
+import type { Clock } from '../clock.js'
+import type { FileRef } from '../ids.js'
+import type { Locker } from '../locker.js'
+import type { ConcatRole, FileMeta, NewFile } from '../meta.js'
+import type { Store } from '../store.js'
+
+export interface TusRequest {
+  /** HTTP method as received (the machine applies `X-HTTP-Method-Override`). */
+  method: string
+  /** Upload id from the URL (`sid++key`); `undefined` for the collection endpoint (POST/OPTIONS). */
+  id?: string
+  headers: Headers
+  /** Request body; `null`/`undefined` for requests without one. */
+  body?: AsyncIterable<Uint8Array> | null
+  /** Fires when the client goes away. */
+  signal?: AbortSignal
+  /**
+   * Absolute or root-relative URL of the collection endpoint ending in `/`, e.g.
+   * `https://example.com/files/`. `Location` headers are built from it.
+   */
+  endpoint: string
+}
+
+export interface TusResponse {
+  status: number
+  headers: Record<string, string>
+  /** Short plain-text body (errors); empty for success. */
+  body: string
+}
+
+/** What {@link TusHooks.onCreate} receives. */
+export interface CreateInput {
+  /** Decoded `Upload-Metadata` (values as UTF-8 strings; keys without value map to `''`). */
+  metadata: Record<string, string>
+  /** `Upload-Length`, or `null` with `Upload-Defer-Length: 1`. */
+  uploadLength: number | null
+  concat?: ConcatRole
+  request: TusRequest
+}
+
+/** Everything of a new file except what the machine decides itself (key, length, concat). */
+export type CreateDecision = Omit<NewFile, 'key' | 'uploadLength' | 'concat'>
+
+export interface TusHooks {
+  /**
+   * Validates the upload's metadata and decides its record (bucket id, name, retention, expiry,
+   * password hash…) before anything is stored. Throw a {@link PsiError} to refuse
+   * (`INVALID_INPUT`/`INVALID_NAME` → 400, `TOO_LARGE` → 413, `BUCKET_LOCKED`, …).
+   */
+  onCreate(input: CreateInput): Promise<CreateDecision> | CreateDecision
+  /**
+   * Authorizes every request that touches an upload (and creation, with `ref` undefined).
+   * Throw `UNAUTHORIZED`/`FORBIDDEN` to refuse. OPTIONS is never authorized (CORS preflight).
+   */
+  authorize?(request: TusRequest, ref: FileRef | undefined): Promise<void> | void
+  /** Called once per upload, after the store finalized it. Errors are reported via `onError`. */
+  onComplete?(meta: FileMeta): Promise<void> | void
+  /** Called after a successful termination. */
+  onTerminate?(meta: FileMeta): Promise<void> | void
+  /** Errors from hooks that must not fail the request (e.g. `onComplete`). */
+  onError?(err: unknown): void
+  /** Bytes accepted by a PATCH (or creation-with-upload), for metrics. */
+  onBytes?(count: number): void
+}
+
+export interface TusLimits {
+  /** `Tus-Max-Size`: largest upload accepted, in bytes. `null`/undefined = unlimited. */
+  maxSize?: number | null
+  /**
+   * Chunks carrying `Upload-Checksum` are held in memory until verified (so a bad chunk is never
+   * persisted). Larger checksummed chunks are refused with 413. Default 64 MiB.
+   */
+  maxChecksumChunk?: number
+  /** How long a PATCH waits for another request's lock on the same upload before 423. Default 3000. */
+  lockWaitMs?: number
+}
+
+/** Streaming digest, injected so the server can use a native implementation. */
+export interface Hasher {
+  update(chunk: Uint8Array): void
+  digest(): Promise<Uint8Array>
+}
+
+export interface TusDeps {
+  store: Store
+  locker: Locker
+  clock: Clock
+  hooks: TusHooks
+  limits?: TusLimits
+  /**
+   * Hash factories by TUS algorithm name (`sha1`, `sha256`, …). Defaults to Web Crypto for sha1,
+   * sha256, sha384 and sha512.
+   */
+  checksums?: Record<string, () => Hasher>
+}
