@@ -22,7 +22,7 @@ export const ERROR_STATUS = {
   NOT_FOUND: 404,
   /** Method not allowed on this resource. */
   METHOD_NOT_ALLOWED: 405,
-  /** `Upload-Offset` does not match the durable offset, or Upload-Length changed. */
+  /** `Upload-Offset` does not match the durable offset. */
   OFFSET_MISMATCH: 409,
   /** Upload expired or was terminated. */
   GONE: 410,
@@ -118,13 +118,19 @@ export class OffsetMismatchError extends PsiError {
 }
 
 export class UploadLockedError extends PsiError {
-  constructor(message = 'Another request is writing to this upload; retry shortly', options?: PsiErrorOptions) {
+  constructor(
+    message = 'Another request is writing to this upload; retry shortly',
+    options?: PsiErrorOptions,
+  ) {
     super('UPLOAD_LOCKED', message, options)
   }
 }
 
 export class StorageFullError extends PsiError {
-  constructor(message = 'Storage is full; the upload can be resumed when space is available', options?: PsiErrorOptions) {
+  constructor(
+    message = 'Storage is full; the upload can be resumed when space is available',
+    options?: PsiErrorOptions,
+  ) {
     super('STORAGE_FULL', message, options)
   }
 }

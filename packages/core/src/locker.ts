@@ -25,7 +25,12 @@ export interface Locker {
 }
 
 /** Runs `fn` under the lock for `id`, always releasing it. */
-export async function withLock<T>(locker: Locker, id: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  locker: Locker,
+  id: string,
+  options: LockOptions,
+  fn: () => Promise<T>,
+): Promise<T> {
   const lock = await locker.lock(id, options)
   try {
     return await fn()

@@ -1,0 +1,492 @@
+/**
+ * TUS 1.0.0 as a pure function: {@link handleTus} takes a plain request, the ports and a clock
+ * and returns status, headers and body. It owns every protocol rule; the HTTP adapter only
+ * translates. Spec: https://tus.io/protocols/resumable-upload
+ *
+ * Extensions: creation, creation-with-upload, creation-defer-length, termination, expiration,
+ * checksum, concatenation.
+ *
+ * Concurrency policy: PATCH, termination and concatenation hold the upload's {@link Locker} lock.
+ * A second writer waits up to `limits.lockWaitMs` (default 3 s, long enough for a client that
+ * retries right after a dropped connection whose old request is still being torn down) and then
+ * gets 423 Locked, which tus-js-client retries. Bytes of two requests never interleave.
+ * @module
+ */
+import { isPsiError, PsiError, toPsiError } from '../errors.js'
+import { type FileRef, formatFileRef, newFileId, parseFileRef } from '../ids.js'
+import type { Lock } from '../locker.js'
+import { type ConcatRole, type FileMeta, isExpired, type NewFile } from '../meta.js'
+import { defaultChecksums, toBase64 } from './checksum.js'
+import { encodeUploadMetadata, parseUploadMetadata } from './metadata.js'
+import type { TusDeps, TusRequest, TusResponse } from './types.js'
+
+export const TUS_VERSION = '1.0.0'
+export const TUS_EXTENSIONS = [
+  'creation',
+  'creation-with-upload',
+  'creation-defer-length',
+  'termination',
+  'expiration',
+  'checksum',
+  'concatenation',
+] as const
+
+const OFFSET_CONTENT_TYPE = 'application/offset+octet-stream'
+const DEFAULT_MAX_CHECKSUM_CHUNK = 64 * 1024 * 1024
+const DEFAULT_LOCK_WAIT_MS = 3000
+/** Largest integer the protocol's offsets can take here (JS numbers are exact up to 2^53). */
+const MAX_SAFE = Number.MAX_SAFE_INTEGER
+
+type Headers_ = Record<string, string>
+
+/** Handles one TUS request. Never throws: every failure becomes a response. */
+export async function handleTus(req: TusRequest, deps: TusDeps): Promise<TusResponse> {
+  const method = (req.headers.get('x-http-method-override') ?? req.method).toUpperCase()
+  try {
+    if (method === 'OPTIONS') return options(deps)
+    if (req.headers.get('tus-resumable') !== TUS_VERSION) {
+      return respond(
+        412,
+        { 'Tus-Version': TUS_VERSION },
+        `Unsupported TUS version; this server speaks ${TUS_VERSION}`,
+      )
+    }
+    if (req.id === undefined) {
+      if (method === 'POST') return await post(req, deps)
+      throw new PsiError('METHOD_NOT_ALLOWED', `${method} is not allowed on the upload collection`)
+    }
+    const ref = parseFileRef(req.id)
+    await deps.hooks.authorize?.(req, ref)
+    switch (method) {
+      case 'HEAD':
+        return await head(ref, deps)
+      case 'PATCH':
+        return await patch(req, ref, deps)
+      case 'DELETE':
+        return await terminate(req, ref, deps)
+      default:
+        throw new PsiError('METHOD_NOT_ALLOWED', `${method} is not allowed on an upload`)
+    }
+  } catch (err) {
+    return errorResponse(err, deps)
+  }
+}
+
+function respond(status: number, headers: Headers_ = {}, body = ''): TusResponse {
+  return { status, headers: { 'Tus-Resumable': TUS_VERSION, ...headers }, body }
+}
+
+function errorResponse(err: unknown, deps: TusDeps): TusResponse {
+  const e = toPsiError(err)
+  if (!isPsiError(err)) deps.hooks.onError?.(err)
+  const headers: Headers_ = { 'Content-Type': 'text/plain; charset=utf-8' }
+  if (e.code === 'UNSUPPORTED_VERSION') headers['Tus-Version'] = TUS_VERSION
+  if (e.code === 'METHOD_NOT_ALLOWED') headers.Allow = 'OPTIONS, POST, HEAD, PATCH, DELETE'
+  return respond(e.status, headers, e.message)
+}
+
+function options(deps: TusDeps): TusResponse {
+  const headers: Headers_ = {
+    'Tus-Version': TUS_VERSION,
+    'Tus-Extension': TUS_EXTENSIONS.join(','),
+    'Tus-Checksum-Algorithm': Object.keys(checksums(deps)).join(','),
+  }
+  const max = deps.limits?.maxSize
+  if (max !== undefined && max !== null) headers['Tus-Max-Size'] = String(max)
+  return respond(204, headers)
+}
+
+function checksums(deps: TusDeps) {
+  return { ...defaultChecksums, ...deps.checksums }
+}
+
+/** Parses a non-negative integer header strictly (digits only, no sign, no exponent). */
+function intHeader(req: TusRequest, name: string): number | undefined {
+  const raw = req.headers.get(name)
+  if (raw === null) return undefined
+  if (!/^\d{1,16}$/.test(raw.trim())) throw new PsiError('INVALID_INPUT', `Invalid ${name} header`)
+  const n = Number(raw.trim())
+  if (n > MAX_SAFE) throw new PsiError('INVALID_INPUT', `Invalid ${name} header`)
+  return n
+}
+
+function expiresHeader(meta: FileMeta, headers: Headers_): Headers_ {
+  if (!meta.complete && meta.expiresAt !== null)
+    headers['Upload-Expires'] = new Date(meta.expiresAt).toUTCString()
+  return headers
+}
+
+/** Loads an upload for a protocol request: missing → 404, expired → 410. */
+async function load(ref: FileRef, deps: TusDeps): Promise<FileMeta> {
+  const meta = await deps.store.info(ref)
+  if (isExpired(meta, deps.clock.now())) throw new PsiError('GONE', 'This upload has expired')
+  return meta
+}
+
+function sizeLimitError(max: number): PsiError {
+  return new PsiError('TOO_LARGE', `Upload is larger than the maximum of ${max} bytes`, { details: { max } })
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST: creation, creation-with-upload, creation-defer-length, concatenation
+
+async function post(req: TusRequest, deps: TusDeps): Promise<TusResponse> {
+  await deps.hooks.authorize?.(req, undefined)
+  const maxSize = deps.limits?.maxSize ?? null
+  const concat = parseConcat(req.headers.get('upload-concat'))
+  const lengthHeader = intHeader(req, 'upload-length')
+  const deferHeader = req.headers.get('upload-defer-length')
+  if (deferHeader !== null && deferHeader.trim() !== '1') {
+    throw new PsiError('INVALID_INPUT', 'Upload-Defer-Length must be 1')
+  }
+  const deferred = deferHeader !== null
+
+  let uploadLength: number | null
+  let partials: FileMeta[] = []
+  if (concat?.kind === 'final') {
+    if (lengthHeader !== undefined || deferred) {
+      throw new PsiError(
+        'INVALID_INPUT',
+        'A final upload must not carry Upload-Length or Upload-Defer-Length',
+      )
+    }
+    partials = await loadPartials(concat.parts, deps)
+    uploadLength = partials.reduce((sum, p) => sum + p.offset, 0)
+  } else {
+    if (lengthHeader !== undefined && deferred) {
+      throw new PsiError('INVALID_INPUT', 'Send either Upload-Length or Upload-Defer-Length, not both')
+    }
+    if (lengthHeader === undefined && !deferred) {
+      throw new PsiError('INVALID_INPUT', 'Upload-Length or Upload-Defer-Length: 1 is required')
+    }
+    uploadLength = lengthHeader ?? null
+  }
+  if (maxSize !== null && uploadLength !== null && uploadLength > maxSize) throw sizeLimitError(maxSize)
+
+  const metadata = parseUploadMetadata(req.headers.get('upload-metadata'))
+  const decision = await deps.hooks.onCreate({
+    metadata,
+    uploadLength,
+    ...(concat ? { concat } : {}),
+    request: req,
+  })
+  const file: NewFile = { ...decision, key: newFileId(), uploadLength, ...(concat ? { concat } : {}) }
+  let meta = await deps.store.create(file)
+  const ref: FileRef = { sid: meta.sid, key: meta.key }
+  const location = `${req.endpoint}${formatFileRef(ref)}`
+
+  if (concat?.kind === 'final') {
+    meta = await withUploadLock(ref, req, deps, async () => {
+      let offset = 0
+      for (const p of partials) {
+        const data = await deps.store.read(p, req.signal ? { signal: req.signal } : {})
+        offset = await deps.store.append(ref, data, offset, req.signal ? { signal: req.signal } : {})
+      }
+      return finish(ref, deps)
+    })
+    return respond(201, expiresHeader(meta, { Location: location }))
+  }
+
+  const headers: Headers_ = { Location: location }
+  const contentType = req.headers.get('content-type')
+  const hasBody = req.body && contentType !== null && mediaType(contentType) === OFFSET_CONTENT_TYPE
+  if (hasBody) {
+    // creation-with-upload: the body is the first chunk, at offset 0.
+    try {
+      meta = await withUploadLock(ref, req, deps, () => writeChunk(req, ref, meta, 0, deps))
+    } catch (err) {
+      // The upload exists either way: answer with its Location so the client can resume (HEAD)
+      // instead of creating another one.
+      const e = toPsiError(err)
+      if (e.code === 'CHECKSUM_MISMATCH' || e.code === 'TOO_LARGE' || e.code === 'INVALID_INPUT') {
+        return respond(
+          e.status,
+          { Location: location, 'Content-Type': 'text/plain; charset=utf-8' },
+          e.message,
+        )
+      }
+      if (!isPsiError(err)) deps.hooks.onError?.(err)
+      const info = await deps.store.info(ref).catch(() => meta)
+      headers['Upload-Offset'] = String(info.offset)
+      return respond(201, expiresHeader(info, headers))
+    }
+    headers['Upload-Offset'] = String(meta.offset)
+  } else if (uploadLength === 0) {
+    meta = await finish(ref, deps)
+  }
+  return respond(201, expiresHeader(meta, headers))
+}
+
+function parseConcat(header: string | null): ConcatRole | undefined {
+  if (header === null) return undefined
+  const value = header.trim()
+  if (value === 'partial') return { kind: 'partial' }
+  if (value.startsWith('final;')) {
+    const urls = value.slice('final;'.length).trim().split(/\s+/).filter(Boolean)
+    if (urls.length === 0)
+      throw new PsiError('INVALID_INPUT', 'Upload-Concat: final needs at least one upload URL')
+    const parts = urls.map((u) => {
+      const path = u.replace(/[?#].*$/, '')
+      return formatFileRef(parseFileRef(decodeURIComponent(path.slice(path.lastIndexOf('/') + 1))))
+    })
+    return { kind: 'final', parts }
+  }
+  throw new PsiError('INVALID_INPUT', 'Upload-Concat must be "partial" or "final;<urls>"')
+}
+
+async function loadPartials(parts: readonly string[], deps: TusDeps): Promise<FileMeta[]> {
+  const out: FileMeta[] = []
+  for (const id of parts) {
+    const meta = await load(parseFileRef(id), deps)
+    if (meta.concat?.kind !== 'partial') {
+      throw new PsiError('INVALID_INPUT', `Upload ${id} is not a partial upload`)
+    }
+    if (meta.uploadLength === null || meta.offset !== meta.uploadLength) {
+      throw new PsiError('INVALID_INPUT', `Partial upload ${id} is not finished`)
+    }
+    out.push(meta)
+  }
+  return out
+}
+
+// ---------------------------------------------------------------------------------------------
+// HEAD
+
+async function head(ref: FileRef, deps: TusDeps): Promise<TusResponse> {
+  let meta = await load(ref, deps)
+  if (!meta.complete && meta.uploadLength !== null && meta.offset === meta.uploadLength) {
+    // All bytes arrived but finalization did not (crash between the two): repair now.
+    meta = await tryRepairCompletion(ref, meta, deps)
+  }
+  const headers: Headers_ = { 'Cache-Control': 'no-store', 'Upload-Offset': String(meta.offset) }
+  if (meta.uploadLength === null) headers['Upload-Defer-Length'] = '1'
+  else headers['Upload-Length'] = String(meta.uploadLength)
+  const md = publicMetadata(meta)
+  if (md) headers['Upload-Metadata'] = md
+  if (meta.concat?.kind === 'partial') headers['Upload-Concat'] = 'partial'
+  if (meta.concat?.kind === 'final') headers['Upload-Concat'] = `final;${meta.concat.parts.join(' ')}`
+  return respond(200, expiresHeader(meta, headers))
+}
+
+async function tryRepairCompletion(ref: FileRef, meta: FileMeta, deps: TusDeps): Promise<FileMeta> {
+  let lock: Lock
+  try {
+    lock = await deps.locker.lock(formatFileRef(ref), { waitMs: 0 })
+  } catch {
+    return meta // someone is writing; they will finish it
+  }
+  try {
+    return await finish(ref, deps)
+  } finally {
+    await lock.release()
+  }
+}
+
+/** The metadata HEAD may show: what the client sent, never secrets or store internals. */
+function publicMetadata(meta: FileMeta): string {
+  const md: Record<string, string> = { ...meta.extra, sid: meta.sid, name: meta.name }
+  if (meta.relativePath) md.relativePath = meta.relativePath
+  if (meta.comment) md.comment = meta.comment
+  if (meta.type) md.type = meta.type
+  md.retention = String(meta.retention)
+  delete md.password
+  return encodeUploadMetadata(md)
+}
+
+// ---------------------------------------------------------------------------------------------
+// PATCH
+
+function mediaType(contentType: string): string {
+  return (contentType.split(';')[0] ?? '').trim().toLowerCase()
+}
+
+async function patch(req: TusRequest, ref: FileRef, deps: TusDeps): Promise<TusResponse> {
+  const contentType = req.headers.get('content-type')
+  if (contentType === null || mediaType(contentType) !== OFFSET_CONTENT_TYPE) {
+    throw new PsiError('UNSUPPORTED_MEDIA_TYPE', `PATCH requires Content-Type: ${OFFSET_CONTENT_TYPE}`)
+  }
+  const offset = intHeader(req, 'upload-offset')
+  if (offset === undefined) throw new PsiError('INVALID_INPUT', 'Upload-Offset header is required')
+  const meta = await withUploadLock(ref, req, deps, () => writeChunk(req, ref, undefined, offset, deps))
+  return respond(204, expiresHeader(meta, { 'Upload-Offset': String(meta.offset) }))
+}
+
+/**
+ * Writes one request body at `offset` under the upload's lock and finishes the upload when it
+ * reaches its length. Returns the metadata with the new durable offset.
+ */
+async function writeChunk(
+  req: TusRequest,
+  ref: FileRef,
+  known: FileMeta | undefined,
+  offset: number,
+  deps: TusDeps,
+): Promise<FileMeta> {
+  let meta = known ?? (await load(ref, deps))
+  if (meta.concat?.kind === 'final') throw new PsiError('FORBIDDEN', 'A final upload cannot be patched')
+  if (meta.offset !== offset)
+    throw new PsiError(
+      'OFFSET_MISMATCH',
+      `Upload-Offset ${offset} does not match the current offset ${meta.offset}`,
+    )
+  const maxSize = deps.limits?.maxSize ?? null
+
+  const newLength = intHeader(req, 'upload-length')
+  if (newLength !== undefined) {
+    if (meta.uploadLength === null) {
+      if (newLength < meta.offset)
+        throw new PsiError('INVALID_INPUT', 'Upload-Length is smaller than the bytes already received')
+      if (maxSize !== null && newLength > maxSize) throw sizeLimitError(maxSize)
+      meta = await deps.store.update(ref, { uploadLength: newLength })
+    } else if (newLength !== meta.uploadLength) {
+      throw new PsiError('INVALID_INPUT', 'Upload-Length cannot be changed once set')
+    }
+  }
+
+  // Bytes this request may still write: up to the declared length, or the size limit.
+  const room =
+    meta.uploadLength !== null
+      ? meta.uploadLength - offset
+      : maxSize !== null
+        ? maxSize - offset
+        : Number.POSITIVE_INFINITY
+  const contentLength = intHeader(req, 'content-length')
+  if (contentLength !== undefined && contentLength > room) {
+    throw meta.uploadLength !== null
+      ? new PsiError('TOO_LARGE', 'The request body goes beyond the upload length')
+      : sizeLimitError(maxSize ?? 0)
+  }
+
+  let body = req.body ?? emptyBody()
+  const checksum = req.headers.get('upload-checksum')
+  if (checksum !== null)
+    body = await verifiedChunk(body, checksum, Math.min(room, contentLength ?? room), deps)
+
+  let written = 0
+  const counted = limitBody(body, room, (n) => {
+    written += n
+  })
+  let newOffset: number
+  try {
+    newOffset = await deps.store.append(ref, counted, offset, req.signal ? { signal: req.signal } : {})
+  } finally {
+    if (written > 0) deps.hooks.onBytes?.(written)
+  }
+  if (contentLength !== undefined && newOffset - offset < contentLength) {
+    // The body ended early (client went away): the durable bytes stand, the client resumes.
+    throw new PsiError('ABORTED', 'The request body ended before Content-Length bytes arrived')
+  }
+  meta = { ...meta, offset: newOffset }
+  if (meta.uploadLength !== null && newOffset === meta.uploadLength) meta = await finish(ref, deps)
+  return meta
+}
+
+async function* emptyBody(): AsyncIterable<Uint8Array> {}
+
+/** Passes bytes through, failing with 413 as soon as more than `room` bytes arrive. */
+async function* limitBody(
+  body: AsyncIterable<Uint8Array>,
+  room: number,
+  onBytes: (n: number) => void,
+): AsyncIterable<Uint8Array> {
+  let seen = 0
+  for await (const chunk of body) {
+    seen += chunk.byteLength
+    if (seen > room) {
+      // Write what still fits, then refuse the rest.
+      const fits = chunk.byteLength - (seen - room)
+      if (fits > 0) {
+        onBytes(fits)
+        yield chunk.subarray(0, fits)
+      }
+      throw new PsiError('TOO_LARGE', 'The request body goes beyond the upload length')
+    }
+    onBytes(chunk.byteLength)
+    yield chunk
+  }
+}
+
+/** Reads a checksummed chunk fully (bounded), verifies it, and returns it as a one-chunk body. */
+async function verifiedChunk(
+  body: AsyncIterable<Uint8Array>,
+  header: string,
+  room: number,
+  deps: TusDeps,
+): Promise<AsyncIterable<Uint8Array>> {
+  const [algorithm = '', expected = '', ...rest] = header.trim().split(/\s+/)
+  if (rest.length > 0 || !expected)
+    throw new PsiError('INVALID_INPUT', 'Upload-Checksum must be "<algorithm> <base64>"')
+  const makeHasher = checksums(deps)[algorithm.toLowerCase()]
+  if (!makeHasher) throw new PsiError('INVALID_INPUT', `Unsupported checksum algorithm "${algorithm}"`)
+  const limit = Math.min(deps.limits?.maxChecksumChunk ?? DEFAULT_MAX_CHECKSUM_CHUNK, room)
+  const hasher = makeHasher()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += chunk.byteLength
+    if (size > limit) {
+      throw new PsiError(
+        'TOO_LARGE',
+        size > room
+          ? 'The request body goes beyond the upload length'
+          : `Checksummed chunks are limited to ${limit} bytes`,
+      )
+    }
+    // Copy: the producer may reuse its buffer once we ask for the next chunk.
+    const copy = chunk.slice()
+    chunks.push(copy)
+    hasher.update(copy)
+  }
+  const actual = toBase64(await hasher.digest())
+  if (actual !== expected)
+    throw new PsiError('CHECKSUM_MISMATCH', 'Checksum mismatch; the chunk was discarded')
+  return (async function* () {
+    yield* chunks
+  })()
+}
+
+async function finish(ref: FileRef, deps: TusDeps): Promise<FileMeta> {
+  const before = await deps.store.info(ref)
+  if (before.complete) return before
+  const meta = await deps.store.complete(ref)
+  try {
+    await deps.hooks.onComplete?.(meta)
+  } catch (err) {
+    deps.hooks.onError?.(err)
+  }
+  return meta
+}
+
+async function withUploadLock<T>(
+  ref: FileRef,
+  req: TusRequest,
+  deps: TusDeps,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const lock = await deps.locker.lock(formatFileRef(ref), {
+    waitMs: deps.limits?.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+    ...(req.signal ? { signal: req.signal } : {}),
+  })
+  try {
+    return await fn()
+  } finally {
+    await lock.release()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DELETE (termination)
+
+async function terminate(req: TusRequest, ref: FileRef, deps: TusDeps): Promise<TusResponse> {
+  const meta = await withUploadLock(ref, req, deps, async () => {
+    const m = await load(ref, deps)
+    await deps.store.delete(ref)
+    return m
+  })
+  try {
+    await deps.hooks.onTerminate?.(meta)
+  } catch (err) {
+    deps.hooks.onError?.(err)
+  }
+  return respond(204)
+}
