@@ -10,7 +10,9 @@ import type { BucketId, FileId, FileRef } from './ids.js'
 export type Retention = number | 'one-time'
 
 /** TUS concatenation role of an upload. */
-export type ConcatRole = { readonly kind: 'partial' } | { readonly kind: 'final'; readonly parts: readonly string[] }
+export type ConcatRole =
+  | { readonly kind: 'partial' }
+  | { readonly kind: 'final'; readonly parts: readonly string[] }
 
 export interface FileMeta extends FileRef {
   readonly sid: BucketId
@@ -94,7 +96,11 @@ export function isExpired(meta: Pick<FileMeta, 'expiresAt'>, now: number): boole
  * Expiry as PsiTransfer computes it: `createdAt + retention` for numeric retentions, never
  * later than `createdAt + maxAge`. One-time files live until downloaded, capped by maxAge.
  */
-export function computeExpiry(createdAt: number, retention: Retention, maxAgeMs: number | null): number | null {
+export function computeExpiry(
+  createdAt: number,
+  retention: Retention,
+  maxAgeMs: number | null,
+): number | null {
   const byRetention = typeof retention === 'number' ? createdAt + retention * 1000 : null
   const byMaxAge = maxAgeMs === null ? null : createdAt + maxAgeMs
   if (byRetention === null) return byMaxAge

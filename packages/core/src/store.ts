@@ -94,7 +94,12 @@ export interface Store {
    * - Callers serialize appends per file with a {@link Locker}; a store may additionally
    *   refuse a concurrent append with `UPLOAD_LOCKED`.
    */
-  append(ref: FileRef, data: AsyncIterable<Uint8Array>, offset: number, options?: AppendOptions): Promise<number>
+  append(
+    ref: FileRef,
+    data: AsyncIterable<Uint8Array>,
+    offset: number,
+    options?: AppendOptions,
+  ): Promise<number>
 
   /**
    * Finalizes an upload whose offset equals its length (S3: CompleteMultipartUpload; FS: flush
