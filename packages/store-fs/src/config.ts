@@ -1,0 +1,65 @@
+/**
+ * `storage.type: filesystem`: config parsing and the store definition for the registry.
+ * @module
+ */
+import { defineStore, PsiError } from '@psitransfer/core'
+import { FileStore, type FsyncPolicy } from './file-store.js'
+
+export interface FsStoreConfig {
+  /** Where buckets live; falls back to the top-level `uploadDir` (PsiTransfer's setting). */
+  uploadDir?: string
+  /** Durability policy, default `on-complete` (see README). */
+  fsync?: FsyncPolicy
+}
+
+const FSYNC_VALUES: readonly FsyncPolicy[] = ['never', 'on-complete', 'always']
+const KNOWN_KEYS = ['uploadDir', 'fsync'] as const
+
+function bad(message: string): PsiError {
+  return new PsiError('STORE_MISCONFIGURED', message)
+}
+
+/** Validates the `storage` section (without `type`); errors name the offending key. */
+export function parseFsStoreConfig(input: unknown): FsStoreConfig {
+  if (input === undefined || input === null) return {}
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw bad('storage must be an object for storage.type "filesystem"')
+  }
+  const raw = input as Record<string, unknown>
+  for (const key of Object.keys(raw)) {
+    if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
+      throw bad(
+        `storage.${key} is not an option of storage.type "filesystem" (known: ${KNOWN_KEYS.join(', ')})`,
+      )
+    }
+  }
+  const config: FsStoreConfig = {}
+  if (raw.uploadDir !== undefined) {
+    if (typeof raw.uploadDir !== 'string' || raw.uploadDir.trim() === '') {
+      throw bad('storage.uploadDir must be a non-empty path')
+    }
+    config.uploadDir = raw.uploadDir
+  }
+  if (raw.fsync !== undefined) {
+    if (!FSYNC_VALUES.includes(raw.fsync as FsyncPolicy)) {
+      throw bad(`storage.fsync must be one of ${FSYNC_VALUES.join(', ')} (got ${JSON.stringify(raw.fsync)})`)
+    }
+    config.fsync = raw.fsync as FsyncPolicy
+  }
+  return config
+}
+
+/** Register with the server's `StoreRegistry` to enable `storage.type: filesystem`. */
+export const fsStoreDefinition = defineStore<FsStoreConfig>({
+  type: 'filesystem',
+  configSchema: { parse: parseFsStoreConfig },
+  create(config, context) {
+    const uploadDir = config.uploadDir ?? context.uploadDir
+    if (!uploadDir) throw bad('storage.uploadDir (or uploadDir) is required for storage.type "filesystem"')
+    return new FileStore({
+      uploadDir,
+      ...(config.fsync ? { fsync: config.fsync } : {}),
+      ...(context.logger ? { logger: context.logger } : {}),
+    })
+  },
+})

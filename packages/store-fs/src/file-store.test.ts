@@ -1,0 +1,434 @@
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { listAll, PsiError } from '@psitransfer/core'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { FileStore } from './file-store.js'
+import {
+  collect,
+  failingAfter,
+  fromChunks,
+  makeStore,
+  newFile,
+  patternChunks,
+  patternSlice,
+  refOf,
+  rejectsWithCode,
+  tempDir,
+} from './test-support/helpers.js'
+
+let dir: string
+let cleanup: () => Promise<void>
+let store: FileStore
+
+beforeEach(async () => {
+  ;({ dir, cleanup } = await tempDir())
+  store = await makeStore(dir)
+})
+afterEach(async () => {
+  await cleanup()
+})
+
+describe('create / info', () => {
+  it('writes an empty data file and a sidecar, so info works right after create', async () => {
+    const file = newFile({ uploadLength: 10, password: '$argon2id$v=19$m=8192,t=3,p=1$c2FsdA$aGFzaA' })
+    const created = await store.create(file)
+    expect(created).toMatchObject({ offset: 0, complete: false, downloads: 0, lastDownload: null })
+    expect((await stat(path.join(dir, file.sid, file.key))).size).toBe(0)
+    const doc = JSON.parse(await readFile(path.join(dir, file.sid, `${file.key}.json`), 'utf8'))
+    expect(doc).toMatchObject({
+      uploadLength: 10,
+      isPartial: true,
+      key: file.key,
+      size: 0,
+      offset: 0,
+      metadata: { sid: file.sid, key: file.key, name: 'report.pdf', retention: '3600', uploadLength: '10' },
+      psi: { version: 1, complete: false, downloads: 0, expiresAt: file.expiresAt },
+    })
+    expect(await store.info(file)).toEqual(created)
+    // Only the data file and the sidecar: no temp files left behind.
+    expect((await readdir(path.join(dir, file.sid))).sort()).toEqual([file.key, `${file.key}.json`].sort())
+  })
+
+  it('refuses to create the same file twice and leaves the first intact', async () => {
+    const file = newFile({ uploadLength: 3 })
+    await store.create(file)
+    await store.append(file, fromChunks([Buffer.from('abc')]), 0)
+    await rejectsWithCode(store.create({ ...file, name: 'other.bin' }), 'INVALID_INPUT')
+    const info = await store.info(file)
+    expect(info).toMatchObject({ name: 'report.pdf', offset: 3 })
+  })
+
+  it('refuses invalid upload lengths', async () => {
+    await rejectsWithCode(store.create(newFile({ uploadLength: -1 })), 'INVALID_INPUT')
+    await rejectsWithCode(store.create(newFile({ uploadLength: 1.5 })), 'INVALID_INPUT')
+    expect(await readdir(dir)).toEqual([])
+  })
+
+  it('keeps a deferred length (null) and round-trips every field', async () => {
+    const file = newFile({
+      uploadLength: null,
+      relativePath: 'photos/2024',
+      comment: 'für dich ✓',
+      retention: 'one-time',
+      expiresAt: null,
+      bucketLocked: true,
+      extra: { filetype: 'image/png' },
+      concat: { kind: 'final', parts: ['a++b', 'c++d'] },
+    })
+    const created = await store.create(file)
+    const fresh = await makeStore(dir)
+    expect(await fresh.info(file)).toEqual(created)
+  })
+
+  it('reports NOT_FOUND for unknown files and INVALID_ID for hostile ids', async () => {
+    const file = newFile()
+    await rejectsWithCode(store.info(file), 'NOT_FOUND')
+    await rejectsWithCode(store.info({ sid: '..', key: 'passwd' } as never), 'INVALID_ID')
+  })
+})
+
+describe('append', () => {
+  it('writes at the offset, coalescing small chunks, and returns the on-disk size', async () => {
+    const size = 3 * 1024 * 1024 + 12_345
+    const file = newFile({ uploadLength: size })
+    await store.create(file)
+    const mid = 1_000_003
+    expect(await store.append(file, patternChunks(1, 0, mid, 1000), 0)).toBe(mid)
+    expect((await store.info(file)).offset).toBe(mid)
+    expect(await store.append(file, patternChunks(1, mid, size, 65_536), mid)).toBe(size)
+    const onDisk = await readFile(path.join(dir, file.sid, file.key))
+    expect(onDisk.equals(patternSlice(1, 0, size))).toBe(true)
+  })
+
+  it('handles chunks bigger than a block and empty chunks', async () => {
+    const s = await makeStore(dir, { blockSize: 4096 })
+    const file = newFile({ uploadLength: 20_000 })
+    await s.create(file)
+    const data = patternSlice(2, 0, 20_000)
+    const chunks = [
+      data.subarray(0, 100),
+      new Uint8Array(0),
+      data.subarray(100, 15_000),
+      data.subarray(15_000),
+    ]
+    expect(await s.append(file, fromChunks(chunks), 0)).toBe(20_000)
+    expect((await readFile(path.join(dir, file.sid, file.key))).equals(data)).toBe(true)
+  })
+
+  it('does not corrupt data when the source reuses its buffer after yielding', async () => {
+    const file = newFile({ uploadLength: 64 * 1000 })
+    await store.create(file)
+    const buf = Buffer.alloc(1000)
+    async function* reusing() {
+      for (let i = 0; i < 64; i++) {
+        buf.fill(i)
+        yield buf
+      }
+    }
+    await store.append(file, reusing(), 0)
+    const onDisk = await readFile(path.join(dir, file.sid, file.key))
+    for (let i = 0; i < 64; i++) expect(onDisk[i * 1000 + 999]).toBe(i)
+  })
+
+  it('refuses a wrong offset without writing anything', async () => {
+    const file = newFile({ uploadLength: 10 })
+    await store.create(file)
+    await store.append(file, fromChunks([Buffer.from('hello')]), 0)
+    for (const wrong of [0, 4, 6]) {
+      const err = await rejectsWithCode(
+        store.append(file, fromChunks([Buffer.from('XX')]), wrong),
+        'OFFSET_MISMATCH',
+      )
+      expect((err as PsiError).details).toEqual({ offset: 5 })
+    }
+    expect(await readFile(path.join(dir, file.sid, file.key), 'utf8')).toBe('hello')
+  })
+
+  it('keeps the bytes received before the source failed and rethrows its error', async () => {
+    const file = newFile({ uploadLength: 100_000 })
+    await store.create(file)
+    const boom = new Error('socket hang up')
+    const chunks = [patternSlice(3, 0, 30_000), patternSlice(3, 30_000, 20_000)]
+    await expect(store.append(file, failingAfter(chunks, boom), 0)).rejects.toBe(boom)
+    expect((await store.info(file)).offset).toBe(50_000)
+    // Resume from there.
+    expect(await store.append(file, patternChunks(3, 50_000, 100_000, 7000), 50_000)).toBe(100_000)
+    const onDisk = await readFile(path.join(dir, file.sid, file.key))
+    expect(onDisk.equals(patternSlice(3, 0, 100_000))).toBe(true)
+  })
+
+  it('stops on abort, even while the source is stalled, and keeps what arrived', async () => {
+    const file = newFile({ uploadLength: 100_000 })
+    await store.create(file)
+    const ac = new AbortController()
+    let returned = false
+    async function* stalled() {
+      try {
+        yield patternSlice(4, 0, 12_345)
+        await new Promise(() => {}) // the client stops sending
+      } finally {
+        returned = true
+      }
+    }
+    const p = store.append(file, stalled(), 0, { signal: ac.signal })
+    setTimeout(() => ac.abort(new Error('client went away')), 50)
+    await rejectsWithCode(p, 'ABORTED')
+    expect((await store.info(file)).offset).toBe(12_345)
+    // The lock is released: a new append from the durable offset works.
+    expect(await store.append(file, patternChunks(4, 12_345, 100_000, 50_000), 12_345)).toBe(100_000)
+    expect(returned).toBe(false) // a stalled generator cannot run its finally; we did not wait for it
+  })
+
+  it('never writes past uploadLength', async () => {
+    const file = newFile({ uploadLength: 10 })
+    await store.create(file)
+    await rejectsWithCode(
+      store.append(file, fromChunks([Buffer.from('0123'), Buffer.from('456'), Buffer.from('789abc')]), 0),
+      'TOO_LARGE',
+    )
+    // The crossing chunk is dropped whole, the chunks before it are kept.
+    expect(await readFile(path.join(dir, file.sid, file.key), 'utf8')).toBe('0123456')
+    expect(await store.append(file, fromChunks([Buffer.from('789')]), 7)).toBe(10)
+    await rejectsWithCode(store.append(file, fromChunks([Buffer.from('x')]), 10), 'TOO_LARGE')
+    expect((await store.info(file)).offset).toBe(10)
+  })
+
+  it('accepts any amount while the length is deferred', async () => {
+    const file = newFile({ uploadLength: null })
+    await store.create(file)
+    expect(await store.append(file, patternChunks(5, 0, 5000, 999), 0)).toBe(5000)
+    await rejectsWithCode(store.complete(file), 'INVALID_INPUT')
+    await store.update(file, { uploadLength: 5000 })
+    expect(await store.complete(file)).toMatchObject({ complete: true, offset: 5000, uploadLength: 5000 })
+  })
+
+  it('refuses a second concurrent append to the same file in this process', async () => {
+    const file = newFile({ uploadLength: 100 })
+    await store.create(file)
+    let release!: () => void
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    async function* slow() {
+      yield Buffer.from('a')
+      await gate
+      yield Buffer.from('b')
+    }
+    const first = store.append(file, slow(), 0)
+    await new Promise((r) => setTimeout(r, 20))
+    await rejectsWithCode(store.append(file, fromChunks([Buffer.from('zz')]), 0), 'UPLOAD_LOCKED')
+    release()
+    expect(await first).toBe(2)
+    expect(await readFile(path.join(dir, file.sid, file.key), 'utf8')).toBe('ab')
+  })
+
+  it('reports NOT_FOUND for a missing file and refuses non-byte chunks', async () => {
+    await rejectsWithCode(store.append(newFile(), fromChunks([Buffer.from('a')]), 0), 'NOT_FOUND')
+    const file = newFile({ uploadLength: 10 })
+    await store.create(file)
+    await rejectsWithCode(store.append(file, fromChunks(['abc' as never]), 0), 'INVALID_INPUT')
+    await rejectsWithCode(store.append(file, fromChunks([]), -1), 'OFFSET_MISMATCH')
+  })
+
+  it('works the same with fsync "always" and "never"', async () => {
+    for (const fsync of ['always', 'never'] as const) {
+      const s = await makeStore(dir, { fsync })
+      const file = newFile({ uploadLength: 300_000 })
+      await s.create(file)
+      expect(await s.append(file, patternChunks(6, 0, 300_000, 64 * 1024), 0)).toBe(300_000)
+      expect((await s.complete(file)).complete).toBe(true)
+      expect((await collect(await s.read(file))).equals(patternSlice(6, 0, 300_000))).toBe(true)
+      await s.delete(file)
+    }
+  })
+})
+
+describe('complete', () => {
+  it('marks the sidecar complete (isPartial false) and is idempotent', async () => {
+    const file = newFile({ uploadLength: 4 })
+    await store.create(file)
+    await rejectsWithCode(store.complete(file), 'INVALID_INPUT')
+    await store.append(file, fromChunks([Buffer.from('data')]), 0)
+    const done = await store.complete(file)
+    expect(done).toMatchObject({ complete: true, offset: 4 })
+    expect(await store.complete(file)).toEqual(done)
+    const doc = JSON.parse(await readFile(path.join(dir, file.sid, `${file.key}.json`), 'utf8'))
+    expect(doc).toMatchObject({ isPartial: false, size: 4, offset: 4, psi: { complete: true } })
+    await rejectsWithCode(store.append(file, fromChunks([Buffer.from('x')]), 4), 'TOO_LARGE')
+  })
+
+  it('completes an empty upload', async () => {
+    const file = newFile({ uploadLength: 0 })
+    await store.create(file)
+    expect((await store.complete(file)).complete).toBe(true)
+    expect((await collect(await store.read(file))).length).toBe(0)
+  })
+
+  it('does not report a truncated file as complete', async () => {
+    const file = newFile({ uploadLength: 4 })
+    await store.create(file)
+    await store.append(file, fromChunks([Buffer.from('data')]), 0)
+    await store.complete(file)
+    await writeFile(path.join(dir, file.sid, file.key), 'da')
+    expect(await store.info(file)).toMatchObject({ complete: false, offset: 2 })
+  })
+})
+
+describe('update', () => {
+  it('merges a patch, keeps the offset from disk, and serializes concurrent updates', async () => {
+    const file = newFile({ uploadLength: 3, password: 'secret' })
+    await store.create(file)
+    await store.append(file, fromChunks([Buffer.from('abc')]), 0)
+    const updates = Array.from({ length: 20 }, (_, i) =>
+      store.update(file, { extra: { [`k${i}`]: 'v' }, downloads: i + 1 }),
+    )
+    await Promise.all(updates)
+    const info = await store.info(file)
+    expect(info.downloads).toBe(20)
+    expect(info.offset).toBe(3)
+    expect(info.password).toBe('secret')
+    const next = await store.update(file, { password: undefined, lastDownload: 123, name: undefined })
+    expect(next.password).toBeUndefined()
+    expect(next.name).toBe('report.pdf')
+    expect(await store.info(file)).toEqual(next)
+  })
+
+  it('refuses a length below the received bytes and NOT_FOUND for missing files', async () => {
+    const file = newFile({ uploadLength: null })
+    await store.create(file)
+    await store.append(file, fromChunks([Buffer.from('abc')]), 0)
+    await rejectsWithCode(store.update(file, { uploadLength: 2 }), 'INVALID_INPUT')
+    await rejectsWithCode(store.update(newFile(), { comment: 'x' }), 'NOT_FOUND')
+  })
+})
+
+describe('read', () => {
+  it('streams the whole file or an inclusive range', async () => {
+    const file = newFile({ uploadLength: 1_000_000 })
+    await store.create(file)
+    await store.append(file, patternChunks(7, 0, 1_000_000, 65_536), 0)
+    const all = patternSlice(7, 0, 1_000_000)
+    expect((await collect(await store.read(file))).equals(all)).toBe(true)
+    const part = await collect(await store.read(file, { range: { start: 10, end: 700_009 } }))
+    expect(part.equals(all.subarray(10, 700_010))).toBe(true)
+    const last = await collect(await store.read(file, { range: { start: 999_999, end: 999_999 } }))
+    expect([...last]).toEqual([all[999_999]])
+  })
+
+  it('refuses ranges outside the file', async () => {
+    const file = newFile({ uploadLength: 10 })
+    await store.create(file)
+    await store.append(file, fromChunks([Buffer.from('0123456789')]), 0)
+    for (const range of [
+      { start: 5, end: 10 },
+      { start: 6, end: 5 },
+      { start: -1, end: 3 },
+      { start: 0.5, end: 3 },
+    ]) {
+      await rejectsWithCode(store.read(file, { range }), 'RANGE_NOT_SATISFIABLE')
+    }
+  })
+
+  it('fails with NOT_FOUND before streaming, and releases the handle on break and abort', async () => {
+    await rejectsWithCode(store.read(newFile()), 'NOT_FOUND')
+    const file = newFile({ uploadLength: 4 * 1024 * 1024 })
+    await store.create(file)
+    await store.append(file, patternChunks(8, 0, 4 * 1024 * 1024, 1 << 20), 0)
+    const stream = (await store.read(file)) as AsyncIterable<Uint8Array> & {
+      destroyed: boolean
+      closed: boolean
+    }
+    for await (const _ of stream) break
+    expect(stream.destroyed).toBe(true)
+    const ac = new AbortController()
+    const aborted = (await store.read(file, { signal: ac.signal })) as AsyncIterable<Uint8Array> & {
+      destroyed: boolean
+    }
+    ac.abort()
+    await expect(collect(aborted)).rejects.toThrow()
+    expect(aborted.destroyed).toBe(true)
+    const pre = new AbortController()
+    pre.abort()
+    await rejectsWithCode(store.read(file, { signal: pre.signal }), 'ABORTED')
+  })
+})
+
+describe('delete', () => {
+  it('removes data, sidecar, claim marker and the emptied bucket directory', async () => {
+    const a = newFile({ uploadLength: 1 })
+    const b = newFile({ sid: a.sid, uploadLength: 1 })
+    await store.create(a)
+    await store.create(b)
+    expect(await store.claim(a)).toBe(true)
+    await store.delete(a)
+    expect((await readdir(path.join(dir, a.sid))).sort()).toEqual([b.key, `${b.key}.json`].sort())
+    await store.delete(b)
+    expect(await readdir(dir)).toEqual([])
+    await rejectsWithCode(store.delete(a), 'NOT_FOUND')
+    await rejectsWithCode(store.info(a), 'NOT_FOUND')
+  })
+
+  it('survives concurrent deletes and creates in the same bucket', async () => {
+    const sid = newFile().sid
+    const files = Array.from({ length: 30 }, () => newFile({ sid, uploadLength: 1 }))
+    await Promise.all(files.slice(0, 15).map((f) => store.create(f)))
+    await Promise.all([
+      ...files.slice(0, 15).map((f) => store.delete(f)),
+      ...files.slice(15).map((f) => store.create(f)),
+    ])
+    const left = await listAll(store, { sid })
+    expect(left.map((m) => m.key).sort()).toEqual(
+      files
+        .slice(15)
+        .map((f) => f.key)
+        .sort(),
+    )
+  })
+})
+
+describe('claim', () => {
+  it('has exactly one winner until released', async () => {
+    const file = newFile({ uploadLength: 1 })
+    await store.create(file)
+    const other = await makeStore(dir)
+    const results = await Promise.all([store, other, store, other].map((s) => s.claim(file)))
+    expect(results.filter(Boolean)).toHaveLength(1)
+    await other.releaseClaim(file)
+    expect(await store.claim(file)).toBe(true)
+    await store.releaseClaim(file)
+    await store.releaseClaim(file)
+    await rejectsWithCode(store.claim(newFile()), 'NOT_FOUND')
+  })
+})
+
+describe('list', () => {
+  it('lists all buckets or one, without touching file data', async () => {
+    const a = newFile({ uploadLength: 3 })
+    const b = newFile({ sid: a.sid, uploadLength: 0 })
+    const c = newFile({ uploadLength: 0 })
+    for (const f of [a, b, c]) await store.create(f)
+    await store.append(a, fromChunks([Buffer.from('abc')]), 0)
+    const all = await listAll(store)
+    expect(all.map(refOf).sort((x, y) => x.key.localeCompare(y.key))).toEqual(
+      [a, b, c].map(refOf).sort((x, y) => x.key.localeCompare(y.key)),
+    )
+    expect(all.find((m) => m.key === a.key)?.offset).toBe(3)
+    expect((await listAll(store, { sid: a.sid })).map((m) => m.key).sort()).toEqual([a.key, b.key].sort())
+    expect(await listAll(store, { sid: newFile().sid })).toEqual([])
+  })
+})
+
+describe('init', () => {
+  it('creates a missing upload directory and names the path when it cannot', async () => {
+    const nested = path.join(dir, 'a', 'b')
+    await makeStore(nested)
+    expect((await stat(nested)).isDirectory()).toBe(true)
+    const blocker = path.join(dir, 'file')
+    await writeFile(blocker, 'x')
+    const err = await rejectsWithCode(makeStore(path.join(blocker, 'sub')), 'STORE_MISCONFIGURED')
+    expect(err.message).toContain(path.join(blocker, 'sub'))
+    const err2 = await rejectsWithCode(makeStore(blocker), 'STORE_MISCONFIGURED')
+    expect(err2.message).toContain(blocker)
+    expect(err2).toBeInstanceOf(PsiError)
+  })
+})

@@ -1,0 +1,654 @@
+/**
+ * `FileStore`: PsiTransfer's layout on a local file system, `{uploadDir}/{sid}/{key}` for the
+ * bytes and `{uploadDir}/{sid}/{key}.json` for the record. Offsets always come from the data
+ * file's size, so a restart (even after kill -9) reports exactly what is on disk.
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import type { Dirent } from 'node:fs'
+import { type FileHandle, lstat, mkdir, open, readdir, rm, rmdir, unlink } from 'node:fs/promises'
+import path from 'node:path'
+import {
+  type AppendOptions,
+  type FileMeta,
+  type FileRef,
+  isValidId,
+  type ListOptions,
+  type MetaPatch,
+  type NewFile,
+  NotFoundError,
+  OffsetMismatchError,
+  PsiError,
+  parseBucketId,
+  type ReadOptions,
+  type Store,
+  type StoreCapabilities,
+  type StoreContext,
+  UploadLockedError,
+} from '@psitransfer/core'
+import { abortable, abortError } from './abortable.js'
+import { BlockPool, BlockWriter } from './block-writer.js'
+import { errnoCode, fsError, isErrno } from './fs-errors.js'
+import { KeyedMutex } from './keyed-mutex.js'
+import {
+  CLAIM_SUFFIX,
+  type FilePaths,
+  normalizeRoot,
+  resolveBucketDir,
+  resolveFile,
+  SIDECAR_SUFFIX,
+  TEMP_SUFFIX,
+} from './paths.js'
+import { decodeSidecar, encodeSidecar } from './sidecar.js'
+import {
+  CREATE_FLAGS,
+  DamagedSidecarError,
+  READ_FLAGS,
+  SidecarIO,
+  syncDir,
+  WRITE_FLAGS,
+} from './sidecar-io.js'
+
+/**
+ * When data reaches the disk (see README, "Durability"):
+ * - `never`: the OS decides. Survives a process crash, not a power loss.
+ * - `on-complete` (default): a finished upload is flushed before it is marked complete.
+ * - `always`: every append is flushed before its offset is returned.
+ */
+export type FsyncPolicy = 'never' | 'on-complete' | 'always'
+
+export interface FileStoreOptions {
+  /** Directory holding one folder per bucket. Created by {@link FileStore.init} if missing. */
+  uploadDir: string
+  fsync?: FsyncPolicy
+  /** Receives warnings about damaged or unexpected entries (each reported once per process). */
+  logger?: StoreContext['logger']
+  /** Size of the blocks small network chunks are coalesced into (default 1 MiB). */
+  blockSize?: number
+}
+
+const DEFAULT_BLOCK_SIZE = 1024 * 1024
+/** Temp files older than this are leftovers of a crash and may be removed by {@link FileStore.list}. */
+const STALE_TEMP_MS = 60 * 60 * 1000
+const READ_HIGH_WATER_MARK = 256 * 1024
+
+/** Carries an error of the caller's data source through our fs error mapping untouched. */
+class SourceFailure {
+  constructor(readonly error: unknown) {}
+}
+
+function invalidInput(message: string): PsiError {
+  return new PsiError('INVALID_INPUT', message)
+}
+
+function checkLength(value: unknown): number | null {
+  if (value === null) return null
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw invalidInput('Upload length must be a non-negative integer')
+  }
+  return value
+}
+
+export class FileStore implements Store {
+  readonly type = 'filesystem'
+  readonly capabilities: StoreCapabilities = { downloadUrl: false }
+  /** Absolute upload directory. */
+  readonly root: string
+  readonly fsync: FsyncPolicy
+
+  readonly #logger: StoreContext['logger']
+  readonly #pool: BlockPool
+  readonly #sidecars = new SidecarIO()
+  readonly #mutex = new KeyedMutex()
+  readonly #appending = new Set<string>()
+  readonly #warned = new Set<string>()
+
+  constructor(options: FileStoreOptions) {
+    if (typeof options.uploadDir !== 'string' || options.uploadDir === '') {
+      throw new PsiError('STORE_MISCONFIGURED', 'FileStore needs an uploadDir')
+    }
+    this.root = normalizeRoot(options.uploadDir)
+    this.fsync = options.fsync ?? 'on-complete'
+    this.#logger = options.logger
+    const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE
+    if (!Number.isSafeInteger(blockSize) || blockSize < 4096) {
+      throw new PsiError('STORE_MISCONFIGURED', 'FileStore blockSize must be an integer of at least 4096')
+    }
+    this.#pool = new BlockPool(blockSize)
+  }
+
+  async init(): Promise<void> {
+    const where = `upload directory "${this.root}"`
+    try {
+      await mkdir(this.root, { recursive: true })
+    } catch (err) {
+      throw new PsiError('STORE_MISCONFIGURED', `Cannot create the ${where}: ${errnoCode(err) ?? err}`, {
+        cause: err,
+      })
+    }
+    const st = await lstat(this.root).catch(() => undefined)
+    // The root itself may be a symlink the operator chose; only its target must be a directory.
+    if (!st || !(st.isDirectory() || st.isSymbolicLink())) {
+      throw new PsiError('STORE_MISCONFIGURED', `The ${where} is not a directory`)
+    }
+    const probe = path.join(this.root, `.probe-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`)
+    try {
+      const fh = await open(probe, CREATE_FLAGS, 0o644)
+      try {
+        await fh.writeFile('probe')
+      } finally {
+        await fh.close()
+      }
+      await unlink(probe)
+    } catch (err) {
+      await rm(probe, { force: true }).catch(() => {})
+      throw new PsiError('STORE_MISCONFIGURED', `The ${where} is not writable: ${errnoCode(err) ?? err}`, {
+        cause: err,
+      })
+    }
+  }
+
+  async create(file: NewFile): Promise<FileMeta> {
+    const p = resolveFile(this.root, file)
+    const uploadLength = checkLength(file.uploadLength)
+    const meta: FileMeta = {
+      ...file,
+      sid: p.sid,
+      key: p.key,
+      relativePath: file.relativePath ?? '',
+      extra: { ...(file.extra ?? {}) },
+      uploadLength,
+      ...(file.concat ? { concat: structuredClone(file.concat) } : {}),
+      offset: 0,
+      complete: false,
+      downloads: file.downloads ?? 0,
+      lastDownload: file.lastDownload ?? null,
+    }
+    delete (meta as { storeState?: unknown }).storeState
+    const durable = this.fsync === 'always'
+    try {
+      const newBucket = await this.#ensureBucketDir(p)
+      await this.#createEmptyData(p)
+      try {
+        await this.#sidecars.write(p.sidecar, encodeSidecar(meta, undefined, 0), durable)
+        if (durable && newBucket) await syncDir(this.root)
+      } catch (err) {
+        // No orphans: a data file without its sidecar would be invisible garbage.
+        await rm(p.data, { force: true }).catch(() => {})
+        if (newBucket) await rmdir(p.bucketDir).catch(() => {})
+        throw err
+      }
+    } catch (err) {
+      throw fsError(err)
+    }
+    return meta
+  }
+
+  async info(ref: FileRef): Promise<FileMeta> {
+    try {
+      return (await this.#load(resolveFile(this.root, ref))).meta
+    } catch (err) {
+      throw fsError(err)
+    }
+  }
+
+  async update(ref: FileRef, patch: MetaPatch): Promise<FileMeta> {
+    const p = resolveFile(this.root, ref)
+    return this.#mutex.run(p.data, async () => {
+      try {
+        const { raw, meta } = await this.#load(p)
+        const next = applyPatch(meta, patch)
+        await this.#sidecars.write(p.sidecar, encodeSidecar(next, raw, meta.offset), this.fsync === 'always')
+        return next
+      } catch (err) {
+        throw fsError(err)
+      }
+    })
+  }
+
+  async append(
+    ref: FileRef,
+    data: AsyncIterable<Uint8Array>,
+    offset: number,
+    options: AppendOptions = {},
+  ): Promise<number> {
+    const p = resolveFile(this.root, ref)
+    // Callers serialize appends with a Locker; this catches misuse inside one process.
+    if (this.#appending.has(p.data)) throw new UploadLockedError()
+    this.#appending.add(p.data)
+    try {
+      const { meta } = await this.#load(p)
+      const fh = await open(p.data, WRITE_FLAGS)
+      try {
+        const st = await fh.stat()
+        if (!st.isFile()) throw new NotFoundError()
+        if (st.size !== offset) throw new OffsetMismatchError(st.size, offset)
+        const written = await this.#writeBody(fh, data, offset, meta.uploadLength, options.signal)
+        return written
+      } finally {
+        await fh.close()
+      }
+    } catch (err) {
+      if (err instanceof SourceFailure) throw err.error
+      throw fsError(err)
+    } finally {
+      this.#appending.delete(p.data)
+    }
+  }
+
+  /**
+   * Streams `data` into the open file from `offset`. Whatever happens, the bytes that reached
+   * the file stay there (they are a prefix of the stream) and count; errors from the source
+   * are rethrown as they are, write errors become core errors carrying the real offset.
+   */
+  async #writeBody(
+    fh: FileHandle,
+    data: AsyncIterable<Uint8Array>,
+    offset: number,
+    uploadLength: number | null,
+    signal: AbortSignal | undefined,
+  ): Promise<number> {
+    const writer = new BlockWriter(fh, offset, this.#pool)
+    const limit = uploadLength ?? Number.POSITIVE_INFINITY
+    let end = offset
+    let failure: { error: unknown } | undefined
+    try {
+      for await (const chunk of abortable(data, signal)) {
+        if (!(chunk instanceof Uint8Array)) throw invalidInput('Upload data must be bytes')
+        if (end + chunk.byteLength > limit) {
+          // The chunk that crosses the limit is dropped whole; earlier chunks are valid and kept.
+          throw new PsiError('TOO_LARGE', `The upload is larger than its declared length of ${limit} bytes`)
+        }
+        await writer.push(chunk)
+        end += chunk.byteLength
+      }
+      await writer.flush()
+    } catch (error) {
+      failure = { error }
+    }
+    if (failure && !writer.failed) {
+      // The source failed or was aborted: bytes already received are valid, keep them.
+      await writer.flush().catch((error: unknown) => {
+        failure = { error }
+      })
+    }
+    await writer.dispose()
+    let durable = !writer.failed
+    if (this.fsync === 'always') {
+      // The reported offset must survive a power loss, on the error path too.
+      await fh.datasync().catch((error: unknown) => {
+        durable = false
+        failure ??= { error }
+      })
+    }
+    const size = (await fh.stat()).size
+    if (!failure) return size
+    const { error } = failure
+    if (writer.failed || !durable) throw fsError(error, { offset: size })
+    throw new SourceFailure(error)
+  }
+
+  async complete(ref: FileRef): Promise<FileMeta> {
+    const p = resolveFile(this.root, ref)
+    return this.#mutex.run(p.data, async () => {
+      try {
+        const { raw, meta } = await this.#load(p)
+        if (meta.complete) return meta
+        if (meta.uploadLength === null) throw invalidInput('The upload length is not known yet')
+        if (meta.offset !== meta.uploadLength) {
+          throw invalidInput(
+            `The upload is incomplete: ${meta.offset} of ${meta.uploadLength} bytes received`,
+          )
+        }
+        const durable = this.fsync !== 'never'
+        if (durable) {
+          const fh = await open(p.data, READ_FLAGS)
+          try {
+            await fh.datasync()
+          } finally {
+            await fh.close()
+          }
+        }
+        const next: FileMeta = { ...meta, complete: true }
+        await this.#sidecars.write(p.sidecar, encodeSidecar(next, raw, meta.offset), durable)
+        return next
+      } catch (err) {
+        throw fsError(err)
+      }
+    })
+  }
+
+  async read(ref: FileRef, options: ReadOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+    const p = resolveFile(this.root, ref)
+    const { range, signal } = options
+    if (signal?.aborted) throw abortError(signal)
+    let fh: FileHandle
+    try {
+      await this.#checkBucketDir(p)
+      await this.#checkRegularFile(p.sidecar)
+      fh = await open(p.data, READ_FLAGS)
+    } catch (err) {
+      throw fsError(err)
+    }
+    try {
+      const st = await fh.stat()
+      if (!st.isFile()) throw new NotFoundError()
+      let start = 0
+      let end = st.size - 1
+      if (range) {
+        const ok =
+          Number.isSafeInteger(range.start) &&
+          Number.isSafeInteger(range.end) &&
+          range.start >= 0 &&
+          range.start <= range.end &&
+          range.end < st.size
+        if (!ok) {
+          throw new PsiError('RANGE_NOT_SATISFIABLE', `The range is outside the file (${st.size} bytes)`, {
+            details: { size: st.size },
+          })
+        }
+        start = range.start
+        end = range.end
+      }
+      if (end < start) {
+        await fh.close()
+        return emptyIterable()
+      }
+      // autoClose: the handle is closed when the stream ends, errors, or is destroyed
+      // (breaking out of for-await destroys it; so does `signal`).
+      return fh.createReadStream({
+        start,
+        end,
+        highWaterMark: READ_HIGH_WATER_MARK,
+        autoClose: true,
+        ...(signal ? { signal } : {}),
+      })
+    } catch (err) {
+      await fh.close().catch(() => {})
+      throw fsError(err)
+    }
+  }
+
+  async delete(ref: FileRef): Promise<void> {
+    const p = resolveFile(this.root, ref)
+    return this.#mutex.run(p.data, async () => {
+      try {
+        await this.#checkBucketDir(p)
+        this.#sidecars.forget(p.sidecar)
+        // Sidecar first: from then on the file is gone for info/list, even if we crash midway.
+        let found = false
+        for (const file of [p.sidecar, p.data]) {
+          try {
+            await unlink(file)
+            found = true
+          } catch (err) {
+            if (!isErrno(err, 'ENOENT')) throw err
+          }
+        }
+        await unlink(p.claim).catch((err: unknown) => {
+          if (!isErrno(err, 'ENOENT')) throw err
+        })
+        if (!found) throw new NotFoundError()
+        const removedBucket = await rmdir(p.bucketDir).then(
+          () => true,
+          (err: unknown) => {
+            // Another file, or a concurrent create, keeps the bucket alive.
+            if (isErrno(err, 'ENOTEMPTY', 'EEXIST', 'ENOENT', 'EBUSY')) return false
+            throw err
+          },
+        )
+        if (this.fsync === 'always') await syncDir(removedBucket ? this.root : p.bucketDir)
+      } catch (err) {
+        throw fsError(err)
+      }
+    })
+  }
+
+  async *list(options: ListOptions = {}): AsyncIterable<FileMeta> {
+    let sids: string[]
+    if (options.sid !== undefined) {
+      sids = [parseBucketId(options.sid)]
+    } else {
+      const entries = await readdir(this.root, { withFileTypes: true }).catch((err: unknown) => {
+        throw fsError(err)
+      })
+      sids = []
+      for (const e of entries) {
+        if (e.isDirectory() && isValidId(e.name)) sids.push(e.name)
+        else if (e.name.endsWith(TEMP_SUFFIX) && e.isFile())
+          await this.#cleanTemp(path.join(this.root, e.name))
+        else this.#warn(e.name, 'unexpected entry in the upload directory, skipped')
+      }
+      sids.sort()
+    }
+    for (const sid of sids) yield* this.#listBucket(sid)
+  }
+
+  async *#listBucket(sid: string): AsyncIterable<FileMeta> {
+    const dir = resolveBucketDir(this.root, sid)
+    try {
+      const st = await lstat(dir)
+      if (!st.isDirectory()) {
+        this.#warn(sid, 'bucket is not a plain directory (symlink?), skipped')
+        return
+      }
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return
+      throw fsError(err)
+    }
+    let entries: Dirent[]
+    try {
+      entries = await readdir(dir, { withFileTypes: true })
+    } catch (err) {
+      if (isErrno(err, 'ENOENT', 'ENOTDIR')) return
+      throw fsError(err)
+    }
+    const names = new Set(entries.map((e) => e.name))
+    const sidecars: string[] = []
+    for (const e of entries) {
+      const name = e.name
+      const where = `${sid}/${name}`
+      if (name.endsWith(TEMP_SUFFIX)) {
+        if (e.isFile()) await this.#cleanTemp(path.join(dir, name))
+      } else if (name.endsWith(CLAIM_SUFFIX)) {
+        // one-time download markers, not files
+      } else if (name.endsWith(SIDECAR_SUFFIX)) {
+        const key = name.slice(0, -SIDECAR_SUFFIX.length)
+        if (!isValidId(key)) this.#warn(where, 'sidecar with an invalid file id, skipped')
+        else if (!names.has(key)) this.#warn(where, 'sidecar without data file, skipped')
+        else sidecars.push(key)
+      } else if (!isValidId(name)) {
+        this.#warn(where, 'unexpected entry in a bucket, skipped')
+      } else if (!names.has(name + SIDECAR_SUFFIX)) {
+        this.#warn(where, 'data file without sidecar, skipped')
+      }
+    }
+    sidecars.sort()
+    for (const key of sidecars) {
+      let meta: FileMeta
+      try {
+        meta = (await this.#load(resolveFile(this.root, { sid, key } as unknown as FileRef))).meta
+      } catch (err) {
+        // Deleted while we listed, or damaged (already reported by #load).
+        if (err instanceof PsiError && err.code === 'NOT_FOUND') continue
+        if (isErrno(err, 'ENOENT')) continue
+        this.#warn(`${sid}/${key}`, `unreadable entry skipped (${errnoCode(err) ?? 'error'})`)
+        continue
+      }
+      yield meta
+    }
+  }
+
+  async claim(ref: FileRef): Promise<boolean> {
+    const p = resolveFile(this.root, ref)
+    try {
+      await this.#checkBucketDir(p)
+      await this.#checkRegularFile(p.sidecar)
+      await this.#checkRegularFile(p.data)
+      const fh = await open(p.claim, CREATE_FLAGS, 0o644)
+      try {
+        await fh.writeFile(JSON.stringify({ pid: process.pid, at: Date.now() }))
+      } finally {
+        await fh.close()
+      }
+      if (this.fsync === 'always') await syncDir(p.bucketDir)
+      return true
+    } catch (err) {
+      if (isErrno(err, 'EEXIST')) return false
+      throw fsError(err)
+    }
+  }
+
+  async releaseClaim(ref: FileRef): Promise<void> {
+    const p = resolveFile(this.root, ref)
+    try {
+      await this.#checkBucketDir(p)
+      await unlink(p.claim)
+    } catch (err) {
+      if (isErrno(err, 'ENOENT') || (err instanceof PsiError && err.code === 'NOT_FOUND')) return
+      throw fsError(err)
+    }
+  }
+
+  /** Sidecar + data stat → record. Damaged sidecars are reported and treated as missing. */
+  async #load(p: FilePaths): Promise<{ raw: unknown; meta: FileMeta }> {
+    await this.#checkBucketDir(p)
+    let raw: unknown
+    try {
+      raw = await this.#sidecars.read(p.sidecar)
+    } catch (err) {
+      if (err instanceof DamagedSidecarError) {
+        this.#warn(`${p.sid}/${p.key}${SIDECAR_SUFFIX}`, `${err.message}, skipped`)
+        throw new NotFoundError('Not found', { cause: err })
+      }
+      throw err
+    }
+    const st = await lstat(p.data)
+    if (!st.isFile()) {
+      this.#warn(`${p.sid}/${p.key}`, 'data file is not a regular file (symlink?), refused')
+      throw new NotFoundError()
+    }
+    const decoded = decodeSidecar(raw, p, { size: st.size, mtimeMs: st.mtimeMs })
+    if (!decoded.ok) {
+      this.#warn(`${p.sid}/${p.key}${SIDECAR_SUFFIX}`, `${decoded.reason}, skipped`)
+      throw new NotFoundError()
+    }
+    return { raw, meta: decoded.meta }
+  }
+
+  /** The bucket directory must be a real directory: a planted symlink would lead outside. */
+  async #checkBucketDir(p: FilePaths): Promise<void> {
+    const st = await lstat(p.bucketDir)
+    if (!st.isDirectory()) {
+      this.#warn(p.sid, 'bucket is not a plain directory (symlink?), refused')
+      throw new NotFoundError()
+    }
+  }
+
+  async #checkRegularFile(file: string): Promise<void> {
+    const st = await lstat(file)
+    if (!st.isFile()) {
+      this.#warn(path.relative(this.root, file), 'not a regular file (symlink?), refused')
+      throw new NotFoundError()
+    }
+  }
+
+  /** Creates the bucket directory if needed; returns true if it was created. */
+  async #ensureBucketDir(p: FilePaths): Promise<boolean> {
+    let created = false
+    try {
+      await mkdir(p.bucketDir)
+      created = true
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) {
+        await mkdir(this.root, { recursive: true })
+        return this.#ensureBucketDir(p)
+      }
+      if (!isErrno(err, 'EEXIST')) throw err
+    }
+    const st = await lstat(p.bucketDir)
+    if (!st.isDirectory()) {
+      this.#warn(p.sid, 'bucket is not a plain directory (symlink?), refused')
+      throw new PsiError('STORE_MISCONFIGURED', 'The upload directory contains an unexpected entry')
+    }
+    return created
+  }
+
+  /** The empty data file, created exclusively (an existing file or symlink is never reused). */
+  async #createEmptyData(p: FilePaths): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const fh = await open(p.data, CREATE_FLAGS, 0o644)
+        await fh.close()
+        return
+      } catch (err) {
+        if (isErrno(err, 'EEXIST')) throw invalidInput('A file with this id already exists')
+        // A concurrent delete removed the (then empty) bucket directory: make it again.
+        if (isErrno(err, 'ENOENT') && attempt < 3) {
+          await this.#ensureBucketDir(p)
+          continue
+        }
+        throw err
+      }
+    }
+  }
+
+  async #cleanTemp(file: string): Promise<void> {
+    try {
+      const st = await lstat(file)
+      if (st.isFile() && Date.now() - st.mtimeMs > STALE_TEMP_MS) await unlink(file)
+    } catch {
+      // Gone already or not ours to remove: either way nothing to do.
+    }
+  }
+
+  #warn(where: string, message: string): void {
+    if (this.#warned.has(where)) return
+    if (this.#warned.size > 10_000) this.#warned.clear()
+    this.#warned.add(where)
+    this.#logger?.warn({ store: 'filesystem', entry: where }, message)
+  }
+}
+
+/** Fields a patch may set ({@link MetaPatch}); identity and byte state belong to the store. */
+const PATCHABLE = new Set<string>([
+  'name',
+  'relativePath',
+  'comment',
+  'type',
+  'retention',
+  'password',
+  'uploadLength',
+  'expiresAt',
+  'lastDownload',
+  'downloads',
+  'bucketLocked',
+  'extra',
+])
+
+/**
+ * Applies a patch. `undefined` values are ignored, except `password: undefined`, which removes
+ * the password. Fields outside {@link MetaPatch} are refused, never applied.
+ */
+function applyPatch(meta: FileMeta, patch: MetaPatch): FileMeta {
+  const next: FileMeta = { ...meta, extra: { ...meta.extra } }
+  for (const [k, v] of Object.entries(patch)) {
+    if (!PATCHABLE.has(k)) throw invalidInput(`Field "${k}" cannot be changed`)
+    if (v === undefined) {
+      if (k === 'password') delete next.password
+      continue
+    }
+    ;(next as unknown as Record<string, unknown>)[k] =
+      k === 'extra' ? { ...(v as Record<string, string>) } : v
+  }
+  if (patch.uploadLength !== undefined) {
+    const length = checkLength(patch.uploadLength)
+    if (length !== null && length < meta.offset) {
+      throw invalidInput(`Upload length ${length} is smaller than the ${meta.offset} bytes already received`)
+    }
+    next.uploadLength = length
+  }
+  return next
+}
+
+async function* emptyIterable(): AsyncGenerator<Uint8Array> {}

@@ -1,0 +1,8 @@
+/**
+ * `@psitransfer/store-fs`: the filesystem store, PsiTransfer's `{uploadDir}/{sid}/{key}` layout
+ * with `.json` sidecars, crash-safe resumable appends and ranged reads.
+ * @module
+ */
+export { type FsStoreConfig, fsStoreDefinition, parseFsStoreConfig } from './config.js'
+export { FileStore, type FileStoreOptions, type FsyncPolicy } from './file-store.js'
+export { decodeSidecar, encodeSidecar, SIDECAR_VERSION, UNKNOWN_RETENTION } from './sidecar.js'

@@ -1,0 +1,142 @@
+/**
+ * Reading and writing sidecar files: atomic writes (temp file in the same directory, then
+ * rename), reads that refuse symlinks, and a small per-process cache of parsed sidecars that
+ * is revalidated with `lstat` on every use, so a sidecar rewritten by another process (rename:
+ * new inode; in-place: new size or mtime) is read again.
+ * @module
+ */
+import { randomBytes } from 'node:crypto'
+import { constants } from 'node:fs'
+import { lstat, open, rename, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { NotFoundError } from '@psitransfer/core'
+import { TEMP_SUFFIX } from './paths.js'
+
+const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0
+/** Open flags for new files: fail if anything (also a symlink) exists at the path. */
+export const CREATE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW
+export const READ_FLAGS = constants.O_RDONLY | O_NOFOLLOW
+export const WRITE_FLAGS = constants.O_WRONLY | O_NOFOLLOW
+
+/** Largest sidecar we read; real ones are < 2 KiB, anything huge is not ours. */
+const MAX_SIDECAR_BYTES = 1024 * 1024
+
+interface CacheEntry {
+  dev: bigint
+  ino: bigint
+  size: bigint
+  mtimeNs: bigint
+  raw: unknown
+}
+
+interface Identity {
+  dev: bigint
+  ino: bigint
+  size: bigint
+  mtimeNs: bigint
+}
+
+function same(a: Identity, b: Identity): boolean {
+  return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeNs === b.mtimeNs
+}
+
+/** Thrown when a sidecar exists but is not valid JSON (or too big). */
+export class DamagedSidecarError extends Error {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(reason, options)
+    this.name = 'DamagedSidecarError'
+  }
+}
+
+export class SidecarIO {
+  readonly #cache = new Map<string, CacheEntry>()
+
+  constructor(private readonly maxCached = 1024) {}
+
+  /**
+   * Parsed JSON of the sidecar at `file`. `NOT_FOUND` if missing or not a regular file
+   * (symlinks included); {@link DamagedSidecarError} if it is not JSON.
+   */
+  async read(file: string): Promise<unknown> {
+    const st = await lstat(file, { bigint: true })
+    if (!st.isFile()) throw new NotFoundError()
+    const cached = this.#cache.get(file)
+    if (cached && same(cached, st)) return cached.raw
+    const fh = await open(file, READ_FLAGS)
+    let text: string
+    let id: Identity
+    try {
+      const fst = await fh.stat({ bigint: true })
+      if (!fst.isFile()) throw new NotFoundError()
+      if (fst.size > BigInt(MAX_SIDECAR_BYTES)) throw new DamagedSidecarError('sidecar is too large')
+      text = await fh.readFile('utf8')
+      id = fst
+    } finally {
+      await fh.close()
+    }
+    let raw: unknown
+    try {
+      raw = JSON.parse(text)
+    } catch (err) {
+      throw new DamagedSidecarError('sidecar is not valid JSON', { cause: err })
+    }
+    this.#remember(file, id, raw)
+    return raw
+  }
+
+  /**
+   * Replaces the sidecar atomically: readers see the old or the new document, never a part.
+   * With `durable`, the file and its directory entry are flushed before returning.
+   */
+  async write(file: string, doc: unknown, durable: boolean): Promise<void> {
+    const tmp = `${file}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`
+    const fh = await open(tmp, CREATE_FLAGS, 0o644)
+    let id: Identity
+    try {
+      await fh.writeFile(JSON.stringify(doc))
+      if (durable) await fh.datasync()
+      id = await fh.stat({ bigint: true })
+    } catch (err) {
+      await fh.close().catch(() => {})
+      await rm(tmp, { force: true }).catch(() => {})
+      throw err
+    }
+    await fh.close()
+    try {
+      await rename(tmp, file)
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => {})
+      throw err
+    }
+    // rename keeps inode, size and mtime, so the next lstat of `file` matches this entry.
+    this.#remember(file, id, structuredClone(doc))
+    if (durable) await syncDir(path.dirname(file))
+  }
+
+  forget(file: string): void {
+    this.#cache.delete(file)
+  }
+
+  #remember(file: string, id: Identity, raw: unknown): void {
+    this.#cache.delete(file)
+    this.#cache.set(file, { dev: id.dev, ino: id.ino, size: id.size, mtimeNs: id.mtimeNs, raw })
+    if (this.#cache.size > this.maxCached) {
+      const oldest = this.#cache.keys().next().value
+      if (oldest !== undefined) this.#cache.delete(oldest)
+    }
+  }
+}
+
+/** Flushes a directory's entries (new/renamed/removed files) to disk. No-op where unsupported. */
+export async function syncDir(dir: string): Promise<void> {
+  let fh: Awaited<ReturnType<typeof open>> | undefined
+  try {
+    fh = await open(dir, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0))
+    await fh.sync()
+  } catch (err) {
+    // Windows cannot open or fsync directories; everything else is a real error.
+    if (process.platform !== 'win32') throw err
+  } finally {
+    await fh?.close()
+  }
+}
