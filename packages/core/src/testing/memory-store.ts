@@ -1,0 +1,339 @@
+/**
+ * An in-memory {@link Store}: complete and contract-exact, for server unit tests and as the
+ * reference implementation the conformance kit runs against. Data lives in the JS heap, so it
+ * is not durable across restarts (the durability rule holds trivially within one process).
+ * @module
+ */
+import { OffsetMismatchError, PsiError, UploadLockedError } from '../errors.js'
+import { type FileRef, isValidId, storageKey } from '../ids.js'
+import type { FileMeta, MetaPatch, NewFile } from '../meta.js'
+import { defineStore } from '../registry.js'
+import type { AppendOptions, ListOptions, ReadOptions, Store, StoreCapabilities } from '../store.js'
+
+/** Reads yield copies of at most this many bytes, whatever size the chunks were appended in. */
+const READ_PIECE = 1 << 20
+
+type StoredMeta = Omit<FileMeta, 'offset'>
+
+/** Keys {@link Store.update} may change (everything in {@link MetaPatch}). */
+const PATCHABLE: ReadonlyArray<keyof MetaPatch> = [
+  'name',
+  'relativePath',
+  'comment',
+  'type',
+  'retention',
+  'password',
+  'uploadLength',
+  'expiresAt',
+  'lastDownload',
+  'downloads',
+  'bucketLocked',
+  'extra',
+]
+
+class Entry {
+  /** Appended chunks, never mutated once stored; `starts[i]` is the offset of `chunks[i]`. */
+  readonly chunks: Uint8Array[] = []
+  readonly starts: number[] = []
+  size = 0
+  writing = false
+  claimed = false
+  constructor(public meta: StoredMeta) {}
+
+  push(chunk: Uint8Array): void {
+    this.chunks.push(chunk)
+    this.starts.push(this.size)
+    this.size += chunk.byteLength
+  }
+}
+
+/** What {@link MemoryStore.inspect} returns: copies of the stored state. */
+export interface MemorySnapshot {
+  meta: FileMeta
+  data: Uint8Array
+  claimed: boolean
+}
+
+export class MemoryStore implements Store {
+  readonly type = 'memory'
+  readonly capabilities: StoreCapabilities = Object.freeze({ downloadUrl: false })
+  readonly #files = new Map<string, Entry>()
+
+  async init(): Promise<void> {}
+
+  async create(file: NewFile): Promise<FileMeta> {
+    const id = checkedKey(file)
+    if (this.#files.has(id)) throw new PsiError('INVALID_INPUT', 'File already exists')
+    if (!isLength(file.uploadLength)) throw new PsiError('INVALID_INPUT', 'Invalid upload length')
+    // Drop byte state a caller may have smuggled in through a cast; the store owns it.
+    const {
+      offset: _o,
+      complete: _c,
+      storeState: _s,
+      ...rest
+    } = structuredClone(file) as NewFile & Partial<FileMeta>
+    const entry = new Entry({
+      ...rest,
+      lastDownload: rest.lastDownload ?? null,
+      downloads: rest.downloads ?? 0,
+      complete: false,
+    })
+    this.#files.set(id, entry)
+    return snapshotMeta(entry)
+  }
+
+  async info(ref: FileRef): Promise<FileMeta> {
+    return snapshotMeta(this.#get(ref))
+  }
+
+  async update(ref: FileRef, patch: MetaPatch): Promise<FileMeta> {
+    const entry = this.#get(ref)
+    const next: StoredMeta = structuredClone(entry.meta)
+    for (const field of PATCHABLE) {
+      const value = patch[field]
+      if (value !== undefined) (next as Record<string, unknown>)[field] = structuredClone(value)
+    }
+    if (next.uploadLength !== entry.meta.uploadLength) {
+      const len = next.uploadLength
+      if (!isLength(len) || (len !== null && len < entry.size) || entry.meta.complete) {
+        throw new PsiError('INVALID_INPUT', 'Upload length cannot be changed to that value')
+      }
+    }
+    entry.meta = next
+    return snapshotMeta(entry)
+  }
+
+  async append(
+    ref: FileRef,
+    data: AsyncIterable<Uint8Array>,
+    offset: number,
+    options: AppendOptions = {},
+  ): Promise<number> {
+    const id = checkedKey(ref)
+    const entry = this.#get(ref)
+    const { signal } = options
+    if (entry.writing) throw new UploadLockedError()
+    if (offset !== entry.size) throw new OffsetMismatchError(entry.size, offset)
+    if (signal?.aborted) throw aborted(signal)
+    const iterator = data[Symbol.asyncIterator]()
+    entry.writing = true
+    let drained = false
+    try {
+      for (;;) {
+        const step = await nextOrAbort(iterator, signal)
+        if (step.done) {
+          drained = true
+          break
+        }
+        if (signal?.aborted) throw aborted(signal)
+        const chunk = step.value
+        if (!(chunk instanceof Uint8Array)) throw new PsiError('INVALID_INPUT', 'Upload data must be bytes')
+        if (chunk.byteLength === 0) continue
+        const max = entry.meta.uploadLength
+        if (max !== null && entry.size + chunk.byteLength > max) {
+          throw new PsiError('TOO_LARGE', `The upload would exceed its declared length of ${max} bytes`, {
+            details: { offset: entry.size },
+          })
+        }
+        // One copy per chunk: the caller may reuse its buffer after we return.
+        entry.push(chunk.slice())
+      }
+    } finally {
+      entry.writing = false
+      // Let the source clean up; never wait for it (a stalled source must not hang us).
+      if (!drained) iterator.return?.().catch(() => {})
+    }
+    if (this.#files.get(id) !== entry) throw new PsiError('NOT_FOUND', 'File was deleted during the upload')
+    return entry.size
+  }
+
+  async complete(ref: FileRef): Promise<FileMeta> {
+    const entry = this.#get(ref)
+    if (entry.meta.complete) return snapshotMeta(entry)
+    if (entry.meta.uploadLength === null || entry.size !== entry.meta.uploadLength) {
+      throw new PsiError('INVALID_INPUT', 'The upload is not complete yet', {
+        details: { offset: entry.size },
+      })
+    }
+    entry.meta = { ...entry.meta, complete: true }
+    return snapshotMeta(entry)
+  }
+
+  async read(ref: FileRef, options: ReadOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+    const entry = this.#get(ref)
+    const { range, signal } = options
+    if (signal?.aborted) throw aborted(signal)
+    const size = entry.size
+    let start = 0
+    let end = size - 1
+    if (range) {
+      const ok =
+        Number.isSafeInteger(range.start) &&
+        Number.isSafeInteger(range.end) &&
+        range.start >= 0 &&
+        range.start <= range.end
+      if (!ok || range.end >= size) {
+        throw new PsiError('RANGE_NOT_SATISFIABLE', 'Requested range is outside the file', {
+          details: { size },
+        })
+      }
+      start = range.start
+      end = range.end
+    }
+    // Chunks are immutable and the arrays only grow, so a snapshot of references is enough.
+    return readPieces(entry.chunks.slice(), entry.starts.slice(), start, end + 1, signal)
+  }
+
+  async delete(ref: FileRef): Promise<void> {
+    const id = checkedKey(ref)
+    if (!this.#files.delete(id)) throw notFound()
+  }
+
+  async *list(options: ListOptions = {}): AsyncIterable<FileMeta> {
+    if (options.sid !== undefined && !isValidId(options.sid))
+      throw new PsiError('INVALID_ID', 'Invalid bucket id')
+    for (const entry of [...this.#files.values()]) {
+      if (options.sid === undefined || entry.meta.sid === options.sid) yield snapshotMeta(entry)
+    }
+  }
+
+  async claim(ref: FileRef): Promise<boolean> {
+    const entry = this.#get(ref)
+    if (entry.claimed) return false
+    entry.claimed = true
+    return true
+  }
+
+  async releaseClaim(ref: FileRef): Promise<void> {
+    const entry = this.#files.get(checkedKey(ref))
+    if (entry) entry.claimed = false
+  }
+
+  /**
+   * Test probe, not part of {@link Store}: copies of the stored metadata, the bytes (all
+   * appended chunks joined) and the claim flag, or `null` when nothing is stored under `ref`.
+   * Reads the raw maps, bypassing the id checks, so tests can look for escaped writes.
+   */
+  inspect(ref: FileRef): MemorySnapshot | null {
+    const entry = this.#files.get(storageKey(ref))
+    if (!entry) return null
+    const data = new Uint8Array(entry.size)
+    for (let i = 0; i < entry.chunks.length; i++) data.set(entry.chunks[i]!, entry.starts[i])
+    return { meta: snapshotMeta(entry), data, claimed: entry.claimed }
+  }
+
+  /** Test probe: stored byte count for `ref`, or `null` (cheap, unlike {@link inspect}). */
+  storedSize(ref: FileRef): number | null {
+    return this.#files.get(storageKey(ref))?.size ?? null
+  }
+
+  #get(ref: FileRef): Entry {
+    const entry = this.#files.get(checkedKey(ref))
+    if (!entry) throw notFound()
+    return entry
+  }
+}
+
+/** Map key for a ref, after re-checking both ids (a forged ref must not reach the map). */
+function checkedKey(ref: FileRef): string {
+  if (!isValidId(ref.sid) || !isValidId(ref.key)) throw new PsiError('INVALID_ID', 'Invalid file id')
+  return storageKey(ref)
+}
+
+function isLength(value: unknown): value is number | null {
+  return value === null || (Number.isSafeInteger(value) && (value as number) >= 0)
+}
+
+function snapshotMeta(entry: Entry): FileMeta {
+  return { ...structuredClone(entry.meta), offset: entry.size }
+}
+
+function notFound(): PsiError {
+  return new PsiError('NOT_FOUND', 'File not found')
+}
+
+function aborted(signal: AbortSignal): PsiError {
+  return new PsiError('ABORTED', 'The transfer was aborted', { cause: signal.reason })
+}
+
+/** `iterator.next()`, rejecting as soon as `signal` aborts even if the source is stalled. */
+function nextOrAbort<T>(
+  iterator: AsyncIterator<T>,
+  signal: AbortSignal | undefined,
+): Promise<IteratorResult<T>> {
+  if (!signal) return iterator.next()
+  if (signal.aborted) return Promise.reject(aborted(signal))
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(aborted(signal))
+    signal.addEventListener('abort', onAbort, { once: true })
+    iterator.next().then(
+      (step) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(step)
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(err)
+      },
+    )
+  })
+}
+
+/** Yields copies of bytes `[from, to)` in pieces of at most {@link READ_PIECE}. */
+async function* readPieces(
+  chunks: readonly Uint8Array[],
+  starts: readonly number[],
+  from: number,
+  to: number,
+  signal: AbortSignal | undefined,
+): AsyncGenerator<Uint8Array> {
+  let i = firstChunkAt(starts, from)
+  let pos = from
+  while (pos < to) {
+    if (signal?.aborted) throw aborted(signal)
+    const chunk = chunks[i]!
+    const chunkStart = starts[i]!
+    const begin = pos - chunkStart
+    const stop = Math.min(chunk.byteLength, to - chunkStart, begin + READ_PIECE)
+    const piece = chunk.slice(begin, stop)
+    pos += piece.byteLength
+    if (stop === chunk.byteLength) i++
+    yield piece
+  }
+}
+
+/** Index of the chunk holding byte `offset` (binary search over chunk start offsets). */
+function firstChunkAt(starts: readonly number[], offset: number): number {
+  let lo = 0
+  let hi = starts.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1
+    if (starts[mid]! <= offset) lo = mid
+    else hi = mid - 1
+  }
+  return lo
+}
+
+/** Config of the `memory` store type: it takes no options. */
+export type MemoryStoreConfig = Record<string, never>
+
+/** Registry definition: `storage: { type: 'memory' }`. */
+export const memoryStoreDefinition = defineStore<MemoryStoreConfig>({
+  type: 'memory',
+  configSchema: {
+    parse(input: unknown): MemoryStoreConfig {
+      if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+        throw new PsiError('STORE_MISCONFIGURED', 'storage must be an object')
+      }
+      const [unknownKey] = Object.keys(input)
+      if (unknownKey !== undefined) {
+        throw new PsiError(
+          'STORE_MISCONFIGURED',
+          `storage.${unknownKey} is not an option of the memory store`,
+        )
+      }
+      return {}
+    },
+  },
+  create: () => new MemoryStore(),
+})
