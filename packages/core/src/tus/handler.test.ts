@@ -1,0 +1,608 @@
+import { describe, expect, it } from 'vitest'
+import { PsiError } from '../errors.js'
+import { listAll } from '../store.js'
+import { parseUploadMetadata } from './metadata.js'
+import {
+  b64,
+  bytes,
+  chunks,
+  ENDPOINT,
+  failingBody,
+  harness,
+  metadataHeader,
+  patchHeaders,
+} from './test-helpers.test-support.js'
+
+async function sha(alg: string, data: Uint8Array): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest(alg, data))
+  return btoa(String.fromCharCode(...d))
+}
+
+describe('OPTIONS discovery', () => {
+  it('advertises version, extensions, max size and checksum algorithms without Tus-Resumable', async () => {
+    const h = harness({ limits: { maxSize: 1000 } })
+    const res = await h.send({ method: 'OPTIONS', noVersion: true })
+    expect(res.status).toBe(204)
+    expect(res.headers['Tus-Version']).toBe('1.0.0')
+    expect(res.headers['Tus-Extension']?.split(',')).toEqual(
+      expect.arrayContaining([
+        'creation',
+        'creation-with-upload',
+        'creation-defer-length',
+        'termination',
+        'expiration',
+        'checksum',
+        'concatenation',
+      ]),
+    )
+    expect(res.headers['Tus-Max-Size']).toBe('1000')
+    expect(res.headers['Tus-Checksum-Algorithm']?.split(',')).toEqual(
+      expect.arrayContaining(['sha1', 'sha256']),
+    )
+  })
+
+  it('omits Tus-Max-Size when unlimited', async () => {
+    const res = await harness().send({ method: 'OPTIONS' })
+    expect(res.headers['Tus-Max-Size']).toBeUndefined()
+  })
+})
+
+describe('Tus-Resumable', () => {
+  it('412 with Tus-Version when missing or unsupported', async () => {
+    const h = harness()
+    for (const headers of [{}, { 'Tus-Resumable': '0.2.2' }]) {
+      const res = await h.send({
+        method: 'POST',
+        headers: { 'Upload-Length': '1', ...headers },
+        noVersion: true,
+      })
+      expect(res.status).toBe(412)
+      expect(res.headers['Tus-Version']).toBe('1.0.0')
+    }
+    expect(await listAll(h.store)).toHaveLength(0)
+  })
+
+  it('every non-OPTIONS response carries Tus-Resumable', async () => {
+    const h = harness()
+    const id = await h.create(3)
+    const res = await h.send({ method: 'HEAD', id })
+    expect(res.headers['Tus-Resumable']).toBe('1.0.0')
+  })
+})
+
+describe('creation', () => {
+  it('creates an upload, answers 201 with Location, HEAD shows offset 0 without caching', async () => {
+    const h = harness()
+    const res = await h.send({
+      method: 'POST',
+      headers: {
+        'Upload-Length': '10',
+        'Upload-Metadata': metadataHeader({ sid: 'b1', name: 'x.txt', password: 's3cret' }),
+      },
+    })
+    expect(res.status).toBe(201)
+    expect(res.headers.Location).toMatch(/^\/files\/b1\+\+[A-Za-z0-9_-]{22,23}$/)
+    expect(res.headers['Upload-Expires']).toBeDefined()
+    const id = (res.headers.Location ?? '').slice(ENDPOINT.length)
+    const head = await h.send({ method: 'HEAD', id })
+    expect(head.status).toBe(200)
+    expect(head.headers['Upload-Offset']).toBe('0')
+    expect(head.headers['Upload-Length']).toBe('10')
+    expect(head.headers['Cache-Control']).toBe('no-store')
+    const md = parseUploadMetadata(head.headers['Upload-Metadata'])
+    expect(md.name).toBe('x.txt')
+    expect(md.sid).toBe('b1')
+    // Never echo the password or its hash.
+    expect(Object.keys(md)).not.toContain('password')
+    expect(head.headers['Upload-Metadata']).not.toContain(b64('hashed:s3cret'))
+  })
+
+  it.each([
+    [{}, 400],
+    [{ 'Upload-Length': 'abc' }, 400],
+    [{ 'Upload-Length': '-1' }, 400],
+    [{ 'Upload-Length': '1e3' }, 400],
+    [{ 'Upload-Length': '99999999999999999' }, 400],
+    [{ 'Upload-Length': '5', 'Upload-Defer-Length': '1' }, 400],
+    [{ 'Upload-Defer-Length': '2' }, 400],
+    [{ 'Upload-Length': '1', 'Upload-Metadata': 'name !!!' }, 400],
+    [{ 'Upload-Length': '1', 'Upload-Metadata': `name ${b64('a')},name ${b64('b')}` }, 400],
+  ])('refuses bad creation headers %o with %i and stores nothing', async (headers, status) => {
+    const h = harness()
+    const res = await h.send({ method: 'POST', headers })
+    expect(res.status).toBe(status)
+    expect(res.body.length).toBeGreaterThan(0)
+    expect(await listAll(h.store)).toHaveLength(0)
+  })
+
+  it('413 above Tus-Max-Size', async () => {
+    const h = harness({ limits: { maxSize: 100 } })
+    const res = await h.send({ method: 'POST', headers: { 'Upload-Length': '101' } })
+    expect(res.status).toBe(413)
+    expect(await listAll(h.store)).toHaveLength(0)
+  })
+
+  it('refusals from the onCreate hook keep their status and message', async () => {
+    const h = harness({
+      hooks: {
+        onCreate: () => {
+          throw new PsiError('INVALID_NAME', 'Invalid file name')
+        },
+      },
+    })
+    const res = await h.send({ method: 'POST', headers: { 'Upload-Length': '1' } })
+    expect(res.status).toBe(400)
+    expect(res.body).toBe('Invalid file name')
+  })
+
+  it('a zero-length upload is complete at creation', async () => {
+    const h = harness()
+    const id = await h.create(0)
+    expect(h.completed).toHaveLength(1)
+    const head = await h.send({ method: 'HEAD', id })
+    expect(head.headers['Upload-Offset']).toBe('0')
+    expect(head.headers['Upload-Expires']).toBeUndefined()
+  })
+
+  it('GET and PUT are not TUS methods', async () => {
+    const h = harness()
+    expect((await h.send({ method: 'GET' })).status).toBe(405)
+    const id = await h.create(1)
+    expect((await h.send({ method: 'PUT', id })).status).toBe(405)
+  })
+
+  it('rejects hostile upload ids', async () => {
+    const h = harness()
+    for (const id of ['..', 'a/b++c', 'b1++../x', 'b1', '++', 'b1++', '%2e%2e++x']) {
+      const res = await h.send({ method: 'HEAD', id })
+      expect(res.status, id).toBe(400)
+    }
+  })
+})
+
+describe('PATCH (core protocol)', () => {
+  it('appends chunks at matching offsets and completes', async () => {
+    const h = harness()
+    const data = bytes(100)
+    const id = await h.create(100)
+    let res = await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: data.subarray(0, 40) })
+    expect(res.status).toBe(204)
+    expect(res.headers['Upload-Offset']).toBe('40')
+    expect(res.headers['Upload-Expires']).toBeDefined()
+    expect(h.completed).toHaveLength(0)
+    res = await h.send({ method: 'PATCH', id, headers: patchHeaders(40), body: data.subarray(40) })
+    expect(res.status).toBe(204)
+    expect(res.headers['Upload-Offset']).toBe('100')
+    expect(h.completed).toHaveLength(1)
+    expect(h.completed[0]?.complete).toBe(true)
+    expect(await h.bytesOf(id)).toEqual(data)
+  })
+
+  it('415 without the offset content type, 400 without Upload-Offset', async () => {
+    const h = harness()
+    const id = await h.create(3)
+    let res = await h.send({
+      method: 'PATCH',
+      id,
+      headers: { 'Content-Type': 'application/octet-stream', 'Upload-Offset': '0' },
+      body: bytes(3),
+    })
+    expect(res.status).toBe(415)
+    res = await h.send({
+      method: 'PATCH',
+      id,
+      headers: { 'Content-Type': 'application/offset+octet-stream' },
+      body: bytes(3),
+    })
+    expect(res.status).toBe(400)
+    expect((await h.bytesOf(id)).length).toBe(0)
+  })
+
+  it('409 on an offset mismatch, writing nothing', async () => {
+    const h = harness()
+    const id = await h.create(10)
+    await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(4) })
+    for (const off of [0, 3, 5, 10]) {
+      const res = await h.send({ method: 'PATCH', id, headers: patchHeaders(off), body: bytes(2, 9) })
+      expect(res.status).toBe(409)
+    }
+    expect(await h.bytesOf(id)).toEqual(bytes(4))
+  })
+
+  it('413 for a body beyond Upload-Length, by Content-Length or while streaming', async () => {
+    const h = harness()
+    const id = await h.create(10)
+    let res = await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(11) })
+    expect(res.status).toBe(413)
+    expect((await h.bytesOf(id)).length).toBe(0)
+    // Without Content-Length the machine stops at the length and refuses the rest.
+    res = await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: chunks(bytes(15), 4) })
+    expect(res.status).toBe(413)
+    const head = await h.send({ method: 'HEAD', id })
+    expect(Number(head.headers['Upload-Offset'])).toBeLessThanOrEqual(10)
+    expect((await h.bytesOf(id)).length).toBe(Number(head.headers['Upload-Offset']))
+  })
+
+  it('honours X-HTTP-Method-Override', async () => {
+    const h = harness()
+    const id = await h.create(3)
+    const res = await h.send({
+      method: 'POST',
+      id,
+      headers: patchHeaders(0, { 'X-HTTP-Method-Override': 'PATCH' }),
+      body: bytes(3),
+    })
+    expect(res.status).toBe(204)
+    expect(res.headers['Upload-Offset']).toBe('3')
+  })
+
+  it('Upload-Length is immutable once set', async () => {
+    const h = harness()
+    const id = await h.create(10)
+    const res = await h.send({
+      method: 'PATCH',
+      id,
+      headers: patchHeaders(0, { 'Upload-Length': '20' }),
+      body: bytes(2),
+    })
+    expect(res.status).toBe(400)
+    const same = await h.send({
+      method: 'PATCH',
+      id,
+      headers: patchHeaders(0, { 'Upload-Length': '10' }),
+      body: bytes(2),
+    })
+    expect(same.status).toBe(204)
+  })
+
+  it('an interrupted body leaves exactly the received bytes, and the upload resumes', async () => {
+    const h = harness()
+    const data = bytes(50)
+    const id = await h.create(50)
+    const res = await h.send({
+      method: 'PATCH',
+      id,
+      headers: patchHeaders(0, { 'Content-Length': '50' }),
+      body: failingBody(data, 23),
+    })
+    expect(res.status).toBeGreaterThanOrEqual(400)
+    const head = await h.send({ method: 'HEAD', id })
+    const offset = Number(head.headers['Upload-Offset'])
+    expect(offset).toBeLessThanOrEqual(23)
+    expect(await h.bytesOf(id)).toEqual(data.subarray(0, offset))
+    const done = await h.send({
+      method: 'PATCH',
+      id,
+      headers: patchHeaders(offset),
+      body: data.subarray(offset),
+    })
+    expect(done.status).toBe(204)
+    expect(await h.bytesOf(id)).toEqual(data)
+  })
+
+  it('a body shorter than Content-Length is reported, and the received bytes stay', async () => {
+    const h = harness()
+    const id = await h.create(10)
+    const res = await h.send({
+      method: 'PATCH',
+      id,
+      headers: patchHeaders(0, { 'Content-Length': '10' }),
+      body: chunks(bytes(6)),
+    })
+    expect(res.status).toBe(400)
+    expect((await h.send({ method: 'HEAD', id })).headers['Upload-Offset']).toBe('6')
+  })
+
+  it('concurrent PATCHes on one upload never interleave: one wins, the other gets 423 or 409', async () => {
+    const h = harness({ limits: { lockWaitMs: 20 } })
+    const id = await h.create(20)
+    let release: () => void = () => {}
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    async function* slow(data: Uint8Array) {
+      yield data.subarray(0, 5)
+      await gate
+      yield data.subarray(5)
+    }
+    const a = h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: slow(bytes(10, 1)) })
+    await new Promise((r) => setTimeout(r, 5))
+    const b = await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: slow(bytes(10, 2)) })
+    release()
+    expect([423, 409]).toContain(b.status)
+    expect((await a).status).toBe(204)
+    expect(await h.bytesOf(id)).toEqual(bytes(10, 1))
+  })
+
+  it('a PATCH waiting for the lock proceeds once the holder finishes (then sees the new offset)', async () => {
+    const h = harness({ limits: { lockWaitMs: 1000 } })
+    const id = await h.create(20)
+    async function* delayed() {
+      await new Promise((r) => setTimeout(r, 30))
+      yield bytes(10)
+    }
+    const a = h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: delayed() })
+    await new Promise((r) => setTimeout(r, 5))
+    const b = await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(10, 3) })
+    expect((await a).status).toBe(204)
+    expect(b.status).toBe(409)
+  })
+})
+
+describe('creation-defer-length', () => {
+  it('defers the length until a PATCH sets it', async () => {
+    const h = harness({ limits: { maxSize: 100 } })
+    const id = await h.create(null)
+    let head = await h.send({ method: 'HEAD', id })
+    expect(head.headers['Upload-Defer-Length']).toBe('1')
+    expect(head.headers['Upload-Length']).toBeUndefined()
+    let res = await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(5) })
+    expect(res.status).toBe(204)
+    // Beyond the max size while deferred → 413
+    res = await h.send({
+      method: 'PATCH',
+      id,
+      headers: patchHeaders(5, { 'Upload-Length': '101' }),
+      body: bytes(1),
+    })
+    expect(res.status).toBe(413)
+    res = await h.send({
+      method: 'PATCH',
+      id,
+      headers: patchHeaders(5, { 'Upload-Length': '8' }),
+      body: bytes(3),
+    })
+    expect(res.status).toBe(204)
+    expect(h.completed).toHaveLength(1)
+    head = await h.send({ method: 'HEAD', id })
+    expect(head.headers['Upload-Length']).toBe('8')
+  })
+
+  it('refuses a deferred upload growing past Tus-Max-Size', async () => {
+    const h = harness({ limits: { maxSize: 10 } })
+    const id = await h.create(null)
+    const res = await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(11) })
+    expect(res.status).toBe(413)
+  })
+})
+
+describe('creation-with-upload', () => {
+  it('stores the POST body as the first chunk', async () => {
+    const h = harness()
+    const data = bytes(30)
+    const res = await h.send({
+      method: 'POST',
+      headers: {
+        'Upload-Length': '30',
+        'Content-Type': 'application/offset+octet-stream',
+        'Upload-Metadata': metadataHeader({ sid: 'b2', name: 'a' }),
+      },
+      body: data.subarray(0, 12),
+    })
+    expect(res.status).toBe(201)
+    expect(res.headers['Upload-Offset']).toBe('12')
+    const id = (res.headers.Location ?? '').slice(ENDPOINT.length)
+    expect(await h.bytesOf(id)).toEqual(data.subarray(0, 12))
+  })
+
+  it('answers 201 with the durable offset when the first chunk is cut off', async () => {
+    const h = harness()
+    const data = bytes(30)
+    const res = await h.send({
+      method: 'POST',
+      headers: {
+        'Upload-Length': '30',
+        'Content-Type': 'application/offset+octet-stream',
+        'Content-Length': '30',
+      },
+      body: failingBody(data, 10),
+    })
+    expect(res.status).toBe(201)
+    expect(Number(res.headers['Upload-Offset'])).toBeLessThanOrEqual(10)
+    expect(res.headers.Location).toBeDefined()
+  })
+})
+
+describe('checksum', () => {
+  it.each(['sha1', 'sha256'])('accepts a chunk whose %s matches', async (alg) => {
+    const h = harness()
+    const id = await h.create(10)
+    const data = bytes(10)
+    const digest = await sha(alg === 'sha1' ? 'SHA-1' : 'SHA-256', data)
+    const res = await h.send({
+      method: 'PATCH',
+      id,
+      headers: patchHeaders(0, { 'Upload-Checksum': `${alg} ${digest}` }),
+      body: data,
+    })
+    expect(res.status).toBe(204)
+    expect(await h.bytesOf(id)).toEqual(data)
+  })
+
+  it('460 on mismatch and nothing is persisted', async () => {
+    const h = harness()
+    const id = await h.create(10)
+    const digest = await sha('SHA-1', bytes(10, 42))
+    const res = await h.send({
+      method: 'PATCH',
+      id,
+      headers: patchHeaders(0, { 'Upload-Checksum': `sha1 ${digest}` }),
+      body: bytes(10),
+    })
+    expect(res.status).toBe(460)
+    expect((await h.bytesOf(id)).length).toBe(0)
+    expect((await h.send({ method: 'HEAD', id })).headers['Upload-Offset']).toBe('0')
+  })
+
+  it('400 for an unsupported algorithm or malformed header', async () => {
+    const h = harness()
+    const id = await h.create(10)
+    for (const value of ['crc99 AAAA', 'sha1', 'sha1 a b']) {
+      const res = await h.send({
+        method: 'PATCH',
+        id,
+        headers: patchHeaders(0, { 'Upload-Checksum': value }),
+        body: bytes(10),
+      })
+      expect(res.status, value).toBe(400)
+    }
+  })
+
+  it('refuses checksummed chunks above the buffer limit with 413', async () => {
+    const h = harness({ limits: { maxChecksumChunk: 8 } })
+    const id = await h.create(10)
+    const res = await h.send({
+      method: 'PATCH',
+      id,
+      headers: patchHeaders(0, { 'Upload-Checksum': `sha1 ${await sha('SHA-1', bytes(10))}` }),
+      body: chunks(bytes(10), 3),
+    })
+    expect(res.status).toBe(413)
+    expect((await h.bytesOf(id)).length).toBe(0)
+  })
+})
+
+describe('expiration', () => {
+  it('an expired upload answers 410 to HEAD and PATCH', async () => {
+    const h = harness()
+    const id = await h.create(10)
+    h.clock.advance(3600 * 1000)
+    expect((await h.send({ method: 'HEAD', id })).status).toBe(410)
+    expect((await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(1) })).status).toBe(410)
+  })
+
+  it('Upload-Expires is an HTTP date', async () => {
+    const h = harness()
+    const res = await h.send({ method: 'POST', headers: { 'Upload-Length': '5' } })
+    const date = new Date(res.headers['Upload-Expires'] ?? '')
+    expect(date.getTime()).toBe(h.clock.now() + 3600 * 1000)
+  })
+})
+
+describe('termination', () => {
+  it('DELETE removes the upload; afterwards it is 404', async () => {
+    const h = harness()
+    const terminated: string[] = []
+    h.deps.hooks.onTerminate = (m) => {
+      terminated.push(m.key)
+    }
+    const id = await h.create(10)
+    await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(5) })
+    const res = await h.send({ method: 'DELETE', id })
+    expect(res.status).toBe(204)
+    expect(terminated).toHaveLength(1)
+    expect((await h.send({ method: 'HEAD', id })).status).toBe(404)
+    expect((await h.send({ method: 'DELETE', id })).status).toBe(404)
+    expect(await listAll(h.store)).toHaveLength(0)
+  })
+})
+
+describe('concatenation', () => {
+  async function partial(h: ReturnType<typeof harness>, data: Uint8Array): Promise<string> {
+    const id = await h.create(data.length, { sid: 'b9', name: 'p' }, { 'Upload-Concat': 'partial' })
+    const res = await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: data })
+    expect(res.status).toBe(204)
+    return id
+  }
+
+  it('builds a final upload from finished partials', async () => {
+    const h = harness()
+    const a = await partial(h, bytes(13, 1))
+    const b = await partial(h, bytes(7, 2))
+    const head = await h.send({ method: 'HEAD', id: a })
+    expect(head.headers['Upload-Concat']).toBe('partial')
+    const res = await h.send({
+      method: 'POST',
+      headers: {
+        'Upload-Concat': `final;${ENDPOINT}${a} http://host${ENDPOINT}${b}`,
+        'Upload-Metadata': metadataHeader({ sid: 'b9', name: 'whole.bin' }),
+      },
+    })
+    expect(res.status).toBe(201)
+    const id = (res.headers.Location ?? '').slice(ENDPOINT.length)
+    const fh = await h.send({ method: 'HEAD', id })
+    expect(fh.headers['Upload-Length']).toBe('20')
+    expect(fh.headers['Upload-Offset']).toBe('20')
+    expect(fh.headers['Upload-Concat']).toBe(`final;${a} ${b}`)
+    const expected = new Uint8Array(20)
+    expected.set(bytes(13, 1))
+    expected.set(bytes(7, 2), 13)
+    expect(await h.bytesOf(id)).toEqual(expected)
+    expect(h.completed.map((m) => m.name)).toContain('whole.bin')
+    // A final upload cannot be patched.
+    expect((await h.send({ method: 'PATCH', id, headers: patchHeaders(20), body: bytes(1) })).status).toBe(
+      403,
+    )
+  })
+
+  it('refuses unfinished or non-partial parts and Upload-Length on a final upload', async () => {
+    const h = harness()
+    const unfinished = await h.create(10, { sid: 'b9', name: 'p' }, { 'Upload-Concat': 'partial' })
+    const plain = await h.create(0)
+    for (const parts of [unfinished, plain]) {
+      const res = await h.send({ method: 'POST', headers: { 'Upload-Concat': `final;${ENDPOINT}${parts}` } })
+      expect(res.status).toBe(400)
+    }
+    const done = await partial(h, bytes(3))
+    const res = await h.send({
+      method: 'POST',
+      headers: { 'Upload-Concat': `final;${ENDPOINT}${done}`, 'Upload-Length': '3' },
+    })
+    expect(res.status).toBe(400)
+    expect((await h.send({ method: 'POST', headers: { 'Upload-Concat': 'final;' } })).status).toBe(400)
+    expect((await h.send({ method: 'POST', headers: { 'Upload-Concat': 'whatever' } })).status).toBe(400)
+  })
+})
+
+describe('hooks', () => {
+  it('authorize guards every request but OPTIONS', async () => {
+    const h = harness()
+    const id = await h.create(5)
+    h.deps.hooks.authorize = () => {
+      throw new PsiError('FORBIDDEN', 'Wrong upload password')
+    }
+    expect((await h.send({ method: 'OPTIONS' })).status).toBe(204)
+    expect((await h.send({ method: 'POST', headers: { 'Upload-Length': '5' } })).status).toBe(403)
+    expect((await h.send({ method: 'HEAD', id })).status).toBe(403)
+    expect((await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(5) })).status).toBe(403)
+    expect((await h.send({ method: 'DELETE', id })).status).toBe(403)
+    expect((await h.bytesOf(id)).length).toBe(0)
+  })
+
+  it('a failing onComplete does not fail the upload, and is reported', async () => {
+    const errors: unknown[] = []
+    const h = harness({
+      hooks: {
+        onComplete: () => {
+          throw new Error('webhook down')
+        },
+        onError: (e) => {
+          errors.push(e)
+        },
+      },
+    })
+    const id = await h.create(2)
+    const res = await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(2) })
+    expect(res.status).toBe(204)
+    expect(errors).toHaveLength(1)
+  })
+
+  it('unexpected store failures become a 500 without internals', async () => {
+    const h = harness()
+    const id = await h.create(2)
+    h.store.info = async () => {
+      throw new Error('EACCES: permission denied, open /secret/path')
+    }
+    const res = await h.send({ method: 'HEAD', id })
+    expect(res.status).toBe(500)
+    expect(res.body).not.toContain('/secret')
+  })
+
+  it('counts accepted bytes', async () => {
+    let n = 0
+    const h = harness({ hooks: { onBytes: (c) => (n += c) } })
+    const id = await h.create(9)
+    await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(9) })
+    expect(n).toBe(9)
+  })
+})
