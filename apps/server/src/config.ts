@@ -1,0 +1,407 @@
+/**
+ * Server configuration: PsiTransfer's keys and defaults, validated once at boot with zod.
+ * Sources, later ones win: defaults, an optional JSON file (`PSITRANSFER_CONFIG`), then
+ * `PSITRANSFER_<UPPER_SNAKE_KEY>` environment variables. Only `main.ts` passes the real
+ * environment in; everything here is a pure function of its inputs.
+ * @module
+ */
+import { z } from 'zod'
+
+const DAY = 24 * 3600
+
+/** PsiTransfer's default retentions (value in seconds or `one-time` → label). */
+export const DEFAULT_RETENTIONS: Readonly<Record<string, string>> = {
+  'one-time': 'one time download',
+  '3600': '1 Hour',
+  '21600': '6 Hours',
+  '86400': '1 Day',
+  '259200': '3 Days',
+  '604800': '1 Week',
+  '1209600': '2 Weeks',
+  '2419200': '4 Weeks',
+  '4838400': '8 Weeks',
+}
+
+const DEFAULT_MAIL_TEMPLATE = 'mailto:?subject=File Transfer&body=You can download the files here: %%URL%%'
+
+/** `/` or `/a/b/`: URL path prefixes are absolute and end with a slash, without odd characters. */
+const urlPrefix = z
+  .string()
+  .regex(/^\/([A-Za-z0-9._~-]+\/)*$/, 'must start and end with "/" and contain only [A-Za-z0-9._~-] segments')
+
+const password = z.union([z.literal(false), z.string().min(1)])
+const sizeLimit = z.number().int().positive().nullable()
+const seconds = z.number().nonnegative()
+const webhookUrl = z.url({ protocol: /^https?$/ }).nullable()
+
+const storageSchema = z
+  .object({
+    type: z.string().min(1).default('filesystem'),
+    bucket: z.string().min(1).optional(),
+    region: z.string().min(1).optional(),
+    endpoint: z.url().optional(),
+    forcePathStyle: z.boolean().optional(),
+    credentials: z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }).optional(),
+    signedUrlExpiry: z.number().int().positive().optional(),
+    prefix: z.string().optional(),
+    partSize: z.number().int().positive().optional(),
+  })
+  // Store packages may define more keys; their own schema validates the section again.
+  .loose()
+
+export const configSchema = z
+  .object({
+    uploadDir: z.string().min(1).default('./data'),
+    baseUrl: urlPrefix.default('/'),
+    uploadAppPath: urlPrefix.default('/'),
+    iface: z.string().min(1).default('0.0.0.0'),
+    port: z.number().int().min(0).max(65535).default(3000),
+    retentions: z
+      .record(
+        z.string().regex(/^(one-time|[1-9][0-9]*)$/, 'retention keys are "one-time" or seconds'),
+        z.string(),
+      )
+      .refine((r) => Object.keys(r).length > 0, 'needs at least one retention')
+      .default({ ...DEFAULT_RETENTIONS }),
+    defaultRetention: z.string().default('604800'),
+    /** Upper bound of every file's life in seconds (PsiTransfer: 75 days); `null`/`false` = none. */
+    maxAge: z
+      .union([seconds, z.literal(false), z.null()])
+      .transform((v) => (v === false ? null : v))
+      .default(75 * DAY),
+    adminPass: password.default(false),
+    uploadPass: password.default(false),
+    requireBucketPassword: z.boolean().default(false),
+    maxPreviewSize: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(2 * 1024 * 1024),
+    maxFileSize: sizeLimit.default(null),
+    maxBucketSize: sizeLimit.default(null),
+    mailTemplate: z.string().default(DEFAULT_MAIL_TEMPLATE),
+    defaultLanguage: z.string().min(2).default('en'),
+    disableQrCode: z.boolean().default(false),
+    fileUploadedWebhook: webhookUrl.default(null),
+    fileDownloadedWebhook: webhookUrl.default(null),
+    /** Trust `X-Forwarded-For/-Proto/-Host` (the server runs behind a reverse proxy). */
+    trustProxy: z
+      .union([z.boolean(), z.string()])
+      .transform((v) => v === true || (typeof v === 'string' && v !== '' && v !== 'false'))
+      .default(false),
+    /** Access log on/off (PsiTransfer takes a morgan format name; any non-empty one means on). */
+    accessLog: z
+      .union([z.boolean(), z.string()])
+      .transform((v) => v === true || (typeof v === 'string' && v !== '' && v !== 'false'))
+      .default(true),
+    /** Suggested PATCH size for clients (config.json `chunkSize`). */
+    chunkSize: z
+      .number()
+      .int()
+      .positive()
+      .default(8 * 1024 * 1024),
+    /** HMAC key for download tokens. Random per boot when unset; several instances must share one. */
+    secret: z.string().min(16).optional(),
+    /** Lifetime of download tokens for protected buckets, seconds. */
+    downloadTokenTtl: z.number().int().positive().default(3600),
+    /** Unfinished uploads expire this many seconds after creation (`0` = only by retention). */
+    uploadExpiry: seconds.default(7 * DAY),
+    /** Retention sweeper interval, seconds. */
+    sweepInterval: z.number().positive().default(60),
+    /** Built web app (apps/web/dist); `null` = look next to this package. */
+    webRoot: z.string().min(1).nullable().default(null),
+    /** Slow-client protection, seconds: time to receive request headers. */
+    headersTimeout: seconds.default(60),
+    /**
+     * Whole-request limit in seconds; `0` (default) disables it because a large TUS PATCH may
+     * legitimately take hours. Stalled sockets are closed by `idleTimeout` instead.
+     */
+    requestTimeout: seconds.default(0),
+    /** Close sockets without traffic for this many seconds (`0` = never). */
+    idleTimeout: seconds.default(120),
+    /** Bounded wait for in-flight requests on SIGTERM/SIGINT, seconds. */
+    shutdownTimeout: seconds.default(10),
+    /** Serve `/metrics`. */
+    metrics: z.boolean().default(true),
+    /** Log level of the JSON logger. */
+    logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    storage: storageSchema.default({ type: 'filesystem' }),
+    // PsiTransfer keys we accept for compatibility but do not use (TLS belongs to the proxy).
+    sslPort: z.unknown().optional(),
+    sslKeyFile: z.unknown().optional(),
+    sslCertFile: z.unknown().optional(),
+    forceHttps: z.unknown().optional(),
+    plugins: z.unknown().optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (!(c.defaultRetention in c.retentions)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['defaultRetention'],
+        message: `must be one of the retentions (${Object.keys(c.retentions).join(', ')})`,
+      })
+    }
+  })
+
+export type Config = z.output<typeof configSchema>
+export type ConfigInput = z.input<typeof configSchema>
+
+/** Thrown for any invalid setting; the message names the key (and env var) and the value. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+type Kind =
+  | 'string'
+  | 'number'
+  | 'boolean'
+  | 'json'
+  | 'passwordOrFalse'
+  | 'numberOrNull'
+  | 'stringOrNull'
+  | 'flag'
+
+/** How each top-level key is read from an environment variable. */
+const ENV_KINDS: Record<string, Kind> = {
+  uploadDir: 'string',
+  baseUrl: 'string',
+  uploadAppPath: 'string',
+  iface: 'string',
+  port: 'number',
+  retentions: 'json',
+  defaultRetention: 'string',
+  maxAge: 'numberOrNull',
+  adminPass: 'passwordOrFalse',
+  uploadPass: 'passwordOrFalse',
+  requireBucketPassword: 'boolean',
+  maxPreviewSize: 'number',
+  maxFileSize: 'numberOrNull',
+  maxBucketSize: 'numberOrNull',
+  mailTemplate: 'string',
+  defaultLanguage: 'string',
+  disableQrCode: 'boolean',
+  fileUploadedWebhook: 'stringOrNull',
+  fileDownloadedWebhook: 'stringOrNull',
+  trustProxy: 'flag',
+  accessLog: 'flag',
+  chunkSize: 'number',
+  secret: 'string',
+  downloadTokenTtl: 'number',
+  uploadExpiry: 'number',
+  sweepInterval: 'number',
+  webRoot: 'stringOrNull',
+  headersTimeout: 'number',
+  requestTimeout: 'number',
+  idleTimeout: 'number',
+  shutdownTimeout: 'number',
+  metrics: 'boolean',
+  logLevel: 'string',
+}
+
+const STORAGE_ENV_KINDS: Record<string, Kind> = {
+  type: 'string',
+  bucket: 'string',
+  region: 'string',
+  endpoint: 'string',
+  forcePathStyle: 'boolean',
+  signedUrlExpiry: 'number',
+  prefix: 'string',
+  partSize: 'number',
+}
+
+/** `maxBucketSize` → `MAX_BUCKET_SIZE`. */
+export function upperSnake(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()
+}
+
+export const ENV_PREFIX = 'PSITRANSFER_'
+
+function parseEnvValue(name: string, raw: string, kind: Kind): unknown {
+  const v = raw.trim()
+  const bad = (what: string) => new ConfigError(`${name}: expected ${what}, got ${JSON.stringify(raw)}`)
+  const bool = (): boolean | undefined => {
+    const l = v.toLowerCase()
+    if (['true', '1', 'yes', 'on'].includes(l)) return true
+    if (['false', '0', 'no', 'off', ''].includes(l)) return false
+    return undefined
+  }
+  const num = (): number => {
+    const n = Number(v)
+    if (v === '' || !Number.isFinite(n)) throw bad('a number')
+    return n
+  }
+  switch (kind) {
+    case 'string':
+      return v
+    case 'number':
+      return num()
+    case 'boolean': {
+      const b = bool()
+      if (b === undefined) throw bad('a boolean (true/false/1/0)')
+      return b
+    }
+    case 'flag':
+      return bool() ?? v
+    case 'passwordOrFalse':
+      return bool() === false ? false : raw
+    case 'numberOrNull':
+      return ['', 'null', 'false'].includes(v.toLowerCase()) ? null : num()
+    case 'stringOrNull':
+      return ['', 'null', 'false'].includes(v.toLowerCase()) ? null : stripJsonQuotes(v)
+    case 'json':
+      try {
+        return JSON.parse(v)
+      } catch {
+        throw bad('JSON')
+      }
+  }
+}
+
+/** PsiTransfer required JSON-quoted URLs in env vars; accept both forms. */
+function stripJsonQuotes(v: string): string {
+  if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) {
+    try {
+      return JSON.parse(v) as string
+    } catch {
+      return v
+    }
+  }
+  return v
+}
+
+/** Reads every `PSITRANSFER_*` variable into a partial config object (unknown names are errors). */
+export function configFromEnv(env: Record<string, string | undefined>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  const storage: Record<string, unknown> = {}
+  const byEnv = new Map(Object.keys(ENV_KINDS).map((k) => [ENV_PREFIX + upperSnake(k), k]))
+  const storageByEnv = new Map(
+    Object.keys(STORAGE_ENV_KINDS).map((k) => [`${ENV_PREFIX}STORAGE_${upperSnake(k)}`, k]),
+  )
+  for (const [name, raw] of Object.entries(env)) {
+    if (raw === undefined || !name.startsWith(ENV_PREFIX) || name === `${ENV_PREFIX}CONFIG`) continue
+    const key = byEnv.get(name)
+    if (key !== undefined) {
+      out[key] = parseEnvValue(name, raw, ENV_KINDS[key] as Kind)
+      continue
+    }
+    const skey = storageByEnv.get(name)
+    if (skey !== undefined) {
+      storage[skey] = parseEnvValue(name, raw, STORAGE_ENV_KINDS[skey] as Kind)
+      continue
+    }
+    if (name === `${ENV_PREFIX}STORAGE_ACCESS_KEY_ID` || name === `${ENV_PREFIX}STORAGE_SECRET_ACCESS_KEY`) {
+      storage.credentials ??= {}
+      const creds = storage.credentials as Record<string, string>
+      creds[name.endsWith('ACCESS_KEY_ID') ? 'accessKeyId' : 'secretAccessKey'] = raw
+      continue
+    }
+    if (name === `${ENV_PREFIX}STORAGE`) {
+      Object.assign(storage, parseEnvValue(name, raw, 'json'))
+      continue
+    }
+    if (
+      ['SSL_PORT', 'SSL_KEY_FILE', 'SSL_CERT_FILE', 'FORCE_HTTPS', 'PLUGINS'].includes(
+        name.slice(ENV_PREFIX.length),
+      )
+    ) {
+      continue
+    }
+    throw new ConfigError(`${name}: unknown setting (see apps/server/README.md for the list)`)
+  }
+  if (Object.keys(storage).length > 0) out.storage = storage
+  return out
+}
+
+function describeValue(input: unknown, path: PropertyKey[]): string {
+  let cur: unknown = input
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return 'undefined'
+    cur = (cur as Record<PropertyKey, unknown>)[p]
+  }
+  if (cur === undefined) return 'undefined'
+  const key = String(path[path.length - 1] ?? '')
+  if (/pass|secret|credentials/i.test(key) || path.includes('credentials')) return '(hidden)'
+  const s = JSON.stringify(cur)
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s
+}
+
+/** Deep-merges plain objects (`storage` from file and env); later sources win. */
+function merge(...sources: Record<string, unknown>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const src of sources) {
+    for (const [k, v] of Object.entries(src)) {
+      const prev = out[k]
+      const isObj = (x: unknown): x is Record<string, unknown> =>
+        typeof x === 'object' && x !== null && !Array.isArray(x)
+      out[k] = k === 'storage' && isObj(prev) && isObj(v) ? merge(prev, v) : v
+    }
+  }
+  return out
+}
+
+/** Validates merged config sources; throws {@link ConfigError} naming every bad key and its value. */
+export function parseConfig(...sources: Record<string, unknown>[]): Config {
+  const input = merge(...sources)
+  const result = configSchema.safeParse(input)
+  if (result.success) return result.data
+  const lines = result.error.issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      const base = issue.path.map(String).join('.')
+      return issue.keys.map((k) => `${base ? `${base}.` : ''}${k}: unknown setting`).join('\n')
+    }
+    const key = issue.path.map(String).join('.') || '(root)'
+    const top = String(issue.path[0] ?? '')
+    const env =
+      issue.path[0] === 'storage' && issue.path.length > 1
+        ? `${ENV_PREFIX}STORAGE_${upperSnake(String(issue.path[1]))}`
+        : ENV_PREFIX + upperSnake(top)
+    return `${key} (${env}): ${issue.message}; got ${describeValue(input, issue.path)}`
+  })
+  throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`)
+}
+
+export interface LoadConfigOptions {
+  env: Record<string, string | undefined>
+  /** Reads the file named by `PSITRANSFER_CONFIG` (injected so tests need no disk). */
+  readFile?: (path: string) => string
+}
+
+/** Defaults ← `PSITRANSFER_CONFIG` JSON file ← `PSITRANSFER_*` env vars. */
+export function loadConfig({ env, readFile }: LoadConfigOptions): Config {
+  let fromFile: Record<string, unknown> = {}
+  const file = env[`${ENV_PREFIX}CONFIG`]
+  if (file) {
+    if (!readFile) throw new ConfigError(`${ENV_PREFIX}CONFIG: no file reader available`)
+    let text: string
+    try {
+      text = readFile(file)
+    } catch (err) {
+      throw new ConfigError(
+        `${ENV_PREFIX}CONFIG: cannot read ${JSON.stringify(file)} (${(err as Error).message})`,
+      )
+    }
+    try {
+      const parsed: unknown = JSON.parse(text)
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new Error('not an object')
+      fromFile = parsed as Record<string, unknown>
+    } catch (err) {
+      throw new ConfigError(
+        `${ENV_PREFIX}CONFIG: ${JSON.stringify(file)} is not a JSON object (${(err as Error).message})`,
+      )
+    }
+  }
+  return parseConfig(fromFile, configFromEnv(env))
+}
+
+/** Retention keys in display order: `one-time` (and other words) first, then seconds ascending. */
+export function retentionOrder(retentions: Record<string, string>): string[] {
+  const keys = Object.keys(retentions)
+  const words = keys.filter((k) => !/^\d+$/.test(k))
+  const nums = keys.filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b))
+  return [...words, ...nums]
+}

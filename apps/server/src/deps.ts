@@ -1,0 +1,31 @@
+/**
+ * Everything a route needs, built once by {@link createApp}.
+ * @module
+ */
+import type { Clock, Locker, Store } from '@psitransfer/core'
+import type { Config } from './config.js'
+import type { Logger } from './logger.js'
+import type { Metrics } from './metrics.js'
+import type { PasswordVerifier } from './security/passwords.js'
+import type { FailureRateLimiter } from './security/rate-limit.js'
+import type { DownloadTokens } from './security/tokens.js'
+import type { WebhookSender } from './webhooks.js'
+
+export interface AppDeps {
+  config: Config
+  store: Store
+  locker: Locker
+  clock: Clock
+  logger: Logger
+  metrics: Metrics
+  webhooks: WebhookSender
+  tokens: DownloadTokens
+  limiter: FailureRateLimiter
+  verifier: PasswordVerifier
+  /** Delay before answering a wrong password (slows guessing; PsiTransfer waits 200–500 ms). */
+  authFailDelayMs: number
+  /** Directory of the built web app, or `null` when it is not built. */
+  webRoot: string | null
+  /** True while the server shuts down (health turns 503). */
+  isShuttingDown: () => boolean
+}

@@ -1,0 +1,173 @@
+/**
+ * Streams a response body from an `AsyncIterable` (a store read, an archive).
+ *
+ * On @hono/node-server the bytes go straight into the Node `ServerResponse` with
+ * `stream.pipeline` (backpressure, and a client that goes away destroys the source at once).
+ * This also keeps Web `Response` bodies built from Node streams out of the download path:
+ * those can crash Node 20 with undici's `ERR_INVALID_STATE` when a client closes the socket
+ * right after the last byte (nodejs/undici#5715). Elsewhere (tests with `app.request()`,
+ * other runtimes) a pull-based `ReadableStream` that never touches its controller after a
+ * cancel is used.
+ * @module
+ */
+import { ServerResponse } from 'node:http'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
+import type { Context } from 'hono'
+import type { AppEnv } from '../env.js'
+
+export interface StreamOutcome {
+  /** Every byte was handed to the client connection. */
+  completed: boolean
+  bytes: number
+}
+
+export interface SendOptions {
+  status: number
+  headers: Record<string, string>
+  /** `null` for HEAD / 304 (headers only). */
+  body: AsyncIterable<Uint8Array> | null
+  /** Called exactly once, when the body finished or failed (also for header-only responses). */
+  onDone?: (outcome: StreamOutcome) => void | Promise<void>
+}
+
+function nodeResponse(c: Context<AppEnv>): ServerResponse | undefined {
+  const out = c.env?.outgoing
+  return out instanceof ServerResponse ? out : undefined
+}
+
+async function* counted(
+  body: AsyncIterable<Uint8Array>,
+  count: { bytes: number },
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of body) {
+    count.bytes += chunk.byteLength
+    yield chunk
+  }
+}
+
+export async function sendStream(c: Context<AppEnv>, options: SendOptions): Promise<Response> {
+  const { status, headers, body } = options
+  let doneCalled = false
+  const done = async (outcome: StreamOutcome) => {
+    if (doneCalled) return
+    doneCalled = true
+    c.set('sent', { status, bytes: outcome.bytes })
+    await options.onDone?.(outcome)
+  }
+
+  const out = nodeResponse(c)
+  if (out) {
+    const all: Record<string, string> = {}
+    // Headers prepared by middleware with c.header() (request id, security headers).
+    c.res.headers.forEach((v, k) => {
+      all[k] = v
+    })
+    for (const [k, v] of Object.entries(headers)) all[k.toLowerCase()] = v
+    if (out.headersSent || out.destroyed) {
+      await done({ completed: false, bytes: 0 })
+      return RESPONSE_ALREADY_SENT
+    }
+    out.writeHead(status, all)
+    if (body === null) {
+      out.end()
+      await done({ completed: true, bytes: 0 })
+      return RESPONSE_ALREADY_SENT
+    }
+    const count = { bytes: 0 }
+    let completed = false
+    try {
+      await pipeline(Readable.from(counted(body, count), { objectMode: false }), out)
+      completed = true
+    } catch {
+      // Client went away or the source failed after the headers: the connection is closed,
+      // so the client sees a truncated response and no half-written JSON.
+      if (!out.destroyed) out.destroy()
+    }
+    await done({ completed, bytes: count.bytes })
+    return RESPONSE_ALREADY_SENT
+  }
+
+  if (body === null) {
+    await done({ completed: true, bytes: 0 })
+    return c.body(null, status as 200, headers)
+  }
+  const stream = toWebStream(body, (completed, bytes) => {
+    void Promise.resolve(done({ completed, bytes })).catch(() => {})
+  })
+  return c.body(stream, status as 200, headers)
+}
+
+/** Pull-based Web stream over an async iterable; reports completion/cancel exactly once. */
+export function toWebStream(
+  body: AsyncIterable<Uint8Array>,
+  onEnd: (completed: boolean, bytes: number) => void,
+): ReadableStream<Uint8Array> {
+  let it: AsyncIterator<Uint8Array> | undefined
+  let finished = false
+  let bytes = 0
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        it ??= body[Symbol.asyncIterator]()
+        try {
+          const r = await it.next()
+          if (finished) return
+          if (r.done) {
+            finished = true
+            controller.close()
+            onEnd(true, bytes)
+          } else {
+            bytes += r.value.byteLength
+            controller.enqueue(r.value)
+          }
+        } catch (err) {
+          if (finished) return
+          finished = true
+          controller.error(err)
+          onEnd(false, bytes)
+        }
+      },
+      async cancel() {
+        if (finished) return
+        finished = true
+        onEnd(false, bytes)
+        await it?.return?.()
+      },
+    },
+    { highWaterMark: 0 },
+  )
+}
+
+/** Request body as an async iterable: the Node request itself when available (no Web-stream adapter). */
+export function requestBody(c: Context<AppEnv>): AsyncIterable<Uint8Array> | null {
+  const incoming = c.env?.incoming
+  if (
+    incoming &&
+    typeof (incoming as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
+  ) {
+    return incoming as AsyncIterable<Uint8Array>
+  }
+  const body = c.req.raw.body
+  return body ? webStreamIterable(body) : null
+}
+
+async function* webStreamIterable(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader()
+  let ended = false
+  try {
+    while (true) {
+      const { done, value } = await reader.read()
+      if (done) {
+        ended = true
+        return
+      }
+      yield value
+    }
+  } finally {
+    // Stopped early (the consumer broke out): tell the source we no longer want data.
+    if (!ended) await reader.cancel().catch(() => {})
+    reader.releaseLock()
+  }
+}

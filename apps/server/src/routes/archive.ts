@@ -1,0 +1,109 @@
+/**
+ * `GET/HEAD {B}files/{sid}++{token}.zip|.tar.gz`: every servable file of a bucket, streamed.
+ * One-time files are included only when this request wins their claim, and are deleted after
+ * the archive was completely sent.
+ * @module
+ */
+import { type FileMeta, isOneTime, NotFoundError, PsiError, parseBucketId } from '@psitransfer/core'
+import type { Context } from 'hono'
+import { type ArchiveFormat, createArchive } from '../archive/stream.js'
+import { archiveToken, legacyArchiveToken, passwordHashes, servableFiles } from '../bucket.js'
+import type { AppDeps } from '../deps.js'
+import type { AppEnv } from '../env.js'
+import { contentDisposition } from '../http/content-disposition.js'
+import { FILE_CSP } from '../http/headers.js'
+import { sendStream } from '../http/send.js'
+import { publicFile } from './download.js'
+
+export async function downloadArchive(
+  c: Context<AppEnv>,
+  deps: AppDeps,
+  rawSid: string,
+  token: string,
+  format: ArchiveFormat,
+): Promise<Response> {
+  const { store, clock, metrics, logger } = deps
+  const sid = parseBucketId(rawSid)
+  const now = clock.now()
+  const all = await servableFiles(store, sid, now)
+  if (all.length === 0) throw new NotFoundError('Bucket not found or expired')
+  if (token !== archiveToken(all) && token !== legacyArchiveToken(all)) {
+    throw new NotFoundError('The bucket changed since the download page was loaded; reload it')
+  }
+  if (passwordHashes(all).length > 0 && !deps.tokens.verify(sid, c.req.query('token'), now)) {
+    throw new PsiError(
+      'UNAUTHORIZED',
+      'This bucket is password protected; open its download page and enter the password',
+    )
+  }
+  const headers: Record<string, string> = {
+    'Content-Type': format === 'zip' ? 'application/zip' : 'application/gzip',
+    'Content-Disposition': contentDisposition(`${sid}.${format}`),
+    'Cache-Control': 'private, no-store, no-transform',
+    'Content-Security-Policy': FILE_CSP,
+    'X-Content-Type-Options': 'nosniff',
+  }
+  if (c.req.method === 'HEAD') return sendStream(c, { status: 200, headers, body: null })
+
+  const files: FileMeta[] = []
+  const claimed: FileMeta[] = []
+  try {
+    for (const f of all) {
+      if (!isOneTime(f)) files.push(f)
+      else if (await store.claim(f)) {
+        claimed.push(f)
+        files.push(f)
+      }
+    }
+  } catch (err) {
+    await releaseAll(deps, claimed)
+    throw err
+  }
+  if (files.length === 0) throw new PsiError('GONE', 'Every file of this bucket has already been downloaded')
+
+  const job = createArchive(store, files, format, logger)
+  const onAbort = () => job.abort()
+  c.req.raw.signal.addEventListener('abort', onAbort, { once: true })
+  metrics.activeDownloads++
+  return sendStream(c, {
+    status: 200,
+    headers,
+    body: job.body,
+    onDone: async ({ completed, bytes }) => {
+      c.req.raw.signal.removeEventListener('abort', onAbort)
+      metrics.activeDownloads--
+      metrics.inc('psitransfer_download_bytes_total', {}, bytes)
+      const ok =
+        completed &&
+        (await job.done.then(
+          () => true,
+          () => false,
+        ))
+      if (!ok) {
+        job.abort()
+        await releaseAll(deps, claimed)
+        return
+      }
+      metrics.inc('psitransfer_downloads_total', { kind: format })
+      deps.webhooks.send(deps.config.fileDownloadedWebhook, 'archiveDownloaded', {
+        fid: sid,
+        archive: format,
+        files: files.map(publicFile),
+        date: clock.now(),
+      })
+      const when = clock.now()
+      for (const f of files) {
+        try {
+          if (isOneTime(f)) await store.delete(f)
+          else await store.update(f, { downloads: f.downloads + 1, lastDownload: when })
+        } catch (err) {
+          logger.warn({ err, sid, key: f.key }, 'could not record an archive download')
+        }
+      }
+    },
+  })
+}
+
+async function releaseAll(deps: AppDeps, files: FileMeta[]): Promise<void> {
+  for (const f of files) await deps.store.releaseClaim(f).catch(() => {})
+}

@@ -1,0 +1,42 @@
+/**
+ * `GET {B}config.json` (what the web client needs to know) and `GET {B}lang.json`.
+ * @module
+ */
+import type { Context } from 'hono'
+import { retentionOrder } from '../config.js'
+import type { AppDeps } from '../deps.js'
+import type { AppEnv } from '../env.js'
+import { LANGUAGES, langMessages, pickLanguage } from '../i18n.js'
+import { requireServicePassword } from '../security/auth.js'
+
+export async function clientConfig(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
+  const { config } = deps
+  await requireServicePassword(c, deps, config.uploadPass, 'upload')
+  const order = retentionOrder(config.retentions)
+  const retentions: Record<string, string> = {}
+  for (const k of order) retentions[k] = config.retentions[k] as string
+  c.header('Cache-Control', 'no-store')
+  return c.json({
+    retentions,
+    /** Display order of `retentions` (JSON objects put numeric keys first, whatever the source order). */
+    retentionOrder: order,
+    defaultRetention: config.defaultRetention,
+    mailTemplate: config.mailTemplate,
+    requireBucketPassword: config.requireBucketPassword,
+    maxFileSize: config.maxFileSize,
+    maxBucketSize: config.maxBucketSize,
+    disableQrCode: config.disableQrCode,
+    maxPreviewSize: config.maxPreviewSize,
+    tusEndpoint: `${config.uploadAppPath}files/`,
+    chunkSize: config.chunkSize,
+    defaultLanguage: config.defaultLanguage,
+    languages: [...LANGUAGES],
+  })
+}
+
+export function langJson(c: Context<AppEnv>, deps: AppDeps): Response {
+  const lang = pickLanguage(c.req.query('lang'), c.req.header('accept-language'), deps.config.defaultLanguage)
+  c.header('Cache-Control', 'public, max-age=300')
+  c.header('Vary', 'Accept-Language')
+  return c.json({ lang, messages: langMessages(deps.config.retentions, lang) })
+}

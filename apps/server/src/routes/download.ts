@@ -1,0 +1,194 @@
+/**
+ * `GET/HEAD {B}files/{sid}++{key}`: one file, with Range, conditional requests, RFC 5987
+ * names and sandboxing headers; a 302 to a presigned URL when the store offers one.
+ * One-time files are claimed atomically in the store before a full GET, deleted after it
+ * completed and released when it failed; Range requests never consume them.
+ * @module
+ */
+import {
+  type FileMeta,
+  type FileRef,
+  isOneTime,
+  isPsiError,
+  NotFoundError,
+  PsiError,
+  type Store,
+} from '@psitransfer/core'
+import type { Context } from 'hono'
+import { fileSize, isServable } from '../bucket.js'
+import type { AppDeps } from '../deps.js'
+import type { AppEnv } from '../env.js'
+import { contentDisposition } from '../http/content-disposition.js'
+import { FILE_CSP } from '../http/headers.js'
+import { isInlineSafe, safeContentType, withCharset } from '../http/mime.js'
+import { parseRange } from '../http/range.js'
+import { sendStream } from '../http/send.js'
+
+export async function loadServable(store: Store, ref: FileRef, now: number): Promise<FileMeta> {
+  let meta: FileMeta
+  try {
+    meta = await store.info(ref)
+  } catch (err) {
+    if (isPsiError(err) && err.code === 'NOT_FOUND') throw new NotFoundError('File not found or expired')
+    throw err
+  }
+  if (!isServable(meta, now)) throw new NotFoundError('File not found or expired')
+  return meta
+}
+
+/** Public fields of a file for webhooks (never the password). */
+export function publicFile(meta: FileMeta): Record<string, unknown> {
+  return {
+    sid: meta.sid,
+    key: meta.key,
+    name: meta.name,
+    relativePath: meta.relativePath,
+    comment: meta.comment,
+    type: meta.type,
+    size: fileSize(meta),
+    retention: meta.retention,
+    createdAt: meta.createdAt,
+    expiresAt: meta.expiresAt,
+    protected: meta.password !== undefined && meta.password !== '',
+  }
+}
+
+function etagMatches(header: string, etag: string): boolean {
+  if (header.trim() === '*') return true
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)
+}
+
+export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileRef): Promise<Response> {
+  const { store, clock, tokens, metrics, logger } = deps
+  const head = c.req.method === 'HEAD'
+  const now = clock.now()
+  const meta = await loadServable(store, ref, now)
+  if (meta.password && !tokens.verify(meta.sid, c.req.query('token'), now)) {
+    throw new PsiError(
+      'UNAUTHORIZED',
+      'This file is password protected; open its download page and enter the password',
+    )
+  }
+  const size = fileSize(meta)
+  const type = safeContentType(meta.type)
+  const inline = c.req.query('inline') === '1' && isInlineSafe(type)
+  const oneTime = isOneTime(meta)
+  const etag = `"${meta.key}-${size.toString(36)}"`
+  const lastModified = new Date(meta.createdAt).toUTCString()
+  const headers: Record<string, string> = {
+    'Content-Type': withCharset(type),
+    'Content-Disposition': contentDisposition(meta.name, inline ? 'inline' : 'attachment'),
+    ETag: etag,
+    'Last-Modified': lastModified,
+    'Accept-Ranges': 'bytes',
+    'Cache-Control': oneTime ? 'private, no-store, no-transform' : 'private, no-transform',
+    'Content-Security-Policy': FILE_CSP,
+    'X-Content-Type-Options': 'nosniff',
+  }
+
+  const inm = c.req.header('if-none-match')
+  const ims = c.req.header('if-modified-since')
+  const notModified =
+    inm !== undefined
+      ? etagMatches(inm, etag)
+      : ims !== undefined && Math.floor(meta.createdAt / 1000) * 1000 <= Date.parse(ims)
+  if (notModified) {
+    const { 'Content-Type': _t, 'Content-Disposition': _d, ...rest } = headers
+    return sendStream(c, { status: 304, headers: rest, body: null })
+  }
+
+  const ifRange = c.req.header('if-range')
+  const rangeAllowed = ifRange === undefined || ifRange === etag || ifRange === lastModified
+  const range = rangeAllowed ? parseRange(c.req.header('range'), size) : ({ kind: 'none' } as const)
+  if (range.kind === 'unsatisfiable') {
+    c.header('Content-Range', `bytes */${size}`)
+    return c.json(
+      { code: 'RANGE_NOT_SATISFIABLE', message: `Requested range is outside the file (${size} bytes)` },
+      416,
+    )
+  }
+
+  // Direct download from the storage for plain attachments (previews and one-time files stay
+  // with us: previews avoid cross-origin CSP/CORS trouble, one-time files need the claim).
+  if (store.capabilities.downloadUrl && store.downloadUrl && !inline && !oneTime) {
+    const url = await store.downloadUrl(ref, {
+      expiresIn: deps.config.storage.signedUrlExpiry ?? 3600,
+      filename: meta.name,
+      contentType: type,
+      disposition: 'attachment',
+    })
+    if (!head && range.kind === 'none') void countDownload(deps, meta)
+    c.header('Cache-Control', 'no-store')
+    return c.redirect(url, 302)
+  }
+
+  const partial = range.kind === 'range'
+  const status = partial ? 206 : 200
+  const length = partial ? range.range.end - range.range.start + 1 : size
+  headers['Content-Length'] = String(length)
+  if (partial) headers['Content-Range'] = `bytes ${range.range.start}-${range.range.end}/${size}`
+  if (head) return sendStream(c, { status, headers, body: null })
+
+  const consumes = oneTime && !partial
+  if (consumes && !(await store.claim(ref))) {
+    throw new PsiError('GONE', 'This one-time file has already been downloaded')
+  }
+  let body: AsyncIterable<Uint8Array>
+  try {
+    body =
+      size === 0
+        ? emptyBody()
+        : await store.read(ref, { signal: c.req.raw.signal, ...(partial ? { range: range.range } : {}) })
+  } catch (err) {
+    if (consumes) await store.releaseClaim(ref).catch(() => {})
+    throw err
+  }
+  metrics.activeDownloads++
+  return sendStream(c, {
+    status,
+    headers,
+    body,
+    onDone: async ({ completed, bytes }) => {
+      metrics.activeDownloads--
+      metrics.inc('psitransfer_download_bytes_total', {}, bytes)
+      if (partial) return
+      if (!completed) {
+        if (consumes)
+          await store.releaseClaim(ref).catch((err) => logger.warn({ err }, 'releaseClaim failed'))
+        return
+      }
+      if (consumes) {
+        await store
+          .delete(ref)
+          .catch((err) => logger.warn({ err }, 'deleting a downloaded one-time file failed'))
+        deps.webhooks.send(deps.config.fileDownloadedWebhook, 'fileDownloaded', {
+          fid: meta.sid,
+          file: publicFile(meta),
+          date: deps.clock.now(),
+        })
+        metrics.inc('psitransfer_downloads_total', { kind: 'file' })
+        return
+      }
+      await countDownload(deps, meta)
+    },
+  })
+}
+
+async function* emptyBody(): AsyncGenerator<Uint8Array> {}
+
+/** Records a completed download (counter, last download time, webhook). */
+export async function countDownload(deps: AppDeps, meta: FileMeta): Promise<void> {
+  const now = deps.clock.now()
+  deps.metrics.inc('psitransfer_downloads_total', { kind: 'file' })
+  deps.webhooks.send(deps.config.fileDownloadedWebhook, 'fileDownloaded', {
+    fid: meta.sid,
+    file: publicFile(meta),
+    date: now,
+  })
+  try {
+    const current = await deps.store.info(meta)
+    await deps.store.update(meta, { downloads: current.downloads + 1, lastDownload: now })
+  } catch (err) {
+    deps.logger.warn({ err, sid: meta.sid, key: meta.key }, 'could not record a download')
+  }
+}

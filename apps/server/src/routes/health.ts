@@ -1,0 +1,30 @@
+/**
+ * `GET /healthz` (the store answers) and `GET /metrics` (Prometheus text).
+ * @module
+ */
+import { type BucketId, type FileId, isPsiError } from '@psitransfer/core'
+import type { Context } from 'hono'
+import type { AppDeps } from '../deps.js'
+import type { AppEnv } from '../env.js'
+
+/** A reference that never exists; asking the store for it proves the store is reachable. */
+const PROBE = { sid: 'healthz' as BucketId, key: 'probe' as FileId }
+
+export async function healthz(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
+  c.header('Cache-Control', 'no-store')
+  if (deps.isShuttingDown()) return c.json({ status: 'shutting down' }, 503)
+  try {
+    await deps.store.info(PROBE)
+  } catch (err) {
+    if (!(isPsiError(err) && err.code === 'NOT_FOUND')) {
+      deps.logger.warn({ err }, 'health check: store unreachable')
+      return c.json({ status: 'unavailable', store: deps.store.type }, 503)
+    }
+  }
+  return c.json({ status: 'ok', store: deps.store.type })
+}
+
+export function metrics(c: Context<AppEnv>, deps: AppDeps): Response {
+  c.header('Cache-Control', 'no-store')
+  return c.text(deps.metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' })
+}

@@ -1,0 +1,100 @@
+/**
+ * `PUT {B}{name}` (`curl -T file {B}`): one request creates a bucket with that file and
+ * answers with its share link. The body streams into the store; a failed upload is removed
+ * (a PUT cannot be resumed).
+ * @module
+ */
+import { formatFileRef, newBucketId, newFileId, PsiError, parseFileName } from '@psitransfer/core'
+import type { Context } from 'hono'
+import type { AppDeps } from '../deps.js'
+import type { AppEnv } from '../env.js'
+import { publicOrigin } from '../http/client.js'
+import { requestBody } from '../http/send.js'
+import { requireServicePassword } from '../security/auth.js'
+import { hashPassword } from '../security/passwords.js'
+import { checkFileSize, initialExpiry, parseRetention, retentionExpiry } from '../upload/rules.js'
+import { publicFile } from './download.js'
+
+/** Stops the body with 413 once it passes `max` bytes (for bodies without Content-Length). */
+async function* capped(body: AsyncIterable<Uint8Array>, max: number | null): AsyncGenerator<Uint8Array> {
+  let seen = 0
+  for await (const chunk of body) {
+    seen += chunk.byteLength
+    if (max !== null && seen > max) {
+      throw new PsiError('TOO_LARGE', `File is larger than the maximum file size of ${max} bytes`)
+    }
+    yield chunk
+  }
+}
+
+export async function putUpload(c: Context<AppEnv>, deps: AppDeps, rawName: string): Promise<Response> {
+  const { config, store, clock } = deps
+  await requireServicePassword(c, deps, config.uploadPass, 'upload')
+  // Hono already percent-decoded the path parameter.
+  const name = parseFileName(rawName)
+  const lengthHeader = c.req.header('content-length')
+  let length: number | null = null
+  if (lengthHeader !== undefined) {
+    if (!/^\d{1,16}$/.test(lengthHeader)) throw new PsiError('INVALID_INPUT', 'Invalid Content-Length')
+    length = Number(lengthHeader)
+  }
+  checkFileSize(length, config)
+  const retention = parseRetention(c.req.query('retention'), config)
+  const password = c.req.header('x-download-pass') || undefined
+  if (config.requireBucketPassword && !password) {
+    throw new PsiError('INVALID_INPUT', 'A password is required (header x-download-pass)')
+  }
+  if (config.maxBucketSize !== null && length !== null && length > config.maxBucketSize) {
+    throw new PsiError(
+      'TOO_LARGE',
+      `Bucket would be larger than the maximum bucket size of ${config.maxBucketSize} bytes`,
+    )
+  }
+  const createdAt = clock.now()
+  const ref = { sid: newBucketId(), key: newFileId() }
+  await store.create({
+    ...ref,
+    name,
+    relativePath: '',
+    comment: '',
+    type: c.req.header('content-type') ?? '',
+    retention,
+    ...(password ? { password: await hashPassword(password) } : {}),
+    uploadLength: length,
+    createdAt,
+    expiresAt: initialExpiry(createdAt, retention, config),
+    bucketLocked: true,
+    extra: {},
+  })
+  deps.metrics.inc('psitransfer_uploads_created_total')
+  deps.metrics.activeUploads++
+  try {
+    const limit = Math.min(
+      config.maxFileSize ?? Number.POSITIVE_INFINITY,
+      config.maxBucketSize ?? Number.POSITIVE_INFINITY,
+    )
+    const body = requestBody(c) ?? (async function* () {})()
+    const offset = await store.append(ref, capped(body, Number.isFinite(limit) ? limit : null), 0, {
+      signal: c.req.raw.signal,
+    })
+    deps.metrics.inc('psitransfer_upload_bytes_total', {}, offset)
+    if (length !== null && offset !== length) {
+      throw new PsiError('ABORTED', `The body ended after ${offset} of ${length} bytes`)
+    }
+    if (length === null) await store.update(ref, { uploadLength: offset })
+    await store.complete(ref)
+    const meta = await store.update(ref, { expiresAt: retentionExpiry(createdAt, retention, config) })
+    deps.metrics.inc('psitransfer_uploads_completed_total')
+    const metadata: Record<string, unknown> = { ...publicFile(meta) }
+    if (meta.password) metadata._password = true
+    delete metadata.protected
+    deps.webhooks.send(config.fileUploadedWebhook, 'fileUploaded', { metadata, date: clock.now() })
+  } catch (err) {
+    await store.delete(ref).catch(() => {})
+    throw err
+  } finally {
+    deps.metrics.activeUploads--
+  }
+  c.get('log')?.info({ id: formatFileRef(ref), name }, 'file uploaded with PUT')
+  return c.text(`${publicOrigin(c, config.trustProxy)}${config.baseUrl}${ref.sid}\n`, 201)
+}

@@ -1,0 +1,96 @@
+/**
+ * The TUS endpoint `{U}files/` and `{U}files/{sid}++{key}`: translates Hono requests into
+ * core's {@link handleTus} and back, plus the bucket-lock PATCH `{U}files/{sid}?lock=yes`.
+ * Request bodies are the Node request itself on @hono/node-server, so bytes flow from the
+ * socket into `store.append` without a Web-stream adapter in between.
+ * @module
+ */
+import {
+  handleTus,
+  type NewFile,
+  NotFoundError,
+  parseBucketId,
+  type Store,
+  type TusRequest,
+  withLock,
+} from '@psitransfer/core'
+import type { Context } from 'hono'
+import { liveFiles } from '../bucket.js'
+import type { AppDeps } from '../deps.js'
+import type { AppEnv } from '../env.js'
+import { requestBody } from '../http/send.js'
+import { requireServicePassword } from '../security/auth.js'
+import { type CreateLockHolder, createUploadHooks } from '../upload/hooks.js'
+import { createLockId } from '../upload/rules.js'
+
+/** The store as the TUS machine sees it on POST: `create` releases the bucket's creation lock. */
+function releasingStore(store: Store, holder: CreateLockHolder): Store {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'create') {
+        return async (file: NewFile) => {
+          try {
+            return await target.create(file)
+          } finally {
+            await holder.lock?.release()
+          }
+        }
+      }
+      const value: unknown = Reflect.get(target, prop, target)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
+export async function tusRequest(
+  c: Context<AppEnv>,
+  deps: AppDeps,
+  id: string | undefined,
+): Promise<Response> {
+  const method = c.req.method
+  const holder: CreateLockHolder = {}
+  const req: TusRequest = {
+    method,
+    headers: c.req.raw.headers,
+    body: method === 'POST' || method === 'PATCH' ? requestBody(c) : null,
+    signal: c.req.raw.signal,
+    endpoint: `${deps.config.uploadAppPath}files/`,
+    ...(id !== undefined ? { id } : {}),
+  }
+  const writing = method === 'PATCH' || method === 'POST'
+  if (writing) deps.metrics.activeUploads++
+  let res: Awaited<ReturnType<typeof handleTus>>
+  try {
+    res = await handleTus(req, {
+      store: method === 'POST' ? releasingStore(deps.store, holder) : deps.store,
+      locker: deps.locker,
+      clock: deps.clock,
+      hooks: createUploadHooks(c, deps, holder),
+      limits: { maxSize: deps.config.maxFileSize },
+    })
+  } finally {
+    if (writing) deps.metrics.activeUploads--
+    await holder.lock?.release()
+  }
+  if (res.status >= 400) c.set('errorCode', `tus_${res.status}`)
+  if (res.status === 413) {
+    // The contract (and PsiTransfer) answers size limits with JSON the web client can show.
+    const { 'Content-Type': _type, ...headers } = res.headers
+    return c.json({ code: 'TOO_LARGE', message: res.body }, 413, headers)
+  }
+  if (res.body === '' || res.status === 204 || res.status === 304)
+    return c.body(null, res.status as 200, res.headers)
+  return c.body(res.body, res.status as 200, res.headers)
+}
+
+/** `PATCH {U}files/{sid}?lock=yes`: no more files may be added to the bucket. */
+export async function lockBucket(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Promise<Response> {
+  await requireServicePassword(c, deps, deps.config.uploadPass, 'upload')
+  const sid = parseBucketId(rawSid)
+  await withLock(deps.locker, createLockId(sid), { waitMs: 15_000, signal: c.req.raw.signal }, async () => {
+    const files = await liveFiles(deps.store, sid, deps.clock.now())
+    if (files.length === 0) throw new NotFoundError('Bucket not found')
+    for (const f of files) if (!f.bucketLocked) await deps.store.update(f, { bucketLocked: true })
+  })
+  return c.body(null, 204)
+}

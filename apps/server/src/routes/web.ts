@@ -1,0 +1,86 @@
+/**
+ * The built web app (apps/web/dist): `index.html` for the app's pages (upload, download, admin;
+ * the client router reads the location) and its static assets. Without a build, a minimal
+ * page says so.
+ * @module
+ */
+import { createReadStream } from 'node:fs'
+import { readFile, stat } from 'node:fs/promises'
+import { extname, resolve, sep } from 'node:path'
+import { NotFoundError } from '@psitransfer/core'
+import type { Context } from 'hono'
+import type { AppDeps } from '../deps.js'
+import type { AppEnv } from '../env.js'
+import { APP_PAGE_CSP } from '../http/headers.js'
+import { sendStream } from '../http/send.js'
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.webmanifest': 'application/manifest+json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+  '.webp': 'image/webp',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`)
+}
+
+function notBuiltPage(url: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>PsiTransfer</title></head>
+<body><h1>PsiTransfer</h1>
+<p>The web app is not built. Run <code>pnpm --filter @psitransfer/web build</code> and restart the server.</p>
+<p>The API works without it, for example: <code>curl -T file.bin ${escapeHtml(url)}</code></p>
+</body></html>
+`
+}
+
+export async function appPage(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
+  c.header('Content-Security-Policy', APP_PAGE_CSP)
+  c.header('Cache-Control', 'no-cache')
+  if (deps.webRoot) {
+    try {
+      const html = await readFile(resolve(deps.webRoot, 'index.html'), 'utf8')
+      return c.html(html)
+    } catch {
+      // fall through to the placeholder
+    }
+  }
+  return c.html(notBuiltPage(new URL(c.req.url).origin + deps.config.baseUrl))
+}
+
+/** Serves `relPath` from the web build; 404 when absent or outside the build directory. */
+export async function asset(c: Context<AppEnv>, deps: AppDeps, relPath: string): Promise<Response> {
+  if (!deps.webRoot || relPath.includes('\0')) throw new NotFoundError('Not found')
+  const root = resolve(deps.webRoot)
+  const file = resolve(root, relPath)
+  if (!file.startsWith(root + sep)) throw new NotFoundError('Not found')
+  const st = await stat(file).catch(() => undefined)
+  if (!st?.isFile()) throw new NotFoundError('Not found')
+  const etag = `"${st.size.toString(36)}-${Math.floor(st.mtimeMs).toString(36)}"`
+  // Vite puts content-hashed files under assets/: they never change, cache them for a year.
+  const hashed = /(^|\/)assets\//.test(relPath)
+  const headers: Record<string, string> = {
+    'Content-Type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Length': String(st.size),
+    ETag: etag,
+    'Cache-Control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
+  }
+  if (c.req.header('if-none-match') === etag) {
+    const { 'Content-Length': _l, ...rest } = headers
+    return sendStream(c, { status: 304, headers: rest, body: null })
+  }
+  if (c.req.method === 'HEAD') return sendStream(c, { status: 200, headers, body: null })
+  return sendStream(c, { status: 200, headers, body: createReadStream(file) })
+}

@@ -1,0 +1,82 @@
+/**
+ * Password gates: the service passwords (`uploadPass`, `adminPass`, header `x-passwd`) and
+ * bucket passwords (header `x-download-pass`). Wrong answers are delayed and counted per
+ * client; too many in the window → 429 until it passes.
+ * @module
+ */
+import { PsiError } from '@psitransfer/core'
+import type { Context } from 'hono'
+import type { AppDeps } from '../deps.js'
+import type { AppEnv } from '../env.js'
+import { clientIp } from '../http/client.js'
+import { safeEqual } from './passwords.js'
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+function rateLimited(seconds: number): PsiError {
+  return new PsiError('RATE_LIMITED', `Too many wrong passwords; try again in ${seconds} seconds`, {
+    details: { retryAfter: seconds },
+  })
+}
+
+function checkLimit(deps: AppDeps, key: string): void {
+  const wait = deps.limiter.retryAfter(key, deps.clock.now())
+  if (wait > 0) throw rateLimited(wait)
+}
+
+async function failed(deps: AppDeps, key: string): Promise<void> {
+  deps.limiter.fail(key, deps.clock.now())
+  if (deps.authFailDelayMs > 0) await sleep(deps.authFailDelayMs)
+}
+
+/**
+ * Checks `x-passwd` against a service password (`false` = not required).
+ * Missing → 401, wrong → 403 (the web client shows its password screen on both).
+ */
+export async function requireServicePassword(
+  c: Context<AppEnv>,
+  deps: AppDeps,
+  expected: string | false,
+  scope: 'upload' | 'admin',
+): Promise<void> {
+  if (expected === false) return
+  const key = `${scope}|${clientIp(c, deps.config.trustProxy)}`
+  checkLimit(deps, key)
+  const given = c.req.header('x-passwd')
+  if (given === undefined || given === '') {
+    throw new PsiError(
+      'UNAUTHORIZED',
+      scope === 'admin' ? 'Admin password required' : 'Upload password required',
+    )
+  }
+  if (!safeEqual(given, expected)) {
+    await failed(deps, key)
+    throw new PsiError('FORBIDDEN', 'Wrong password')
+  }
+  deps.limiter.succeed(key)
+}
+
+/**
+ * Checks `x-download-pass` against every distinct password hash of a bucket. Missing or wrong
+ * → 401 after a short delay.
+ */
+export async function requireBucketPassword(
+  c: Context<AppEnv>,
+  deps: AppDeps,
+  sid: string,
+  hashes: readonly string[],
+): Promise<void> {
+  if (hashes.length === 0) return
+  const key = `bucket|${sid}|${clientIp(c, deps.config.trustProxy)}`
+  checkLimit(deps, key)
+  const given = c.req.header('x-download-pass')
+  if (given === undefined || given === '') {
+    if (deps.authFailDelayMs > 0) await sleep(deps.authFailDelayMs)
+    throw new PsiError('UNAUTHORIZED', 'This download is password protected')
+  }
+  if (!(await deps.verifier.verifyAll(given, hashes, deps.clock.now()))) {
+    await failed(deps, key)
+    throw new PsiError('UNAUTHORIZED', 'Wrong password')
+  }
+  deps.limiter.succeed(key)
+}

@@ -1,0 +1,67 @@
+/**
+ * Bucket and service passwords. New bucket passwords are hashed with Argon2id (hash-wasm,
+ * PHC string output); PsiTransfer's own Argon2id hashes verify as they are, and legacy
+ * plaintext values are compared in constant time.
+ * @module
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { argon2id, argon2Verify } from 'hash-wasm'
+
+/** OWASP's minimum for Argon2id: m = 19 MiB, t = 2, p = 1 (stronger than PsiTransfer's m = 8 MiB, t = 3). */
+export const ARGON2_PARAMS = { memorySize: 19456, iterations: 2, parallelism: 1, hashLength: 32 } as const
+
+export async function hashPassword(password: string): Promise<string> {
+  return argon2id({ ...ARGON2_PARAMS, password, salt: randomBytes(16), outputType: 'encoded' })
+}
+
+/** Constant-time string comparison (hashing first makes the time independent of both lengths). */
+export function safeEqual(a: string, b: string): boolean {
+  const da = createHash('sha256').update(a, 'utf8').digest()
+  const db = createHash('sha256').update(b, 'utf8').digest()
+  return timingSafeEqual(da, db)
+}
+
+/** True if `stored` is a password hash we can verify (as opposed to legacy plaintext). */
+export function isPasswordHash(stored: string): boolean {
+  return stored.startsWith('$argon2')
+}
+
+/** Verifies `password` against a stored Argon2 PHC hash or, for legacy data, plaintext. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  if (isPasswordHash(stored)) {
+    try {
+      return await argon2Verify({ password, hash: stored })
+    } catch {
+      // A malformed hash never matches.
+      return false
+    }
+  }
+  return safeEqual(password, stored)
+}
+
+/**
+ * Verifies against several stored hashes (a bucket's files), remembering positive results
+ * briefly so that repeated listings of the same bucket do not pay the KDF each time.
+ */
+export class PasswordVerifier {
+  readonly #cache = new Map<string, number>()
+  constructor(
+    private readonly ttlMs = 60_000,
+    private readonly maxEntries = 1000,
+  ) {}
+
+  async verifyAll(password: string, hashes: Iterable<string>, now: number): Promise<boolean> {
+    for (const stored of new Set(hashes)) {
+      const key = createHash('sha256').update(stored).update('\0').update(password).digest('base64')
+      const until = this.#cache.get(key)
+      if (until !== undefined && until > now) continue
+      if (!(await verifyPassword(password, stored))) return false
+      if (this.#cache.size >= this.maxEntries) {
+        const oldest = this.#cache.keys().next().value
+        if (oldest !== undefined) this.#cache.delete(oldest)
+      }
+      this.#cache.set(key, now + this.ttlMs)
+    }
+    return true
+  }
+}

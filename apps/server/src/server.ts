@@ -1,0 +1,122 @@
+/**
+ * Runs the app on a Node HTTP server: timeouts for slow clients, the retention sweeper, and
+ * a graceful, bounded shutdown that leaves every upload resumable.
+ * @module
+ */
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import type { Clock, Locker, Store } from '@psitransfer/core'
+import { createApp } from './app.js'
+import type { Config } from './config.js'
+import { type Logger, silentLogger } from './logger.js'
+import { Metrics } from './metrics.js'
+import { Sweeper } from './sweeper.js'
+import { WebhookSender } from './webhooks.js'
+
+export interface StartOptions {
+  config: Config
+  store: Store
+  locker: Locker
+  clock: Clock
+  logger?: Logger
+  webRoot?: string | null
+  authFailDelayMs?: number
+  /** Webhook delivery tuning (tests shorten the backoff). */
+  webhookBackoffMs?: number
+}
+
+export interface RunningServer {
+  /** `http://host:port` (the bound port, also when `port` was 0). */
+  origin: string
+  port: number
+  server: Server
+  sweeper: Sweeper
+  webhooks: WebhookSender
+  /** Stops accepting, waits (bounded) for requests in flight, closes the store. Idempotent. */
+  close(): Promise<void>
+}
+
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { config, store, locker, clock } = options
+  const logger = options.logger ?? silentLogger
+  const metrics = new Metrics()
+  const webhooks = new WebhookSender({
+    logger,
+    ...(options.webhookBackoffMs !== undefined ? { backoffMs: options.webhookBackoffMs } : {}),
+    onFailure: () => metrics.inc('psitransfer_webhook_failures_total'),
+  })
+  let shuttingDown = false
+  const app = createApp({
+    config,
+    store,
+    locker,
+    clock,
+    logger,
+    metrics,
+    webhooks,
+    isShuttingDown: () => shuttingDown,
+    ...(options.webRoot !== undefined ? { webRoot: options.webRoot } : {}),
+    ...(options.authFailDelayMs !== undefined ? { authFailDelayMs: options.authFailDelayMs } : {}),
+  })
+  const requestTimeout = config.requestTimeout * 1000
+  const headersTimeout =
+    requestTimeout > 0 ? Math.min(config.headersTimeout * 1000, requestTimeout) : config.headersTimeout * 1000
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve(
+      {
+        fetch: app.fetch,
+        port: config.port,
+        hostname: config.iface,
+        serverOptions: { requestTimeout, headersTimeout, keepAliveTimeout: 5000 },
+      },
+      () => resolve(s as Server),
+    ) as Server
+    s.once('error', reject)
+  })
+  // Sockets without traffic in either direction (stalled uploads or readers) are closed.
+  if (config.idleTimeout > 0) server.setTimeout(config.idleTimeout * 1000)
+  server.on('clientError', (err, socket) => {
+    logger.debug({ err: (err as Error).message }, 'client error')
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+    else socket.destroy()
+  })
+
+  const sweeper = new Sweeper({
+    store,
+    locker,
+    clock,
+    logger,
+    metrics,
+    intervalMs: config.sweepInterval * 1000,
+  })
+  sweeper.start()
+
+  const port = (server.address() as AddressInfo).port
+  const host = config.iface === '0.0.0.0' || config.iface === '::' ? 'localhost' : config.iface
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= (async () => {
+      shuttingDown = true
+      await sweeper.stop()
+      const closed = new Promise<void>((r) => server.close(() => r()))
+      server.closeIdleConnections()
+      let timer: NodeJS.Timeout | undefined
+      const timedOut = new Promise<'timeout'>((r) => {
+        timer = setTimeout(() => r('timeout'), config.shutdownTimeout * 1000)
+      })
+      if ((await Promise.race([closed, timedOut])) === 'timeout') {
+        logger.warn({}, 'shutdown: closing connections still open (their uploads stay resumable)')
+        server.closeAllConnections()
+        await closed
+      }
+      clearTimeout(timer)
+      await webhooks.drain(Math.min(5000, config.shutdownTimeout * 1000))
+      await store.close?.()
+    })()
+    return closing
+  }
+  return { origin, port, server, sweeper, webhooks, close }
+}

@@ -1,0 +1,86 @@
+/**
+ * Retention sweeper: deletes expired files (finished or not) on an interval. Requests check
+ * expiry themselves, so the interval only bounds how long expired bytes occupy storage.
+ * A file whose upload lock is held (a PATCH is writing) is left for the next round.
+ * @module
+ */
+import { type Clock, formatFileRef, isExpired, isPsiError, type Locker, type Store } from '@psitransfer/core'
+import type { Logger } from './logger.js'
+import type { Metrics } from './metrics.js'
+
+export interface SweeperOptions {
+  store: Store
+  locker: Locker
+  clock: Clock
+  logger: Logger
+  metrics?: Metrics
+  intervalMs: number
+}
+
+export interface SweepResult {
+  deleted: number
+  failed: number
+  skipped: number
+}
+
+export class Sweeper {
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<SweepResult> | undefined
+
+  constructor(private readonly options: SweeperOptions) {}
+
+  start(): void {
+    if (this.#timer) return
+    this.#timer = setInterval(() => {
+      void this.runOnce().catch((err) => this.options.logger.error({ err }, 'sweep failed'))
+    }, this.options.intervalMs)
+    this.#timer.unref()
+  }
+
+  /** Stops the interval and waits for a sweep in progress. */
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = undefined
+    await this.#running?.catch(() => {})
+  }
+
+  /** One pass over the store; concurrent calls share the pass in progress. */
+  runOnce(): Promise<SweepResult> {
+    this.#running ??= this.#sweep().finally(() => {
+      this.#running = undefined
+    })
+    return this.#running
+  }
+
+  async #sweep(): Promise<SweepResult> {
+    const { store, locker, clock, logger, metrics } = this.options
+    const result: SweepResult = { deleted: 0, failed: 0, skipped: 0 }
+    const expired = []
+    const now = clock.now()
+    for await (const meta of store.list())
+      if (isExpired(meta, now)) expired.push({ sid: meta.sid, key: meta.key })
+    for (const ref of expired) {
+      let lock: Awaited<ReturnType<Locker['lock']>>
+      try {
+        lock = await locker.lock(formatFileRef(ref), { waitMs: 0 })
+      } catch {
+        result.skipped++
+        continue
+      }
+      try {
+        await store.delete(ref)
+        result.deleted++
+        metrics?.inc('psitransfer_files_expired_total')
+      } catch (err) {
+        if (!(isPsiError(err) && err.code === 'NOT_FOUND')) {
+          result.failed++
+          logger.warn({ err, sid: ref.sid, key: ref.key }, 'could not delete an expired file')
+        }
+      } finally {
+        await lock.release()
+      }
+    }
+    if (result.deleted || result.failed) logger.info({ ...result }, 'retention sweep')
+    return result
+  }
+}

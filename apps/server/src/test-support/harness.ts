@@ -1,0 +1,153 @@
+/**
+ * Test harness: an app on the in-memory store with a manual clock, and small TUS helpers
+ * that speak the protocol through `app.request()`.
+ * @module
+ */
+import { createHash } from 'node:crypto'
+import { encodeUploadMetadata, ManualClock, MemoryLocker, type Store } from '@psitransfer/core'
+import { MemoryStore } from '@psitransfer/core/testing'
+import type { Hono } from 'hono'
+import { type CreateAppOptions, createApp } from '../app.js'
+import { type Config, parseConfig } from '../config.js'
+import type { AppEnv } from '../env.js'
+import { createMemoryLogger } from '../logger.js'
+import { Metrics } from '../metrics.js'
+import { WebhookSender } from '../webhooks.js'
+
+export function testConfig(overrides: Record<string, unknown> = {}): Config {
+  return parseConfig({ accessLog: false, webRoot: null, ...overrides })
+}
+
+export interface TestApp {
+  app: Hono<AppEnv>
+  store: Store
+  memory: MemoryStore
+  clock: ManualClock
+  config: Config
+  logger: ReturnType<typeof createMemoryLogger>
+  metrics: Metrics
+  webhookCalls: Array<{ url: string; body: Record<string, unknown> }>
+  request(path: string, init?: RequestInit): Promise<Response>
+}
+
+export function makeApp(
+  overrides: Record<string, unknown> = {},
+  extra: Partial<CreateAppOptions> & { store?: Store } = {},
+): TestApp {
+  const config = testConfig(overrides)
+  const memory = new MemoryStore()
+  const store = extra.store ?? memory
+  const clock = new ManualClock(Date.UTC(2026, 0, 1))
+  const logger = createMemoryLogger()
+  const metrics = new Metrics()
+  const webhookCalls: TestApp['webhookCalls'] = []
+  const webhooks = new WebhookSender({
+    logger,
+    backoffMs: 1,
+    fetch: (async (url: string | URL | Request, init?: RequestInit) => {
+      webhookCalls.push({ url: String(url), body: JSON.parse(String(init?.body)) })
+      return new Response(null, { status: 204 })
+    }) as typeof fetch,
+  })
+  const app = createApp({
+    config,
+    store,
+    locker: new MemoryLocker(),
+    clock,
+    logger,
+    metrics,
+    webhooks,
+    authFailDelayMs: 0,
+    webRoot: null,
+    ...extra,
+  })
+  return {
+    app,
+    store,
+    memory,
+    clock,
+    config,
+    logger,
+    metrics,
+    webhookCalls,
+    request: async (path, init) => app.request(path, init),
+  }
+}
+
+export const TUS = { 'Tus-Resumable': '1.0.0' } as const
+
+export function bytesOf(text: string): Uint8Array<ArrayBuffer> {
+  return new TextEncoder().encode(text)
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex')
+}
+
+export interface UploadOptions {
+  sid?: string
+  name?: string
+  retention?: string
+  password?: string
+  relativePath?: string
+  comment?: string
+  type?: string
+  headers?: Record<string, string>
+  metadata?: Record<string, string>
+}
+
+/** POST + one PATCH; returns the upload's `sid++key` id and the final response. */
+export async function upload(t: TestApp, data: Uint8Array, options: UploadOptions = {}) {
+  const md: Record<string, string> = {
+    sid: options.sid ?? 'bucket1',
+    name: options.name ?? 'file.txt',
+    retention: options.retention ?? '3600',
+    ...(options.password ? { password: options.password } : {}),
+    ...(options.relativePath ? { relativePath: options.relativePath } : {}),
+    ...(options.comment ? { comment: options.comment } : {}),
+    type: options.type ?? 'text/plain',
+    ...options.metadata,
+  }
+  const created = await t.request('/files/', {
+    method: 'POST',
+    headers: {
+      ...TUS,
+      'Upload-Length': String(data.byteLength),
+      'Upload-Metadata': encodeUploadMetadata(md),
+      ...options.headers,
+    },
+  })
+  if (created.status !== 201) throw new Error(`create failed: ${created.status} ${await created.text()}`)
+  const location = created.headers.get('location') as string
+  const id = location.slice(location.lastIndexOf('/') + 1)
+  if (data.byteLength === 0) return { id, location, response: created }
+  const patched = await t.request(location, {
+    method: 'PATCH',
+    headers: {
+      ...TUS,
+      'Upload-Offset': '0',
+      'Content-Type': 'application/offset+octet-stream',
+      ...options.headers,
+    },
+    body: data as Uint8Array<ArrayBuffer>,
+  })
+  if (patched.status !== 204) throw new Error(`patch failed: ${patched.status} ${await patched.text()}`)
+  return { id, location, response: patched }
+}
+
+export function createRequest(
+  t: TestApp,
+  md: Record<string, string>,
+  length: number,
+  headers: Record<string, string> = {},
+) {
+  return t.request('/files/', {
+    method: 'POST',
+    headers: {
+      ...TUS,
+      'Upload-Length': String(length),
+      'Upload-Metadata': encodeUploadMetadata(md),
+      ...headers,
+    },
+  })
+}

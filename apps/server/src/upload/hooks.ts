@@ -1,0 +1,170 @@
+/**
+ * The TUS hooks: PsiTransfer's metadata rules on creation, the upload password on every
+ * request, and what happens once an upload completes.
+ * @module
+ */
+import {
+  type CreateDecision,
+  type CreateInput,
+  type FileMeta,
+  type FileRef,
+  type Lock,
+  newBucketId,
+  PsiError,
+  parseBucketId,
+  parseFileRef,
+  type TusHooks,
+  type TusRequest,
+} from '@psitransfer/core'
+import type { Context } from 'hono'
+import type { AppDeps } from '../deps.js'
+import type { AppEnv } from '../env.js'
+import { publicFile } from '../routes/download.js'
+import { requireServicePassword } from '../security/auth.js'
+import {
+  admitToBucket,
+  checkFileSize,
+  createLockId,
+  initialExpiry,
+  parseComment,
+  parseName,
+  parseOptionalRelativePath,
+  parseRetention,
+  parseType,
+  retentionExpiry,
+} from './rules.js'
+
+/** Metadata keys with a meaning here; everything else is kept in `extra`. */
+const KNOWN_KEYS = new Set([
+  'sid',
+  'retention',
+  'password',
+  'name',
+  'filename',
+  'relativePath',
+  'comment',
+  'type',
+  'filetype',
+])
+
+/** Holds the bucket's creation lock from `onCreate` until the store created the file. */
+export interface CreateLockHolder {
+  lock?: Lock
+}
+
+export function createUploadHooks(c: Context<AppEnv>, deps: AppDeps, holder: CreateLockHolder): TusHooks {
+  const { config, metrics, logger } = deps
+  const log = c.get('log') ?? logger
+  return {
+    async authorize(request: TusRequest, ref: FileRef | undefined) {
+      await requireServicePassword(c, deps, config.uploadPass, 'upload')
+      const method = (request.headers.get('x-http-method-override') ?? request.method).toUpperCase()
+      if (ref && method === 'DELETE') {
+        // Download URLs contain `sid++key`, so anyone with a link could otherwise terminate a
+        // finished file. Termination is for unfinished uploads; admins delete the rest.
+        const meta = await deps.store.info(ref).catch(() => undefined)
+        if (meta?.complete) {
+          throw new PsiError(
+            'METHOD_NOT_ALLOWED',
+            'Finished files cannot be terminated; ask an admin to delete them',
+          )
+        }
+      }
+    },
+
+    async onCreate(input: CreateInput): Promise<CreateDecision> {
+      const md = input.metadata
+      checkFileSize(input.uploadLength, config)
+      const createdAt = deps.clock.now()
+      if (input.concat?.kind === 'partial') {
+        // Parts of a parallel upload carry no metadata (tus-js-client sends none); each lives
+        // in a bucket of its own until the final upload concatenates it, and expires soon.
+        return {
+          sid: md.sid ? parseBucketId(md.sid) : newBucketId(),
+          name: 'partial',
+          relativePath: '',
+          comment: '',
+          type: '',
+          retention: parseRetention(undefined, config),
+          createdAt,
+          expiresAt: initialExpiry(createdAt, parseRetention(undefined, config), config),
+          bucketLocked: false,
+          extra: {},
+        }
+      }
+      if (md.sid === undefined || md.sid === '')
+        throw new PsiError('INVALID_INPUT', 'tus meta prop missing: sid')
+      const sid = parseBucketId(md.sid)
+      const retention = parseRetention(md.retention, config)
+      const name = parseName(md.name ?? md.filename)
+      const relativePath = parseOptionalRelativePath(md.relativePath)
+      const comment = parseComment(md.comment)
+      const type = parseType(md.type ?? md.filetype)
+      const password = md.password ? md.password : undefined
+      if (config.requireBucketPassword && !password) {
+        throw new PsiError('INVALID_INPUT', 'A password is required for every upload')
+      }
+      const extra: Record<string, string> = {}
+      for (const [k, v] of Object.entries(md)) if (!KNOWN_KEYS.has(k)) extra[k] = v
+
+      holder.lock = await deps.locker.lock(createLockId(sid), {
+        waitMs: 15_000,
+        ...(input.request.signal ? { signal: input.request.signal } : {}),
+      })
+      try {
+        const decision = await admitToBucket(deps, sid, input.uploadLength, password)
+        metrics.inc('psitransfer_uploads_created_total')
+        return {
+          sid,
+          name,
+          relativePath,
+          comment,
+          type,
+          retention,
+          ...(decision.password ? { password: decision.password } : {}),
+          createdAt,
+          expiresAt: initialExpiry(createdAt, retention, config),
+          bucketLocked: false,
+          extra,
+        }
+      } catch (err) {
+        await holder.lock.release()
+        holder.lock = undefined
+        throw err
+      }
+    },
+
+    async onComplete(meta: FileMeta) {
+      if (meta.concat?.kind === 'partial') return
+      metrics.inc('psitransfer_uploads_completed_total')
+      // Unfinished uploads got a shorter expiry; now the retention applies.
+      const expiresAt = retentionExpiry(meta.createdAt, meta.retention, config)
+      let final = meta
+      if (expiresAt !== meta.expiresAt) final = await deps.store.update(meta, { expiresAt })
+      if (meta.concat?.kind === 'final') {
+        for (const part of meta.concat.parts) {
+          await deps.store
+            .delete(parseFileRef(part))
+            .catch((err) => log.warn({ err, part }, 'could not delete a partial upload'))
+        }
+      }
+      const metadata: Record<string, unknown> = { ...publicFile(final) }
+      // PsiTransfer's webhook shape: the metadata, with the password replaced by a flag.
+      if (final.password) metadata._password = true
+      delete metadata.protected
+      deps.webhooks.send(config.fileUploadedWebhook, 'fileUploaded', { metadata, date: deps.clock.now() })
+    },
+
+    onTerminate(meta: FileMeta) {
+      log.info({ sid: meta.sid, key: meta.key }, 'upload terminated')
+    },
+
+    onError(err: unknown) {
+      log.error({ err }, 'upload error')
+    },
+
+    onBytes(count: number) {
+      metrics.inc('psitransfer_upload_bytes_total', {}, count)
+    },
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * PsiTransfer's upload rules, shared by the TUS endpoint and curl-style PUT: metadata
+ * validation, the bucket's lock and password, size limits and expiry.
+ * @module
+ */
+import {
+  type BucketId,
+  computeExpiry,
+  type FileMeta,
+  PsiError,
+  parseFileName,
+  parseRelativePath,
+  type Retention,
+} from '@psitransfer/core'
+import { fileSize, isPartial, liveFiles } from '../bucket.js'
+import type { Config } from '../config.js'
+import type { AppDeps } from '../deps.js'
+import { hashPassword, verifyPassword } from '../security/passwords.js'
+
+const MAX_COMMENT = 4096
+const MAX_TYPE = 255
+
+export function parseRetention(value: string | undefined, config: Config): Retention {
+  const key = value === undefined || value === '' ? config.defaultRetention : value
+  if (!(key in config.retentions)) {
+    throw new PsiError(
+      'INVALID_INPUT',
+      `Invalid retention "${key}"; allowed: ${Object.keys(config.retentions).join(', ')}`,
+    )
+  }
+  return key === 'one-time' ? 'one-time' : Number(key)
+}
+
+export function parseComment(value: string | undefined): string {
+  const v = value ?? ''
+  if (v.length > MAX_COMMENT)
+    throw new PsiError('INVALID_INPUT', `Comment is longer than ${MAX_COMMENT} characters`)
+  return v
+}
+
+export function parseType(value: string | undefined): string {
+  const v = (value ?? '').trim()
+  return v.length > MAX_TYPE ? '' : v
+}
+
+export function checkFileSize(length: number | null, config: Config): void {
+  if (config.maxFileSize !== null && length !== null && length > config.maxFileSize) {
+    throw new PsiError(
+      'TOO_LARGE',
+      `File is larger than the maximum file size of ${config.maxFileSize} bytes`,
+      {
+        details: { max: config.maxFileSize },
+      },
+    )
+  }
+}
+
+/** When an upload expires: its retention (capped by maxAge), and sooner while unfinished. */
+export function initialExpiry(createdAt: number, retention: Retention, config: Config): number | null {
+  const final = retentionExpiry(createdAt, retention, config)
+  if (config.uploadExpiry <= 0) return final
+  const unfinished = createdAt + config.uploadExpiry * 1000
+  return final === null ? unfinished : Math.min(final, unfinished)
+}
+
+export function retentionExpiry(createdAt: number, retention: Retention, config: Config): number | null {
+  return computeExpiry(createdAt, retention, config.maxAge === null ? null : config.maxAge * 1000)
+}
+
+export interface BucketDecision {
+  /** Password hash to store with the new file (`undefined` = unprotected). */
+  password: string | undefined
+}
+
+/**
+ * Checks a new file against its bucket: not locked, same protection as the files already in
+ * it (all files of a bucket share one password, so one check unlocks the whole listing), and
+ * within `maxBucketSize`. Callers serialize this per bucket (see `createLockId`).
+ *
+ * `maxBucketSize` counts the declared lengths of every unexpired file of the bucket, including
+ * uploads still in progress: otherwise parallel uploads (the web client sends several at once)
+ * would each see the same old total and together exceed the limit. Abandoned uploads stop
+ * counting when they expire (`uploadExpiry`).
+ */
+export async function admitToBucket(
+  deps: AppDeps,
+  sid: BucketId,
+  uploadLength: number | null,
+  password: string | undefined,
+): Promise<BucketDecision> {
+  const { config } = deps
+  const files = (await liveFiles(deps.store, sid, deps.clock.now())).filter((f) => !isPartial(f))
+  if (files.some((f) => f.bucketLocked)) throw new PsiError('BUCKET_LOCKED', 'Bucket locked')
+  if (config.maxBucketSize !== null) {
+    const total = files.reduce((sum, f) => sum + fileSize(f), 0) + (uploadLength ?? 0)
+    if (total > config.maxBucketSize) {
+      throw new PsiError(
+        'TOO_LARGE',
+        `Bucket would be larger than the maximum bucket size of ${config.maxBucketSize} bytes`,
+        { details: { max: config.maxBucketSize } },
+      )
+    }
+  }
+  return { password: await bucketPassword(files, password) }
+}
+
+async function bucketPassword(files: FileMeta[], password: string | undefined): Promise<string | undefined> {
+  if (files.length === 0) return password ? hashPassword(password) : undefined
+  const existing = files.find((f) => f.password)?.password
+  if (!existing) {
+    if (password) {
+      throw new PsiError(
+        'INVALID_INPUT',
+        'This bucket already has files without a password; upload without one',
+      )
+    }
+    return undefined
+  }
+  if (!password)
+    throw new PsiError('INVALID_INPUT', 'This bucket is password protected; upload with its password')
+  if (!(await verifyPassword(password, existing))) {
+    throw new PsiError('INVALID_INPUT', 'The password does not match the one of this bucket')
+  }
+  // Reuse the bucket's hash: one verification then covers every file of the bucket.
+  return existing
+}
+
+/** Locker id serializing file creation in one bucket (never collides with `sid++key`). */
+export function createLockId(sid: BucketId): string {
+  return `create:${sid}`
+}
+
+export function parseName(value: string | undefined): string {
+  if (value === undefined || value === '') throw new PsiError('INVALID_INPUT', 'tus meta prop missing: name')
+  return parseFileName(value)
+}
+
+export function parseOptionalRelativePath(value: string | undefined): string {
+  const trimmed = (value ?? '').replace(/^\/+|\/+$/g, '')
+  return trimmed === '' ? '' : parseRelativePath(trimmed)
+}
