@@ -32,6 +32,10 @@ export function defineStore<C>(definition: StoreDefinition<C>): StoreDefinition<
   return definition
 }
 
+/** A definition of any config type (the registry only passes configs its own schema parsed). */
+// biome-ignore lint/suspicious/noExplicitAny: definitions are heterogeneous by design
+export type AnyStoreDefinition = StoreDefinition<any>
+
 export interface StorageConfig {
   type: string
   [key: string]: unknown
@@ -40,7 +44,7 @@ export interface StorageConfig {
 export class StoreRegistry {
   readonly #defs = new Map<string, StoreDefinition<unknown>>()
 
-  constructor(definitions: Iterable<StoreDefinition<never>> = []) {
+  constructor(definitions: Iterable<AnyStoreDefinition> = []) {
     for (const d of definitions) this.register(d)
   }
 
@@ -78,7 +82,7 @@ export class StoreRegistry {
 /** One-shot form of {@link StoreRegistry.create}. */
 export function createStore(
   storage: StorageConfig,
-  definitions: Iterable<StoreDefinition<never>>,
+  definitions: Iterable<AnyStoreDefinition>,
   context: StoreContext = {},
 ): Promise<Store> {
   return new StoreRegistry(definitions).create(storage, context)

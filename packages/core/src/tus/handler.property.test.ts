@@ -37,7 +37,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 )
 
 async function digest(data: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', data))
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>))
   return btoa(String.fromCharCode(...d))
 }
 

@@ -14,7 +14,7 @@ import {
 } from './test-helpers.test-support.js'
 
 async function sha(alg: string, data: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest(alg, data))
+  const d = new Uint8Array(await crypto.subtle.digest(alg, data as Uint8Array<ArrayBuffer>))
   return btoa(String.fromCharCode(...d))
 }
 
@@ -50,7 +50,7 @@ describe('OPTIONS discovery', () => {
 describe('Tus-Resumable', () => {
   it('412 with Tus-Version when missing or unsupported', async () => {
     const h = harness()
-    for (const headers of [{}, { 'Tus-Resumable': '0.2.2' }]) {
+    for (const headers of [{}, { 'Tus-Resumable': '0.2.2' }] as Record<string, string>[]) {
       const res = await h.send({
         method: 'POST',
         headers: { 'Upload-Length': '1', ...headers },
