@@ -409,9 +409,14 @@ export class FileStore implements Store {
     if (options.sid !== undefined) {
       sids = [parseBucketId(options.sid)]
     } else {
-      const entries = await readdir(this.root, { withFileTypes: true }).catch((err: unknown) => {
-        throw fsError(err)
-      })
+      let entries: Dirent[]
+      try {
+        entries = await readdir(this.root, { withFileTypes: true })
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw fsError(err)
+        this.#warn('.', 'the upload directory is missing')
+        return
+      }
       sids = []
       for (const e of entries) {
         if (e.isDirectory() && isValidId(e.name)) sids.push(e.name)
