@@ -1,0 +1,61 @@
+import { getJson, request } from './http.js'
+import type { AdminData, Bucket, ClientConfig, LangResponse } from './types.js'
+
+/** All server calls, relative to the app's base URL. */
+export class Api {
+  constructor(readonly base: URL) {}
+
+  url(path: string): URL {
+    return new URL(path, this.base)
+  }
+
+  config(uploadPass?: string): Promise<ClientConfig> {
+    return getJson(this.url('config.json'), uploadPass ? { 'x-passwd': uploadPass } : {})
+  }
+
+  lang(lang: string): Promise<LangResponse> {
+    return getJson(this.url(`lang.json?lang=${encodeURIComponent(lang)}`))
+  }
+
+  bucket(sid: string, password?: string): Promise<Bucket> {
+    return getJson(
+      this.url(`${encodeURIComponent(sid)}.json`),
+      password ? { 'x-download-pass': headerSafe(password) } : {},
+    )
+  }
+
+  adminData(pass: string): Promise<AdminData> {
+    return getJson(this.url('admin/data.json'), { 'x-passwd': headerSafe(pass) })
+  }
+
+  async deleteFile(pass: string, sid: string, key: string): Promise<void> {
+    await request(this.url(`admin/files/${encodeURIComponent(sid)}++${encodeURIComponent(key)}`), {
+      method: 'DELETE',
+      headers: { 'x-passwd': headerSafe(pass) },
+    })
+  }
+
+  async deleteBucket(pass: string, sid: string): Promise<void> {
+    await request(this.url(`admin/buckets/${encodeURIComponent(sid)}`), {
+      method: 'DELETE',
+      headers: { 'x-passwd': headerSafe(pass) },
+    })
+  }
+
+  /** Locks the bucket after the last file: `PATCH <tusEndpoint><sid>?lock=yes`. */
+  async lock(tusEndpoint: string, sid: string, uploadPass?: string): Promise<void> {
+    const url = new URL(`${encodeURIComponent(sid)}?lock=yes`, new URL(tusEndpoint, this.base))
+    await request(url, {
+      method: 'PATCH',
+      headers: { 'Tus-Resumable': '1.0.0', ...(uploadPass ? { 'x-passwd': headerSafe(uploadPass) } : {}) },
+    })
+  }
+}
+
+/**
+ * Header values must be Latin-1 or fetch throws. Passwords with other characters (Cyrillic, CJK…) are
+ * sent percent-encoded instead of failing in the browser (see README "Passwords").
+ */
+export function headerSafe(value: string): string {
+  return /^[\u0020-\u007e\u00a0-\u00ff]*$/.test(value) ? value : encodeURIComponent(value)
+}

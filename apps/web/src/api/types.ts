@@ -1,0 +1,78 @@
+/** Shapes of the server's JSON (see /tmp/psi-api.md and apps/server/API.md). */
+
+export interface ClientConfig {
+  retentions: Record<string, string>
+  defaultRetention: string
+  mailTemplate: string
+  requireBucketPassword: boolean
+  maxFileSize: number | null
+  maxBucketSize: number | null
+  disableQrCode: boolean
+  maxPreviewSize: number
+  tusEndpoint: string
+  chunkSize?: number
+  defaultLanguage?: string
+  languages?: string[]
+}
+
+export interface LangResponse {
+  lang: string
+  messages: Record<string, string>
+}
+
+export interface BucketItem {
+  key: string
+  name: string
+  relativePath?: string
+  comment?: string
+  type?: string
+  size: number
+  createdAt?: number
+  expiresAt: number | null
+  oneTime: boolean
+  downloaded: boolean
+  url: string
+}
+
+export interface Bucket {
+  sid: string
+  items: BucketItem[]
+  archiveToken: string
+  zipUrl: string
+  tarGzUrl: string
+  protected: boolean
+  config: { maxPreviewSize: number }
+}
+
+export interface AdminFile {
+  key: string
+  name: string
+  relativePath?: string
+  size: number
+  uploadLength?: number | null
+  offset?: number
+  complete: boolean
+  createdAt: number
+  expiresAt: number | null
+  lastDownload: number | null
+  downloads?: number
+  oneTime: boolean
+  type?: string
+  comment?: string
+}
+
+export interface AdminBucket {
+  sid: string
+  createdAt: number
+  lastDownload: number | null
+  expiresAt: number | null
+  size: number
+  protected: boolean
+  locked: boolean
+  files: AdminFile[]
+}
+
+export interface AdminData {
+  buckets: AdminBucket[]
+  totals: { buckets: number; files: number; bytes: number }
+}

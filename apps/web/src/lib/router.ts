@@ -1,0 +1,37 @@
+/** Client routing from the path below the app's base URL (the server answers all three with index.html). */
+
+export type Route =
+  | { page: 'upload' }
+  | { page: 'download'; sid: string }
+  | { page: 'admin' }
+  | { page: 'notFound' }
+
+const SID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
+
+/** `basePath` is the path the app is served under, ending in `/` (e.g. `/` or `/share/`). */
+export function routeOf(pathname: string, basePath: string): Route {
+  let rest = pathname.startsWith(basePath) ? pathname.slice(basePath.length) : pathname.replace(/^\//, '')
+  rest = rest.replace(/\/+$/, '')
+  try {
+    rest = decodeURIComponent(rest)
+  } catch {
+    return { page: 'notFound' }
+  }
+  if (rest === '' || rest === 'index.html') return { page: 'upload' }
+  if (rest === 'admin') return { page: 'admin' }
+  if (SID.test(rest)) return { page: 'download', sid: rest }
+  return { page: 'notFound' }
+}
+
+/**
+ * The app's base URL. The build uses relative asset URLs, and its entry chunk lives in `<base>/assets/`,
+ * so the base is one level above the script's own URL. A `<meta name="psi-base">` set by a proxy wins.
+ */
+export function appBase(
+  scriptUrl: string,
+  doc?: { querySelector(s: string): { getAttribute(n: string): string | null } | null },
+): URL {
+  const meta = doc?.querySelector('meta[name="psi-base"]')?.getAttribute('content')
+  if (meta) return new URL(meta.endsWith('/') ? meta : `${meta}/`, scriptUrl)
+  return new URL('../', scriptUrl)
+}

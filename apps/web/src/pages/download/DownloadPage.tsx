@@ -1,0 +1,217 @@
+import { useEffect, useState } from 'preact/hooks'
+import type { PageProps } from '../../App.js'
+import { ApiError } from '../../api/http.js'
+import type { Bucket, BucketItem } from '../../api/types.js'
+import { useI18n } from '../../i18n/context.js'
+import { fileKind, previewKind } from '../../lib/filetype.js'
+import { formatBytes, formatDate } from '../../lib/format.js'
+import { displayPath } from '../../lib/paths.js'
+import { CopyButton } from '../../ui/CopyButton.js'
+import { FileIcon } from '../../ui/FileIcon.js'
+import { PasswordField } from '../../ui/PasswordField.js'
+import { PreviewModal } from './PreviewModal.js'
+
+type Phase =
+  | { kind: 'loading' }
+  | { kind: 'password'; error?: string; busy: boolean }
+  | { kind: 'notFound' }
+  | { kind: 'failed'; message: string }
+  | { kind: 'ready'; bucket: Bucket }
+
+export function DownloadPage({ api, route, preload }: PageProps) {
+  const { t } = useI18n()
+  const sid = route.page === 'download' ? route.sid : ''
+  const [phase, setPhase] = useState<Phase>({ kind: 'loading' })
+  const [password, setPassword] = useState('')
+
+  const failed = (e: unknown, withPassword: boolean) => {
+    if (e instanceof ApiError && e.status === 401) {
+      setPhase({ kind: 'password', busy: false, error: withPassword ? t('wrongPassword') : undefined })
+    } else if (e instanceof ApiError && e.status === 429) {
+      setPhase({ kind: 'password', busy: false, error: t('tooManyAttempts') })
+    } else if (e instanceof ApiError && (e.status === 404 || e.status === 400)) {
+      setPhase({ kind: 'notFound' })
+    } else {
+      const message =
+        e instanceof ApiError && e.status !== 0 ? t('serverError', { message: e.message }) : t('networkError')
+      setPhase({ kind: 'failed', message })
+    }
+  }
+
+  useEffect(() => {
+    ;(preload.bucket ?? api.bucket(sid)).then(
+      (bucket) => setPhase({ kind: 'ready', bucket }),
+      (e) => failed(e, false),
+    )
+  }, [])
+
+  const submit = (e: Event) => {
+    e.preventDefault()
+    if (!password) return
+    setPhase({ kind: 'password', busy: true })
+    api.bucket(sid, password).then(
+      (bucket) => setPhase({ kind: 'ready', bucket }),
+      (err) => failed(err, true),
+    )
+  }
+
+  switch (phase.kind) {
+    case 'loading':
+      return <p class="muted">{t('loading')}</p>
+    case 'notFound':
+      return (
+        <div class="card">
+          <p role="alert">{t('bucketNotFound')}</p>
+          <a href={api.base.pathname}>{t('toUploadPage')}</a>
+        </div>
+      )
+    case 'failed':
+      return (
+        <div class="card">
+          <p class="error" role="alert">
+            {phase.message}
+          </p>
+          <button type="button" class="btn" onClick={() => location.reload()}>
+            {t('retry')}
+          </button>
+        </div>
+      )
+    case 'password':
+      return (
+        <form class="card narrow" onSubmit={submit}>
+          <p>{t('protectedPrompt')}</p>
+          <PasswordField
+            id="download-pass"
+            label={t('password')}
+            value={password}
+            onInput={setPassword}
+            autoComplete="current-password"
+            error={phase.error}
+            required
+            autoFocus
+          />
+          <button type="submit" class="btn btn-primary" disabled={phase.busy || !password}>
+            {t('continue')}
+          </button>
+        </form>
+      )
+    case 'ready':
+      return <BucketView api={api} bucket={phase.bucket} />
+  }
+}
+
+function BucketView({ api, bucket }: { api: PageProps['api']; bucket: Bucket }) {
+  const { t, locale } = useI18n()
+  const [used, setUsed] = useState<ReadonlySet<string>>(new Set())
+  const [previewIndex, setPreviewIndex] = useState<number | null>(null)
+  const abs = (url: string) => new URL(url, api.base).href
+  const maxPreview = bucket.config?.maxPreviewSize ?? 0
+  const previewable = bucket.items.filter((i) => previewKind({ ...i, type: i.type }, maxPreview) !== null)
+  const totalSize = bucket.items.reduce((s, i) => s + i.size, 0)
+
+  const consumed = (i: BucketItem) => i.oneTime && (i.downloaded || used.has(i.key))
+
+  return (
+    <>
+      <section class="card">
+        <p class="muted">
+          {t('fileCount', { count: bucket.items.length })} ·{' '}
+          {t('totalSize', { size: formatBytes(totalSize, locale) })}
+        </p>
+        <div class="actions">
+          <a class="btn btn-primary" href={abs(bucket.zipUrl)} download>
+            {t('downloadZip')}
+          </a>
+          <a class="btn" href={abs(bucket.tarGzUrl)} download>
+            {t('downloadTarGz')}
+          </a>
+        </div>
+      </section>
+      <ul class="file-list download-list">
+        {bucket.items.map((item) => {
+          const path = displayPath({ name: item.name, relativePath: item.relativePath ?? '' })
+          const gone = consumed(item)
+          const canPreview = previewable.includes(item)
+          return (
+            <li key={item.key} class={`file card${gone ? ' file-used' : ''}`}>
+              <FileIcon kind={fileKind(item.type, item.name)} />
+              <div class="file-main">
+                <div class="file-head">
+                  <span class="file-name" title={path}>
+                    {path}
+                  </span>
+                  <span class="file-size">{formatBytes(item.size, locale)}</span>
+                </div>
+                {item.comment && <p class="file-comment-text">{item.comment}</p>}
+                <p class="muted small">
+                  {t('expires')}:{' '}
+                  {item.oneTime
+                    ? t('expiresAfterDownload')
+                    : item.expiresAt
+                      ? formatDate(item.expiresAt, locale)
+                      : t('never')}
+                </p>
+                {item.oneTime && (
+                  <p class={`badge${gone ? ' badge-used' : ''}`}>
+                    {gone ? t('alreadyDownloaded') : `${t('oneTimeBadge')}: ${t('oneTimeWarning')}`}
+                  </p>
+                )}
+              </div>
+              <div class="file-actions">
+                {canPreview && (
+                  <button
+                    type="button"
+                    class="btn btn-small"
+                    onClick={() => setPreviewIndex(previewable.indexOf(item))}
+                    aria-label={t('previewFile', { name: path })}
+                  >
+                    {t('preview')}
+                  </button>
+                )}
+                {gone ? (
+                  <button
+                    type="button"
+                    class="btn btn-small"
+                    disabled
+                    aria-label={t('downloadFile', { name: path })}
+                  >
+                    {t('download')}
+                  </button>
+                ) : (
+                  <a
+                    class="btn btn-small btn-primary"
+                    href={abs(item.url)}
+                    download={item.name}
+                    aria-label={t('downloadFile', { name: path })}
+                    onClick={() => {
+                      if (item.oneTime) setUsed((s) => new Set(s).add(item.key))
+                    }}
+                  >
+                    {t('download')}
+                  </a>
+                )}
+                {!gone && (
+                  <CopyButton
+                    text={abs(item.url)}
+                    label={t('copyFileLink', { name: path })}
+                    class="btn btn-small"
+                  />
+                )}
+              </div>
+            </li>
+          )
+        })}
+      </ul>
+      {previewIndex !== null && previewable[previewIndex] && (
+        <PreviewModal
+          items={previewable}
+          index={previewIndex}
+          maxPreviewSize={maxPreview}
+          urlOf={abs}
+          onIndex={setPreviewIndex}
+          onClose={() => setPreviewIndex(null)}
+        />
+      )}
+    </>
+  )
+}

@@ -1,0 +1,74 @@
+import { useI18n } from '../../i18n/context.js'
+import { formatDate } from '../../lib/format.js'
+import { buildMailto } from '../../lib/mail.js'
+import { CopyButton } from '../../ui/CopyButton.js'
+import { Qr } from './Qr.js'
+
+export interface DoneInfo {
+  url: string
+  expiresAt: number | null
+  oneTime: boolean
+  protected: boolean
+}
+
+interface Props extends DoneInfo {
+  mailTemplate: string
+  showQr: boolean
+  onNew(): void
+}
+
+export function DonePanel(p: Props) {
+  const { t, locale } = useI18n()
+  const expiry = p.oneTime
+    ? t('expiresAfterDownload')
+    : p.expiresAt
+      ? t('expiresAt', { date: formatDate(p.expiresAt, locale) })
+      : ''
+  const note = p.protected ? t('passwordNote') : undefined
+  const mailto = buildMailto(p.mailTemplate || 'mailto:?body=%%URL%%', { url: p.url, expiry, note })
+  const canShare = typeof navigator.share === 'function'
+  return (
+    <section class="card done" aria-labelledby="done-title">
+      <h2 id="done-title" tabIndex={-1}>
+        {t('doneTitle')}
+      </h2>
+      <div class="field">
+        <label for="share-link">{t('shareLink')}</label>
+        <div class="input-row">
+          <input
+            id="share-link"
+            type="url"
+            readOnly
+            value={p.url}
+            onFocus={(e) => (e.currentTarget as HTMLInputElement).select()}
+          />
+          <CopyButton text={p.url} label={t('copyLink')} class="btn btn-primary" />
+        </div>
+      </div>
+      {expiry && <p>{expiry}</p>}
+      {note && <p class="muted">{note}</p>}
+      <div class="actions">
+        <a class="btn" href={mailto}>
+          {t('sendMail')}
+        </a>
+        {canShare && (
+          <button
+            type="button"
+            class="btn"
+            onClick={() => navigator.share({ title: t('appName'), text: expiry, url: p.url }).catch(() => {})}
+          >
+            {t('shareNative')}
+          </button>
+        )}
+        <button type="button" class="btn" onClick={p.onNew}>
+          {t('newUpload')}
+        </button>
+      </div>
+      {p.showQr && (
+        <div class="qr-wrap">
+          <Qr text={p.url} label={t('qrCode')} />
+        </div>
+      )}
+    </section>
+  )
+}

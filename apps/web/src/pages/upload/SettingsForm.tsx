@@ -1,0 +1,66 @@
+import { useI18n } from '../../i18n/context.js'
+import { generatePassword } from '../../lib/password.js'
+import { ONE_TIME } from '../../lib/retention.js'
+import { PasswordField } from '../../ui/PasswordField.js'
+
+interface Props {
+  retentions: ReadonlyArray<{ value: string; label: string }>
+  retention: string
+  onRetention(value: string): void
+  password: string
+  onPassword(value: string): void
+  passwordRequired: boolean
+  passwordError?: string
+  /** Settings of a resumed upload are fixed: the server has them already. */
+  locked: boolean
+}
+
+export function SettingsForm(p: Props) {
+  const { t } = useI18n()
+  return (
+    <fieldset class="settings" disabled={p.locked}>
+      <legend>{t('settings')}</legend>
+      <div class="field">
+        <label for="retention">{t('retention')}</label>
+        <select
+          id="retention"
+          value={p.retention}
+          onChange={(e) => p.onRetention((e.currentTarget as HTMLSelectElement).value)}
+          aria-describedby={p.retention === ONE_TIME ? 'retention-hint' : undefined}
+        >
+          {p.retentions.map((r) => (
+            <option key={r.value} value={r.value}>
+              {r.label}
+            </option>
+          ))}
+        </select>
+        {p.retention === ONE_TIME && (
+          <p class="hint" id="retention-hint">
+            {t('oneTimeHint')}
+          </p>
+        )}
+      </div>
+      <PasswordField
+        id="bucket-password"
+        label={t('bucketPassword')}
+        value={p.password}
+        onInput={p.onPassword}
+        autoComplete="new-password"
+        hint={p.passwordRequired ? t('passwordRequiredHint') : t('passwordOptionalHint')}
+        error={p.passwordError}
+        required={p.passwordRequired}
+        disabled={p.locked}
+      >
+        <button
+          type="button"
+          class="btn"
+          onClick={() => p.onPassword(generatePassword())}
+          disabled={p.locked}
+          title={t('generatePassword')}
+        >
+          {t('generatePassword')}
+        </button>
+      </PasswordField>
+    </fieldset>
+  )
+}

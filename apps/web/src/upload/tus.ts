@@ -1,0 +1,65 @@
+import { type DetailedError, Upload } from 'tus-js-client'
+import { retryDelays, shouldRetry } from './backoff.js'
+import type { UploadFactory, UploadFailure } from './queue.js'
+
+export interface TusSettings {
+  /** Absolute URL of the TUS endpoint (config.json `tusEndpoint` resolved against the base). */
+  endpoint: string
+  chunkSize: number
+  /** Upload password (`x-passwd`) when the server has one. */
+  uploadPass?: string
+  isOnline?: () => boolean
+}
+
+/** The server answers TUS errors as `{code, message}` JSON or plain text; either way we want the sentence. */
+export function failureOf(err: Error | DetailedError): UploadFailure {
+  const res = 'originalResponse' in err ? err.originalResponse : null
+  const status = res?.getStatus() ?? 0
+  const body = res?.getBody() ?? ''
+  let message = body.trim()
+  try {
+    const json = JSON.parse(body) as { message?: unknown }
+    if (typeof json.message === 'string') message = json.message
+  } catch {
+    message = message.split('\n')[0] ?? ''
+  }
+  if (!message) message = status ? `HTTP ${status}` : err.message
+  return { status, message: message.slice(0, 300) }
+}
+
+/** Builds the queue's upload factory on tus-js-client. */
+export function tusFactory(s: TusSettings): UploadFactory {
+  const isOnline = s.isOnline ?? (() => navigator.onLine)
+  return (req, cb) => {
+    const upload = new Upload(req.file, {
+      endpoint: s.endpoint,
+      chunkSize: s.chunkSize,
+      retryDelays: retryDelays(),
+      metadata: req.metadata,
+      headers: s.uploadPass ? { 'x-passwd': s.uploadPass } : {},
+      fingerprint: () => Promise.resolve(req.fingerprint),
+      storeFingerprintForResuming: true,
+      removeFingerprintOnSuccess: true,
+      onProgress: (sent, total) => cb.onProgress(sent, total),
+      onSuccess: () => cb.onSuccess(),
+      onError: (err) => cb.onError(failureOf(err)),
+      onShouldRetry: (err) => {
+        const f = failureOf(err)
+        const retry = shouldRetry(f.status, isOnline())
+        if (retry) cb.onRetry(f)
+        return retry
+      },
+    })
+    return {
+      start: () => upload.start(),
+      abort: () => upload.abort(false),
+      resumePrevious: async () => {
+        const previous = await upload.findPreviousUploads()
+        const latest = previous.sort((a, b) => Date.parse(b.creationTime) - Date.parse(a.creationTime))[0]
+        if (!latest) return false
+        upload.resumeFromPreviousUpload(latest)
+        return true
+      },
+    }
+  }
+}
