@@ -7,9 +7,11 @@ import {
   collect,
   failingAfter,
   fromChunks,
+  hashStream,
   makeStore,
   newFile,
   patternChunks,
+  patternHash,
   patternSlice,
   refOf,
   rejectsWithCode,
@@ -240,6 +242,20 @@ describe('append', () => {
       expect((await collect(await s.read(file))).equals(patternSlice(6, 0, 300_000))).toBe(true)
       await s.delete(file)
     }
+  })
+  it('flushes big on-complete uploads in the background without losing or reordering bytes', async () => {
+    const s = await makeStore(dir, { fsync: 'on-complete' })
+    const total = 150 * 1024 * 1024
+    const file = newFile({ uploadLength: total })
+    await s.create(file)
+    const step = 30 * 1024 * 1024
+    for (let at = 0; at < total; at += step) {
+      expect(await s.append(file, patternChunks(10, at, at + step, 1 << 20), at)).toBe(at + step)
+    }
+    expect((await s.complete(file)).complete).toBe(true)
+    const read = await hashStream(await s.read(file))
+    expect(read).toEqual({ size: total, hash: await patternHash(10, total) })
+    await s.delete(file)
   })
 })
 

@@ -71,6 +71,8 @@ const DEFAULT_BLOCK_SIZE = 1024 * 1024
 /** Temp files older than this are leftovers of a crash and may be removed by {@link FileStore.list}. */
 const STALE_TEMP_MS = 60 * 60 * 1000
 const READ_HIGH_WATER_MARK = 256 * 1024
+/** With `on-complete`, flush in the background after this many bytes (see #writeBehind). */
+const WRITE_BEHIND_BYTES = 64 * 1024 * 1024
 
 /** Carries an error of the caller's data source through our fs error mapping untouched. */
 class SourceFailure {
@@ -102,6 +104,9 @@ export class FileStore implements Store {
   readonly #mutex = new KeyedMutex()
   readonly #appending = new Set<string>()
   readonly #warned = new Set<string>()
+  /** `on-complete` write-behind: bytes written since the last flush, and flushes in flight. */
+  readonly #dirty = new Map<string, number>()
+  readonly #flushes = new Map<string, Promise<void>>()
 
   constructor(options: FileStoreOptions) {
     if (typeof options.uploadDir !== 'string' || options.uploadDir === '') {
@@ -217,16 +222,21 @@ export class FileStore implements Store {
     if (this.#appending.has(p.data)) throw new UploadLockedError()
     this.#appending.add(p.data)
     try {
-      const { meta } = await this.#load(p)
+      await this.#checkBucketDir(p)
+      const raw = await this.#readSidecar(p)
       const fh = await open(p.data, WRITE_FLAGS)
+      let handedOver = false
       try {
+        // The open handle's fstat is the truth about the offset (and refuses non-files).
         const st = await fh.stat()
         if (!st.isFile()) throw new NotFoundError()
+        const meta = this.#decode(p, raw, st)
         if (st.size !== offset) throw new OffsetMismatchError(st.size, offset)
-        const written = await this.#writeBody(fh, data, offset, meta.uploadLength, options.signal)
-        return written
+        const size = await this.#writeBody(fh, data, offset, meta.uploadLength, options.signal)
+        handedOver = this.#writeBehind(p.data, fh, size - offset)
+        return size
       } finally {
-        await fh.close()
+        if (!handedOver) await fh.close()
       }
     } catch (err) {
       if (err instanceof SourceFailure) throw err.error
@@ -234,6 +244,31 @@ export class FileStore implements Store {
     } finally {
       this.#appending.delete(p.data)
     }
+  }
+
+  /**
+   * Write-behind for `on-complete`: once an upload has written {@link WRITE_BEHIND_BYTES} since
+   * its last flush, flush it in the background (not awaited by the append), so `complete()`
+   * does not have to push a whole multi-GiB file to disk at once. Takes ownership of `fh`.
+   */
+  #writeBehind(file: string, fh: FileHandle, written: number): boolean {
+    if (this.fsync !== 'on-complete' || written <= 0) return false
+    const dirty = (this.#dirty.get(file) ?? 0) + written
+    if (dirty < WRITE_BEHIND_BYTES || this.#flushes.has(file)) {
+      if (this.#dirty.size > 10_000) this.#dirty.clear() // abandoned uploads; only an optimization
+      this.#dirty.set(file, dirty)
+      return false
+    }
+    this.#dirty.delete(file)
+    const flush: Promise<void> = fh
+      .datasync()
+      .catch(() => {}) // complete() syncs again and reports errors
+      .finally(() => fh.close().catch(() => {}))
+      .finally(() => {
+        if (this.#flushes.get(file) === flush) this.#flushes.delete(file)
+      })
+    this.#flushes.set(file, flush)
+    return true
   }
 
   /**
@@ -273,19 +308,19 @@ export class FileStore implements Store {
       })
     }
     await writer.dispose()
-    let durable = !writer.failed
-    if (this.fsync === 'always') {
-      // The reported offset must survive a power loss, on the error path too.
+    let syncError: { error: unknown } | undefined
+    if (this.fsync === 'always' && !writer.failed) {
+      // The offset we report must survive a power loss, on the error path too.
       await fh.datasync().catch((error: unknown) => {
-        durable = false
-        failure ??= { error }
+        syncError = { error }
       })
     }
+    // Every byte up to `end` was confirmed by write(): that is the file size, no stat needed.
+    if (!failure && !syncError) return end
     const size = (await fh.stat()).size
-    if (!failure) return size
-    const { error } = failure
-    if (writer.failed || !durable) throw fsError(error, { offset: size })
-    throw new SourceFailure(error)
+    if (syncError) throw fsError(syncError.error, { offset: size })
+    if (writer.failed) throw fsError(failure?.error, { offset: size })
+    throw new SourceFailure(failure?.error)
   }
 
   async complete(ref: FileRef): Promise<FileMeta> {
@@ -301,6 +336,8 @@ export class FileStore implements Store {
           )
         }
         const durable = this.fsync !== 'never'
+        await this.#flushes.get(p.data)
+        this.#dirty.delete(p.data)
         if (durable) {
           const fh = await open(p.data, READ_FLAGS)
           try {
@@ -375,6 +412,7 @@ export class FileStore implements Store {
       try {
         await this.#checkBucketDir(p)
         this.#sidecars.forget(p.sidecar)
+        this.#dirty.delete(p.data)
         // Sidecar first: from then on the file is gone for info/list, even if we crash midway.
         let found = false
         for (const file of [p.sidecar, p.data]) {
@@ -518,9 +556,18 @@ export class FileStore implements Store {
   /** Sidecar + data stat → record. Damaged sidecars are reported and treated as missing. */
   async #load(p: FilePaths): Promise<{ raw: unknown; meta: FileMeta }> {
     await this.#checkBucketDir(p)
-    let raw: unknown
+    const raw = await this.#readSidecar(p)
+    const st = await lstat(p.data)
+    if (!st.isFile()) {
+      this.#warn(`${p.sid}/${p.key}`, 'data file is not a regular file (symlink?), refused')
+      throw new NotFoundError()
+    }
+    return { raw, meta: this.#decode(p, raw, st) }
+  }
+
+  async #readSidecar(p: FilePaths): Promise<unknown> {
     try {
-      raw = await this.#sidecars.read(p.sidecar)
+      return await this.#sidecars.read(p.sidecar)
     } catch (err) {
       if (err instanceof DamagedSidecarError) {
         this.#warn(`${p.sid}/${p.key}${SIDECAR_SUFFIX}`, `${err.message}, skipped`)
@@ -528,17 +575,15 @@ export class FileStore implements Store {
       }
       throw err
     }
-    const st = await lstat(p.data)
-    if (!st.isFile()) {
-      this.#warn(`${p.sid}/${p.key}`, 'data file is not a regular file (symlink?), refused')
-      throw new NotFoundError()
-    }
-    const decoded = decodeSidecar(raw, p, { size: st.size, mtimeMs: st.mtimeMs })
+  }
+
+  #decode(p: FilePaths, raw: unknown, data: { size: number; mtimeMs: number }): FileMeta {
+    const decoded = decodeSidecar(raw, p, { size: data.size, mtimeMs: data.mtimeMs })
     if (!decoded.ok) {
       this.#warn(`${p.sid}/${p.key}${SIDECAR_SUFFIX}`, `${decoded.reason}, skipped`)
       throw new NotFoundError()
     }
-    return { raw, meta: decoded.meta }
+    return decoded.meta
   }
 
   /** The bucket directory must be a real directory: a planted symlink would lead outside. */
@@ -571,12 +616,14 @@ export class FileStore implements Store {
       }
       if (!isErrno(err, 'EEXIST')) throw err
     }
+    // mkdir never follows a symlink at the final component: what we created is a directory.
+    if (created) return true
     const st = await lstat(p.bucketDir)
     if (!st.isDirectory()) {
       this.#warn(p.sid, 'bucket is not a plain directory (symlink?), refused')
       throw new PsiError('STORE_MISCONFIGURED', 'The upload directory contains an unexpected entry')
     }
-    return created
+    return false
   }
 
   /** The empty data file, created exclusively (an existing file or symlink is never reused). */
