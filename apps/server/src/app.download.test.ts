@@ -1,0 +1,374 @@
+import { listAll, type Store } from '@psitransfer/core'
+import { MemoryStore } from '@psitransfer/core/testing'
+import { describe, expect, it } from 'vitest'
+import { readTarGz, readZip } from './test-support/archives.js'
+import { bytesOf, makeApp, sha256, type TestApp, upload } from './test-support/harness.js'
+
+interface Listing {
+  sid: string
+  items: Array<{
+    key: string
+    name: string
+    relativePath: string
+    size: number
+    url: string
+    oneTime: boolean
+    downloaded: boolean
+    expiresAt: number | null
+    createdAt: number
+    comment: string
+    type: string
+  }>
+  archiveToken: string
+  zipUrl: string
+  tarGzUrl: string
+  protected: boolean
+  config: { maxPreviewSize: number }
+}
+
+async function listing(t: TestApp, sid = 'bucket1', headers: Record<string, string> = {}): Promise<Listing> {
+  const res = await t.request(`/${sid}.json`, { headers })
+  expect(res.status).toBe(200)
+  return (await res.json()) as Listing
+}
+
+describe('bucket listing', () => {
+  it('lists only completed, unexpired files without secrets', async () => {
+    const t = makeApp({ maxPreviewSize: 1234 })
+    await upload(t, bytesOf('one'), { name: 'one.txt', comment: 'first', relativePath: 'docs' })
+    t.clock.advance(1000)
+    await upload(t, bytesOf('two!'), { name: 'two.txt', retention: 'one-time' })
+    // An unfinished upload is not listed.
+    await t.request('/files/', {
+      method: 'POST',
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        'Upload-Length': '10',
+        'Upload-Metadata': 'sid YnVja2V0MQ==,name eC50eHQ=',
+      },
+    })
+    const res = await t.request('/bucket1.json')
+    expect(res.headers.get('cache-control')).toBe('private, no-store')
+    const body = (await res.json()) as Listing
+    expect(body.sid).toBe('bucket1')
+    expect(body.protected).toBe(false)
+    expect(body.config).toEqual({ maxPreviewSize: 1234 })
+    expect(body.items.map((i) => i.name)).toEqual(['one.txt', 'two.txt'])
+    expect(body.items[0]).toMatchObject({
+      relativePath: 'docs',
+      comment: 'first',
+      size: 3,
+      type: 'text/plain',
+      oneTime: false,
+      downloaded: false,
+      expiresAt: body.items[0]!.createdAt + 3600_000,
+    })
+    expect(body.items[1]).toMatchObject({ oneTime: true })
+    expect(body.items[0]!.url).toBe(`/files/bucket1++${body.items[0]!.key}`)
+    expect(body.zipUrl).toBe(`/files/bucket1++${body.archiveToken}.zip`)
+    expect(body.tarGzUrl).toBe(`/files/bucket1++${body.archiveToken}.tar.gz`)
+    expect(body.archiveToken).toMatch(/^[0-9a-f]{32}$/)
+    expect(JSON.stringify(body)).not.toMatch(/password|storeState|offset/)
+  })
+
+  it('404s for unknown, empty and expired buckets, 400 for bad ids', async () => {
+    const t = makeApp()
+    expect((await t.request('/nothing.json')).status).toBe(404)
+    await upload(t, bytesOf('x'))
+    t.clock.advance(3600_000)
+    const res = await t.request('/bucket1.json')
+    expect(res.status).toBe(404)
+    expect(await res.json()).toEqual({ code: 'NOT_FOUND', message: 'Bucket not found or expired' })
+    expect((await t.request('/bad.id.json')).status).toBe(400)
+  })
+
+  it('protects buckets with a password and hands out download tokens', async () => {
+    const t = makeApp()
+    await upload(t, bytesOf('secret data'), { password: 'pw', retention: '86400' })
+    const missing = await t.request('/bucket1.json')
+    expect(missing.status).toBe(401)
+    expect(((await missing.json()) as { code: string }).code).toBe('UNAUTHORIZED')
+    expect((await t.request('/bucket1.json', { headers: { 'x-download-pass': 'nope' } })).status).toBe(401)
+    const body = await listing(t, 'bucket1', { 'x-download-pass': 'pw' })
+    expect(body.protected).toBe(true)
+    const url = body.items[0]!.url
+    expect(url).toMatch(/\?token=\d+\.[A-Za-z0-9_-]{43}$/)
+    expect(body.zipUrl).toContain('?token=')
+    // The token is the proof: without it the file URL alone is not enough.
+    const bare = url.replace(/\?.*$/, '')
+    expect((await t.request(bare)).status).toBe(401)
+    expect((await t.request(`${bare}?token=123.${'a'.repeat(43)}`)).status).toBe(401)
+    expect(await (await t.request(url)).text()).toBe('secret data')
+    expect((await t.request(body.tarGzUrl.replace(/\?.*$/, ''))).status).toBe(401)
+    expect((await t.request(body.tarGzUrl)).status).toBe(200)
+    // Tokens expire.
+    t.clock.advance(3 * 3600_000)
+    expect((await t.request(url)).status).toBe(401)
+  })
+
+  it('rate-limits wrong bucket passwords per bucket and client', async () => {
+    const t = makeApp()
+    await upload(t, bytesOf('x'), { password: 'pw' })
+    await upload(t, bytesOf('y'), { sid: 'other', password: 'pw' })
+    for (let i = 0; i < 10; i++) {
+      expect((await t.request('/bucket1.json', { headers: { 'x-download-pass': `bad${i}` } })).status).toBe(
+        401,
+      )
+    }
+    const limited = await t.request('/bucket1.json', { headers: { 'x-download-pass': 'pw' } })
+    expect(limited.status).toBe(429)
+    expect(limited.headers.get('retry-after')).toBeTruthy()
+    expect((await t.request('/other.json', { headers: { 'x-download-pass': 'pw' } })).status).toBe(200)
+  })
+})
+
+describe('file download', () => {
+  it('sends the file with safe headers', async () => {
+    const t = makeApp()
+    await upload(t, bytesOf('<script>alert(1)</script>'), { name: 'Übersicht "x".html', type: 'text/html' })
+    const { items } = await listing(t)
+    const res = await t.request(items[0]!.url)
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe('<script>alert(1)</script>')
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(res.headers.get('content-disposition')).toBe(
+      `attachment; filename="_bersicht _x_.html"; filename*=UTF-8''%C3%9Cbersicht%20%22x%22.html`,
+    )
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('content-security-policy')).toMatch(/^sandbox/)
+    expect(res.headers.get('content-length')).toBe('25')
+    expect(res.headers.get('accept-ranges')).toBe('bytes')
+    expect(res.headers.get('cache-control')).toContain('no-transform')
+    expect(res.headers.get('etag')).toMatch(/^".+"$/)
+    expect(res.headers.get('last-modified')).toBe(new Date(t.clock.now()).toUTCString())
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer')
+    // inline only for safe types: HTML stays an attachment.
+    const inline = await t.request(`${items[0]!.url}?inline=1`)
+    expect(inline.headers.get('content-disposition')).toMatch(/^attachment/)
+    await inline.body?.cancel()
+  })
+
+  it('serves safe types inline on request', async () => {
+    const t = makeApp()
+    await upload(t, bytesOf('plain'), { name: 'a.txt', type: 'text/plain' })
+    const { items } = await listing(t)
+    const res = await t.request(`${items[0]!.url}?inline=1`)
+    expect(res.headers.get('content-disposition')).toBe('inline; filename="a.txt"')
+    expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8')
+    expect(await res.text()).toBe('plain')
+  })
+
+  it('answers HEAD, Range, If-None-Match and If-Modified-Since', async () => {
+    const t = makeApp()
+    await upload(t, bytesOf('0123456789'))
+    const { items } = await listing(t)
+    const url = items[0]!.url
+    const head = await t.request(url, { method: 'HEAD' })
+    expect(head.status).toBe(200)
+    expect(head.headers.get('content-length')).toBe('10')
+    expect(await head.text()).toBe('')
+    const etag = head.headers.get('etag') as string
+
+    const part = await t.request(url, { headers: { Range: 'bytes=2-4' } })
+    expect(part.status).toBe(206)
+    expect(part.headers.get('content-range')).toBe('bytes 2-4/10')
+    expect(part.headers.get('content-length')).toBe('3')
+    expect(await part.text()).toBe('234')
+    const suffix = await t.request(url, { headers: { Range: 'bytes=-3' } })
+    expect(await suffix.text()).toBe('789')
+    const bad = await t.request(url, { headers: { Range: 'bytes=10-' } })
+    expect(bad.status).toBe(416)
+    expect(bad.headers.get('content-range')).toBe('bytes */10')
+    expect(((await bad.json()) as { code: string }).code).toBe('RANGE_NOT_SATISFIABLE')
+    // If-Range with a stale validator: the whole file.
+    const stale = await t.request(url, { headers: { Range: 'bytes=2-4', 'If-Range': '"old"' } })
+    expect(stale.status).toBe(200)
+    expect(await stale.text()).toBe('0123456789')
+
+    const cached = await t.request(url, { headers: { 'If-None-Match': etag } })
+    expect(cached.status).toBe(304)
+    expect(await cached.text()).toBe('')
+    expect((await t.request(url, { headers: { 'If-None-Match': '"other"' } })).status).toBe(200)
+    const ims = await t.request(url, {
+      headers: { 'If-Modified-Since': new Date(t.clock.now() + 1000).toUTCString() },
+    })
+    expect(ims.status).toBe(304)
+  })
+
+  it('404s for unknown, unfinished and expired files, 400 for malformed ids', async () => {
+    const t = makeApp()
+    expect((await t.request('/files/bucket1++nokey')).status).toBe(404)
+    expect((await t.request('/files/nosep')).status).toBe(400)
+    expect((await t.request('/files/a++..')).status).toBe(400)
+    const created = await t.request('/files/', {
+      method: 'POST',
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        'Upload-Length': '10',
+        'Upload-Metadata': 'sid YnVja2V0MQ==,name eC50eHQ=',
+      },
+    })
+    const location = created.headers.get('location') as string
+    expect((await t.request(location)).status).toBe(404)
+    await upload(t, bytesOf('x'), { sid: 'b2' })
+    const { items } = await listing(t, 'b2')
+    t.clock.advance(3600_000)
+    const expired = await t.request(items[0]!.url)
+    expect(expired.status).toBe(404)
+    expect(await expired.json()).toEqual({ code: 'NOT_FOUND', message: 'File not found or expired' })
+  })
+
+  it('counts completed downloads and calls the download webhook', async () => {
+    const t = makeApp({ fileDownloadedWebhook: 'http://hooks.test/dl' })
+    await upload(t, bytesOf('abc'))
+    const { items } = await listing(t)
+    await (await t.request(items[0]!.url)).text()
+    await (await t.request(items[0]!.url, { headers: { Range: 'bytes=0-0' } })).text()
+    await waitFor(async () => (await listAll(t.store, {}))[0]?.downloads === 1)
+    const [file] = await listAll(t.store, {})
+    expect(file?.lastDownload).toBe(t.clock.now())
+    await waitFor(async () => t.webhookCalls.length === 1)
+    expect(t.webhookCalls[0]!.body).toMatchObject({
+      event: 'fileDownloaded',
+      fid: 'bucket1',
+      file: { name: 'file.txt' },
+    })
+    expect((await listing(t)).items[0]!.downloaded).toBe(true)
+  })
+
+  it('redirects to a presigned URL when the store offers one (not for previews or one-time files)', async () => {
+    const memory = new MemoryStore()
+    const presigning = new Proxy(memory, {
+      get(target, prop) {
+        if (prop === 'capabilities') return { downloadUrl: true }
+        if (prop === 'downloadUrl') {
+          return async (ref: { sid: string; key: string }, o: { filename: string; expiresIn: number }) =>
+            `https://s3.example/${ref.sid}/${ref.key}?name=${encodeURIComponent(o.filename)}&ttl=${o.expiresIn}`
+        }
+        const v = Reflect.get(target, prop, target)
+        return typeof v === 'function' ? v.bind(target) : v
+      },
+    }) as Store
+    const t = makeApp({ storage: { type: 'filesystem', signedUrlExpiry: 600 } }, { store: presigning })
+    await upload(t, bytesOf('abc'), { name: 'a b.txt' })
+    t.clock.advance(1)
+    await upload(t, bytesOf('once'), { name: 'once.txt', retention: 'one-time' })
+    const { items } = await listing(t)
+    const res = await t.request(items[0]!.url)
+    expect(res.status).toBe(302)
+    expect(res.headers.get('location')).toBe(
+      `https://s3.example/bucket1/${items[0]!.key}?name=a%20b.txt&ttl=600`,
+    )
+    expect((await t.request(`${items[0]!.url}?inline=1`)).status).toBe(200)
+    expect((await t.request(items[1]!.url)).status).toBe(200)
+  })
+})
+
+describe('one-time files', () => {
+  it('exactly one of 10 parallel downloads succeeds, then the file is gone', async () => {
+    const t = makeApp()
+    await upload(t, bytesOf('only once'), { retention: 'one-time' })
+    const { items } = await listing(t)
+    // Range requests never consume it.
+    const part = await t.request(items[0]!.url, { headers: { Range: 'bytes=0-3' } })
+    expect(await part.text()).toBe('only')
+    const responses = await Promise.all(Array.from({ length: 10 }, () => t.request(items[0]!.url)))
+    const statuses = responses.map((r) => r.status).sort()
+    expect(statuses).toEqual([200, 410, 410, 410, 410, 410, 410, 410, 410, 410])
+    const winner = responses.find((r) => r.status === 200)!
+    expect(await winner.text()).toBe('only once')
+    await waitFor(async () => (await listAll(t.store, {})).length === 0)
+    expect((await t.request(items[0]!.url)).status).toBe(404)
+  })
+
+  it('stays downloadable when the download was aborted', async () => {
+    const t = makeApp()
+    await upload(t, new Uint8Array(3 * 1024 * 1024) as Uint8Array<ArrayBuffer>, { retention: 'one-time' })
+    const { items } = await listing(t)
+    const first = await t.request(items[0]!.url)
+    expect(first.status).toBe(200)
+    const reader = first.body!.getReader()
+    await reader.read()
+    await reader.cancel()
+    await waitFor(async () => t.memory.inspect((await listAll(t.store, {}))[0]!)?.claimed === false)
+    const second = await t.request(items[0]!.url)
+    expect(second.status).toBe(200)
+    expect((await second.arrayBuffer()).byteLength).toBe(3 * 1024 * 1024)
+  })
+})
+
+describe('archives', () => {
+  async function bucketWithFiles(t: TestApp) {
+    const files = [
+      { name: 'a.txt', data: 'alpha', relativePath: '' },
+      { name: 'a.txt', data: 'alpha two', relativePath: '' },
+      { name: 'b.bin', data: 'x'.repeat(100_000), relativePath: 'photos/2024' },
+      { name: 'A.TXT', data: 'upper', relativePath: '' },
+    ]
+    for (const f of files) {
+      t.clock.advance(10)
+      await upload(t, bytesOf(f.data), { name: f.name, relativePath: f.relativePath })
+    }
+    return files
+  }
+
+  it('streams a zip with folders and unique names', async () => {
+    const t = makeApp()
+    await bucketWithFiles(t)
+    const { zipUrl } = await listing(t)
+    const res = await t.request(zipUrl)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('application/zip')
+    expect(res.headers.get('content-disposition')).toBe('attachment; filename="bucket1.zip"')
+    const entries = readZip(new Uint8Array(await res.arrayBuffer()))
+    expect(Object.fromEntries([...entries].map(([k, v]) => [k, v.toString()]))).toEqual({
+      'a.txt': 'alpha',
+      'a (2).txt': 'alpha two',
+      'photos/2024/b.bin': 'x'.repeat(100_000),
+      'A (3).TXT': 'upper',
+    })
+  })
+
+  it('streams a tar.gz with the same content', async () => {
+    const t = makeApp()
+    const files = await bucketWithFiles(t)
+    const { tarGzUrl } = await listing(t)
+    const res = await t.request(tarGzUrl)
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('application/gzip')
+    const entries = readTarGz(new Uint8Array(await res.arrayBuffer()))
+    expect(sha256(entries.get('photos/2024/b.bin')!)).toBe(sha256(bytesOf(files[2]!.data)))
+    expect([...entries.keys()].sort()).toEqual(['A (3).TXT', 'a (2).txt', 'a.txt', 'photos/2024/b.bin'])
+  })
+
+  it('404s on a stale token, accepts the legacy md5 token, answers HEAD', async () => {
+    const t = makeApp()
+    await upload(t, bytesOf('x'))
+    const { zipUrl, items } = await listing(t)
+    expect((await t.request('/files/bucket1++0123456789abcdef0123456789abcdef.zip')).status).toBe(404)
+    const md5 = (await import('node:crypto')).createHash('md5').update(items[0]!.key).digest('hex')
+    expect((await t.request(`/files/bucket1++${md5}.tar.gz`)).status).toBe(200)
+    const head = await t.request(zipUrl, { method: 'HEAD' })
+    expect(head.status).toBe(200)
+    expect(head.headers.get('content-type')).toBe('application/zip')
+  })
+
+  it('consumes one-time files only when the archive completed', async () => {
+    const t = makeApp({ fileDownloadedWebhook: 'http://hooks.test/dl' })
+    await upload(t, bytesOf('keep'), { name: 'keep.txt' })
+    await upload(t, bytesOf('once'), { name: 'once.txt', retention: 'one-time' })
+    const { zipUrl } = await listing(t)
+    const entries = readZip(new Uint8Array(await (await t.request(zipUrl)).arrayBuffer()))
+    expect([...entries.keys()].sort()).toEqual(['keep.txt', 'once.txt'])
+    await waitFor(async () => (await listAll(t.store, {})).length === 1)
+    await waitFor(async () => t.webhookCalls.some((c) => c.body.event === 'archiveDownloaded'))
+  })
+})
+
+async function waitFor(cond: () => Promise<boolean> | boolean, ms = 3000): Promise<void> {
+  const until = Date.now() + ms
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error('timed out waiting')
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}

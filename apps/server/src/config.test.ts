@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest'
+import {
+  ConfigError,
+  configFromEnv,
+  DEFAULT_RETENTIONS,
+  loadConfig,
+  parseConfig,
+  retentionOrder,
+  upperSnake,
+} from './config.js'
+
+describe('config defaults', () => {
+  it('matches PsiTransfer', () => {
+    const c = parseConfig()
+    expect(c).toMatchObject({
+      uploadDir: './data',
+      baseUrl: '/',
+      uploadAppPath: '/',
+      iface: '0.0.0.0',
+      port: 3000,
+      defaultRetention: '604800',
+      maxAge: 75 * 24 * 3600,
+      adminPass: false,
+      uploadPass: false,
+      requireBucketPassword: false,
+      maxPreviewSize: 2 * 1024 * 1024,
+      maxFileSize: null,
+      maxBucketSize: null,
+      defaultLanguage: 'en',
+      disableQrCode: false,
+      fileUploadedWebhook: null,
+      fileDownloadedWebhook: null,
+      trustProxy: false,
+      accessLog: true,
+      storage: { type: 'filesystem' },
+    })
+    expect(c.retentions).toEqual(DEFAULT_RETENTIONS)
+    expect(c.mailTemplate).toContain('%%URL%%')
+  })
+
+  it('orders retentions one-time first, then seconds ascending', () => {
+    expect(retentionOrder(DEFAULT_RETENTIONS)).toEqual([
+      'one-time',
+      '3600',
+      '21600',
+      '86400',
+      '259200',
+      '604800',
+      '1209600',
+      '2419200',
+      '4838400',
+    ])
+  })
+})
+
+describe('environment variables', () => {
+  it('maps keys to UPPER_SNAKE names', () => {
+    expect(upperSnake('maxBucketSize')).toBe('MAX_BUCKET_SIZE')
+    expect(upperSnake('uploadAppPath')).toBe('UPLOAD_APP_PATH')
+    expect(upperSnake('port')).toBe('PORT')
+  })
+
+  it('parses booleans as booleans ("false" and "0" are false)', () => {
+    expect(loadConfig({ env: { PSITRANSFER_DISABLE_QR_CODE: 'false' } }).disableQrCode).toBe(false)
+    expect(loadConfig({ env: { PSITRANSFER_DISABLE_QR_CODE: '0' } }).disableQrCode).toBe(false)
+    expect(loadConfig({ env: { PSITRANSFER_DISABLE_QR_CODE: 'true' } }).disableQrCode).toBe(true)
+    expect(loadConfig({ env: { PSITRANSFER_REQUIRE_BUCKET_PASSWORD: '1' } }).requireBucketPassword).toBe(true)
+    expect(loadConfig({ env: { PSITRANSFER_ACCESS_LOG: 'false' } }).accessLog).toBe(false)
+    expect(loadConfig({ env: { PSITRANSFER_ACCESS_LOG: 'dev' } }).accessLog).toBe(true)
+  })
+
+  it('parses numbers, nulls, passwords and JSON', () => {
+    const c = loadConfig({
+      env: {
+        PSITRANSFER_PORT: '8080',
+        PSITRANSFER_MAX_FILE_SIZE: '1000',
+        PSITRANSFER_MAX_BUCKET_SIZE: 'null',
+        PSITRANSFER_ADMIN_PASS: 'secret',
+        PSITRANSFER_UPLOAD_PASS: 'false',
+        PSITRANSFER_RETENTIONS: '{"one-time":"once","3600":"hour"}',
+        PSITRANSFER_DEFAULT_RETENTION: '3600',
+      },
+    })
+    expect(c.port).toBe(8080)
+    expect(c.maxFileSize).toBe(1000)
+    expect(c.maxBucketSize).toBeNull()
+    expect(c.adminPass).toBe('secret')
+    expect(c.uploadPass).toBe(false)
+    expect(c.retentions).toEqual({ 'one-time': 'once', '3600': 'hour' })
+  })
+
+  it('takes webhook URLs unquoted (and still accepts PsiTransfer JSON quoting)', () => {
+    expect(
+      loadConfig({ env: { PSITRANSFER_FILE_UPLOADED_WEBHOOK: 'https://hooks.example/up' } })
+        .fileUploadedWebhook,
+    ).toBe('https://hooks.example/up')
+    expect(
+      loadConfig({ env: { PSITRANSFER_FILE_DOWNLOADED_WEBHOOK: '"https://hooks.example/dl"' } })
+        .fileDownloadedWebhook,
+    ).toBe('https://hooks.example/dl')
+  })
+
+  it('reads the storage section', () => {
+    const c = loadConfig({
+      env: {
+        PSITRANSFER_STORAGE_TYPE: 's3',
+        PSITRANSFER_STORAGE_BUCKET: 'b',
+        PSITRANSFER_STORAGE_REGION: 'us-east-1',
+        PSITRANSFER_STORAGE_ENDPOINT: 'http://127.0.0.1:9000',
+        PSITRANSFER_STORAGE_FORCE_PATH_STYLE: 'true',
+        PSITRANSFER_STORAGE_ACCESS_KEY_ID: 'AK',
+        PSITRANSFER_STORAGE_SECRET_ACCESS_KEY: 'SK',
+        PSITRANSFER_STORAGE_SIGNED_URL_EXPIRY: '600',
+        PSITRANSFER_STORAGE_PREFIX: 'psi/',
+        PSITRANSFER_STORAGE_PART_SIZE: '8388608',
+      },
+    })
+    expect(c.storage).toEqual({
+      type: 's3',
+      bucket: 'b',
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'AK', secretAccessKey: 'SK' },
+      signedUrlExpiry: 600,
+      prefix: 'psi/',
+      partSize: 8388608,
+    })
+  })
+
+  it('names the variable and value of a bad setting', () => {
+    expect(() => loadConfig({ env: { PSITRANSFER_PORT: 'abc' } })).toThrow(
+      /PSITRANSFER_PORT: expected a number, got "abc"/,
+    )
+    expect(() => loadConfig({ env: { PSITRANSFER_DISABLE_QR_CODE: 'maybe' } })).toThrow(
+      /PSITRANSFER_DISABLE_QR_CODE/,
+    )
+    expect(() => loadConfig({ env: { PSITRANSFER_PORT: '70000' } })).toThrow(
+      /port \(PSITRANSFER_PORT\).*got 70000/,
+    )
+    expect(() => loadConfig({ env: { PSITRANSFER_BASE_URL: 'psi' } })).toThrow(/baseUrl.*got "psi"/)
+    expect(() => loadConfig({ env: { PSITRANSFER_RETENTIONS: '{oops' } })).toThrow(
+      /PSITRANSFER_RETENTIONS: expected JSON/,
+    )
+    expect(() => loadConfig({ env: { PSITRANSFER_NO_SUCH_THING: '1' } })).toThrow(
+      /PSITRANSFER_NO_SUCH_THING: unknown/,
+    )
+    expect(() => loadConfig({ env: { PSITRANSFER_DEFAULT_RETENTION: '5' } })).toThrow(
+      /defaultRetention.*must be one of/,
+    )
+    expect(() => loadConfig({ env: { PSITRANSFER_FILE_UPLOADED_WEBHOOK: 'ftp://x' } })).toThrow(
+      /fileUploadedWebhook/,
+    )
+  })
+
+  it('never prints secret values in errors', () => {
+    let message = ''
+    try {
+      parseConfig({ storage: { type: 's3', credentials: { accessKeyId: 'AKIA', secretAccessKey: 42 } } })
+    } catch (err) {
+      message = (err as Error).message
+    }
+    expect(message).toMatch(/storage\.credentials\.secretAccessKey/)
+    expect(message).not.toContain('42')
+  })
+
+  it('ignores unrelated variables and PsiTransfer keys we do not use', () => {
+    const c = loadConfig({ env: { HOME: '/root', PSITRANSFER_SSL_PORT: '8443', PSITRANSFER_PLUGINS: 'x' } })
+    expect(c.port).toBe(3000)
+  })
+})
+
+describe('config file', () => {
+  it('is merged under the environment', () => {
+    const files: Record<string, string> = {
+      '/etc/psi.json': JSON.stringify({
+        port: 4000,
+        maxFileSize: 10,
+        storage: { type: 'filesystem', fsync: 'always' },
+      }),
+    }
+    const c = loadConfig({
+      env: { PSITRANSFER_CONFIG: '/etc/psi.json', PSITRANSFER_PORT: '5000' },
+      readFile: (p) => {
+        const f = files[p]
+        if (f === undefined) throw new Error('ENOENT')
+        return f
+      },
+    })
+    expect(c.port).toBe(5000)
+    expect(c.maxFileSize).toBe(10)
+    expect(c.storage).toEqual({ type: 'filesystem', fsync: 'always' })
+  })
+
+  it('reports unreadable files, bad JSON and unknown keys', () => {
+    const read = (text: string) => () => text
+    expect(() =>
+      loadConfig({
+        env: { PSITRANSFER_CONFIG: '/nope.json' },
+        readFile: () => {
+          throw new Error('ENOENT')
+        },
+      }),
+    ).toThrow(/cannot read "\/nope.json"/)
+    expect(() => loadConfig({ env: { PSITRANSFER_CONFIG: '/x.json' }, readFile: read('[1]') })).toThrow(
+      ConfigError,
+    )
+    expect(() =>
+      loadConfig({ env: { PSITRANSFER_CONFIG: '/x.json' }, readFile: read('{"prot": 1}') }),
+    ).toThrow(/prot: unknown setting/)
+  })
+
+  it('accepts "false" for maxAge (no upper bound)', () => {
+    expect(parseConfig({ maxAge: false }).maxAge).toBeNull()
+    expect(configFromEnv({ PSITRANSFER_MAX_AGE: 'false' })).toEqual({ maxAge: null })
+  })
+})
