@@ -1,0 +1,337 @@
+#!/usr/bin/env bash
+# A single-node Ceph RADOS Gateway on 127.0.0.1: a real S3-compatible server for the S3 store's tests
+# and benchmarks (see ../../../shared/S3-TESTING.md for why RGW and not a fake).
+#
+#   rgw.sh start    install Ceph from Debian apt when missing, bring up mon + osd + radosgw, create the
+#                   test user and bucket, print the env (idempotent: fast no-op when already up)
+#   rgw.sh stop     stop the daemons and remove the state directory (kept running while another live
+#                   process holds a lease, unless --force)
+#   rgw.sh status   exit 0 when the gateway answers, 1 otherwise
+#   rgw.sh env      print the env lines (KEY=value) for the running gateway
+#   rgw.sh install  only install the Debian packages
+#
+# Environment:
+#   PSI_RGW_DIR          state directory (default /tmp/psi-rgw)
+#   PSI_S3_PORT          gateway port on 127.0.0.1 (default 7480)
+#   PSI_RGW_MON_PORT     monitor port (default 6789)
+#   PSI_RGW_OBJECTSTORE  bluestore (default, on a sparse file) or memstore
+#   PSI_RGW_LEASE        pid to register as a user on start / to release on stop (test runners pass theirs)
+#
+# Daemon output goes to $PSI_RGW_DIR/log; progress goes to stderr, env lines to stdout, so
+# `eval "$(scripts/s3/rgw.sh start)"` works.
+set -euo pipefail
+
+DIR="${PSI_RGW_DIR:-/tmp/psi-rgw}"
+PORT="${PSI_S3_PORT:-7480}"
+MON_PORT="${PSI_RGW_MON_PORT:-6789}"
+OBJECTSTORE="${PSI_RGW_OBJECTSTORE:-bluestore}"
+LEASE="${PSI_RGW_LEASE:-}"
+
+# Fixed test credentials: this gateway only listens on 127.0.0.1 and holds throwaway test data.
+ACCESS_KEY='psitest-access-key'
+SECRET_KEY='psitest-secret-key-0123456789abcdef'
+BUCKET='psi-test'
+REGION='us-east-1'
+ENDPOINT="http://127.0.0.1:${PORT}"
+CONF="$DIR/ceph.conf"
+EMPTY_SHA256='e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+TRIES=3
+
+log() { printf '[rgw] %s\n' "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+case "$DIR" in
+/ | /tmp | /tmp/ | "$HOME" | '') die "refusing to use $DIR as the state directory" ;;
+esac
+
+print_env() {
+  cat <<EOF
+PSI_S3_ENDPOINT=$ENDPOINT
+PSI_S3_ACCESS_KEY=$ACCESS_KEY
+PSI_S3_SECRET_KEY=$SECRET_KEY
+PSI_S3_BUCKET=$BUCKET
+PSI_S3_REGION=$REGION
+PSI_S3_FORCE_PATH_STYLE=true
+EOF
+}
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo -n "$@"
+  else
+    die "installing Ceph needs root (or sudo): $*"
+  fi
+}
+
+install_ceph() {
+  if command -v radosgw >/dev/null && command -v ceph-mon >/dev/null && command -v ceph-osd >/dev/null &&
+    command -v radosgw-admin >/dev/null && command -v monmaptool >/dev/null; then
+    return 0
+  fi
+  log "installing Ceph (radosgw ceph-mon ceph-osd ceph-common) from apt…"
+  local t0=$SECONDS
+  export DEBIAN_FRONTEND=noninteractive
+  # Serialize with other apt users on this machine; refresh the index only when the install fails.
+  if ! as_root apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 \
+    radosgw ceph-mon ceph-osd ceph-common >"${TMPDIR:-/tmp}/psi-rgw-apt.log" 2>&1; then
+    as_root apt-get update -q -o DPkg::Lock::Timeout=300 >>"${TMPDIR:-/tmp}/psi-rgw-apt.log" 2>&1 || true
+    as_root apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 \
+      radosgw ceph-mon ceph-osd ceph-common >>"${TMPDIR:-/tmp}/psi-rgw-apt.log" 2>&1 ||
+      die "apt-get install failed, see ${TMPDIR:-/tmp}/psi-rgw-apt.log"
+  fi
+  log "installed in $((SECONDS - t0)) s"
+}
+
+# HTTP status of an S3 request signed with the test keys (000 when nothing answers).
+s3_status() {
+  local method=$1 path=$2
+  curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X "$method" \
+    --aws-sigv4 "aws:amz:${REGION}:s3" --user "${ACCESS_KEY}:${SECRET_KEY}" \
+    -H "x-amz-content-sha256: ${EMPTY_SHA256}" "${ENDPOINT}${path}" 2>/dev/null || true
+}
+
+port_answers() {
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "${ENDPOINT}/" 2>/dev/null || true)
+  [ "$code" != "000" ] && [ -n "$code" ]
+}
+
+is_up() {
+  [ -f "$DIR/ready" ] || return 1
+  [ "$(s3_status HEAD "/$BUCKET")" = "200" ]
+}
+
+pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+# Pids from our daemons' pid files, only while they still belong to a Ceph daemon (never a reused pid).
+daemon_pids() {
+  local f pid comm
+  for f in "$DIR"/run/*.pid; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
+    case "$comm" in ceph-mon | ceph-osd | radosgw | rgw* | *ceph*) echo "$pid" ;; esac
+  done
+  return 0
+}
+
+kill_daemons() {
+  local pids pid i
+  pids=$(daemon_pids | tr '\n' ' ')
+  [ -n "${pids// /}" ] || return 0
+  # shellcheck disable=SC2086
+  kill $pids 2>/dev/null || true
+  for i in $(seq 1 50); do
+    local alive=0
+    for pid in $pids; do pid_alive "$pid" && alive=1; done
+    [ $alive -eq 0 ] && return 0
+    sleep 0.2
+  done
+  # shellcheck disable=SC2086
+  kill -9 $pids 2>/dev/null || true
+}
+
+write_conf() {
+  local fsid=$1
+  cat >"$CONF" <<EOF
+[global]
+fsid = $fsid
+mon initial members = a
+mon host = 127.0.0.1:$MON_PORT
+public network = 127.0.0.0/8
+ms bind msgr2 = false
+auth cluster required = none
+auth service required = none
+auth client required = none
+run dir = $DIR/run
+admin socket = $DIR/run/\$name.asok
+pid file = $DIR/run/\$name.pid
+log file = $DIR/log/\$name.log
+keyring = $DIR/keyring
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd crush chooseleaf type = 0
+mon allow pool size one = true
+mon allow pool delete = true
+mon warn on pool no redundancy = false
+mon data avail warn = 2
+mon data avail crit = 1
+debug ms = 0
+
+[mon.a]
+mon data = $DIR/mon/ceph-a
+
+[osd]
+osd data = $DIR/osd/ceph-\$id
+osd objectstore = $OBJECTSTORE
+osd max object name len = 460
+osd max object namespace len = 64
+osd memory target = 1073741824
+bluestore block create = true
+bluestore block size = 42949672960
+bluestore fsck on mount = false
+bluestore fsck on mkfs = false
+memstore device bytes = 8589934592
+
+[client.rgw]
+rgw frontends = beast endpoint=127.0.0.1:$PORT
+rgw data = $DIR/rgw
+# Reclaim deleted objects within minutes, not hours (benchmarks upload and delete GiBs).
+rgw gc obj min wait = 60
+rgw gc processor period = 60
+EOF
+}
+
+wait_for() {
+  local what=$1 seconds=$2
+  shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@"; do
+    if [ $SECONDS -ge $deadline ]; then
+      log "timed out after ${seconds} s waiting for $what"
+      return 1
+    fi
+    sleep 0.3
+  done
+}
+
+ceph_cmd() { ceph -c "$CONF" --connect-timeout 10 "$@"; }
+mon_answers() { ceph_cmd mon stat >/dev/null 2>&1; }
+osd_up() { ceph_cmd osd stat 2>/dev/null | grep -q '1 up'; }
+
+# One attempt at a cluster from nothing. Returns non-zero on failure (the caller wipes and retries).
+bring_up() {
+  local fsid osd_uuid osd_id
+  fsid=$(cat /proc/sys/kernel/random/uuid)
+  mkdir -p "$DIR"/{run,log,mon/ceph-a,rgw,leases}
+  write_conf "$fsid"
+
+  ceph-authtool --create-keyring "$DIR/mon.keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
+  ceph-authtool --create-keyring "$DIR/keyring" --gen-key -n client.admin --cap mon 'allow *' \
+    --cap osd 'allow *' --cap mgr 'allow *' >/dev/null
+  monmaptool --create --add a "127.0.0.1:$MON_PORT" --fsid "$fsid" "$DIR/monmap" >/dev/null
+  ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/mon.keyring" 2>>"$DIR/log/setup.log"
+  ceph-mon -c "$CONF" -i a 2>>"$DIR/log/setup.log" 9>&-
+  wait_for "the monitor" 30 mon_answers || return 1
+
+  osd_uuid=$(cat /proc/sys/kernel/random/uuid)
+  osd_id=$(ceph_cmd osd new "$osd_uuid" 2>>"$DIR/log/setup.log") || return 1
+  mkdir -p "$DIR/osd/ceph-$osd_id"
+  ceph-osd -c "$CONF" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" >>"$DIR/log/setup.log" 2>&1 || return 1
+  ceph-osd -c "$CONF" -i "$osd_id" >>"$DIR/log/setup.log" 2>&1 9>&- || return 1
+  wait_for "the OSD" 45 osd_up || return 1
+
+  radosgw -c "$CONF" -n client.rgw >>"$DIR/log/setup.log" 2>&1 9>&- || return 1
+  wait_for "the gateway on port $PORT" 90 port_answers || return 1
+
+  radosgw-admin -c "$CONF" user create --uid=psi-test --display-name='PsiTransfer tests' \
+    --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >>"$DIR/log/setup.log" 2>&1 || return 1
+  local code
+  code=$(s3_status PUT "/$BUCKET")
+  [ "$code" = "200" ] || {
+    log "creating bucket $BUCKET answered HTTP $code"
+    return 1
+  }
+  date +%s >"$DIR/ready"
+}
+
+wipe() {
+  kill_daemons
+  rm -rf "$DIR"
+}
+
+start() {
+  if is_up; then
+    [ -n "$LEASE" ] && mkdir -p "$DIR/leases" && : >"$DIR/leases/$LEASE"
+    log "already up at $ENDPOINT"
+    print_env
+    return 0
+  fi
+  install_ceph
+  if port_answers; then
+    die "port $PORT on 127.0.0.1 is taken by something that is not this gateway (set PSI_S3_PORT)"
+  fi
+  local t0=$SECONDS try
+  rm -rf "${DIR}.failed"
+  for try in $(seq 1 $TRIES); do
+    wipe
+    log "starting mon + osd ($OBJECTSTORE) + radosgw in $DIR (attempt $try/$TRIES)…"
+    if bring_up; then
+      [ -n "$LEASE" ] && : >"$DIR/leases/$LEASE"
+      log "up at $ENDPOINT in $((SECONDS - t0)) s"
+      print_env
+      return 0
+    fi
+    if grep -qs 'wrong fsid' "$DIR"/log/*.log; then
+      log "first-boot 'wrong fsid' flake, retrying from scratch"
+    else
+      log "attempt $try failed; last setup log lines:"
+      tail -n 5 "$DIR/log/setup.log" >&2 2>/dev/null || true
+    fi
+    # Keep the logs of the failed attempt for diagnosis.
+    mkdir -p "${DIR}.failed" && cp -r "$DIR/log" "${DIR}.failed/attempt-$try" 2>/dev/null || true
+  done
+  wipe
+  die "the gateway did not come up after $TRIES attempts (logs in ${DIR}.failed)"
+}
+
+other_live_leases() {
+  local f pid
+  for f in "$DIR"/leases/*; do
+    [ -f "$f" ] || continue
+    pid=$(basename "$f")
+    if [ "$pid" != "$LEASE" ] && pid_alive "$pid"; then echo "$pid"; fi
+  done
+  return 0
+}
+
+stop() {
+  local force=${1:-}
+  [ -n "$LEASE" ] && rm -f "$DIR/leases/$LEASE"
+  if [ "$force" != "--force" ]; then
+    local others
+    others=$(other_live_leases | tr '\n' ' ')
+    if [ -n "${others// /}" ]; then
+      log "still in use by pid(s) ${others}; not stopping"
+      return 0
+    fi
+  fi
+  wipe
+  log "stopped"
+}
+
+# One start/stop at a time per state directory: concurrent test runs share the gateway.
+with_lock() {
+  mkdir -p "$(dirname "$DIR")"
+  exec 9>"${DIR}.lock"
+  flock -w 600 9 || die "could not lock ${DIR}.lock"
+  "$@"
+}
+
+case "${1:-}" in
+start) with_lock start ;;
+stop) with_lock stop "${2:-}" ;;
+status)
+  if is_up; then
+    log "up at $ENDPOINT"
+  else
+    log "down"
+    exit 1
+  fi
+  ;;
+env)
+  is_up || die "not running (run: $0 start)"
+  print_env
+  ;;
+install) install_ceph ;;
+*)
+  echo "usage: $0 start|stop [--force]|status|env|install" >&2
+  exit 2
+  ;;
+esac
