@@ -170,23 +170,39 @@ export class FileStore implements Store {
       lastDownload: file.lastDownload ?? null,
     }
     delete (meta as { storeState?: unknown }).storeState
-    const durable = this.fsync === 'always'
-    try {
-      const newBucket = await this.#ensureBucketDir(p)
-      await this.#createEmptyData(p)
+    for (let attempt = 1; ; attempt++) {
       try {
-        await this.#sidecars.write(p.sidecar, encodeSidecar(meta, undefined, 0), durable)
-        if (durable && newBucket) await syncDir(this.root)
+        await this.#createFiles(p, meta)
+        return meta
       } catch (err) {
-        // No orphans: a data file without its sidecar would be invisible garbage.
-        await rm(p.data, { force: true }).catch(() => {})
-        if (newBucket) await rmdir(p.bucketDir).catch(() => {})
-        throw err
+        // A concurrent delete removed the (then empty) bucket directory under us: start over.
+        if (isErrno(err, 'ENOENT') && attempt < 3) continue
+        throw fsError(err)
       }
-    } catch (err) {
-      throw fsError(err)
     }
-    return meta
+  }
+
+  /** Data file and sidecar of a new file, both or neither. */
+  async #createFiles(p: FilePaths, meta: FileMeta): Promise<void> {
+    const durable = this.fsync === 'always'
+    const newBucket = await this.#ensureBucketDir(p)
+    // Both files at once; the sidecar is published only once the data file is ours.
+    const [data, sidecar] = await Promise.allSettled([
+      this.#createEmptyData(p),
+      this.#sidecars.prepare(p.sidecar, encodeSidecar(meta, undefined, 0), durable),
+    ])
+    try {
+      if (data.status === 'rejected') throw data.reason
+      if (sidecar.status === 'rejected') throw sidecar.reason
+      await sidecar.value.commit()
+    } catch (err) {
+      // No orphans: a data file without its sidecar would be invisible garbage.
+      if (sidecar.status === 'fulfilled') await sidecar.value.discard()
+      if (data.status === 'fulfilled') await rm(p.data, { force: true }).catch(() => {})
+      if (newBucket) await rmdir(p.bucketDir).catch(() => {})
+      throw err
+    }
+    if (durable && newBucket) await syncDir(this.root)
   }
 
   async info(ref: FileRef): Promise<FileMeta> {
@@ -223,8 +239,13 @@ export class FileStore implements Store {
     this.#appending.add(p.data)
     try {
       await this.#checkBucketDir(p)
-      const raw = await this.#readSidecar(p)
-      const fh = await open(p.data, WRITE_FLAGS)
+      const [sidecar, opened] = await Promise.allSettled([this.#readSidecar(p), open(p.data, WRITE_FLAGS)])
+      if (sidecar.status === 'rejected' || opened.status === 'rejected') {
+        if (opened.status === 'fulfilled') await opened.value.close()
+        throw sidecar.status === 'rejected' ? sidecar.reason : (opened as PromiseRejectedResult).reason
+      }
+      const raw = sidecar.value
+      const fh = opened.value
       let handedOver = false
       try {
         // The open handle's fstat is the truth about the offset (and refuses non-files).
@@ -556,8 +577,7 @@ export class FileStore implements Store {
   /** Sidecar + data stat → record. Damaged sidecars are reported and treated as missing. */
   async #load(p: FilePaths): Promise<{ raw: unknown; meta: FileMeta }> {
     await this.#checkBucketDir(p)
-    const raw = await this.#readSidecar(p)
-    const st = await lstat(p.data)
+    const [raw, st] = await Promise.all([this.#readSidecar(p), lstat(p.data)])
     if (!st.isFile()) {
       this.#warn(`${p.sid}/${p.key}`, 'data file is not a regular file (symlink?), refused')
       throw new NotFoundError()
@@ -628,20 +648,11 @@ export class FileStore implements Store {
 
   /** The empty data file, created exclusively (an existing file or symlink is never reused). */
   async #createEmptyData(p: FilePaths): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const fh = await open(p.data, CREATE_FLAGS, 0o644)
-        await fh.close()
-        return
-      } catch (err) {
-        if (isErrno(err, 'EEXIST')) throw invalidInput('A file with this id already exists')
-        // A concurrent delete removed the (then empty) bucket directory: make it again.
-        if (isErrno(err, 'ENOENT') && attempt < 3) {
-          await this.#ensureBucketDir(p)
-          continue
-        }
-        throw err
-      }
+    try {
+      await (await open(p.data, CREATE_FLAGS, 0o644)).close()
+    } catch (err) {
+      if (isErrno(err, 'EEXIST')) throw invalidInput('A file with this id already exists')
+      throw err
     }
   }
 

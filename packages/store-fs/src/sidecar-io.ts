@@ -48,8 +48,16 @@ export class DamagedSidecarError extends Error {
   }
 }
 
+export interface PreparedSidecar {
+  commit(): Promise<void>
+  discard(): Promise<void>
+}
+
 export class SidecarIO {
   readonly #cache = new Map<string, CacheEntry>()
+  /** Temp names: a random per-instance prefix plus a counter (O_EXCL catches the impossible clash). */
+  readonly #tempPrefix = `${randomBytes(4).toString('hex')}-`
+  #tempCounter = 0
 
   constructor(private readonly maxCached = 1024) {}
 
@@ -89,7 +97,16 @@ export class SidecarIO {
    * With `durable`, the file and its directory entry are flushed before returning.
    */
   async write(file: string, doc: unknown, durable: boolean): Promise<void> {
-    const tmp = `${file}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`
+    await (await this.prepare(file, doc, durable)).commit()
+  }
+
+  /**
+   * First half of {@link write}: the complete new document in a temp file next to `file`.
+   * `commit()` renames it into place; `discard()` removes it. Lets `create` write the sidecar
+   * while the data file is being created, and publish it only if that succeeded.
+   */
+  async prepare(file: string, doc: unknown, durable: boolean): Promise<PreparedSidecar> {
+    const tmp = `${file}.${this.#tempPrefix}${(this.#tempCounter++).toString(36)}${TEMP_SUFFIX}`
     const fh = await open(tmp, CREATE_FLAGS, 0o644)
     let id: Identity
     try {
@@ -102,15 +119,21 @@ export class SidecarIO {
       throw err
     }
     await fh.close()
-    try {
-      await rename(tmp, file)
-    } catch (err) {
-      await rm(tmp, { force: true }).catch(() => {})
-      throw err
+    const discard = () => rm(tmp, { force: true }).catch(() => {})
+    return {
+      discard,
+      commit: async () => {
+        try {
+          await rename(tmp, file)
+        } catch (err) {
+          await discard()
+          throw err
+        }
+        // rename keeps inode, size and mtime, so the next lstat of `file` matches this entry.
+        this.#remember(file, id, structuredClone(doc))
+        if (durable) await syncDir(path.dirname(file))
+      },
     }
-    // rename keeps inode, size and mtime, so the next lstat of `file` matches this entry.
-    this.#remember(file, id, structuredClone(doc))
-    if (durable) await syncDir(path.dirname(file))
   }
 
   forget(file: string): void {
