@@ -359,16 +359,18 @@ export class FileStore implements Store {
         const durable = this.fsync !== 'never'
         await this.#flushes.get(p.data)
         this.#dirty.delete(p.data)
-        if (durable) {
-          const fh = await open(p.data, READ_FLAGS)
-          try {
-            await fh.datasync()
-          } finally {
-            await fh.close()
-          }
-        }
         const next: FileMeta = { ...meta, complete: true }
-        await this.#sidecars.write(p.sidecar, encodeSidecar(next, raw, meta.offset), durable)
+        // The data flush and the new sidecar's write run together; the sidecar is published
+        // (renamed into place) only once the data is on disk.
+        const [flushed, sidecar] = await Promise.allSettled([
+          durable ? flushFile(p.data) : Promise.resolve(),
+          this.#sidecars.prepare(p.sidecar, encodeSidecar(next, raw, meta.offset), durable),
+        ])
+        if (flushed.status === 'rejected' || sidecar.status === 'rejected') {
+          if (sidecar.status === 'fulfilled') await sidecar.value.discard()
+          throw flushed.status === 'rejected' ? flushed.reason : (sidecar as PromiseRejectedResult).reason
+        }
+        await sidecar.value.commit()
         return next
       } catch (err) {
         throw fsError(err)
@@ -574,6 +576,11 @@ export class FileStore implements Store {
     }
   }
 
+  /** Waits for background flushes (write-behind) still in flight. */
+  async close(): Promise<void> {
+    await Promise.all(this.#flushes.values())
+  }
+
   /** Sidecar + data stat → record. Damaged sidecars are reported and treated as missing. */
   async #load(p: FilePaths): Promise<{ raw: unknown; meta: FileMeta }> {
     await this.#checkBucketDir(p)
@@ -715,3 +722,13 @@ function applyPatch(meta: FileMeta, patch: MetaPatch): FileMeta {
 }
 
 async function* emptyIterable(): AsyncGenerator<Uint8Array> {}
+
+/** fdatasync of a file by path (refusing symlinks). */
+async function flushFile(file: string): Promise<void> {
+  const fh = await open(file, READ_FLAGS)
+  try {
+    await fh.datasync()
+  } finally {
+    await fh.close()
+  }
+}
