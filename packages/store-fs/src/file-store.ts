@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Dirent } from 'node:fs'
-import { type FileHandle, lstat, mkdir, open, readdir, rm, rmdir, unlink } from 'node:fs/promises'
+import { type FileHandle, lstat, mkdir, open, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import {
   type AppendOptions,
@@ -114,6 +114,9 @@ export class FileStore implements Store {
     }
     this.root = normalizeRoot(options.uploadDir)
     this.fsync = options.fsync ?? 'on-complete'
+    if (!['never', 'on-complete', 'always'].includes(this.fsync)) {
+      throw new PsiError('STORE_MISCONFIGURED', `FileStore fsync must be never, on-complete or always`)
+    }
     this.#logger = options.logger
     const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE
     if (!Number.isSafeInteger(blockSize) || blockSize < 4096) {
@@ -131,9 +134,9 @@ export class FileStore implements Store {
         cause: err,
       })
     }
-    const st = await lstat(this.root).catch(() => undefined)
-    // The root itself may be a symlink the operator chose; only its target must be a directory.
-    if (!st || !(st.isDirectory() || st.isSymbolicLink())) {
+    // stat, not lstat: uploadDir itself may be a symlink the operator chose.
+    const st = await stat(this.root).catch(() => undefined)
+    if (!st?.isDirectory()) {
       throw new PsiError('STORE_MISCONFIGURED', `The ${where} is not a directory`)
     }
     const probe = path.join(this.root, `.probe-${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`)
