@@ -2,6 +2,8 @@
 
 export interface ClientConfig {
   retentions: Record<string, string>
+  /** The operator's order of `retentions` (JSON objects put numeric keys first). */
+  retentionOrder?: string[]
   defaultRetention: string
   mailTemplate: string
   requireBucketPassword: boolean

@@ -3,8 +3,8 @@ import { formatBytes, formatEta, formatRetention } from './format.js'
 
 describe('formatBytes', () => {
   it('uses decimal units with one fraction digit below 100', () => {
-    expect(formatBytes(0, 'en')).toBe('0 byte')
-    expect(formatBytes(999, 'en')).toBe('999 byte')
+    expect(formatBytes(0, 'en')).toBe('0B')
+    expect(formatBytes(999, 'en')).toBe('999B')
     expect(formatBytes(1536, 'en')).toBe('1.5 kB')
     expect(formatBytes(52_428_800, 'en')).toBe('52.4 MB')
     expect(formatBytes(123_456_789, 'en')).toBe('123 MB')

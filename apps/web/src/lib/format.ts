@@ -15,7 +15,8 @@ export function formatBytes(bytes: number, locale: string): string {
   return new Intl.NumberFormat(locale, {
     style: 'unit',
     unit: BYTE_UNITS[unit],
-    unitDisplay: 'short',
+    // "narrow" for plain bytes gives "0B"/"10 B" instead of the odd "0 byte".
+    unitDisplay: unit === 0 ? 'narrow' : 'short',
     maximumFractionDigits: digits,
   }).format(value)
 }

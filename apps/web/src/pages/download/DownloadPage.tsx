@@ -118,7 +118,8 @@ function BucketView({ api, bucket }: { api: PageProps['api']; bucket: Bucket }) 
           {t('fileCount', { count: bucket.items.length })} ·{' '}
           {t('totalSize', { size: formatBytes(totalSize, locale) })}
         </p>
-        <div class="actions">
+        {/* Archives make sense while something is left to download. */}
+        <div class="actions" hidden={bucket.items.every(consumed)}>
           <a class="btn btn-primary" href={abs(bucket.zipUrl)} download>
             {t('downloadZip')}
           </a>

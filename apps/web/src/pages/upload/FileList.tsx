@@ -62,7 +62,7 @@ export function FileList(p: Props) {
               )}
             </div>
             <div class="file-actions">
-              {p.editable && (
+              {p.editable && e.status !== 'done' && (
                 <button
                   type="button"
                   class="btn btn-icon"

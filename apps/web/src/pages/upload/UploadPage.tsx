@@ -144,7 +144,10 @@ export function UploadPage({ api, preload }: PageProps) {
   const retentions = useMemo(
     () =>
       config
-        ? sortRetentions(Object.keys(config.retentions)).map((value) => ({
+        ? (
+            config.retentionOrder?.filter((v) => v in config.retentions) ??
+            sortRetentions(Object.keys(config.retentions))
+          ).map((value) => ({
             value,
             label: retentionLabel(value, {
               serverMessages,
@@ -445,28 +448,33 @@ export function UploadPage({ api, preload }: PageProps) {
         )}
       </section>
 
-      {editing && (
-        <SettingsForm
-          retentions={retentions}
-          retention={retention}
-          onRetention={setRetention}
-          password={password}
-          onPassword={(v) => {
-            setPassword(v)
-            setPasswordError(undefined)
-          }}
-          passwordRequired={config.requireBucketPassword}
-          passwordError={passwordError}
-          locked={restored !== null}
-        />
-      )}
-
       {editing ? (
-        <div class="actions">
-          <button type="button" class="btn btn-primary btn-large" onClick={startUpload} disabled={!canUpload}>
-            {t('upload')}
-          </button>
-        </div>
+        <form
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault()
+            startUpload()
+          }}
+        >
+          <SettingsForm
+            retentions={retentions}
+            retention={retention}
+            onRetention={setRetention}
+            password={password}
+            onPassword={(v) => {
+              setPassword(v)
+              setPasswordError(undefined)
+            }}
+            passwordRequired={config.requireBucketPassword}
+            passwordError={passwordError}
+            locked={restored !== null}
+          />
+          <div class="actions">
+            <button type="submit" class="btn btn-primary btn-large" disabled={!canUpload}>
+              {t('upload')}
+            </button>
+          </div>
+        </form>
       ) : (
         <section class="card" aria-labelledby="overall-title">
           <h2 id="overall-title">{t('overallProgress')}</h2>
@@ -532,7 +540,7 @@ function FilePickButton({
         type="file"
         class="sr-only"
         tabIndex={-1}
-        aria-label={label}
+        aria-hidden="true"
         multiple
         {...(folder ? { webkitdirectory: true } : {})}
         onChange={(e) => {

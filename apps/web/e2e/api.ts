@@ -1,0 +1,66 @@
+/** Direct HTTP helpers for the e2e (TUS creation and admin data), mirroring what a real client sends. */
+
+const meta = (m: Record<string, string>) =>
+  Object.entries(m)
+    .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
+    .join(',')
+
+/** Creates one complete file in bucket `sid` with TUS creation-with-upload. */
+export async function tusUpload(
+  base: string,
+  sid: string,
+  name: string,
+  body: Buffer,
+  extra: Record<string, string> = {},
+): Promise<void> {
+  const res = await fetch(new URL('files/', base), {
+    method: 'POST',
+    headers: {
+      'Tus-Resumable': '1.0.0',
+      'Upload-Length': String(body.length),
+      'Upload-Metadata': meta({ sid, retention: '3600', name, type: 'text/plain', ...extra }),
+      'Content-Type': 'application/offset+octet-stream',
+    },
+    body: new Uint8Array(body),
+  })
+  if (res.status !== 201) throw new Error(`upload of ${name}: ${res.status} ${await res.text()}`)
+  const offset = Number(res.headers.get('upload-offset') ?? 0)
+  if (offset !== body.length) {
+    const url = new URL(res.headers.get('location')!, base)
+    const patch = await fetch(url, {
+      method: 'PATCH',
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        'Upload-Offset': String(offset),
+        'Content-Type': 'application/offset+octet-stream',
+      },
+      body: new Uint8Array(body.subarray(offset)),
+    })
+    if (patch.status !== 204) throw new Error(`PATCH of ${name}: ${patch.status}`)
+  }
+}
+
+export async function lockBucket(base: string, sid: string): Promise<void> {
+  const res = await fetch(new URL(`files/${sid}?lock=yes`, base), {
+    method: 'PATCH',
+    headers: { 'Tus-Resumable': '1.0.0' },
+  })
+  if (res.status !== 204) throw new Error(`lock: ${res.status}`)
+}
+
+export interface AdminFileInfo {
+  key: string
+  name: string
+  offset?: number
+  size: number
+  complete: boolean
+}
+
+export async function adminBuckets(
+  base: string,
+  pass: string,
+): Promise<Array<{ sid: string; files: AdminFileInfo[] }>> {
+  const res = await fetch(new URL('admin/data.json', base), { headers: { 'x-passwd': pass } })
+  if (!res.ok) throw new Error(`admin/data.json: ${res.status}`)
+  return ((await res.json()) as { buckets: Array<{ sid: string; files: AdminFileInfo[] }> }).buckets
+}

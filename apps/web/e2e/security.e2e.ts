@@ -1,0 +1,74 @@
+import { rm } from 'node:fs/promises'
+import type { Browser } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Fixture, fixtureDir, writeFixture } from './fixtures.js'
+import { launchBrowser, newContext, type RunningServer, startServer } from './harness.js'
+
+const EVIL_NAME = '<img src=x onerror=alert(1)>.svg'
+const EVIL_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(2)"><script>alert(3)</script><text y="20">hi</text></svg>\n'
+const EVIL_COMMENT = '<script>alert(4)</script><b>bold?</b>'
+
+describe('uploaded names and content never run as script', () => {
+  let server: RunningServer
+  let browser: Browser
+  let dir: string
+  let evil: Fixture
+
+  beforeAll(async () => {
+    ;[server, browser, dir] = await Promise.all([startServer(), launchBrowser(), fixtureDir()])
+    evil = await writeFixture(dir, EVIL_NAME, Buffer.from(EVIL_SVG))
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop()
+    if (dir) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('shows a file named like markup, and its SVG source, as text', async () => {
+    const up = await newContext(browser)
+    await up.page.goto(server.url)
+    await up.page.setInputFiles('#pick-files', evil.path)
+    expect(await up.page.locator('.file-name').textContent()).toBe(EVIL_NAME)
+    await up.page.getByLabel(`Comment for ${EVIL_NAME}`).fill(EVIL_COMMENT)
+    await up.page.getByRole('button', { name: 'Upload', exact: true }).click()
+    const shareUrl = await up.page.locator('#share-link').inputValue({ timeout: 30_000 })
+
+    const down = await newContext(browser)
+    await down.page.goto(shareUrl)
+    const item = down.page.locator('.download-list .file')
+    await item.waitFor()
+    expect(await item.locator('.file-name').textContent()).toBe(EVIL_NAME)
+    expect(await item.locator('.file-comment-text').textContent()).toBe(EVIL_COMMENT)
+    expect(await down.page.locator('img[src="x"], .download-list script, .download-list b').count()).toBe(0)
+
+    // The preview of an SVG is its source text, never a rendered document.
+    await down.page.getByRole('button', { name: `Preview ${EVIL_NAME}` }).click()
+    const pre = down.page.getByRole('dialog').locator('pre')
+    await pre.waitFor()
+    expect(await pre.textContent()).toBe(EVIL_SVG)
+    expect(
+      await down.page.locator('dialog svg[onload], dialog iframe, dialog object, dialog embed').count(),
+    ).toBe(0)
+    await down.page.keyboard.press('Escape')
+
+    // Even opening the file's inline URL directly does not run it in our origin.
+    const href = await down.page.getByRole('link', { name: `Download ${EVIL_NAME}` }).getAttribute('href')
+    const inline = new URL(href!, server.url)
+    inline.searchParams.set('inline', '1')
+    const res = await fetch(inline)
+    expect(res.headers.get('content-security-policy')).toMatch(/sandbox/)
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment/)
+    await res.body?.cancel()
+    const direct = await newContext(browser)
+    await direct.page.goto(inline.href).catch(() => {}) // a download aborts the navigation
+    await direct.page.waitForTimeout(500)
+
+    for (const ctx of [up, down, direct]) {
+      expect(ctx.seen.dialogs).toEqual([])
+      await ctx.context.close()
+    }
+  })
+})
