@@ -49,6 +49,49 @@ describe('reload in the middle of a large upload', () => {
     throw new Error(`offset of ${name} never settled`)
   }
 
+  it('waits while the browser is offline and finishes by itself when it is back', async () => {
+    const { context, page, seen } = await newContext(browser)
+    const cdp = await context.newCDPSession(page)
+    await cdp.send('Network.enable')
+    const network = (offline: boolean) =>
+      cdp.send('Network.emulateNetworkConditions', {
+        offline,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput: offline ? 0 : 4 * MiB,
+      })
+    await network(false)
+    const file = await writeFixture(dir, 'offline.bin', random(30 * MiB))
+    await page.goto(server.url)
+    await page.setInputFiles('#pick-files', file.path)
+    await page.getByRole('button', { name: 'Upload', exact: true }).click()
+    await expect
+      .poll(async () => (await serverFile('offline.bin'))?.offset ?? 0, { timeout: 30_000, interval: 250 })
+      .toBeGreaterThan(5 * MiB)
+
+    await network(true)
+    await page.getByText('You are offline.').waitFor()
+    await page.getByText('Offline: continues when the connection is back').waitFor()
+    const before = await stableOffset('offline.bin')
+    expect(before).toBeLessThan(file.bytes.length)
+    await screenshot(page, 'upload-offline-desktop')
+
+    await network(false)
+    await page.locator('#share-link').waitFor({ timeout: 60_000 })
+    const done = await serverFile('offline.bin')
+    expect(done).toMatchObject({ complete: true, size: file.bytes.length })
+    const bucket = (await (await fetch(new URL(`${done!.sid}.json`, server.url))).json()) as {
+      items: Array<{ url: string }>
+    }
+    const bytes = Buffer.from(await (await fetch(new URL(bucket.items[0]!.url, server.url))).arrayBuffer())
+    expect(bytes.equals(file.bytes)).toBe(true)
+    // The browser logs the failed requests while offline; nothing else may go wrong.
+    expect(seen.errors.filter((e) => !/ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(e))).toEqual(
+      [],
+    )
+    await context.close()
+  })
+
   it('continues from the server offset after the same file is added again', async () => {
     const { context, page, seen } = await newContext(browser)
     const cdp = await context.newCDPSession(page)
