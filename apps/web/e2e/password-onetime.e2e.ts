@@ -12,16 +12,27 @@ describe('upload password, bucket password and one-time download', () => {
   let browser: Browser
   let dir: string
   let secret: Fixture
+  let large: Fixture
+  let medium: Fixture
+  let medium2: Fixture
   let shareUrl = ''
   let bucketPassword = ''
 
   beforeAll(async () => {
     ;[server, browser, dir] = await Promise.all([
-      startServer({ PSITRANSFER_UPLOAD_PASS: UPLOAD_PASS }),
+      startServer({
+        PSITRANSFER_UPLOAD_PASS: UPLOAD_PASS,
+        PSITRANSFER_REQUIRE_BUCKET_PASSWORD: 'true',
+        PSITRANSFER_MAX_FILE_SIZE: '3000',
+        PSITRANSFER_MAX_BUCKET_SIZE: '5000',
+      }),
       launchBrowser(),
       fixtureDir(),
     ])
     secret = await writeFixture(dir, 'secret plan.txt', Buffer.from('the one-time secret\n'))
+    large = await writeFixture(dir, 'large.bin', Buffer.alloc(4000, 1))
+    medium = await writeFixture(dir, 'medium.bin', Buffer.alloc(2500, 2))
+    medium2 = await writeFixture(dir, 'medium2.bin', Buffer.alloc(2600, 3))
   })
 
   afterAll(async () => {
@@ -47,8 +58,27 @@ describe('upload password, bucket password and one-time download', () => {
     await page.getByLabel('Upload password').fill(UPLOAD_PASS)
     await page.getByRole('button', { name: 'Continue' }).click()
 
+    // Sizes are checked before anything is sent.
+    await page.setInputFiles('#pick-files', [large.path, medium.path, medium2.path])
+    const alert = page.locator('.upload .error[role=alert]')
+    expect(await alert.textContent()).toContain('large.bin is 4 kB, more than the maximum file size of 3 kB.')
+    expect(await alert.textContent()).toContain(
+      'All files together are 9.1 kB, more than the maximum of 5 kB.',
+    )
+    expect(await page.getByRole('button', { name: 'Upload', exact: true }).isDisabled()).toBe(true)
+    await page.getByRole('button', { name: 'Remove large.bin' }).click()
+    expect(await alert.textContent()).toBe('All files together are 5.1 kB, more than the maximum of 5 kB.')
+    await page.getByRole('button', { name: 'Remove medium2.bin' }).click()
+    expect(await alert.count()).toBe(0)
+    await page.getByRole('button', { name: 'Remove medium.bin' }).click()
+    expect(tusRequests).toEqual([])
+
     await page.setInputFiles('#pick-files', secret.path)
     await page.getByLabel('Keep files for').selectOption('one-time')
+    // The server requires a bucket password: the form says so before sending.
+    await page.getByRole('button', { name: 'Upload', exact: true }).click()
+    await page.getByText('Please set a download password.').waitFor()
+    expect(tusRequests).toEqual([])
     expect(await page.getByText('Each file is deleted after its first download.').count()).toBe(1)
     await page.getByRole('button', { name: 'Generate a password' }).click()
     bucketPassword = await page.getByLabel('Download password').inputValue()

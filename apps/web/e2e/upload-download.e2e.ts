@@ -66,8 +66,36 @@ describe('upload three files, share, download in a fresh browser', () => {
     expect(await page.getByRole('img', { name: 'QR code of the share link' }).count()).toBe(1)
     await screenshot(page, 'upload-done-desktop')
     expect(serious(await axe(page))).toEqual([])
+
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'])
+    await page.getByRole('button', { name: 'Copy link' }).click()
+    await page.getByRole('status').filter({ hasText: 'Copied!' }).waitFor()
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(shareUrl)
+
+    // "New upload" starts over with an empty list (and a new bucket id).
+    await page.getByRole('button', { name: 'New upload' }).click()
+    await page.getByText('No files selected yet.').waitFor()
     expect(seen.errors).toEqual([])
     expect(seen.dialogs).toEqual([])
+    await context.close()
+  })
+
+  it("speaks the browser's language and switches on request", async () => {
+    const { context, page } = await newContext(browser, { locale: 'ja-JP' })
+    await page.goto(server.url)
+    await page.getByRole('heading', { name: 'ファイルを共有' }).waitFor()
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('ja')
+
+    await page.getByLabel('言語').selectOption('de')
+    await page.getByRole('heading', { name: 'Dateien teilen' }).waitFor()
+    // Retention labels come from the server's lang.json in the chosen language.
+    await expect
+      .poll(() => page.getByLabel('Dateien aufbewahren für').locator('option:checked').textContent())
+      .toBe('1 Woche')
+    await page.setInputFiles('#pick-files', [photo.path])
+    await screenshot(page, 'upload-files-de-desktop')
+    await page.reload()
+    await page.getByRole('heading', { name: 'Dateien teilen' }).waitFor()
     await context.close()
   })
 
