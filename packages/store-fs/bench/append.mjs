@@ -110,8 +110,10 @@ async function timed(fn) {
   try {
     execFileSync('sync')
     const t0 = process.hrtime.bigint()
+    const cpu0 = process.cpuUsage()
     await fn(dir)
-    return Number(process.hrtime.bigint() - t0) / 1e9
+    const cpu = process.cpuUsage(cpu0)
+    return { secs: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (cpu.user + cpu.system) / 1e6 }
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
@@ -121,7 +123,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const fmt = (x) => x.toFixed(1).padStart(8)
 
 console.log(
-  `node ${process.version}, ${os.cpus().length} cpus, dir ${args.dir}, ${reps} reps (median [min-max] MiB/s)`,
+  `node ${process.version}, ${os.cpus().length} cpus, dir ${args.dir}, ${reps} reps (median [min-max] MiB/s; cpu = process user+sys per PATCH)`,
 )
 for (const name of args.scenarios.split(',')) {
   const sc = SCENARIOS[name]
@@ -131,11 +133,13 @@ for (const name of args.scenarios.split(',')) {
   for (const fsync of args.fsync.split(','))
     peers.push([`FileStore fsync=${fsync}`, (d) => runStore(d, sc, fsync)])
   const results = new Map()
+  const cpus = new Map()
   // Interleave peers per repetition so drift (page cache, other load) hits all of them alike.
   for (let r = 0; r < reps; r++) {
     for (const [label, fn] of peers) {
-      const secs = await timed(fn)
+      const { secs, cpu } = await timed(fn)
       results.set(label, [...(results.get(label) ?? []), mib / secs])
+      cpus.set(label, [...(cpus.get(label) ?? []), cpu])
     }
   }
   const base = median(results.get('raw createWriteStream'))
@@ -145,8 +149,10 @@ for (const name of args.scenarios.split(',')) {
   for (const [label, xs] of results) {
     const m = median(xs)
     const ratio = (m / base).toFixed(2)
+    const cpuMs = (median(cpus.get(label)) * 1000) / (sc.files * Math.ceil(sc.size / sc.patch))
     console.log(
-      `  ${label.padEnd(28)} ${fmt(m)} [${fmt(Math.min(...xs))} -${fmt(Math.max(...xs))}]  ratio ${ratio}`,
+      `  ${label.padEnd(28)} ${fmt(m)} [${fmt(Math.min(...xs))} -${fmt(Math.max(...xs))}]  ratio ${ratio}` +
+        `  cpu ${cpuMs.toFixed(2)} ms/PATCH`,
     )
   }
 }
