@@ -5,21 +5,18 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import type { Dirent } from 'node:fs'
-import { type FileHandle, lstat, mkdir, open, readdir, rm, rmdir, stat, unlink } from 'node:fs/promises'
+import { type FileHandle, lstat, mkdir, open, rm, rmdir, stat, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import {
   type AppendOptions,
   type FileMeta,
   type FileRef,
-  isValidId,
   type ListOptions,
   type MetaPatch,
   type NewFile,
   NotFoundError,
   OffsetMismatchError,
   PsiError,
-  parseBucketId,
   type ReadOptions,
   type Store,
   type StoreCapabilities,
@@ -30,15 +27,9 @@ import { abortable, abortError } from './abortable.js'
 import { BlockPool, BlockWriter } from './block-writer.js'
 import { errnoCode, fsError, isErrno } from './fs-errors.js'
 import { KeyedMutex } from './keyed-mutex.js'
-import {
-  CLAIM_SUFFIX,
-  type FilePaths,
-  normalizeRoot,
-  resolveBucketDir,
-  resolveFile,
-  SIDECAR_SUFFIX,
-  TEMP_SUFFIX,
-} from './paths.js'
+import { listFiles } from './list.js'
+import { applyPatch, checkLength, invalidInput } from './patch.js'
+import { type FilePaths, normalizeRoot, resolveFile, SIDECAR_SUFFIX, TEMP_SUFFIX } from './paths.js'
 import { decodeSidecar, encodeSidecar } from './sidecar.js'
 import {
   CREATE_FLAGS,
@@ -68,8 +59,6 @@ export interface FileStoreOptions {
 }
 
 const DEFAULT_BLOCK_SIZE = 1024 * 1024
-/** Temp files older than this are leftovers of a crash and may be removed by {@link FileStore.list}. */
-const STALE_TEMP_MS = 60 * 60 * 1000
 const READ_HIGH_WATER_MARK = 256 * 1024
 /** With `on-complete`, flush in the background after this many bytes (see #writeBehind). */
 const WRITE_BEHIND_BYTES = 64 * 1024 * 1024
@@ -77,18 +66,6 @@ const WRITE_BEHIND_BYTES = 64 * 1024 * 1024
 /** Carries an error of the caller's data source through our fs error mapping untouched. */
 class SourceFailure {
   constructor(readonly error: unknown) {}
-}
-
-function invalidInput(message: string): PsiError {
-  return new PsiError('INVALID_INPUT', message)
-}
-
-function checkLength(value: unknown): number | null {
-  if (value === null) return null
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw invalidInput('Upload length must be a non-negative integer')
-  }
-  return value
 }
 
 export class FileStore implements Store {
@@ -468,84 +445,11 @@ export class FileStore implements Store {
     })
   }
 
-  async *list(options: ListOptions = {}): AsyncIterable<FileMeta> {
-    let sids: string[]
-    if (options.sid !== undefined) {
-      sids = [parseBucketId(options.sid)]
-    } else {
-      let entries: Dirent[]
-      try {
-        entries = await readdir(this.root, { withFileTypes: true })
-      } catch (err) {
-        if (!isErrno(err, 'ENOENT')) throw fsError(err)
-        this.#warn('.', 'the upload directory is missing')
-        return
-      }
-      sids = []
-      for (const e of entries) {
-        if (e.isDirectory() && isValidId(e.name)) sids.push(e.name)
-        else if (e.name.endsWith(TEMP_SUFFIX) && e.isFile())
-          await this.#cleanTemp(path.join(this.root, e.name))
-        else this.#warn(e.name, 'unexpected entry in the upload directory, skipped')
-      }
-      sids.sort()
-    }
-    for (const sid of sids) yield* this.#listBucket(sid)
-  }
-
-  async *#listBucket(sid: string): AsyncIterable<FileMeta> {
-    const dir = resolveBucketDir(this.root, sid)
-    try {
-      const st = await lstat(dir)
-      if (!st.isDirectory()) {
-        this.#warn(sid, 'bucket is not a plain directory (symlink?), skipped')
-        return
-      }
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) return
-      throw fsError(err)
-    }
-    let entries: Dirent[]
-    try {
-      entries = await readdir(dir, { withFileTypes: true })
-    } catch (err) {
-      if (isErrno(err, 'ENOENT', 'ENOTDIR')) return
-      throw fsError(err)
-    }
-    const names = new Set(entries.map((e) => e.name))
-    const sidecars: string[] = []
-    for (const e of entries) {
-      const name = e.name
-      const where = `${sid}/${name}`
-      if (name.endsWith(TEMP_SUFFIX)) {
-        if (e.isFile()) await this.#cleanTemp(path.join(dir, name))
-      } else if (name.endsWith(CLAIM_SUFFIX)) {
-        // one-time download markers, not files
-      } else if (name.endsWith(SIDECAR_SUFFIX)) {
-        const key = name.slice(0, -SIDECAR_SUFFIX.length)
-        if (!isValidId(key)) this.#warn(where, 'sidecar with an invalid file id, skipped')
-        else if (!names.has(key)) this.#warn(where, 'sidecar without data file, skipped')
-        else sidecars.push(key)
-      } else if (!isValidId(name)) {
-        this.#warn(where, 'unexpected entry in a bucket, skipped')
-      } else if (!names.has(name + SIDECAR_SUFFIX)) {
-        this.#warn(where, 'data file without sidecar, skipped')
-      }
-    }
-    sidecars.sort()
-    for (const key of sidecars) {
-      let meta: FileMeta
-      try {
-        meta = (await this.#load(resolveFile(this.root, { sid, key } as unknown as FileRef))).meta
-      } catch (err) {
-        // Deleted while we listed, or damaged (already reported by #load).
-        if (err instanceof PsiError && err.code === 'NOT_FOUND') continue
-        if (isErrno(err, 'ENOENT')) continue
-        this.#warn(`${sid}/${key}`, `unreadable entry skipped (${errnoCode(err) ?? 'error'})`)
-        continue
-      }
-      yield meta
-    }
+  list(options: ListOptions = {}): AsyncIterable<FileMeta> {
+    return listFiles(this.root, options, {
+      load: (ref) => this.#load(resolveFile(this.root, ref)).then((r) => r.meta),
+      warn: (where, message) => this.#warn(where, message),
+    })
   }
 
   async claim(ref: FileRef): Promise<boolean> {
@@ -666,62 +570,12 @@ export class FileStore implements Store {
     }
   }
 
-  async #cleanTemp(file: string): Promise<void> {
-    try {
-      const st = await lstat(file)
-      if (st.isFile() && Date.now() - st.mtimeMs > STALE_TEMP_MS) await unlink(file)
-    } catch {
-      // Gone already or not ours to remove: either way nothing to do.
-    }
-  }
-
   #warn(where: string, message: string): void {
     if (this.#warned.has(where)) return
     if (this.#warned.size > 10_000) this.#warned.clear()
     this.#warned.add(where)
     this.#logger?.warn({ store: 'filesystem', entry: where }, message)
   }
-}
-
-/** Fields a patch may set ({@link MetaPatch}); identity and byte state belong to the store. */
-const PATCHABLE = new Set<string>([
-  'name',
-  'relativePath',
-  'comment',
-  'type',
-  'retention',
-  'password',
-  'uploadLength',
-  'expiresAt',
-  'lastDownload',
-  'downloads',
-  'bucketLocked',
-  'extra',
-])
-
-/**
- * Applies a patch. `undefined` values are ignored, except `password: undefined`, which removes
- * the password. Fields outside {@link MetaPatch} are refused, never applied.
- */
-function applyPatch(meta: FileMeta, patch: MetaPatch): FileMeta {
-  const next: FileMeta = { ...meta, extra: { ...meta.extra } }
-  for (const [k, v] of Object.entries(patch)) {
-    if (!PATCHABLE.has(k)) throw invalidInput(`Field "${k}" cannot be changed`)
-    if (v === undefined) {
-      if (k === 'password') delete next.password
-      continue
-    }
-    ;(next as unknown as Record<string, unknown>)[k] =
-      k === 'extra' ? { ...(v as Record<string, string>) } : v
-  }
-  if (patch.uploadLength !== undefined) {
-    const length = checkLength(patch.uploadLength)
-    if (length !== null && length < meta.offset) {
-      throw invalidInput(`Upload length ${length} is smaller than the ${meta.offset} bytes already received`)
-    }
-    next.uploadLength = length
-  }
-  return next
 }
 
 async function* emptyIterable(): AsyncGenerator<Uint8Array> {}
