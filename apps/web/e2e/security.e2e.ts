@@ -1,8 +1,9 @@
 import { rm } from 'node:fs/promises'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Fixture, fixtureDir, writeFixture } from './fixtures.js'
-import { launchBrowser, newContext, type RunningServer, startServer } from './harness.js'
+import { lockBucket, tusUpload } from './api.js'
+import { type Fixture, fixtureDir, pdf, wav, writeFixture } from './fixtures.js'
+import { launchBrowser, newContext, type RunningServer, screenshot, startServer } from './harness.js'
 
 const EVIL_NAME = '<img src=x onerror=alert(1)>.svg'
 const EVIL_SVG =
@@ -70,5 +71,36 @@ describe('uploaded names and content never run as script', () => {
       expect(ctx.seen.dialogs).toEqual([])
       await ctx.context.close()
     }
+  })
+
+  it('previews audio from the sandboxed inline URL, and PDFs only where the server lets the page frame them', async () => {
+    await tusUpload(server.url, 'mediaBucket1', 'hello.pdf', pdf(), { type: 'application/pdf' })
+    await tusUpload(server.url, 'mediaBucket1', 'tone.wav', wav(), { type: 'audio/wav' })
+    await lockBucket(server.url, 'mediaBucket1')
+    const { context, page, seen } = await newContext(browser)
+    await page.goto(new URL('mediaBucket1', server.url).href)
+    await page.getByRole('button', { name: 'Preview hello.pdf' }).click()
+    const dialog = page.getByRole('dialog')
+    const open = dialog.getByRole('link', { name: 'Open in a new tab' })
+    await open.waitFor()
+    const inline = new URL((await open.getAttribute('href'))!, server.url)
+    expect(inline.searchParams.get('inline')).toBe('1')
+    const head = await fetch(inline, { method: 'HEAD' })
+    const framable =
+      !/deny/i.test(head.headers.get('x-frame-options') ?? '') &&
+      !/frame-ancestors 'none'|(^|;)\s*sandbox/i.test(head.headers.get('content-security-policy') ?? '')
+    // Either the PDF is embedded, or the modal says so and offers the tab; never a broken frame.
+    expect(await dialog.locator('iframe').count()).toBe(framable ? 1 : 0)
+    expect(await dialog.getByText('The preview could not be loaded.').count()).toBe(framable ? 0 : 1)
+    await screenshot(page, 'download-preview-pdf-desktop')
+
+    await page.keyboard.press('ArrowRight')
+    const audio = dialog.locator('audio')
+    await audio.waitFor()
+    await expect
+      .poll(() => audio.evaluate((a: HTMLAudioElement) => a.readyState >= 1 && Math.round(a.duration)))
+      .toBe(1)
+    expect(seen.dialogs).toEqual([])
+    await context.close()
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { generatePassword, PASSWORD_ALPHABET } from './password.js'
+import { generatePassword, isSendablePassword, PASSWORD_ALPHABET } from './password.js'
 
 describe('generatePassword', () => {
   it('makes 10 characters from the unambiguous alphabet by default', () => {
@@ -20,5 +20,19 @@ describe('generatePassword', () => {
 
   it('differs between calls', () => {
     expect(generatePassword(16)).not.toBe(generatePassword(16))
+  })
+})
+
+describe('isSendablePassword', () => {
+  it('accepts visible ASCII with inner spaces', () => {
+    for (const ok of ['a', 'Tr0ub4dor&3', 'correct horse battery', generatePassword()]) {
+      expect(isSendablePassword(ok)).toBe(true)
+    }
+  })
+
+  it('refuses what a header cannot carry or would trim', () => {
+    for (const bad of ['', ' lead', 'trail ', 'пароль', 'Grüße', '密码', 'tab\there', 'nl\n']) {
+      expect(isSendablePassword(bad)).toBe(false)
+    }
   })
 })

@@ -15,3 +15,11 @@ export function generatePassword(length = 10, random: (n: number) => Uint8Array 
   }
   return out
 }
+
+/**
+ * Whether a bucket password can be typed in again on the download page: it travels in an HTTP header
+ * there, which only carries visible ASCII reliably, and surrounding spaces would be trimmed away.
+ */
+export function isSendablePassword(p: string): boolean {
+  return /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(p)
+}

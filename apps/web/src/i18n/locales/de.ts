@@ -51,6 +51,8 @@ const de: Messages = {
   passwordOptionalHint: 'Optional. Wer den Link hat, braucht zusätzlich dieses Passwort.',
   passwordRequiredHint: 'Erforderlich. Wer den Link hat, braucht zusätzlich dieses Passwort.',
   passwordMissing: 'Bitte ein Download-Passwort festlegen.',
+  passwordCharacters:
+    'Bitte nur die Buchstaben A–Z und a–z, Ziffern, Leerzeichen und gängige Zeichen verwenden, ohne Leerzeichen am Anfang oder Ende.',
   generatePassword: 'Passwort erzeugen',
   upload: 'Hochladen',
   pause: 'Pausieren',

@@ -53,6 +53,8 @@ const en = {
   passwordOptionalHint: 'Optional. Whoever has the link also needs this password.',
   passwordRequiredHint: 'Required. Whoever has the link also needs this password.',
   passwordMissing: 'Please set a download password.',
+  passwordCharacters:
+    'Use only the letters A–Z and a–z, digits, spaces and common symbols, with no space at the start or end.',
   generatePassword: 'Generate a password',
   upload: 'Upload',
   pause: 'Pause',

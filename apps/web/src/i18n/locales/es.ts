@@ -51,6 +51,8 @@ const es: Messages = {
   passwordOptionalHint: 'Opcional. Quien tenga el enlace necesitará también esta contraseña.',
   passwordRequiredHint: 'Obligatoria. Quien tenga el enlace necesitará también esta contraseña.',
   passwordMissing: 'Establezca una contraseña de descarga.',
+  passwordCharacters:
+    'Use solo las letras A–Z y a–z, dígitos, espacios y símbolos comunes, sin espacios al principio ni al final.',
   generatePassword: 'Generar una contraseña',
   upload: 'Subir',
   pause: 'Pausar',

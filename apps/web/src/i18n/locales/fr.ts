@@ -51,6 +51,8 @@ const fr: Messages = {
   passwordOptionalHint: 'Facultatif. Quiconque a le lien aura aussi besoin de ce mot de passe.',
   passwordRequiredHint: 'Obligatoire. Quiconque a le lien aura aussi besoin de ce mot de passe.',
   passwordMissing: 'Veuillez définir un mot de passe de téléchargement.',
+  passwordCharacters:
+    'Utilisez uniquement les lettres A–Z et a–z, des chiffres, des espaces et des symboles courants, sans espace au début ni à la fin.',
   generatePassword: 'Générer un mot de passe',
   upload: 'Envoyer',
   pause: 'Pause',

@@ -51,6 +51,8 @@ const it: Messages = {
   passwordOptionalHint: 'Facoltativa. Chi ha il link avrà bisogno anche di questa password.',
   passwordRequiredHint: 'Obbligatoria. Chi ha il link avrà bisogno anche di questa password.',
   passwordMissing: 'Imposta una password di download.',
+  passwordCharacters:
+    "Usa solo le lettere A–Z e a–z, cifre, spazi e simboli comuni, senza spazi all'inizio o alla fine.",
   generatePassword: 'Genera una password',
   upload: 'Carica',
   pause: 'Pausa',

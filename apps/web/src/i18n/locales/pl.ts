@@ -51,6 +51,8 @@ const pl: Messages = {
   passwordOptionalHint: 'Opcjonalne. Każdy, kto ma link, będzie potrzebował też tego hasła.',
   passwordRequiredHint: 'Wymagane. Każdy, kto ma link, będzie potrzebował też tego hasła.',
   passwordMissing: 'Ustaw hasło do pobrania.',
+  passwordCharacters:
+    'Używaj tylko liter A–Z i a–z, cyfr, spacji i typowych symboli, bez spacji na początku i na końcu.',
   generatePassword: 'Wygeneruj hasło',
   upload: 'Wyślij',
   pause: 'Wstrzymaj',

@@ -51,6 +51,8 @@ const pt: Messages = {
   passwordOptionalHint: 'Opcional. Quem tiver a ligação também precisará desta palavra-passe.',
   passwordRequiredHint: 'Obrigatória. Quem tiver a ligação também precisará desta palavra-passe.',
   passwordMissing: 'Defina uma palavra-passe de transferência.',
+  passwordCharacters:
+    'Use apenas as letras A–Z e a–z, algarismos, espaços e símbolos comuns, sem espaços no início ou no fim.',
   generatePassword: 'Gerar uma palavra-passe',
   upload: 'Enviar',
   pause: 'Pausar',

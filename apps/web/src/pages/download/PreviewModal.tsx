@@ -3,7 +3,7 @@ import type { BucketItem } from '../../api/types.js'
 import { useI18n } from '../../i18n/context.js'
 import { previewKind } from '../../lib/filetype.js'
 import { displayPath } from '../../lib/paths.js'
-import { inlineUrl, readText } from './preview.js'
+import { inlineUrl, pdfEmbeddable, readText } from './preview.js'
 
 interface Props {
   items: readonly BucketItem[]
@@ -91,14 +91,7 @@ export function PreviewModal({ items, index, maxPreviewSize, urlOf, onIndex, onC
           // biome-ignore lint/a11y/useMediaCaption: uploaded audio comes without caption tracks
           <audio key={src} src={src} controls preload="metadata" />
         )}
-        {kind === 'pdf' && (
-          <>
-            <iframe key={src} src={src} title={path} class="preview-pdf" />
-            <a href={src} target="_blank" rel="noopener noreferrer">
-              {t('openInNewTab')}
-            </a>
-          </>
-        )}
+        {kind === 'pdf' && <PdfPreview key={src} src={src} title={path} />}
         {kind === 'text' && <TextPreview key={src} src={src} limit={maxPreviewSize} />}
       </div>
       <div class="preview-foot">
@@ -152,5 +145,33 @@ function TextPreview({ src, limit }: { src: string; limit: number }) {
         {state.text}
       </pre>
     </div>
+  )
+}
+
+/** A PDF in an iframe when the server's headers allow it; otherwise a link to open it on its own. */
+function PdfPreview({ src, title }: { src: string; title: string }) {
+  const { t } = useI18n()
+  const [embed, setEmbed] = useState<boolean | null>(null)
+
+  useEffect(() => {
+    const ctrl = new AbortController()
+    fetch(src, { method: 'HEAD', signal: ctrl.signal, credentials: 'same-origin' })
+      .then((res) => setEmbed(res.ok && pdfEmbeddable(res.headers)))
+      .catch(() => !ctrl.signal.aborted && setEmbed(false))
+    return () => ctrl.abort()
+  }, [src])
+
+  if (embed === null) return <p class="muted">{t('loading')}</p>
+  return (
+    <>
+      {embed ? (
+        <iframe src={src} title={title} class="preview-pdf" />
+      ) : (
+        <p class="muted">{t('previewFailed')}</p>
+      )}
+      <a href={src} target="_blank" rel="noopener noreferrer">
+        {t('openInNewTab')}
+      </a>
+    </>
   )
 }

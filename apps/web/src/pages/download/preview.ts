@@ -31,3 +31,16 @@ export async function readText(res: Response, limit: number): Promise<{ text: st
   }
   return { text: text + decoder.decode(), truncated }
 }
+
+/**
+ * Whether the browser will show a PDF response inside our page: not when the server forbids framing
+ * (`X-Frame-Options`, `frame-ancestors 'none'`) or sandboxes it (Chromium's PDF viewer needs scripts,
+ * so a sandboxed PDF renders as a blocked page). Then the modal offers "open in a new tab" instead.
+ */
+export function pdfEmbeddable(headers: Pick<Headers, 'get'>): boolean {
+  const xfo = (headers.get('x-frame-options') ?? '').toLowerCase()
+  const csp = (headers.get('content-security-policy') ?? '').toLowerCase()
+  if (xfo.includes('deny')) return false
+  if (/frame-ancestors\s+'none'/.test(csp)) return false
+  return !/(^|;)\s*sandbox\b/.test(csp)
+}

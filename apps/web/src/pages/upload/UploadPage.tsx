@@ -6,6 +6,7 @@ import { useI18n } from '../../i18n/context.js'
 import { formatBytes, formatDate, formatEta, formatSpeed } from '../../lib/format.js'
 import { newBucketId } from '../../lib/ids.js'
 import { checkLimits } from '../../lib/limits.js'
+import { isSendablePassword } from '../../lib/password.js'
 import { displayPath } from '../../lib/paths.js'
 import { expiryOf, ONE_TIME, retentionLabel, sortRetentions } from '../../lib/retention.js'
 import { storage } from '../../lib/storage.js'
@@ -275,8 +276,14 @@ export function UploadPage({ api, preload }: PageProps) {
 
   const startUpload = () => {
     if (!config || !canUpload) return
-    if (config.requireBucketPassword && !password) {
-      setPasswordError(t('passwordMissing'))
+    const passwordProblem =
+      config.requireBucketPassword && !password
+        ? t('passwordMissing')
+        : password && !isSendablePassword(password)
+          ? t('passwordCharacters')
+          : undefined
+    if (passwordProblem) {
+      setPasswordError(passwordProblem)
       document.getElementById('bucket-password')?.focus()
       return
     }
