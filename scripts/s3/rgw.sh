@@ -8,6 +8,7 @@
 #                   process holds a lease, unless --force)
 #   rgw.sh status   exit 0 when the gateway answers, 1 otherwise
 #   rgw.sh env      print the env lines (KEY=value) for the running gateway
+#   rgw.sh release  drop the lease of $PSI_RGW_LEASE without stopping anything
 #   rgw.sh install  only install the Debian packages
 #
 # Environment:
@@ -180,7 +181,7 @@ bluestore fsck on mkfs = false
 memstore device bytes = 8589934592
 
 [client.rgw]
-rgw frontends = beast endpoint=127.0.0.1:$PORT
+rgw frontends = beast endpoint=127.0.0.1:$PORT tcp_nodelay=1
 rgw data = $DIR/rgw
 # Reclaim deleted objects within minutes, not hours (benchmarks upload and delete GiBs).
 rgw gc obj min wait = 60
@@ -330,8 +331,9 @@ env)
   print_env
   ;;
 install) install_ceph ;;
+release) if [ -n "$LEASE" ]; then rm -f "$DIR/leases/$LEASE"; fi ;;
 *)
-  echo "usage: $0 start|stop [--force]|status|env|install" >&2
+  echo "usage: $0 start|stop [--force]|status|env|release|install" >&2
   exit 2
   ;;
 esac

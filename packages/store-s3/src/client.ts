@@ -1,0 +1,28 @@
+/** Builds the SDK client from the store config. @module */
+import { Agent as HttpAgent } from 'node:http'
+import { Agent as HttpsAgent } from 'node:https'
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
+import type { S3StoreConfig } from './config.js'
+
+export function createS3Client(config: S3StoreConfig): S3Client {
+  const checksum = config.checksums === 'when-required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED'
+  // Keep-alive with room for every part in flight plus metadata and lock requests.
+  const agentOptions = { keepAlive: true, maxSockets: 256, keepAliveMsecs: 1000 }
+  const options: S3ClientConfig = {
+    region: config.region,
+    forcePathStyle: config.forcePathStyle,
+    requestChecksumCalculation: checksum,
+    responseChecksumValidation: checksum,
+    maxAttempts: config.maxAttempts,
+    retryMode: 'standard',
+    requestHandler: {
+      requestTimeout: config.requestTimeoutMs,
+      connectionTimeout: Math.min(10_000, config.requestTimeoutMs),
+      httpAgent: new HttpAgent(agentOptions),
+      httpsAgent: new HttpsAgent(agentOptions),
+    },
+  }
+  if (config.endpoint) options.endpoint = config.endpoint
+  if (config.credentials) options.credentials = { ...config.credentials }
+  return new S3Client(options)
+}

@@ -1,0 +1,20 @@
+/**
+ * `@psitransfer/store-s3`: PsiTransfer files in S3 or any S3-compatible server.
+ * @module
+ */
+export {
+  type ChecksumMode,
+  MAX_PART_SIZE,
+  MAX_PARTS,
+  MIN_PART_SIZE,
+  parseS3StoreConfig,
+  partSizeFor,
+  type S3Credentials,
+  type S3StoreConfig,
+  type S3StoreOptions,
+} from './config.js'
+export { contentDisposition } from './content-disposition.js'
+export { s3StoreDefinition } from './definition.js'
+export type { SweepOptions, SweepResult } from './listing.js'
+export { S3Locker } from './locker.js'
+export { S3Store, type S3StoreDeps, type S3StoreStats } from './s3-store.js'

@@ -1,0 +1,108 @@
+/**
+ * The cross-instance write lock of an upload, built on S3 conditional writes alone.
+ *
+ * Locks are generations: `{sid}/{key}.lock.{gen}`. The highest generation decides: it is held
+ * while its object is non-empty and younger than the TTL (holders renew it), free when it is
+ * empty (released) or expired. Acquiring creates generation top+1 with `If-None-Match: *`, so
+ * of several contenders exactly one succeeds, and a crashed holder's lock is taken over after
+ * the TTL without ever deleting a lock someone else might hold. A holder only ever writes its
+ * own generation's key, and generations never repeat while a higher one exists, so a stalled
+ * holder waking up cannot release or renew somebody else's lock.
+ * @module
+ */
+import { hostname } from 'node:os'
+import type { FileRef } from '@psitransfer/core'
+import type { KeyLayout } from './keys.js'
+import type { ListedObject, S3Io } from './s3-io.js'
+
+export interface LockHandle {
+  readonly ref: FileRef
+  readonly key: string
+  /** Aborts when the lock was lost (renewal found a newer generation). */
+  readonly lost: AbortSignal
+  /** Gives the lock up; with `deleted`, removes its object (the upload itself was deleted). Never throws. */
+  release(options?: { deleted?: boolean }): Promise<void>
+}
+
+export type LockWarn = (obj: unknown, msg: string) => void
+
+const OWNER = `${hostname()}:${process.pid}`
+
+export class S3LockManager {
+  constructor(
+    private readonly io: S3Io,
+    private readonly keys: KeyLayout,
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+    private readonly warn: LockWarn = () => {},
+  ) {}
+
+  /** Whether a listed lock generation is currently held. */
+  isHeld(o: ListedObject, now = this.now()): boolean {
+    return o.size > 0 && o.lastModified + this.ttlMs > now
+  }
+
+  /** One attempt: the handle, or `null` when someone else holds the lock or won the race for it. */
+  async tryAcquire(ref: FileRef): Promise<LockHandle | null> {
+    const prefix = this.keys.lockPrefix(ref)
+    const listed = (await this.io.listAll(prefix)).filter((o) => /^\d+$/.test(o.key.slice(prefix.length)))
+    let top: ListedObject | undefined
+    let topGen = 0
+    for (const o of listed) {
+      const gen = Number(o.key.slice(prefix.length))
+      if (gen > topGen) {
+        topGen = gen
+        top = o
+      }
+    }
+    if (top && this.isHeld(top)) return null
+    const key = this.keys.lock(ref, topGen + 1)
+    const token = crypto.randomUUID()
+    const body = () => JSON.stringify({ owner: OWNER, token, renewedAt: new Date(this.now()).toISOString() })
+    if ((await this.io.put(key, body(), { ifNoneMatch: true, contentType: 'application/json' })) === null)
+      return null
+    // Older generations are history now; removing them keeps one or two objects per upload.
+    if (listed.length > 0) {
+      void this.io
+        .deleteMany(listed.map((o) => o.key))
+        .catch((err) => this.warn({ err }, 'could not remove old lock generations'))
+    }
+    return this.#handle(ref, key, prefix, topGen + 1, body)
+  }
+
+  #handle(ref: FileRef, key: string, prefix: string, gen: number, body: () => string): LockHandle {
+    const lost = new AbortController()
+    let released = false
+    const renew = async () => {
+      try {
+        const newer = (await this.io.listAll(prefix)).some((o) => Number(o.key.slice(prefix.length)) > gen)
+        if (newer) {
+          lost.abort(new Error('the upload lock was taken over by another instance'))
+          return
+        }
+        if (!released) await this.io.put(key, body(), { contentType: 'application/json' })
+      } catch (err) {
+        this.warn({ err }, 'could not renew an upload lock')
+      }
+    }
+    const timer = setInterval(() => void renew(), Math.max(1000, Math.floor(this.ttlMs / 3)))
+    timer.unref()
+    return {
+      ref,
+      key,
+      lost: lost.signal,
+      release: async (options = {}) => {
+        if (released) return
+        released = true
+        clearInterval(timer)
+        try {
+          if (options.deleted) await this.io.delete(key)
+          else await this.io.put(key, '', { contentType: 'application/json' })
+        } catch (err) {
+          // The lock then expires after its TTL.
+          this.warn({ err }, 'could not release an upload lock')
+        }
+      },
+    }
+  }
+}

@@ -1,0 +1,635 @@
+/**
+ * `S3Store`: PsiTransfer files in an S3 bucket (AWS or any S3-compatible server).
+ *
+ * Stateless across instances: everything needed to continue an upload is in S3 (metadata,
+ * multipart parts, tail segments), so any number of server instances can share a bucket, with
+ * {@link S3Locker} keeping one writer per upload. See README.md for the key layout and the
+ * durability design.
+ * @module
+ */
+import type { S3Client } from '@aws-sdk/client-s3'
+import { GetObjectCommand } from '@aws-sdk/client-s3'
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
+import {
+  type AppendOptions,
+  type DownloadUrlOptions,
+  type FileMeta,
+  type FileRef,
+  type ListOptions,
+  type MetaPatch,
+  type NewFile,
+  NotFoundError,
+  OffsetMismatchError,
+  PsiError,
+  parseBucketId,
+  type ReadOptions,
+  type Store,
+  UploadLockedError,
+} from '@psitransfer/core'
+import { AppendRun } from './append.js'
+import { BufferPool, ByteBudget } from './budget.js'
+import { createS3Client } from './client.js'
+import {
+  maxUploadFor,
+  parseS3StoreConfig,
+  partSizeFor,
+  type S3StoreConfig,
+  type S3StoreOptions,
+} from './config.js'
+import { contentDisposition } from './content-disposition.js'
+import type { Loaded, Logger, Session, StoreContext } from './context.js'
+import { checkRef, KeyLayout, newIncarnation, refId } from './keys.js'
+import { listFiles, type SweepOptions, type SweepResult, sweep } from './listing.js'
+import { INC_METADATA, loadMeta, loadState } from './load.js'
+import { S3LockManager } from './locks.js'
+import { encodeMeta, type StoredMeta, toFileMeta } from './meta-codec.js'
+import { type ObjectSlice, readSlices } from './reader.js'
+import { httpStatus, s3Code, toStoreError } from './s3-errors.js'
+import { S3Io } from './s3-io.js'
+import { tailBytes, type UploadState } from './state.js'
+import { TailCache, tailSignature } from './tail-cache.js'
+
+export interface S3StoreDeps {
+  /** A ready SDK client (tests, custom middleware); built from the config otherwise. */
+  client?: S3Client
+  logger?: Logger
+  /** Milliseconds since the epoch (lock expiry); default `Date.now`. */
+  now?: () => number
+}
+
+export interface S3StoreStats {
+  /** S3 requests by operation. */
+  requests: Record<string, number>
+  /** Body bytes sent to S3 (parts, tail segments, objects, metadata). */
+  bytesSent: number
+  bytesReceived: number
+  /** Bytes the store holds in memory right now (part buffers and cached tails). */
+  bufferedBytes: number
+  /** Highest `bufferedBytes` since the store started (or {@link S3Store.resetPeak}). */
+  peakBufferedBytes: number
+}
+
+const PATCHABLE = new Set<string>([
+  'name',
+  'relativePath',
+  'comment',
+  'type',
+  'retention',
+  'password',
+  'uploadLength',
+  'expiresAt',
+  'lastDownload',
+  'downloads',
+  'bucketLocked',
+  'extra',
+])
+
+const contexts = new WeakMap<S3Store, StoreContext>()
+
+/** The store's internals, for {@link S3Locker} (same package, not exported from the index). */
+export function storeContext(store: S3Store): StoreContext {
+  const ctx = contexts.get(store)
+  if (!ctx) throw new TypeError('not an S3Store')
+  return ctx
+}
+
+function invalid(message: string): PsiError {
+  return new PsiError('INVALID_INPUT', message)
+}
+
+async function* empty(): AsyncGenerator<Uint8Array> {}
+
+export class S3Store implements Store {
+  readonly type = 's3'
+  readonly capabilities = { downloadUrl: true } as const
+  readonly config: S3StoreConfig
+  readonly #ctx: StoreContext
+  readonly #appending = new Set<string>()
+  readonly #metaQueue = new Map<string, Promise<unknown>>()
+
+  constructor(options: S3StoreOptions, deps: S3StoreDeps = {}) {
+    this.config = parseS3StoreConfig(options)
+    const client = deps.client ?? createS3Client(this.config)
+    const io = new S3Io(client, this.config.bucket)
+    const keys = new KeyLayout(this.config.prefix)
+    const budget = new ByteBudget(this.config.maxBufferedBytes)
+    const logger = deps.logger ?? { warn: () => {} }
+    this.#ctx = {
+      config: this.config,
+      io,
+      keys,
+      budget,
+      buffers: new BufferPool(this.config.maxBufferedBytes),
+      tails: new TailCache(budget),
+      locks: new S3LockManager(io, keys, this.config.lockTtl * 1000, deps.now, (o, m) => logger.warn(o, m)),
+      sessions: new Map(),
+      logger,
+    }
+    contexts.set(this, this.#ctx)
+  }
+
+  /** The SDK client (for tests and tools). */
+  get client(): S3Client {
+    return this.#ctx.io.client
+  }
+
+  get stats(): S3StoreStats {
+    const { io, budget } = this.#ctx
+    return {
+      requests: { ...io.stats.requests },
+      bytesSent: io.stats.bytesSent,
+      bytesReceived: io.stats.bytesReceived,
+      bufferedBytes: budget.used,
+      peakBufferedBytes: budget.peak,
+    }
+  }
+
+  resetPeak(): void {
+    this.#ctx.budget.resetPeak()
+  }
+
+  #where(): string {
+    const { bucket, endpoint, region } = this.config
+    return `bucket "${bucket}" at ${endpoint ?? 'AWS S3'} (region ${region})`
+  }
+
+  async init(): Promise<void> {
+    const { io, keys } = this.#ctx
+    try {
+      await io.headBucket()
+    } catch (err) {
+      throw this.#bootError(err, 'reach')
+    }
+    // Writable? A tiny object outside the file layout, removed again.
+    const probe = `${keys.prefix}.psitransfer-write-check`
+    try {
+      await io.put(probe, 'ok')
+      await io.delete(probe)
+    } catch (err) {
+      throw this.#bootError(err, 'write to')
+    }
+  }
+
+  #bootError(err: unknown, what: string): PsiError {
+    const code = s3Code(err)
+    const status = httpStatus(err)
+    if (code === 'NoSuchBucket' || (what === 'reach' && status === 404)) {
+      return new PsiError('STORE_MISCONFIGURED', `S3 ${this.#where()} does not exist; create it first`, {
+        cause: err,
+      })
+    }
+    const mapped = toStoreError(err, `${what} the bucket`)
+    if (mapped.code === 'STORE_UNAVAILABLE') {
+      return new PsiError(
+        'STORE_UNAVAILABLE',
+        `Cannot ${what} S3 ${this.#where()}: ${code || status || 'no answer'}`,
+        { cause: err },
+      )
+    }
+    return new PsiError(
+      'STORE_MISCONFIGURED',
+      `Cannot ${what} S3 ${this.#where()}: ${code || status || 'error'}; check the credentials, the bucket policy and the region`,
+      { cause: err },
+    )
+  }
+
+  async create(file: NewFile): Promise<FileMeta> {
+    checkRef(file)
+    const L = file.uploadLength
+    if (L !== null && (typeof L !== 'number' || !Number.isSafeInteger(L) || L < 0)) {
+      throw invalid('Upload length must be a non-negative integer')
+    }
+    const partSize = partSizeFor(L, this.config)
+    if (L !== null && L > maxUploadFor(partSize)) {
+      throw new PsiError('TOO_LARGE', `Files larger than ${maxUploadFor(partSize)} bytes cannot be stored`)
+    }
+    const { io, keys } = this.#ctx
+    const inc = newIncarnation()
+    const input = structuredClone(file)
+    const meta: StoredMeta = {
+      sid: input.sid,
+      key: input.key,
+      name: input.name,
+      relativePath: input.relativePath,
+      comment: input.comment,
+      type: input.type,
+      retention: input.retention,
+      ...(input.password !== undefined ? { password: input.password } : {}),
+      uploadLength: L,
+      createdAt: input.createdAt,
+      expiresAt: input.expiresAt,
+      lastDownload: input.lastDownload ?? null,
+      downloads: input.downloads ?? 0,
+      bucketLocked: input.bucketLocked,
+      complete: false,
+      ...(input.concat ? { concat: input.concat } : {}),
+      extra: { ...input.extra },
+      s3: { inc, partSize },
+    }
+    const dataKey = keys.data(file)
+    try {
+      // Files that fit in one part never start a multipart upload (one PutObject when they arrive).
+      if (L === null || L > partSize)
+        meta.s3.uploadId = await io.createMultipart(dataKey, { [INC_METADATA]: inc })
+      const created = await io.put(keys.meta(file), encodeMeta(meta), {
+        ifNoneMatch: true,
+        contentType: 'application/json',
+      })
+      if (created === null) {
+        await this.#abortQuietly(dataKey, meta.s3.uploadId)
+        throw invalid('The file already exists')
+      }
+    } catch (err) {
+      if (err instanceof PsiError) throw err
+      await this.#abortQuietly(dataKey, meta.s3.uploadId)
+      throw toStoreError(err, 'create the upload')
+    }
+    return toFileMeta(meta, 0)
+  }
+
+  async #abortQuietly(key: string, uploadId: string | undefined): Promise<void> {
+    if (!uploadId) return
+    await this.#ctx.io
+      .abortMultipart(key, uploadId)
+      .catch((err) => this.#ctx.logger.warn({ err }, 'could not abort a multipart upload'))
+  }
+
+  async info(ref: FileRef): Promise<FileMeta> {
+    checkRef(ref)
+    const { meta, state } = await loadState(this.#ctx, ref)
+    return toFileMeta(meta, state.offset)
+  }
+
+  async update(ref: FileRef, patch: MetaPatch): Promise<FileMeta> {
+    checkRef(ref)
+    return this.#serialized(refId(ref), async () => {
+      const session = this.#ctx.sessions.get(refId(ref))
+      const loaded = await loadState(this.#ctx, ref)
+      const next = applyPatch(loaded.meta, patch, loaded.state.offset)
+      try {
+        await this.#ctx.io.put(this.#ctx.keys.meta(ref), encodeMeta(next), {
+          contentType: 'application/json',
+        })
+      } catch (err) {
+        throw toStoreError(err, 'update metadata')
+      }
+      if (session?.loaded) session.loaded = { meta: next, state: session.loaded.state }
+      return toFileMeta(next, loaded.state.offset)
+    })
+  }
+
+  /** Runs metadata read-modify-writes of one file one at a time (within this process). */
+  async #serialized<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.#metaQueue.get(id) ?? Promise.resolve()
+    const run = prev.then(fn, fn)
+    const tail = run.catch(() => {})
+    this.#metaQueue.set(id, tail)
+    try {
+      return await run
+    } finally {
+      if (this.#metaQueue.get(id) === tail) this.#metaQueue.delete(id)
+    }
+  }
+
+  /**
+   * Runs `fn` holding the upload's lock: the session of {@link S3Locker} when this process holds
+   * it, else a lock taken (and released) here, failing with UPLOAD_LOCKED when it is busy.
+   */
+  async #locked<T>(ref: FileRef, fn: (session: Session) => Promise<T>): Promise<T> {
+    const id = refId(ref)
+    const existing = this.#ctx.sessions.get(id)
+    if (existing) return fn(existing)
+    let handle: Awaited<ReturnType<S3LockManager['tryAcquire']>>
+    try {
+      handle = await this.#ctx.locks.tryAcquire(ref)
+    } catch (err) {
+      throw toStoreError(err, 'lock the upload')
+    }
+    if (!handle) throw new UploadLockedError()
+    const session: Session = { handle, deleted: false }
+    this.#ctx.sessions.set(id, session)
+    try {
+      return await fn(session)
+    } finally {
+      if (this.#ctx.sessions.get(id) === session) this.#ctx.sessions.delete(id)
+      await handle.release({ deleted: session.deleted })
+    }
+  }
+
+  async append(
+    ref: FileRef,
+    data: AsyncIterable<Uint8Array>,
+    offset: number,
+    options: AppendOptions = {},
+  ): Promise<number> {
+    checkRef(ref)
+    const { signal } = options
+    if (signal?.aborted) throw new PsiError('ABORTED', 'Request aborted', { cause: signal.reason })
+    const id = refId(ref)
+    if (this.#appending.has(id)) throw new UploadLockedError()
+    this.#appending.add(id)
+    try {
+      return await this.#locked(ref, async (session) => {
+        const loaded = await loadState(this.#ctx, ref)
+        const { meta, state } = loaded
+        if (offset !== state.offset) throw new OffsetMismatchError(state.offset, offset)
+        if (meta.complete) {
+          for await (const chunk of data)
+            if (chunk.byteLength > 0) throw new PsiError('TOO_LARGE', 'The upload is already complete')
+          return state.offset
+        }
+        const lost = session.handle.lost
+        const combined = signal ? AbortSignal.any([signal, lost]) : lost
+        const outcome = await new AppendRun(this.#ctx, ref, loaded, combined).run(data)
+        if (outcome.error === undefined) {
+          session.loaded = outcome.loaded
+          return outcome.loaded.state.offset
+        }
+        // After a failure, S3 is asked again next time rather than trusting what we worked out.
+        session.loaded = undefined
+        if (lost.aborted)
+          throw new UploadLockedError('The upload lock was lost while writing; resume the upload', {
+            cause: outcome.error,
+          })
+        throw outcome.error
+      })
+    } finally {
+      this.#appending.delete(id)
+    }
+  }
+
+  async complete(ref: FileRef): Promise<FileMeta> {
+    checkRef(ref)
+    return this.#locked(ref, async (session) => {
+      const loaded = await loadState(this.#ctx, ref)
+      const { meta, state } = loaded
+      const L = meta.uploadLength
+      if (meta.complete) return toFileMeta(meta, state.offset)
+      if (L === null) throw invalid('The upload length is not known yet')
+      if (state.offset !== L)
+        throw invalid(`The upload is incomplete: ${state.offset} of ${L} bytes received`)
+      try {
+        await this.#finalize(ref, loaded)
+      } catch (err) {
+        session.loaded = undefined
+        throw toStoreError(err, 'complete the upload')
+      }
+      const done: StoredMeta = { ...meta, complete: true }
+      try {
+        await this.#ctx.io.put(this.#ctx.keys.meta(ref), encodeMeta(done), {
+          contentType: 'application/json',
+        })
+      } catch (err) {
+        session.loaded = undefined
+        throw toStoreError(err, 'mark the upload complete')
+      }
+      const finalState: UploadState = {
+        offset: L,
+        parts: [],
+        partsBytes: 0,
+        tail: [],
+        dataComplete: true,
+        garbage: [],
+      }
+      session.loaded = { meta: done, state: finalState }
+      this.#ctx.tails.drop(refId(ref))
+      // The tail segments are no longer needed once the object exists.
+      const segments = [...state.tail.map((p) => p.key), ...state.garbage]
+      if (segments.length > 0) {
+        await this.#ctx.io
+          .deleteMany([...new Set(segments)])
+          .catch((err) => this.#ctx.logger.warn({ err }, 'could not delete tail segments'))
+      }
+      return toFileMeta(done, L)
+    })
+  }
+
+  /** Makes the data object hold the whole file: completes the multipart upload or writes the object. */
+  async #finalize(ref: FileRef, { meta, state }: Loaded): Promise<void> {
+    if (state.dataComplete) return
+    const { io, keys } = this.#ctx
+    const L = meta.uploadLength as number
+    const dataKey = keys.data(ref)
+    const metadata = { [INC_METADATA]: meta.s3.inc }
+    const { uploadId } = meta.s3
+    const single = state.tail.length === 1 && state.tail[0]?.skip === 0 ? state.tail[0] : undefined
+    if (uploadId && L > 0) {
+      const parts = [...state.parts]
+      if (state.tail.length > 0) {
+        const partNumber = parts.length + 1
+        const size = tailBytes(state.tail)
+        const etag = single
+          ? await io.uploadPartCopy(dataKey, uploadId, partNumber, single.key, 0, single.size - 1)
+          : await io.uploadPart(dataKey, uploadId, partNumber, await this.#gatherTail(ref, state))
+        parts.push({ partNumber, etag, size })
+      }
+      await io.completeMultipart(dataKey, uploadId, parts)
+    } else {
+      if (uploadId) await io.abortMultipart(dataKey, uploadId)
+      if (L === 0) await io.put(dataKey, new Uint8Array(0), { metadata })
+      else if (single) await io.copy(single.key, dataKey, metadata)
+      else await io.put(dataKey, await this.#gatherTail(ref, state), { metadata })
+    }
+    // Trust but verify: the object S3 now has must be this upload's, with every byte.
+    const head = await io.head(dataKey)
+    if (!head || head.size !== L || head.metadata[INC_METADATA] !== meta.s3.inc) {
+      throw new PsiError('INTERNAL', `The completed object has ${head?.size ?? 'no'} bytes instead of ${L}`)
+    }
+  }
+
+  /** The tail's bytes (from this process's cache, else from S3). Tails are smaller than a part. */
+  async #gatherTail(ref: FileRef, state: UploadState): Promise<Uint8Array> {
+    const cached = this.#ctx.tails.take(refId(ref), tailSignature(state.tail))
+    if (cached) {
+      const copy = cached.bytes
+      cached.release()
+      return copy
+    }
+    const out = new Uint8Array(tailBytes(state.tail))
+    let at = 0
+    for (const p of state.tail) {
+      const len = p.size - p.skip
+      if (!(await this.#ctx.io.readInto(p.key, p.skip, len, out, at))) {
+        throw new PsiError('INTERNAL', 'A tail segment of the upload is missing')
+      }
+      at += len
+    }
+    return out
+  }
+
+  async read(ref: FileRef, options: ReadOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+    checkRef(ref)
+    const { signal, range } = options
+    if (signal?.aborted) throw new PsiError('ABORTED', 'Request aborted', { cause: signal.reason })
+    const session = this.#ctx.sessions.get(refId(ref))
+    const meta = session?.loaded?.meta ?? (await loadMeta(this.#ctx, ref))
+    const dataKey = this.#ctx.keys.data(ref)
+    let size: number
+    let pieces: ObjectSlice[]
+    if (meta.complete) {
+      size = meta.uploadLength ?? 0
+      pieces = [{ key: dataKey, start: 0, end: size - 1 }]
+    } else {
+      const { state } = await loadState(this.#ctx, ref)
+      if (state.dataComplete) {
+        size = state.offset
+        pieces = [{ key: dataKey, start: 0, end: size - 1 }]
+      } else if (state.parts.length > 0) {
+        // S3 cannot read the parts of an unfinished multipart upload.
+        throw new NotFoundError('The upload is not finished; it can be read once it is complete')
+      } else {
+        size = state.offset
+        pieces = state.tail.map((p) => ({ key: p.key, start: p.skip, end: p.size - 1 }))
+      }
+    }
+    let start = 0
+    let end = size - 1
+    if (range) {
+      const ok =
+        Number.isSafeInteger(range.start) &&
+        Number.isSafeInteger(range.end) &&
+        range.start >= 0 &&
+        range.end >= range.start &&
+        range.end < size
+      if (!ok)
+        throw new PsiError(
+          'RANGE_NOT_SATISFIABLE',
+          `Range ${range.start}-${range.end} is outside the file (${size} bytes)`,
+        )
+      start = range.start
+      end = range.end
+    }
+    if (size === 0) return empty()
+    return readSlices(this.#ctx.io, sliceRange(pieces, start, end), signal)
+  }
+
+  async delete(ref: FileRef): Promise<void> {
+    checkRef(ref)
+    const { io, keys } = this.#ctx
+    const id = refId(ref)
+    const meta = await loadMeta(this.#ctx, ref)
+    const session = this.#ctx.sessions.get(id)
+    try {
+      if (meta.s3.uploadId && !meta.complete) await io.abortMultipart(keys.data(ref), meta.s3.uploadId)
+      const metaKey = keys.meta(ref)
+      const objects = (await io.listAll(keys.base(ref)))
+        .map((o) => o.key)
+        .filter((k) => keys.parse(k)?.id === id && k !== metaKey && k !== session?.handle.key)
+      if (objects.length > 0) await io.deleteMany(objects)
+      // Metadata last: until it is gone, the file is listed and the delete can be repeated.
+      await io.delete(metaKey)
+    } catch (err) {
+      throw toStoreError(err, 'delete the file')
+    }
+    if (session) {
+      session.deleted = true
+      session.loaded = undefined
+    }
+    this.#ctx.tails.drop(id)
+  }
+
+  list(options: ListOptions = {}): AsyncIterable<FileMeta> {
+    const sid = options.sid === undefined ? undefined : parseBucketId(options.sid)
+    return listFiles(this.#ctx, sid)
+  }
+
+  async claim(ref: FileRef): Promise<boolean> {
+    checkRef(ref)
+    const meta = await loadMeta(this.#ctx, ref)
+    try {
+      return (
+        (await this.#ctx.io.put(this.#ctx.keys.claim(ref, meta.s3.inc), '1', { ifNoneMatch: true })) !== null
+      )
+    } catch (err) {
+      throw toStoreError(err, 'claim the file')
+    }
+  }
+
+  async releaseClaim(ref: FileRef): Promise<void> {
+    checkRef(ref)
+    let meta: StoredMeta
+    try {
+      meta = await loadMeta(this.#ctx, ref)
+    } catch (err) {
+      if (err instanceof PsiError && err.code === 'NOT_FOUND') return
+      throw err
+    }
+    try {
+      await this.#ctx.io.delete(this.#ctx.keys.claim(ref, meta.s3.inc))
+    } catch (err) {
+      throw toStoreError(err, 'release the claim')
+    }
+  }
+
+  async downloadUrl(ref: FileRef, options: DownloadUrlOptions): Promise<string> {
+    checkRef(ref)
+    const expiresIn = options.expiresIn
+    if (!Number.isSafeInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) {
+      throw invalid('Download URLs can be valid for 1 second to 7 days')
+    }
+    const command = new GetObjectCommand({
+      Bucket: this.config.bucket,
+      Key: this.#ctx.keys.data(ref),
+      ResponseContentDisposition: contentDisposition(options.filename, options.disposition),
+      ...(options.contentType ? { ResponseContentType: options.contentType } : {}),
+    })
+    return getSignedUrl(this.#ctx.io.client, command, { expiresIn })
+  }
+
+  /**
+   * Removes expired files (skipping those whose upload lock is held), multipart uploads no
+   * file refers to, and objects without metadata (older than `graceMs`). Returns what it removed.
+   */
+  sweep(options: SweepOptions = {}): Promise<SweepResult> {
+    return sweep(this.#ctx, this, options)
+  }
+
+  async close(): Promise<void> {
+    this.#ctx.tails.clear()
+    this.#ctx.buffers.clear()
+    this.#ctx.io.client.destroy()
+  }
+}
+
+/** Maps an inclusive range of the file onto the slices of objects that hold it. */
+function sliceRange(pieces: readonly ObjectSlice[], start: number, end: number): ObjectSlice[] {
+  const out: ObjectSlice[] = []
+  let at = 0
+  for (const p of pieces) {
+    const len = p.end - p.start + 1
+    const from = Math.max(start, at)
+    const to = Math.min(end, at + len - 1)
+    if (from <= to) out.push({ key: p.key, start: p.start + (from - at), end: p.start + (to - at) })
+    at += len
+  }
+  return out
+}
+
+function applyPatch(meta: StoredMeta, patch: MetaPatch, offset: number): StoredMeta {
+  const next: StoredMeta = structuredClone(meta)
+  for (const [k, v] of Object.entries(structuredClone(patch))) {
+    if (!PATCHABLE.has(k)) throw invalid(`Field "${k}" cannot be changed`)
+    if (v === undefined) {
+      if (k === 'password') delete next.password
+      continue
+    }
+    if (k === 'uploadLength') continue
+    ;(next as unknown as Record<string, unknown>)[k] = v
+  }
+  if (patch.uploadLength !== undefined && patch.uploadLength !== meta.uploadLength) {
+    const length = patch.uploadLength
+    if (meta.uploadLength !== null) throw invalid('The upload length cannot be changed once set')
+    if (length === null || !Number.isSafeInteger(length) || length < 0)
+      throw invalid('Upload length must be a non-negative integer')
+    if (length < offset)
+      throw invalid(`Upload length ${length} is smaller than the ${offset} bytes already received`)
+    if (length > maxUploadFor(meta.s3.partSize)) {
+      throw new PsiError(
+        'TOO_LARGE',
+        `Uploads of unknown length are limited to ${maxUploadFor(meta.s3.partSize)} bytes`,
+      )
+    }
+    next.uploadLength = length
+  }
+  return next
+}
