@@ -16,6 +16,12 @@ export type AppEnv = {
   Variables: {
     requestId: string
     log: Logger
+    /**
+     * Headers every response gets (request id, security, CORS). Also set with `c.header()`;
+     * kept here for handlers that write to the Node response directly, because reading
+     * `c.res` there would make Hono rebuild the response and lose the already-sent marker.
+     */
+    baseHeaders: Record<string, string>
     /** Set when a handler wrote the response directly to the Node socket. */
     sent?: SentInfo
     /** Error code of a failed request, for metrics. */

@@ -60,10 +60,7 @@ export async function sendStream(c: Context<AppEnv>, options: SendOptions): Prom
   const out = nodeResponse(c)
   if (out) {
     const all: Record<string, string> = {}
-    // Headers prepared by middleware with c.header() (request id, security headers).
-    c.res.headers.forEach((v, k) => {
-      all[k] = v
-    })
+    for (const [k, v] of Object.entries(c.get('baseHeaders') ?? {})) all[k.toLowerCase()] = v
     for (const [k, v] of Object.entries(headers)) all[k.toLowerCase()] = v
     if (out.headersSent || out.destroyed) {
       await done({ completed: false, bytes: 0 })

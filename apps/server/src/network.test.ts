@@ -1,0 +1,226 @@
+/**
+ * Connection-level behaviour against a listening server: clients that close the socket right
+ * after the last byte (the undici ERR_INVALID_STATE crash on Node 20, nodejs/undici#5715, must
+ * not be possible here), and archive downloads whose client disconnects midway.
+ */
+import { randomBytes } from 'node:crypto'
+import { connect } from 'node:net'
+import type { Store } from '@psitransfer/core'
+import * as tus from 'tus-js-client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { toWebStream } from './http/send.js'
+import { type E2eServer, removeDir, startFsServer } from './test-support/e2e.js'
+
+function tusUpload(server: E2eServer, data: Buffer, metadata: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const upload = new tus.Upload(data, {
+      endpoint: server.url('/files/'),
+      metadata,
+      chunkSize: 4 * 1024 * 1024,
+      onSuccess: () => resolve(),
+      onError: reject,
+    })
+    upload.start()
+  })
+}
+
+/**
+ * GETs `path` on a raw socket and destroys the socket the moment the response is complete
+ * (Content-Length bytes, or the final chunk), or after `stopAfter` body bytes.
+ */
+function rawGet(
+  port: number,
+  path: string,
+  stopAfter = Number.POSITIVE_INFINITY,
+): Promise<{ status: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1')
+    let head = Buffer.alloc(0)
+    let status = 0
+    let length = -1
+    let chunked = false
+    let bytes = 0
+    let tail = ''
+    let done = false
+    const finish = () => {
+      if (done) return
+      done = true
+      socket.destroy()
+      resolve({ status, bytes })
+    }
+    socket.on('connect', () =>
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n`),
+    )
+    socket.on('data', (chunk: Buffer) => {
+      if (done) return
+      let body = chunk
+      if (status === 0) {
+        head = Buffer.concat([head, chunk])
+        const end = head.indexOf('\r\n\r\n')
+        if (end < 0) return
+        const text = head.subarray(0, end).toString()
+        status = Number(text.split(' ')[1])
+        length = Number(/content-length: (\d+)/i.exec(text)?.[1] ?? -1)
+        chunked = /transfer-encoding: chunked/i.test(text)
+        body = head.subarray(end + 4)
+      }
+      bytes += body.length
+      if (chunked) tail = (tail + body.toString('latin1')).slice(-16)
+      if (
+        (length >= 0 && bytes >= length) ||
+        (chunked && tail.endsWith('\r\n0\r\n\r\n')) ||
+        bytes >= stopAfter
+      )
+        finish()
+    })
+    socket.on('error', (err) => (done ? undefined : reject(err)))
+    socket.on('close', () => finish())
+  })
+}
+
+describe('clients that close the socket at once', () => {
+  let server: E2eServer
+  let active = 0
+  let opened = 0
+  const uncaught: unknown[] = []
+  const onUncaught = (err: unknown) => uncaught.push(err)
+
+  beforeAll(async () => {
+    process.on('uncaughtException', onUncaught)
+    process.on('unhandledRejection', onUncaught)
+    server = await startFsServer({
+      wrapStore: (store) =>
+        new Proxy(store, {
+          get(target, prop) {
+            if (prop === 'read') {
+              return async (...args: Parameters<Store['read']>) => {
+                const it = await target.read(...args)
+                opened++
+                active++
+                return (async function* () {
+                  try {
+                    yield* it
+                  } finally {
+                    active--
+                  }
+                })()
+              }
+            }
+            const v = Reflect.get(target, prop, target)
+            return typeof v === 'function' ? v.bind(target) : v
+          },
+        }),
+    })
+    await tusUpload(server, randomBytes(64 * 1024), { sid: 'small', name: 's.bin', retention: '3600' })
+    await tusUpload(server, randomBytes(1024 * 1024), { sid: 'mid', name: 'm.bin', retention: '3600' })
+    for (let i = 0; i < 4; i++) {
+      await tusUpload(server, randomBytes(8 * 1024 * 1024), {
+        sid: 'bigarch',
+        name: `f${i}.bin`,
+        retention: '3600',
+      })
+    }
+  })
+  afterAll(async () => {
+    process.off('uncaughtException', onUncaught)
+    process.off('unhandledRejection', onUncaught)
+    await server.close()
+    removeDir(server.dir)
+  })
+
+  async function urls(sid: string) {
+    const res = await fetch(server.url(`/${sid}.json`))
+    return (await res.json()) as { items: Array<{ url: string }>; zipUrl: string; tarGzUrl: string }
+  }
+
+  it('survives 300 downloads closed right after the last byte', async () => {
+    const small = (await urls('small')).items[0]!.url
+    const mid = (await urls('mid')).items[0]!.url
+    for (let round = 0; round < 30; round++) {
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => rawGet(server.port, i % 2 ? small : mid)),
+      )
+      for (const [i, r] of results.entries()) {
+        expect(r.status).toBe(200)
+        expect(r.bytes).toBe(i % 2 ? 64 * 1024 : 1024 * 1024)
+      }
+    }
+    const health = await fetch(server.url('/healthz'))
+    expect(health.status).toBe(200)
+    expect(uncaught).toEqual([])
+  })
+
+  it('survives archive downloads closed at once', async () => {
+    const { zipUrl, tarGzUrl } = await urls('small')
+    for (let i = 0; i < 20; i++) {
+      const [z, t] = await Promise.all([rawGet(server.port, zipUrl), rawGet(server.port, tarGzUrl)])
+      expect(z.status).toBe(200)
+      expect(t.status).toBe(200)
+    }
+    expect((await fetch(server.url('/healthz'))).status).toBe(200)
+    expect(uncaught).toEqual([])
+  })
+
+  it('stops reading from the store at once when an archive client disconnects', async () => {
+    const { zipUrl } = await urls('bigarch')
+    await waitFor(() => active === 0)
+    const before = opened
+    const r = await rawGet(server.port, zipUrl, 256 * 1024)
+    expect(r.status).toBe(200)
+    // The open read is released promptly, and no further file is opened.
+    await waitFor(() => active === 0, 2000)
+    await new Promise((res) => setTimeout(res, 200))
+    expect(opened - before).toBe(1)
+    expect(active).toBe(0)
+    expect(uncaught).toEqual([])
+  })
+
+  it('releases a single-file read when the client disconnects midway', async () => {
+    const { items } = await urls('bigarch')
+    await waitFor(() => active === 0)
+    const r = await rawGet(server.port, items[0]!.url, 128 * 1024)
+    expect(r.status).toBe(200)
+    await waitFor(() => active === 0, 2000)
+  })
+})
+
+describe('Web stream fallback', () => {
+  it('never touches the controller after a cancel (no ERR_INVALID_STATE)', async () => {
+    const uncaught: unknown[] = []
+    const on = (e: unknown) => uncaught.push(e)
+    process.on('uncaughtException', on)
+    process.on('unhandledRejection', on)
+    try {
+      for (let i = 0; i < 200; i++) {
+        let ended: boolean | undefined
+        const source = (async function* () {
+          yield new Uint8Array(10)
+          await new Promise((r) => setTimeout(r, 0))
+          yield new Uint8Array(10)
+        })()
+        const stream = toWebStream(source, (completed) => {
+          ended = completed
+        })
+        const reader = stream.getReader()
+        await reader.read()
+        await reader.read()
+        // Cancel while the source is about to report its end.
+        await reader.cancel()
+        expect(ended).toBe(false)
+      }
+      await new Promise((r) => setTimeout(r, 20))
+      expect(uncaught).toEqual([])
+    } finally {
+      process.off('uncaughtException', on)
+      process.off('unhandledRejection', on)
+    }
+  })
+})
+
+async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const until = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() > until) throw new Error('timed out waiting')
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
