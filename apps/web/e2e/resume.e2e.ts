@@ -49,6 +49,42 @@ describe('reload in the middle of a large upload', () => {
     throw new Error(`offset of ${name} never settled`)
   }
 
+  it('retries a failed request with backoff and finishes without user action', async () => {
+    const { context, page, seen } = await newContext(browser)
+    const file = await writeFixture(dir, 'flaky.bin', random(3 * MiB))
+    // The server "fails" the second PATCH once with 503: the client must retry from the server's offset.
+    let patches = 0
+    await page.route('**/files/**', async (route) => {
+      if (
+        route.request().method() === 'PATCH' &&
+        !route.request().url().includes('lock=yes') &&
+        ++patches === 2
+      ) {
+        await route.fulfill({
+          status: 503,
+          contentType: 'application/json',
+          body: '{"code":"STORE_UNAVAILABLE","message":"try later"}',
+        })
+        return
+      }
+      await route.continue()
+    })
+    await page.goto(server.url)
+    await page.setInputFiles('#pick-files', file.path)
+    await page.getByRole('button', { name: 'Upload', exact: true }).click()
+    await page.locator('#share-link').waitFor({ timeout: 30_000 })
+    expect(patches).toBeGreaterThan(3)
+    const done = await serverFile('flaky.bin')
+    expect(done).toMatchObject({ complete: true, size: file.bytes.length })
+    const bucket = (await (await fetch(new URL(`${done!.sid}.json`, server.url))).json()) as {
+      items: Array<{ url: string }>
+    }
+    const bytes = Buffer.from(await (await fetch(new URL(bucket.items[0]!.url, server.url))).arrayBuffer())
+    expect(bytes.equals(file.bytes)).toBe(true)
+    expect(seen.errors.filter((e) => !/503/.test(e))).toEqual([])
+    await context.close()
+  })
+
   it('waits while the browser is offline and finishes by itself when it is back', async () => {
     const { context, page, seen } = await newContext(browser)
     const cdp = await context.newCDPSession(page)

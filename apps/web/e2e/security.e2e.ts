@@ -103,4 +103,48 @@ describe('uploaded names and content never run as script', () => {
     expect(seen.dialogs).toEqual([])
     await context.close()
   })
+
+  it('can be used with the keyboard alone: pick, upload, open a preview and close it', async () => {
+    const { context, page, seen } = await newContext(browser)
+    // Listening early turns on file-chooser interception before the key press that opens one.
+    page.on('filechooser', () => {})
+    await page.goto(server.url)
+    await page.getByRole('button', { name: 'Choose files' }).waitFor()
+    const focusOn = async (name: string) => {
+      for (let i = 0; i < 30; i++) {
+        await page.keyboard.press('Tab')
+        const focused = await page.evaluate(() => {
+          const el = document.activeElement as HTMLElement | null
+          return el?.getAttribute('aria-label') ?? el?.textContent?.trim() ?? ''
+        })
+        if (focused === name) return
+      }
+      throw new Error(`Tab never reached ${name}`)
+    }
+    await focusOn('Choose files')
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')])
+    await chooser.setFiles({
+      name: 'keys.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('typed, not clicked\n'),
+    })
+    await focusOn('Upload')
+    await page.keyboard.press('Enter')
+    const shareUrl = await page.locator('#share-link').inputValue({ timeout: 30_000 })
+    // Focus moves to the result so the change is announced.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('done-title')
+
+    await page.goto(shareUrl)
+    await page.locator('.download-list .file').waitFor()
+    await focusOn('Preview keys.txt')
+    await page.keyboard.press('Enter')
+    const pre = page.getByRole('dialog').locator('pre')
+    await pre.waitFor()
+    expect(await pre.textContent()).toBe('typed, not clicked\n')
+    expect(await page.evaluate(() => !!document.activeElement?.closest('dialog'))).toBe(true)
+    await page.keyboard.press('Escape')
+    await page.getByRole('dialog').waitFor({ state: 'detached' })
+    expect(seen.errors).toEqual([])
+    await context.close()
+  })
 })
