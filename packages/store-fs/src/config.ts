@@ -26,8 +26,9 @@ export function parseFsStoreConfig(input: unknown): FsStoreConfig {
     throw bad('storage must be an object for storage.type "filesystem"')
   }
   const raw = input as Record<string, unknown>
-  for (const key of Object.keys(raw)) {
-    if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
+  for (const [key, value] of Object.entries(raw)) {
+    // Absent optional keys some config loaders materialize as `undefined` are not settings.
+    if (value !== undefined && !(KNOWN_KEYS as readonly string[]).includes(key)) {
       throw bad(
         `storage.${key} is not an option of storage.type "filesystem" (known: ${KNOWN_KEYS.join(', ')})`,
       )
