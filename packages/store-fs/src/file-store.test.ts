@@ -309,6 +309,19 @@ describe('update', () => {
     expect(await store.info(file)).toEqual(next)
   })
 
+  it('sees changes made by another store instance (sidecar cache revalidates)', async () => {
+    const file = newFile({ uploadLength: 1, comment: 'v0' })
+    await store.create(file)
+    const other = await makeStore(dir)
+    expect((await other.info(file)).comment).toBe('v0')
+    for (let i = 1; i <= 5; i++) {
+      await store.update(file, { comment: `v${i}` })
+      expect((await other.info(file)).comment).toBe(`v${i}`)
+      await other.update(file, { downloads: i })
+      expect((await store.info(file)).downloads).toBe(i)
+    }
+  })
+
   it('refuses a length below the received bytes and NOT_FOUND for missing files', async () => {
     const file = newFile({ uploadLength: null })
     await store.create(file)
