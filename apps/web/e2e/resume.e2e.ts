@@ -207,4 +207,38 @@ describe('reload in the middle of a large upload', () => {
     expect(seen.errors).toEqual([])
     await context.close()
   })
+
+  it('"Start over" after a reload forgets the unfinished upload and ends it on the server', async () => {
+    const { context, page, seen } = await newContext(browser)
+    const cdp = await context.newCDPSession(page)
+    await cdp.send('Network.enable')
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 4 * MiB,
+    })
+    const file = await writeFixture(dir, 'abandoned.bin', random(30 * MiB))
+    await page.goto(server.url)
+    await page.setInputFiles('#pick-files', file.path)
+    await page.getByRole('button', { name: 'Upload', exact: true }).click()
+    await expect
+      .poll(async () => (await serverFile('abandoned.bin'))?.offset ?? 0, { timeout: 30_000, interval: 250 })
+      .toBeGreaterThan(2 * MiB)
+    await page.reload()
+    await page.getByRole('button', { name: 'Start over' }).click()
+    await page.getByText('No files selected yet.').waitFor()
+    await expect.poll(async () => await serverFile('abandoned.bin'), { timeout: 10_000 }).toBeUndefined()
+    expect(
+      await page.evaluate(() =>
+        Object.keys(localStorage).filter((k) => k.startsWith('tus::') || k === 'psitransfer.session'),
+      ),
+    ).toEqual([])
+    // A fresh reload shows a clean page.
+    await page.reload()
+    await page.getByText('No files selected yet.').waitFor()
+    expect(await page.getByText('An unfinished upload from').count()).toBe(0)
+    expect(seen.errors).toEqual([])
+    await context.close()
+  })
 })

@@ -42,6 +42,14 @@ export class Api {
     })
   }
 
+  /** Ends an unfinished upload (TUS termination); used when the person starts over. */
+  async terminate(uploadUrl: string, uploadPass?: string): Promise<void> {
+    await request(new URL(uploadUrl, this.base), {
+      method: 'DELETE',
+      headers: { 'Tus-Resumable': '1.0.0', ...(uploadPass ? { 'x-passwd': headerSafe(uploadPass) } : {}) },
+    })
+  }
+
   /** Locks the bucket after the last file: `PATCH <tusEndpoint><sid>?lock=yes`. */
   async lock(tusEndpoint: string, sid: string, uploadPass?: string): Promise<void> {
     const url = new URL(`${encodeURIComponent(sid)}?lock=yes`, new URL(tusEndpoint, this.base))

@@ -7,6 +7,7 @@ import {
   matchRestored,
   SESSION_KEY,
   saveSession,
+  storedUploadUrls,
   type UploadSession,
 } from './session.js'
 
@@ -75,6 +76,22 @@ describe('session persistence', () => {
     expect([...s.map.keys()].sort()).toEqual(
       ['psitransfer.lang', `tus::${fingerprint('S2', file('a'))}::2`].sort(),
     )
+  })
+})
+
+describe('storedUploadUrls', () => {
+  it("reads the upload URLs tus-js-client stored for this bucket's files", () => {
+    const s = new MemoryStorage()
+    s.setItem(
+      `tus::${fingerprint('S1', file('a'))}::1`,
+      JSON.stringify({ uploadUrl: 'http://x/files/S1++k1', size: 10 }),
+    )
+    s.setItem(`tus::${fingerprint('S1', file('b'))}::2`, 'not json')
+    s.setItem(
+      `tus::${fingerprint('S2', file('a'))}::3`,
+      JSON.stringify({ uploadUrl: 'http://x/files/S2++k2' }),
+    )
+    expect(storedUploadUrls(s, 'S1')).toEqual(['http://x/files/S1++k1'])
   })
 })
 

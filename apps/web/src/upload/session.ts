@@ -90,6 +90,23 @@ export function clearSession(storage: KeyValueStorage, sid?: string): void {
   }
 }
 
+/** Upload URLs tus-js-client stored for unfinished uploads of this bucket (to terminate on "start over"). */
+export function storedUploadUrls(storage: KeyValueStorage, sid: string): string[] {
+  const prefix = `tus::${fingerprintPrefix(sid)}`
+  const urls: string[] = []
+  try {
+    for (let i = 0; i < storage.length; i++) {
+      const k = storage.key(i)
+      if (!k?.startsWith(prefix)) continue
+      const url = (JSON.parse(storage.getItem(k) ?? '{}') as { uploadUrl?: unknown }).uploadUrl
+      if (typeof url === 'string' && url) urls.push(url)
+    }
+  } catch {
+    // unreadable entries are simply skipped
+  }
+  return urls
+}
+
 /** Identity of a file across page loads (a File object does not survive a reload). */
 export interface FileIdentity {
   name: string

@@ -20,6 +20,7 @@ import {
   loadSession,
   matchRestored,
   saveSession,
+  storedUploadUrls,
   type UploadSession,
 } from '../../upload/session.js'
 import { tusFactory } from '../../upload/tus.js'
@@ -341,6 +342,10 @@ export function UploadPage({ api, preload }: PageProps) {
     const q = queueRef.current
     queueRef.current = null
     await q?.stop()
+    if (local && terminate) {
+      // Best effort: free the server from the abandoned partial uploads; the sweeper gets any we miss.
+      for (const url of storedUploadUrls(local, sid)) api.terminate(url, uploadPass).catch(() => {})
+    }
     if (local) clearSession(local, terminate ? sid : undefined)
     setRestored(null)
     setEntries([])
