@@ -28,6 +28,7 @@ import { appPage, asset } from './routes/web.js'
 import { PasswordVerifier } from './security/passwords.js'
 import { FailureRateLimiter } from './security/rate-limit.js'
 import { DownloadTokens } from './security/tokens.js'
+import { BucketStates } from './upload/bucket-state.js'
 import { WebhookSender } from './webhooks.js'
 
 export interface CreateAppOptions {
@@ -72,6 +73,7 @@ export function createApp(options: CreateAppOptions): Hono<AppEnv> {
     tokens: new DownloadTokens(config.secret, config.downloadTokenTtl),
     limiter: options.limiter ?? new FailureRateLimiter(),
     verifier: new PasswordVerifier(),
+    buckets: new BucketStates(options.store, options.clock),
     authFailDelayMs: options.authFailDelayMs ?? 500,
     webRoot: options.webRoot !== undefined ? options.webRoot : (config.webRoot ?? defaultWebRoot()),
     isShuttingDown: options.isShuttingDown ?? (() => false),

@@ -9,6 +9,7 @@ import type { Metrics } from './metrics.js'
 import type { PasswordVerifier } from './security/passwords.js'
 import type { FailureRateLimiter } from './security/rate-limit.js'
 import type { DownloadTokens } from './security/tokens.js'
+import type { BucketStates } from './upload/bucket-state.js'
 import type { WebhookSender } from './webhooks.js'
 
 export interface AppDeps {
@@ -22,6 +23,8 @@ export interface AppDeps {
   tokens: DownloadTokens
   limiter: FailureRateLimiter
   verifier: PasswordVerifier
+  /** Cached per-bucket facts for upload admission. */
+  buckets: BucketStates
   /** Delay before answering a wrong password (slows guessing; PsiTransfer waits 200–500 ms). */
   authFailDelayMs: number
   /** Directory of the built web app, or `null` when it is not built. */

@@ -86,6 +86,7 @@ export async function adminDeleteFile(c: Context<AppEnv>, deps: AppDeps, ref: Fi
     if (isPsiError(err) && err.code === 'NOT_FOUND') throw new NotFoundError('File not found')
     throw err
   }
+  deps.buckets.invalidate(ref.sid)
   deps.logger.info({ sid: ref.sid, key: ref.key }, 'admin deleted a file')
   return c.body(null, 204)
 }
@@ -108,6 +109,7 @@ export async function adminDeleteBucket(
       deps.logger.warn({ err, sid, key: ref.key }, 'admin bucket delete: a file could not be deleted')
     })
   }
+  deps.buckets.invalidate(sid)
   if (failed > 0)
     throw new PsiError('STORE_UNAVAILABLE', `${failed} of ${refs.length} files could not be deleted; retry`)
   deps.logger.info({ sid, files: refs.length }, 'admin deleted a bucket')

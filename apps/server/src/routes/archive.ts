@@ -100,6 +100,7 @@ export async function downloadArchive(
           logger.warn({ err, sid, key: f.key }, 'could not record an archive download')
         }
       }
+      if (claimed.length > 0) deps.buckets.invalidate(sid)
     },
   })
 }

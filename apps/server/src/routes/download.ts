@@ -161,6 +161,7 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
         await store
           .delete(ref)
           .catch((err) => logger.warn({ err }, 'deleting a downloaded one-time file failed'))
+        deps.buckets.invalidate(ref.sid)
         deps.webhooks.send(deps.config.fileDownloadedWebhook, 'fileDownloaded', {
           fid: meta.sid,
           file: publicFile(meta),

@@ -24,13 +24,16 @@ import { type CreateLockHolder, createUploadHooks } from '../upload/hooks.js'
 import { createLockId } from '../upload/rules.js'
 
 /** The store as the TUS machine sees it on POST: `create` releases the bucket's creation lock. */
-function releasingStore(store: Store, holder: CreateLockHolder): Store {
+function releasingStore(deps: AppDeps, holder: CreateLockHolder): Store {
+  const store = deps.store
   return new Proxy(store, {
     get(target, prop) {
       if (prop === 'create') {
         return async (file: NewFile) => {
           try {
-            return await target.create(file)
+            const meta = await target.create(file)
+            deps.buckets.created(meta)
+            return meta
           } finally {
             await holder.lock?.release()
           }
@@ -62,7 +65,7 @@ export async function tusRequest(
   let res: Awaited<ReturnType<typeof handleTus>>
   try {
     res = await handleTus(req, {
-      store: method === 'POST' ? releasingStore(deps.store, holder) : deps.store,
+      store: method === 'POST' ? releasingStore(deps, holder) : deps.store,
       locker: deps.locker,
       clock: deps.clock,
       hooks: createUploadHooks(c, deps, holder),
@@ -91,6 +94,7 @@ export async function lockBucket(c: Context<AppEnv>, deps: AppDeps, rawSid: stri
     const files = await liveFiles(deps.store, sid, deps.clock.now())
     if (files.length === 0) throw new NotFoundError('Bucket not found')
     for (const f of files) if (!f.bucketLocked) await deps.store.update(f, { bucketLocked: true })
+    deps.buckets.locked(sid)
   })
   return c.body(null, 204)
 }

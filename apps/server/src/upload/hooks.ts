@@ -156,6 +156,7 @@ export function createUploadHooks(c: Context<AppEnv>, deps: AppDeps, holder: Cre
     },
 
     onTerminate(meta: FileMeta) {
+      deps.buckets.invalidate(meta.sid)
       log.info({ sid: meta.sid, key: meta.key }, 'upload terminated')
     },
 

@@ -6,16 +6,15 @@
 import {
   type BucketId,
   computeExpiry,
-  type FileMeta,
   PsiError,
   parseFileName,
   parseRelativePath,
   type Retention,
 } from '@psitransfer/core'
-import { fileSize, isPartial, liveFiles } from '../bucket.js'
 import type { Config } from '../config.js'
 import type { AppDeps } from '../deps.js'
-import { hashPassword, verifyPassword } from '../security/passwords.js'
+import { hashPassword } from '../security/passwords.js'
+import type { BucketSnapshot } from './bucket-state.js'
 
 const MAX_COMMENT = 4096
 const MAX_TYPE = 255
@@ -89,24 +88,25 @@ export async function admitToBucket(
   password: string | undefined,
 ): Promise<BucketDecision> {
   const { config } = deps
-  const files = (await liveFiles(deps.store, sid, deps.clock.now())).filter((f) => !isPartial(f))
-  if (files.some((f) => f.bucketLocked)) throw new PsiError('BUCKET_LOCKED', 'Bucket locked')
-  if (config.maxBucketSize !== null) {
-    const total = files.reduce((sum, f) => sum + fileSize(f), 0) + (uploadLength ?? 0)
-    if (total > config.maxBucketSize) {
-      throw new PsiError(
-        'TOO_LARGE',
-        `Bucket would be larger than the maximum bucket size of ${config.maxBucketSize} bytes`,
-        { details: { max: config.maxBucketSize } },
-      )
-    }
+  const bucket = await deps.buckets.get(sid)
+  if (bucket.locked) throw new PsiError('BUCKET_LOCKED', 'Bucket locked')
+  if (config.maxBucketSize !== null && bucket.bytes + (uploadLength ?? 0) > config.maxBucketSize) {
+    throw new PsiError(
+      'TOO_LARGE',
+      `Bucket would be larger than the maximum bucket size of ${config.maxBucketSize} bytes`,
+      { details: { max: config.maxBucketSize } },
+    )
   }
-  return { password: await bucketPassword(files, password) }
+  return { password: await bucketPassword(deps, bucket, password) }
 }
 
-async function bucketPassword(files: FileMeta[], password: string | undefined): Promise<string | undefined> {
-  if (files.length === 0) return password ? hashPassword(password) : undefined
-  const existing = files.find((f) => f.password)?.password
+async function bucketPassword(
+  deps: AppDeps,
+  bucket: BucketSnapshot,
+  password: string | undefined,
+): Promise<string | undefined> {
+  if (bucket.count === 0) return password ? hashPassword(password) : undefined
+  const existing = bucket.password
   if (!existing) {
     if (password) {
       throw new PsiError(
@@ -118,7 +118,7 @@ async function bucketPassword(files: FileMeta[], password: string | undefined): 
   }
   if (!password)
     throw new PsiError('INVALID_INPUT', 'This bucket is password protected; upload with its password')
-  if (!(await verifyPassword(password, existing))) {
+  if (!(await deps.verifier.verifyAll(password, [existing], deps.clock.now()))) {
     throw new PsiError('INVALID_INPUT', 'The password does not match the one of this bucket')
   }
   // Reuse the bucket's hash: one verification then covers every file of the bucket.
