@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -80,6 +80,9 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
       log += d.toString()
     })
     const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)))
+    void exited.then((code) => {
+      log += `\n[harness] server exited with ${code}\n`
+    })
     const ready = await waitUntilUp(url, exited)
     if (ready) {
       return {
@@ -87,6 +90,9 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
         dataDir,
         output: () => log,
         async stop() {
+          // Keep what the server said, for a failed run (test-results/ is an artifact folder).
+          await mkdir(join(WEB_ROOT, 'test-results', 'server-logs'), { recursive: true })
+          await writeFile(join(WEB_ROOT, 'test-results', 'server-logs', `${port}.log`), log)
           if (child.exitCode === null) {
             child.kill('SIGTERM')
             const timer = setTimeout(() => child.kill('SIGKILL'), 5000)

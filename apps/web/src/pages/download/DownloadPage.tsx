@@ -110,6 +110,9 @@ function BucketView({ api, bucket }: { api: PageProps['api']; bucket: Bucket }) 
   const totalSize = bucket.items.reduce((s, i) => s + i.size, 0)
 
   const consumed = (i: BucketItem) => i.oneTime && (i.downloaded || used.has(i.key))
+  // An archive contains the one-time files too, so it uses them up like single downloads do.
+  const archiveTaken = () =>
+    setUsed((s) => new Set([...s, ...bucket.items.filter((i) => i.oneTime).map((i) => i.key)]))
 
   return (
     <>
@@ -120,10 +123,10 @@ function BucketView({ api, bucket }: { api: PageProps['api']; bucket: Bucket }) 
         </p>
         {/* Archives make sense while something is left to download. */}
         <div class="actions" hidden={bucket.items.every(consumed)}>
-          <a class="btn btn-primary" href={abs(bucket.zipUrl)} download>
+          <a class="btn btn-primary" href={abs(bucket.zipUrl)} download onClick={archiveTaken}>
             {t('downloadZip')}
           </a>
-          <a class="btn" href={abs(bucket.tarGzUrl)} download>
+          <a class="btn" href={abs(bucket.tarGzUrl)} download onClick={archiveTaken}>
             {t('downloadTarGz')}
           </a>
         </div>
