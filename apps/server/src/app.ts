@@ -8,7 +8,15 @@ import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Clock, type Locker, PsiError, parseFileRef, type Store, toPsiError } from '@psitransfer/core'
+import {
+  type Clock,
+  type Locker,
+  MemoryLocker,
+  PsiError,
+  parseFileRef,
+  type Store,
+  toPsiError,
+} from '@psitransfer/core'
 import { type Context, Hono } from 'hono'
 import type { Config } from './config.js'
 import type { AppDeps } from './deps.js'
@@ -64,6 +72,7 @@ export function createApp(options: CreateAppOptions): Hono<AppEnv> {
     config,
     store: options.store,
     locker: options.locker,
+    bucketLocker: new MemoryLocker(),
     clock: options.clock,
     logger,
     metrics: appMetrics,

@@ -15,7 +15,10 @@ import type { WebhookSender } from './webhooks.js'
 export interface AppDeps {
   config: Config
   store: Store
+  /** Upload locks (`sid++key`): the store's own locker when it has one (S3), else in-process. */
   locker: Locker
+  /** In-process locks on bucket-level ids (`create:{sid}`). */
+  bucketLocker: Locker
   clock: Clock
   logger: Logger
   metrics: Metrics

@@ -4,8 +4,9 @@
  * not be possible here), and archive downloads whose client disconnects midway.
  */
 import { randomBytes } from 'node:crypto'
+import { request } from 'node:http'
 import { connect } from 'node:net'
-import type { Store } from '@psitransfer/core'
+import { listAll, type Store } from '@psitransfer/core'
 import * as tus from 'tus-js-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toWebStream } from './http/send.js'
@@ -182,6 +183,125 @@ describe('clients that close the socket at once', () => {
     expect(r.status).toBe(200)
     await waitFor(() => active === 0, 2000)
   })
+})
+
+describe('request bodies refused midway', () => {
+  let server: E2eServer
+  beforeAll(async () => {
+    server = await startFsServer({ config: { maxFileSize: 100_000 } })
+  })
+  afterAll(async () => {
+    await server.close()
+    removeDir(server.dir)
+  })
+
+  /** Sends `size` bytes chunked (no Content-Length), so the limit is only noticed while reading. */
+  function chunkedRequest(method: string, path: string, headers: Record<string, string>, size: number) {
+    return new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        server.url(path),
+        { method, headers: { ...headers, 'Transfer-Encoding': 'chunked' } },
+        (res) => {
+          let body = ''
+          res.on('data', (d: Buffer) => {
+            body += d.toString()
+          })
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+          res.on('error', reject)
+        },
+      )
+      req.on('error', reject)
+      for (let sent = 0; sent < size; sent += 16 * 1024) req.write(randomBytes(16 * 1024))
+      req.end()
+    })
+  }
+
+  it('answers 413 (not a reset) when a chunked PATCH goes beyond the upload length', async () => {
+    const created = await fetch(server.url('/files/'), {
+      method: 'POST',
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        'Upload-Length': '50000',
+        'Upload-Metadata': `sid ${Buffer.from('limits').toString('base64')},name ${Buffer.from('a').toString('base64')}`,
+      },
+    })
+    const path = new URL(created.headers.get('location') as string, server.url('/')).pathname
+    const res = await chunkedRequest(
+      'PATCH',
+      path,
+      { 'Tus-Resumable': '1.0.0', 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' },
+      200 * 1024,
+    )
+    expect(res.status).toBe(413)
+    expect(res.body).toContain('TOO_LARGE')
+    expect((await fetch(server.url('/healthz'))).status).toBe(200)
+  })
+
+  it('answers 413 when a chunked PUT passes maxFileSize, and keeps nothing', async () => {
+    const res = await chunkedRequest('PUT', '/big.bin', {}, 300 * 1024)
+    expect(res.status).toBe(413)
+    expect(JSON.parse(res.body)).toMatchObject({ code: 'TOO_LARGE' })
+    expect((await listAll(server.store)).filter((f) => f.name === 'big.bin')).toEqual([])
+  })
+})
+
+describe('memory', () => {
+  it('stays flat while a 384 MiB PATCH streams into the filesystem store', async () => {
+    const server = await startFsServer()
+    try {
+      const size = 384 * 1024 * 1024
+      const created = await fetch(server.url('/files/'), {
+        method: 'POST',
+        headers: {
+          'Tus-Resumable': '1.0.0',
+          'Upload-Length': String(size),
+          'Upload-Metadata': `sid ${Buffer.from('mem').toString('base64')},name ${Buffer.from('m').toString('base64')}`,
+        },
+      })
+      const path = new URL(created.headers.get('location') as string, server.url('/')).pathname
+      const before = process.memoryUsage().rss
+      let peak = before
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, process.memoryUsage().rss)
+      }, 20)
+      const chunk = Buffer.alloc(1024 * 1024, 3)
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          server.url(path),
+          {
+            method: 'PATCH',
+            headers: {
+              'Tus-Resumable': '1.0.0',
+              'Upload-Offset': '0',
+              'Content-Type': 'application/offset+octet-stream',
+              'Content-Length': String(size),
+            },
+          },
+          (res) => {
+            res.resume()
+            resolve(res.statusCode ?? 0)
+          },
+        )
+        req.on('error', reject)
+        let sent = 0
+        const pump = () => {
+          while (sent < size) {
+            sent += chunk.length
+            if (!req.write(chunk)) return void req.once('drain', pump)
+          }
+          req.end()
+        }
+        pump()
+      })
+      clearInterval(sampler)
+      expect(status).toBe(204)
+      // Retaining the body would add ~384 MiB; allow for buffers, GC lag and the page pool.
+      expect((peak - before) / 1024 / 1024).toBeLessThan(160)
+    } finally {
+      await server.close()
+      removeDir(server.dir)
+    }
+  }, 60_000)
 })
 
 describe('Web stream fallback', () => {

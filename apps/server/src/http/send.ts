@@ -137,14 +137,30 @@ export function toWebStream(
   )
 }
 
-/** Request body as an async iterable: the Node request itself when available (no Web-stream adapter). */
+/**
+ * The abort signal to hand to a store together with {@link requestBody}. On Node the request
+ * stream itself fails as soon as the client goes away (or the idle timeout closes a stalled
+ * socket), which ends the store's read of it, so no signal is passed there: the filesystem
+ * store's abortable iteration races every chunk against one long-lived abort promise, and
+ * that pins every chunk of the request in memory until the request ends (RSS grew by the whole
+ * upload, 1 GiB for a 1 GiB PATCH; reported to store-fs). Elsewhere the request's signal.
+ */
+export function bodySignal(c: Context<AppEnv>): AbortSignal | undefined {
+  return c.env?.incoming instanceof Readable ? undefined : c.req.raw.signal
+}
+
+/**
+ * Request body as an async iterable: the Node request itself when available (no Web-stream
+ * adapter). When the consumer stops early (a size limit hit mid-body, a store error) the
+ * request is not destroyed, so the socket stays usable for the error response; the server
+ * adapter drains or closes the rest afterwards.
+ */
 export function requestBody(c: Context<AppEnv>): AsyncIterable<Uint8Array> | null {
   const incoming = c.env?.incoming
-  if (
-    incoming &&
-    typeof (incoming as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function'
-  ) {
-    return incoming as AsyncIterable<Uint8Array>
+  if (incoming instanceof Readable) {
+    return typeof incoming.iterator === 'function'
+      ? (incoming.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>)
+      : (incoming as AsyncIterable<Uint8Array>)
   }
   const body = c.req.raw.body
   return body ? webStreamIterable(body) : null

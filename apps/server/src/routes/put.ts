@@ -9,7 +9,7 @@ import type { Context } from 'hono'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { publicOrigin } from '../http/client.js'
-import { requestBody } from '../http/send.js'
+import { bodySignal, requestBody } from '../http/send.js'
 import { requireServicePassword } from '../security/auth.js'
 import { hashPassword } from '../security/passwords.js'
 import { checkFileSize, initialExpiry, parseRetention, retentionExpiry } from '../upload/rules.js'
@@ -74,9 +74,13 @@ export async function putUpload(c: Context<AppEnv>, deps: AppDeps, rawName: stri
       config.maxBucketSize ?? Number.POSITIVE_INFINITY,
     )
     const body = requestBody(c) ?? (async function* () {})()
-    const offset = await store.append(ref, capped(body, Number.isFinite(limit) ? limit : null), 0, {
-      signal: c.req.raw.signal,
-    })
+    const signal = bodySignal(c)
+    const offset = await store.append(
+      ref,
+      capped(body, Number.isFinite(limit) ? limit : null),
+      0,
+      signal ? { signal } : {},
+    )
     deps.metrics.inc('psitransfer_upload_bytes_total', {}, offset)
     if (length !== null && offset !== length) {
       throw new PsiError('ABORTED', `The body ended after ${offset} of ${length} bytes`)

@@ -18,7 +18,12 @@ import type { Context } from 'hono'
 import { liveFiles } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
-import { requestBody } from '../http/send.js'
+import { bodySignal, requestBody } from '../http/send.js'
+
+function optionalSignal(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal ? { signal } : {}
+}
+
 import { requireServicePassword } from '../security/auth.js'
 import { type CreateLockHolder, createUploadHooks } from '../upload/hooks.js'
 import { createLockId } from '../upload/rules.js'
@@ -52,11 +57,12 @@ export async function tusRequest(
 ): Promise<Response> {
   const method = c.req.method
   const holder: CreateLockHolder = {}
+  const hasBody = method === 'POST' || method === 'PATCH'
   const req: TusRequest = {
     method,
     headers: c.req.raw.headers,
-    body: method === 'POST' || method === 'PATCH' ? requestBody(c) : null,
-    signal: c.req.raw.signal,
+    body: hasBody ? requestBody(c) : null,
+    ...(hasBody ? optionalSignal(bodySignal(c)) : { signal: c.req.raw.signal }),
     endpoint: `${deps.config.uploadAppPath}files/`,
     ...(id !== undefined ? { id } : {}),
   }
@@ -90,11 +96,16 @@ export async function tusRequest(
 export async function lockBucket(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Promise<Response> {
   await requireServicePassword(c, deps, deps.config.uploadPass, 'upload')
   const sid = parseBucketId(rawSid)
-  await withLock(deps.locker, createLockId(sid), { waitMs: 15_000, signal: c.req.raw.signal }, async () => {
-    const files = await liveFiles(deps.store, sid, deps.clock.now())
-    if (files.length === 0) throw new NotFoundError('Bucket not found')
-    for (const f of files) if (!f.bucketLocked) await deps.store.update(f, { bucketLocked: true })
-    deps.buckets.locked(sid)
-  })
+  await withLock(
+    deps.bucketLocker,
+    createLockId(sid),
+    { waitMs: 15_000, signal: c.req.raw.signal },
+    async () => {
+      const files = await liveFiles(deps.store, sid, deps.clock.now())
+      if (files.length === 0) throw new NotFoundError('Bucket not found')
+      for (const f of files) if (!f.bucketLocked) await deps.store.update(f, { bucketLocked: true })
+      deps.buckets.locked(sid)
+    },
+  )
   return c.body(null, 204)
 }

@@ -107,7 +107,7 @@ export function createUploadHooks(c: Context<AppEnv>, deps: AppDeps, holder: Cre
       const extra: Record<string, string> = {}
       for (const [k, v] of Object.entries(md)) if (!KNOWN_KEYS.has(k)) extra[k] = v
 
-      holder.lock = await deps.locker.lock(createLockId(sid), {
+      holder.lock = await deps.bucketLocker.lock(createLockId(sid), {
         waitMs: 15_000,
         ...(input.request.signal ? { signal: input.request.signal } : {}),
       })

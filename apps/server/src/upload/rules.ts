@@ -125,7 +125,11 @@ async function bucketPassword(
   return existing
 }
 
-/** Locker id serializing file creation in one bucket (never collides with `sid++key`). */
+/**
+ * Id for `AppDeps.bucketLocker`, serializing file creation in one bucket. That locker is
+ * in-process (store lockers such as S3's only lock upload ids), like the bucket-state cache
+ * it protects; across instances the limits hold up to that cache's TTL.
+ */
 export function createLockId(sid: BucketId): string {
   return `create:${sid}`
 }
