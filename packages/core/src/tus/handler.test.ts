@@ -280,6 +280,52 @@ describe('PATCH (core protocol)', () => {
     expect(await h.bytesOf(id)).toEqual(data)
   })
 
+  it('a dropped connection is a client abort (400), not a server error', async () => {
+    const errors: unknown[] = []
+    const h = harness({ hooks: { onError: (e) => errors.push(e) } })
+    const id = await h.create(50)
+    const res = await h.send({
+      method: 'PATCH',
+      id,
+      headers: patchHeaders(0),
+      body: failingBody(bytes(50), 20),
+    })
+    expect(res.status).toBe(400)
+    expect(res.body).toMatch(/interrupted/)
+    expect(errors).toEqual([])
+    // Same for a checksummed chunk, which is buffered before anything is written.
+    const res2 = await h.send({
+      method: 'PATCH',
+      id,
+      headers: patchHeaders(Number((await h.send({ method: 'HEAD', id })).headers['Upload-Offset']), {
+        'Upload-Checksum': 'sha1 AAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+      }),
+      body: failingBody(bytes(10), 5),
+    })
+    expect(res2.status).toBe(400)
+    expect(errors).toEqual([])
+  })
+
+  it('stops reading the request body when the store fails', async () => {
+    const h = harness()
+    const id = await h.create(100)
+    let returned = false
+    async function* body() {
+      try {
+        for (let i = 0; i < 10; i++) yield bytes(10)
+      } finally {
+        returned = true
+      }
+    }
+    h.store.append = async (_ref, data) => {
+      for await (const _ of data) throw new Error('disk on fire')
+      return 0
+    }
+    const res = await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: body() })
+    expect(res.status).toBe(500)
+    expect(returned).toBe(true)
+  })
+
   it('a body shorter than Content-Length is reported, and the received bytes stay', async () => {
     const h = harness()
     const id = await h.create(10)

@@ -383,26 +383,57 @@ async function writeChunk(
 
 async function* emptyBody(): AsyncIterable<Uint8Array> {}
 
-/** Passes bytes through, failing with 413 as soon as more than `room` bytes arrive. */
+/** {@link limitBody} without a limit: only the body-error translation. */
+function asAborted(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  return limitBody(body, Number.POSITIVE_INFINITY, () => {})
+}
+
+/**
+ * Passes bytes through, failing with 413 as soon as more than `room` bytes arrive. Errors of the
+ * body itself (the client went away mid-request) become `ABORTED`, so they are told apart from
+ * store failures: the bytes that arrived stay durable and the client resumes.
+ */
 async function* limitBody(
   body: AsyncIterable<Uint8Array>,
   room: number,
   onBytes: (n: number) => void,
 ): AsyncIterable<Uint8Array> {
+  const source = body[Symbol.asyncIterator]()
+  let done = false
   let seen = 0
-  for await (const chunk of body) {
-    seen += chunk.byteLength
-    if (seen > room) {
-      // Write what still fits, then refuse the rest.
-      const fits = chunk.byteLength - (seen - room)
-      if (fits > 0) {
-        onBytes(fits)
-        yield chunk.subarray(0, fits)
+  try {
+    while (true) {
+      let next: IteratorResult<Uint8Array>
+      try {
+        next = await source.next()
+      } catch (err) {
+        done = true // a failed iterator is finished; do not call return() on it
+        if (isPsiError(err)) throw err
+        throw new PsiError('ABORTED', 'The upload was interrupted before the request body ended', {
+          cause: err,
+        })
       }
-      throw new PsiError('TOO_LARGE', 'The request body goes beyond the upload length')
+      if (next.done) {
+        done = true
+        return
+      }
+      const chunk = next.value
+      seen += chunk.byteLength
+      if (seen > room) {
+        // Write what still fits, then refuse the rest.
+        const fits = chunk.byteLength - (seen - room)
+        if (fits > 0) {
+          onBytes(fits)
+          yield chunk.subarray(0, fits)
+        }
+        throw new PsiError('TOO_LARGE', 'The request body goes beyond the upload length')
+      }
+      onBytes(chunk.byteLength)
+      yield chunk
     }
-    onBytes(chunk.byteLength)
-    yield chunk
+  } finally {
+    // The consumer stopped early (store error, size limit): release the request body.
+    if (!done) await source.return?.()
   }
 }
 
@@ -422,7 +453,7 @@ async function verifiedChunk(
   const hasher = makeHasher()
   const chunks: Uint8Array[] = []
   let size = 0
-  for await (const chunk of body) {
+  for await (const chunk of asAborted(body)) {
     size += chunk.byteLength
     if (size > limit) {
       throw new PsiError(
