@@ -174,6 +174,11 @@ osd objectstore = $OBJECTSTORE
 osd max object name len = 460
 osd max object namespace len = 64
 osd memory target = 1073741824
+# The sparse file sits on a virtual disk that reports itself rotational; HDD tuning would
+# serialise OSD work on one thread and route small writes through the WAL twice.
+bluestore debug enforce settings = ssd
+osd op num shards = 4
+osd op num threads per shard = 2
 bluestore block create = true
 bluestore block size = 42949672960
 bluestore fsck on mount = false
@@ -218,20 +223,21 @@ bring_up() {
     --cap osd 'allow *' --cap mgr 'allow *' >/dev/null
   monmaptool --create --add a "127.0.0.1:$MON_PORT" --fsid "$fsid" "$DIR/monmap" >/dev/null
   ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" --keyring "$DIR/mon.keyring" 2>>"$DIR/log/setup.log"
-  ceph-mon -c "$CONF" -i a 2>>"$DIR/log/setup.log" 9>&-
+  timeout 60 ceph-mon -c "$CONF" -i a 2>>"$DIR/log/setup.log" 9>&- || return 1
   wait_for "the monitor" 30 mon_answers || return 1
 
   osd_uuid=$(cat /proc/sys/kernel/random/uuid)
   osd_id=$(ceph_cmd osd new "$osd_uuid" 2>>"$DIR/log/setup.log") || return 1
   mkdir -p "$DIR/osd/ceph-$osd_id"
-  ceph-osd -c "$CONF" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" >>"$DIR/log/setup.log" 2>&1 || return 1
-  ceph-osd -c "$CONF" -i "$osd_id" >>"$DIR/log/setup.log" 2>&1 9>&- || return 1
+  timeout 120 ceph-osd -c "$CONF" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" >>"$DIR/log/setup.log" 2>&1 || return 1
+  # The daemon forks; the parent waits for the child's start, which can hang on a bad first boot.
+  timeout 60 ceph-osd -c "$CONF" -i "$osd_id" >>"$DIR/log/setup.log" 2>&1 9>&- || return 1
   wait_for "the OSD" 45 osd_up || return 1
 
-  radosgw -c "$CONF" -n client.rgw >>"$DIR/log/setup.log" 2>&1 9>&- || return 1
+  timeout 60 radosgw -c "$CONF" -n client.rgw >>"$DIR/log/setup.log" 2>&1 9>&- || return 1
   wait_for "the gateway on port $PORT" 90 port_answers || return 1
 
-  radosgw-admin -c "$CONF" user create --uid=psi-test --display-name='PsiTransfer tests' \
+  timeout 60 radosgw-admin -c "$CONF" user create --uid=psi-test --display-name='PsiTransfer tests' \
     --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >>"$DIR/log/setup.log" 2>&1 || return 1
   local code
   code=$(s3_status PUT "/$BUCKET")
@@ -269,8 +275,8 @@ start() {
       print_env
       return 0
     fi
-    if grep -qs 'wrong fsid' "$DIR"/log/*.log; then
-      log "first-boot 'wrong fsid' flake, retrying from scratch"
+    if grep -qs 'wrong fsid\|create_socket couldn' "$DIR"/log/*.log; then
+      log "known first-boot flake ('wrong fsid' / OSD cannot reach the monitor), retrying from scratch"
     else
       log "attempt $try failed; last setup log lines:"
       tail -n 5 "$DIR/log/setup.log" >&2 2>/dev/null || true

@@ -75,6 +75,11 @@ async function* abortable(
   }
 }
 
+/** Upload offset of a segment's first byte (the number at the end of its key). */
+function segmentBase(key: string): number {
+  return Number(key.slice(key.lastIndexOf('.') + 1))
+}
+
 export class AppendRun {
   readonly #S: number
   readonly #L: number | null
@@ -330,12 +335,14 @@ export class AppendRun {
     const keep = new Set(next.tail.map((p) => p.key))
     const obsolete = [...state.garbage, ...state.tail.map((p) => p.key)].filter((k) => !keep.has(k))
     if (written && !keep.has(written.key)) obsolete.push(written.key)
-    const cleanup =
-      obsolete.length > 0
-        ? this.ctx.io
-            .deleteMany([...new Set(obsolete)])
-            .catch((err) => this.ctx.logger.warn({ err }, 'could not delete old tail segments'))
-        : undefined
+    // Below the new offset no segment will ever be written again, so those deletes need not be
+    // waited for; a stale segment at or past it must be gone before a later PATCH writes there.
+    const unique = [...new Set(obsolete)]
+    const behind = unique.filter((k) => segmentBase(k) < next.offset)
+    const ahead = unique.filter((k) => segmentBase(k) >= next.offset)
+    const warn = (err: unknown) => this.ctx.logger.warn({ err }, 'could not delete old tail segments')
+    if (behind.length > 0) void this.ctx.io.deleteMany(behind).catch(warn)
+    const cleanup = ahead.length > 0 ? this.ctx.io.deleteMany(ahead).catch(warn) : undefined
 
     // Keep the new tail in memory for the next PATCH on this instance.
     if (buf && next.tail.length > 0 && written && next.tail.at(-1)?.key === written.key) {

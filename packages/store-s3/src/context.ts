@@ -7,7 +7,7 @@ import type { BufferPool, ByteBudget } from './budget.js'
 import type { S3StoreConfig } from './config.js'
 import type { KeyLayout } from './keys.js'
 import type { LockHandle, S3LockManager } from './locks.js'
-import type { StoredMeta } from './meta-codec.js'
+import type { S3State, StoredMeta } from './meta-codec.js'
 import type { S3Io } from './s3-io.js'
 import type { UploadState } from './state.js'
 import type { TailCache } from './tail-cache.js'
@@ -24,6 +24,8 @@ export interface Loaded {
 export interface Session {
   handle: LockHandle
   loaded?: Loaded
+  /** State being read while the lock was being taken (see S3LockManager.tryAcquire). */
+  loading?: Promise<Loaded>
   /** The upload was deleted while the lock was held: the lock object goes too. */
   deleted: boolean
 }
@@ -41,6 +43,10 @@ export interface StoreContext {
   tails: TailCache
   locks: S3LockManager
   sessions: Map<string, Session>
+  /** Lock releases still being written, by `sid/key`: taking the lock again waits for them. */
+  releasing: Map<string, Promise<void>>
+  /** Upload identities (incarnation, upload id, part size) seen by this process, by `sid/key`. */
+  known: Map<string, S3State>
   logger: Logger
 }
 

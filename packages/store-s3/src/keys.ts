@@ -63,6 +63,9 @@ export class KeyLayout {
   segment(ref: FileRef, inc: string, offset: number): string {
     return `${this.base(ref)}.part.${inc}.${pad(offset, OFFSET_DIGITS)}`
   }
+  segmentPrefix(ref: FileRef, inc: string): string {
+    return `${this.base(ref)}.part.${inc}.`
+  }
   lockPrefix(ref: FileRef): string {
     return `${this.base(ref)}.lock.`
   }

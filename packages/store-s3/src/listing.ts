@@ -151,6 +151,7 @@ export async function sweep(
     if (isExpired(m, now)) expired.push({ sid: m.sid, key: m.key })
   for (const ref of expired) {
     const id = `${ref.sid}/${ref.key}`
+    await ctx.releasing.get(id)
     const handle = ctx.sessions.has(id) ? null : await ctx.locks.tryAcquire(ref).catch(() => null)
     if (!handle) {
       result.skipped.push(ref)

@@ -1,15 +1,22 @@
 /**
  * Reading an upload's metadata and deriving its state from S3.
+ *
+ * An upload's identity in S3 (incarnation, multipart upload id, part size) never changes, so
+ * once this process has seen it, the listing of parts and segments is requested together with
+ * the metadata (one round trip instead of two); a different incarnation in the metadata just
+ * means asking again.
  * @module
  */
 import { type FileRef, NotFoundError, PsiError } from '@psitransfer/core'
 import type { Loaded, StoreContext } from './context.js'
 import { refId } from './keys.js'
-import { decodeMeta, type StoredMeta } from './meta-codec.js'
+import { decodeMeta, type S3State, type StoredMeta } from './meta-codec.js'
 import { toStoreError } from './s3-errors.js'
-import { deriveState, type SegmentInfo, type UploadState } from './state.js'
+import { deriveState, type PartInfo, type SegmentInfo, type UploadState } from './state.js'
 
 export const INC_METADATA = 'psi-inc'
+
+const KNOWN_LIMIT = 10_000
 
 /** The metadata object, or NOT_FOUND (also for damaged metadata: the file is not usable). */
 export async function loadMeta(ctx: StoreContext, ref: FileRef): Promise<StoredMeta> {
@@ -20,17 +27,31 @@ export async function loadMeta(ctx: StoreContext, ref: FileRef): Promise<StoredM
   } catch (err) {
     throw toStoreError(err, 'read metadata')
   }
-  if (!got) throw new NotFoundError()
+  if (!got) {
+    ctx.known.delete(refId(ref))
+    throw new NotFoundError()
+  }
   const meta = decodeMeta(got.text, ref)
   if (!meta) {
     ctx.logger.warn({ id: refId(ref) }, 'damaged metadata object; treating the file as missing')
     throw new NotFoundError()
   }
+  remember(ctx, ref, meta.s3)
   return meta
 }
 
+function remember(ctx: StoreContext, ref: FileRef, s3: S3State): void {
+  const id = refId(ref)
+  ctx.known.delete(id)
+  if (ctx.known.size >= KNOWN_LIMIT) {
+    const oldest = ctx.known.keys().next().value
+    if (oldest !== undefined) ctx.known.delete(oldest)
+  }
+  ctx.known.set(id, { ...s3 })
+}
+
 export async function listSegments(ctx: StoreContext, ref: FileRef, inc: string): Promise<SegmentInfo[]> {
-  const prefix = ctx.keys.segment(ref, inc, 0).replace(/\d+$/, '')
+  const prefix = ctx.keys.segmentPrefix(ref, inc)
   const listed = await ctx.io.listAll(prefix)
   const out: SegmentInfo[] = []
   for (const o of listed) {
@@ -40,40 +61,69 @@ export async function listSegments(ctx: StoreContext, ref: FileRef, inc: string)
   return out
 }
 
-/** True when the data object holds the whole file of this incarnation. */
-async function dataComplete(ctx: StoreContext, ref: FileRef, meta: StoredMeta): Promise<boolean> {
-  if (meta.uploadLength === null) return false
-  const head = await ctx.io.head(ctx.keys.data(ref))
-  return head !== null && head.size === meta.uploadLength && head.metadata[INC_METADATA] === meta.s3.inc
+/** What S3 holds for an incarnation, before looking at the metadata's mutable fields. */
+interface Listing {
+  segments: SegmentInfo[]
+  /** Parts (multipart), `null` when the multipart upload is gone, `undefined` without one. */
+  parts: PartInfo[] | null | undefined
+  /** The data object's size and incarnation, if it exists (looked up when it can matter). */
+  data?: { size: number; inc: string | undefined } | null
 }
 
-/** Derives where the upload's bytes are (see state.ts), from S3 only. */
-export async function deriveFromS3(ctx: StoreContext, ref: FileRef, meta: StoredMeta): Promise<UploadState> {
-  const L = meta.uploadLength
-  if (meta.complete) {
-    return { offset: L ?? 0, parts: [], partsBytes: 0, tail: [], dataComplete: true, garbage: [] }
+async function headData(ctx: StoreContext, ref: FileRef): Promise<Listing['data']> {
+  const head = await ctx.io.head(ctx.keys.data(ref))
+  return head ? { size: head.size, inc: head.metadata[INC_METADATA] } : null
+}
+
+async function list(ctx: StoreContext, ref: FileRef, s3: S3State): Promise<Listing> {
+  if (!s3.uploadId) {
+    const [segments, data] = await Promise.all([listSegments(ctx, ref, s3.inc), headData(ctx, ref)])
+    return { segments, parts: undefined, data }
   }
-  const { partSize, uploadId, inc } = meta.s3
+  const [segments, parts] = await Promise.all([
+    listSegments(ctx, ref, s3.inc),
+    ctx.io.listParts(ctx.keys.data(ref), s3.uploadId),
+  ])
+  // Completed by an instance that stopped before marking the metadata, or aborted.
+  return parts === null ? { segments, parts, data: await headData(ctx, ref) } : { segments, parts }
+}
+
+function derive(meta: StoredMeta, listing: Listing): UploadState {
+  const L = meta.uploadLength
+  const { partSize, inc } = meta.s3
+  const dataComplete = L !== null && listing.data?.size === L && listing.data.inc === inc
+  if (listing.parts === null && !dataComplete) {
+    throw new PsiError('GONE', 'The upload is gone (its multipart upload no longer exists)')
+  }
+  return deriveState({
+    uploadLength: L,
+    partSize,
+    ...(listing.parts ? { parts: listing.parts } : {}),
+    segments: listing.segments,
+    dataComplete,
+  })
+}
+
+const COMPLETE: Omit<UploadState, 'offset'> = {
+  parts: [],
+  partsBytes: 0,
+  tail: [],
+  dataComplete: true,
+  garbage: [],
+}
+
+/** Metadata and state read from S3 (ignoring any session). */
+export async function loadFresh(ctx: StoreContext, ref: FileRef): Promise<Loaded> {
+  const known = ctx.known.get(refId(ref))
+  // With a known identity, list in parallel with the metadata read.
+  const early = known ? list(ctx, ref, known) : undefined
+  early?.catch(() => {})
+  const meta = await loadMeta(ctx, ref)
+  if (meta.complete) return { meta, state: { ...COMPLETE, offset: meta.uploadLength ?? 0 } }
   try {
-    if (!uploadId) {
-      const [segments, complete] = await Promise.all([
-        listSegments(ctx, ref, inc),
-        dataComplete(ctx, ref, meta),
-      ])
-      return deriveState({ uploadLength: L, partSize, segments, dataComplete: complete })
-    }
-    const [segments, parts] = await Promise.all([
-      listSegments(ctx, ref, inc),
-      ctx.io.listParts(ctx.keys.data(ref), uploadId),
-    ])
-    if (parts === null) {
-      // Completed by an instance that stopped before marking the metadata, or aborted.
-      if (await dataComplete(ctx, ref, meta)) {
-        return deriveState({ uploadLength: L, partSize, segments, dataComplete: true })
-      }
-      throw new PsiError('GONE', 'The upload is gone (its multipart upload no longer exists)')
-    }
-    return deriveState({ uploadLength: L, partSize, parts, segments, dataComplete: false })
+    const same = known && known.inc === meta.s3.inc && known.uploadId === meta.s3.uploadId
+    const listing = same && early ? await early : await list(ctx, ref, meta.s3)
+    return { meta, state: derive(meta, listing) }
   } catch (err) {
     throw toStoreError(err, 'read the upload state')
   }
@@ -83,8 +133,18 @@ export async function deriveFromS3(ctx: StoreContext, ref: FileRef, meta: Stored
 export async function loadState(ctx: StoreContext, ref: FileRef): Promise<Loaded> {
   const session = ctx.sessions.get(refId(ref))
   if (session?.loaded) return session.loaded
-  const meta = await loadMeta(ctx, ref)
-  const loaded = { meta, state: await deriveFromS3(ctx, ref, meta) }
+  if (session?.loading) {
+    const pending = session.loading
+    session.loading = undefined
+    try {
+      const loaded = await pending
+      if (!session.deleted && !session.loaded) session.loaded = loaded
+      return session.loaded ?? loaded
+    } catch {
+      // Prefetch failed; read again below (and report that error instead).
+    }
+  }
+  const loaded = await loadFresh(ctx, ref)
   if (session && !session.deleted) session.loaded = loaded
   return loaded
 }

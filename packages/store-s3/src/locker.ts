@@ -13,8 +13,9 @@ import {
   parseFileRef,
   UploadLockedError,
 } from '@psitransfer/core'
+import { acquire } from './acquire.js'
+import type { Session } from './context.js'
 import { refId } from './keys.js'
-import { toStoreError } from './s3-errors.js'
 import { type S3Store, storeContext } from './s3-store.js'
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -45,17 +46,14 @@ export class S3Locker implements Locker {
     const deadline = Date.now() + waitMs
     const local = await this.#local.lock(id, options)
     const ctx = storeContext(this.store)
+    const key = refId(ref)
+    // Our own previous release of this upload is on its way; it will not take long.
+    await ctx.releasing.get(key)
     try {
       for (let attempt = 0; ; attempt++) {
-        let handle: Awaited<ReturnType<typeof ctx.locks.tryAcquire>>
-        try {
-          handle = await ctx.locks.tryAcquire(ref)
-        } catch (err) {
-          throw toStoreError(err, 'lock the upload')
-        }
+        const { handle, loading } = await acquire(ctx, ref)
         if (handle) {
-          const session = { handle, deleted: false }
-          const key = refId(ref)
+          const session: Session = { handle, deleted: false, ...(loading ? { loading } : {}) }
           ctx.sessions.set(key, session)
           let released = false
           return {
@@ -63,11 +61,16 @@ export class S3Locker implements Locker {
               if (released) return
               released = true
               if (ctx.sessions.get(key) === session) ctx.sessions.delete(key)
-              try {
-                await handle.release({ deleted: session.deleted })
-              } finally {
-                await local.release()
-              }
+              // The S3 write happens in the background (the response need not wait for it);
+              // this process's next lock of the upload waits for it instead.
+              const done = handle
+                .release({ deleted: session.deleted })
+                .catch(() => {})
+                .finally(() => {
+                  if (ctx.releasing.get(key) === done) ctx.releasing.delete(key)
+                })
+              ctx.releasing.set(key, done)
+              await local.release()
             },
           }
         }

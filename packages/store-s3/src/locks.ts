@@ -27,6 +27,7 @@ export interface LockHandle {
 export type LockWarn = (obj: unknown, msg: string) => void
 
 const OWNER = `${hostname()}:${process.pid}`
+const OLD_GENERATIONS_KEPT = 4
 
 export class S3LockManager {
   constructor(
@@ -42,8 +43,12 @@ export class S3LockManager {
     return o.size > 0 && o.lastModified + this.ttlMs > now
   }
 
-  /** One attempt: the handle, or `null` when someone else holds the lock or won the race for it. */
-  async tryAcquire(ref: FileRef): Promise<LockHandle | null> {
+  /**
+   * One attempt: the handle, or `null` when someone else holds the lock or won the race for it.
+   * `onFree` runs once the listing shows the lock free, while the lock is being written: reads
+   * started there see everything the previous holder wrote (it finished before releasing).
+   */
+  async tryAcquire(ref: FileRef, onFree?: () => void): Promise<LockHandle | null> {
     const prefix = this.keys.lockPrefix(ref)
     const listed = (await this.io.listAll(prefix)).filter((o) => /^\d+$/.test(o.key.slice(prefix.length)))
     let top: ListedObject | undefined
@@ -56,13 +61,15 @@ export class S3LockManager {
       }
     }
     if (top && this.isHeld(top)) return null
+    onFree?.()
     const key = this.keys.lock(ref, topGen + 1)
     const token = crypto.randomUUID()
     const body = () => JSON.stringify({ owner: OWNER, token, renewedAt: new Date(this.now()).toISOString() })
     if ((await this.io.put(key, body(), { ifNoneMatch: true, contentType: 'application/json' })) === null)
       return null
-    // Older generations are history now; removing them keeps one or two objects per upload.
-    if (listed.length > 0) {
+    // Older generations are history now. Removing them a few at a time keeps the listing short
+    // without a delete on every acquisition.
+    if (listed.length >= OLD_GENERATIONS_KEPT) {
       void this.io
         .deleteMany(listed.map((o) => o.key))
         .catch((err) => this.warn({ err }, 'could not remove old lock generations'))

@@ -26,6 +26,7 @@ import {
   type Store,
   UploadLockedError,
 } from '@psitransfer/core'
+import { acquire } from './acquire.js'
 import { AppendRun } from './append.js'
 import { BufferPool, ByteBudget } from './budget.js'
 import { createS3Client } from './client.js'
@@ -123,6 +124,8 @@ export class S3Store implements Store {
       tails: new TailCache(budget),
       locks: new S3LockManager(io, keys, this.config.lockTtl * 1000, deps.now, (o, m) => logger.warn(o, m)),
       sessions: new Map(),
+      known: new Map(),
+      releasing: new Map(),
       logger,
     }
     contexts.set(this, this.#ctx)
@@ -299,14 +302,10 @@ export class S3Store implements Store {
     const id = refId(ref)
     const existing = this.#ctx.sessions.get(id)
     if (existing) return fn(existing)
-    let handle: Awaited<ReturnType<S3LockManager['tryAcquire']>>
-    try {
-      handle = await this.#ctx.locks.tryAcquire(ref)
-    } catch (err) {
-      throw toStoreError(err, 'lock the upload')
-    }
+    await this.#ctx.releasing.get(id)
+    const { handle, loading } = await acquire(this.#ctx, ref)
     if (!handle) throw new UploadLockedError()
-    const session: Session = { handle, deleted: false }
+    const session: Session = { handle, deleted: false, ...(loading ? { loading } : {}) }
     this.#ctx.sessions.set(id, session)
     try {
       return await fn(session)
