@@ -46,11 +46,14 @@ async function* abortable(
   let finished = false
   try {
     for (;;) {
+      if (signal.aborted) throw abortError(signal)
       // A fresh race per chunk: racing every next() against one long-lived promise would pile
       // reactions (and with them every chunk) onto that promise.
       const pending = it.next()
       const r = await new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
         const onAbort = () => reject(abortError(signal))
+        // The source itself may have aborted the signal while producing this chunk.
+        if (signal.aborted) onAbort()
         signal.addEventListener('abort', onAbort, { once: true })
         pending.then(
           (v) => {
@@ -110,6 +113,8 @@ export class AppendRun {
     private readonly ref: FileRef,
     private readonly loaded: Loaded,
     private readonly signal: AbortSignal,
+    /** Aborts when the upload lock was lost: then nothing more is written. */
+    private readonly lost?: AbortSignal,
   ) {
     const { meta, state } = loaded
     this.#S = meta.s3.partSize
@@ -265,7 +270,7 @@ export class AppendRun {
     const buf = this.#buf
     const pos = this.#pos
     const oldLen = this.#cut === 0 ? this.#oldLen : 0
-    if (buf && pos > oldLen && this.#failure === undefined) {
+    if (buf && pos > oldLen && this.#failure === undefined && !this.lost?.aborted) {
       // Many small PATCHes leave many segments; past a limit the tail is rewritten as one.
       merged = oldLen > 0 && this.#oldTail.length >= MAX_TAIL_SEGMENTS
       const from = merged ? 0 : oldLen

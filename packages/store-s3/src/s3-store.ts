@@ -339,7 +339,7 @@ export class S3Store implements Store {
         }
         const lost = session.handle.lost
         const combined = signal ? AbortSignal.any([signal, lost]) : lost
-        const outcome = await new AppendRun(this.#ctx, ref, loaded, combined).run(data)
+        const outcome = await new AppendRun(this.#ctx, ref, loaded, combined, lost).run(data)
         if (outcome.error === undefined) {
           session.loaded = outcome.loaded
           return outcome.loaded.state.offset

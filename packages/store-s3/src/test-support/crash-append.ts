@@ -1,0 +1,28 @@
+/**
+ * Child process for the SIGKILL test: appends pattern bytes to an existing upload and prints
+ * `sent <bytes>` after each chunk, until it is killed.
+ * argv: <store options JSON> <sid> <key> <seed> <from> <to> <chunk bytes> <pause ms> <clock skew ms>
+ * (the skew lets it take over the lock of a killed predecessor without waiting for the TTL)
+ */
+import type { BucketId, FileId } from '@psitransfer/core'
+import { S3Store } from '../s3-store.js'
+import { patternSlice } from './pattern.js'
+
+const [options, sid, key, seed, from, to, chunk, pause, skew] = process.argv.slice(2)
+const store = new S3Store(JSON.parse(options as string), { now: () => Date.now() + Number(skew ?? 0) })
+const ref = { sid: sid as BucketId, key: key as FileId }
+let sent = Number(from)
+
+async function* body(): AsyncGenerator<Uint8Array> {
+  while (sent < Number(to)) {
+    const n = Math.min(Number(chunk), Number(to) - sent)
+    const bytes = patternSlice(Number(seed), sent, n)
+    yield bytes
+    sent += n
+    process.stdout.write(`sent ${sent}\n`)
+    await new Promise((r) => setTimeout(r, Number(pause)))
+  }
+}
+
+await store.append(ref, body(), Number(from))
+process.stdout.write('done\n')
