@@ -277,7 +277,10 @@ describe('health, metrics, errors', () => {
 describe('web app', () => {
   const root = mkdtempSync(join(tmpdir(), 'psi-web-'))
   mkdirSync(join(root, 'assets'))
-  writeFileSync(join(root, 'index.html'), '<!doctype html><title>psi</title>')
+  writeFileSync(
+    join(root, 'index.html'),
+    '<!doctype html><html><head><title>psi</title></head><body></body></html>',
+  )
   writeFileSync(join(root, 'assets', 'app-1234.js'), 'console.log(1)')
   writeFileSync(join(root, 'favicon.ico'), 'ico')
   afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -318,7 +321,11 @@ describe('web app', () => {
 
   it('serves the upload page at uploadAppPath and downloads under baseUrl', async () => {
     const t = makeApp({ baseUrl: '/dl/', uploadAppPath: '/up/' }, { webRoot: root })
-    expect(await (await t.request('/up/')).text()).toContain('psi')
+    const page = await (await t.request('/up/')).text()
+    // The app learns where the API lives, and finds its relative assets below the upload page too.
+    expect(page).toContain('<meta name="psi-base" content="/dl/">')
+    expect(await (await t.request('/up/assets/app-1234.js')).text()).toBe('console.log(1)')
+    expect(await (await t.request('/dl/assets/app-1234.js')).text()).toBe('console.log(1)')
     expect((await t.request('/dl/config.json')).status).toBe(200)
     expect((await t.request('/config.json')).status).toBe(404)
     const created = await t.request('/up/files/', {

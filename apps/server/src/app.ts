@@ -210,6 +210,8 @@ export function createApp(options: CreateAppOptions): Hono<AppEnv> {
     return asset(c, deps, name)
   })
   app.on(['GET', 'HEAD'], `${B}*`, (c) => asset(c, deps, c.req.path.slice(B.length)))
+  // The upload page at U loads the build's relative `./assets/…` from below U.
+  if (U !== B) app.on(['GET', 'HEAD'], `${U}*`, (c) => asset(c, deps, c.req.path.slice(U.length)))
   app.put(`${B}:name`, (c) => putUpload(c, deps, c.req.param('name') ?? ''))
 
   return app

@@ -28,20 +28,17 @@ import { requireServicePassword } from '../security/auth.js'
 import { type CreateLockHolder, createUploadHooks } from '../upload/hooks.js'
 import { createLockId } from '../upload/rules.js'
 
-/** The store as the TUS machine sees it on POST: `create` releases the bucket's creation lock. */
-function releasingStore(deps: AppDeps, holder: CreateLockHolder): Store {
+/** The store as the TUS machine sees it on POST: `create` turns the bucket reservation into the file. */
+function committingStore(deps: AppDeps, holder: CreateLockHolder): Store {
   const store = deps.store
   return new Proxy(store, {
     get(target, prop) {
       if (prop === 'create') {
         return async (file: NewFile) => {
-          try {
-            const meta = await target.create(file)
-            deps.buckets.created(meta)
-            return meta
-          } finally {
-            await holder.lock?.release()
-          }
+          const meta = await target.create(file)
+          if (holder.reservation) deps.buckets.commit(holder.reservation, meta)
+          holder.reservation = undefined
+          return meta
         }
       }
       const value: unknown = Reflect.get(target, prop, target)
@@ -71,7 +68,7 @@ export async function tusRequest(
   let res: Awaited<ReturnType<typeof handleTus>>
   try {
     res = await handleTus(req, {
-      store: method === 'POST' ? releasingStore(deps, holder) : deps.store,
+      store: method === 'POST' ? committingStore(deps, holder) : deps.store,
       locker: deps.locker,
       clock: deps.clock,
       hooks: createUploadHooks(c, deps, holder),
@@ -79,7 +76,7 @@ export async function tusRequest(
     })
   } finally {
     if (writing) deps.metrics.activeUploads--
-    await holder.lock?.release()
+    if (holder.reservation) deps.buckets.cancel(holder.reservation)
   }
   if (res.status >= 400) c.set('errorCode', `tus_${res.status}`)
   if (res.status === 413) {

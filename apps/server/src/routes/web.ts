@@ -46,13 +46,26 @@ function notBuiltPage(url: string): string {
 `
 }
 
+/**
+ * Tells the web app where the API lives (`<meta name="psi-base">`, read by apps/web). Without
+ * it the app guesses `baseUrl` from its script URL, which is wrong for the upload page when
+ * `uploadAppPath` differs from `baseUrl`.
+ */
+export function withBase(html: string, baseUrl: string): string {
+  if (/<meta\s+name=["']psi-base["']/i.test(html)) return html
+  return html.replace(
+    /<head(\s[^>]*)?>/i,
+    (head) => `${head}<meta name="psi-base" content="${escapeHtml(baseUrl)}">`,
+  )
+}
+
 export async function appPage(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
   c.header('Content-Security-Policy', APP_PAGE_CSP)
   c.header('Cache-Control', 'no-cache')
   if (deps.webRoot) {
     try {
       const html = await readFile(resolve(deps.webRoot, 'index.html'), 'utf8')
-      return c.html(html)
+      return c.html(withBase(html, deps.config.baseUrl))
     } catch {
       // fall through to the placeholder
     }
@@ -82,5 +95,15 @@ export async function asset(c: Context<AppEnv>, deps: AppDeps, relPath: string):
     return sendStream(c, { status: 304, headers: rest, body: null })
   }
   if (c.req.method === 'HEAD') return sendStream(c, { status: 200, headers, body: null })
-  return sendStream(c, { status: 200, headers, body: createReadStream(file) })
+  return sendStream(c, { status: 200, headers, body: fileBody(file) })
+}
+
+/** Opens the file only when the body is read (an unread body never leaves an open stream behind). */
+async function* fileBody(path: string): AsyncGenerator<Uint8Array> {
+  const stream = createReadStream(path)
+  try {
+    for await (const chunk of stream) yield chunk as Uint8Array
+  } finally {
+    stream.destroy()
+  }
 }

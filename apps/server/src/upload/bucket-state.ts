@@ -1,9 +1,15 @@
 /**
  * What file creation needs to know about a bucket (locked? password hash? declared bytes),
  * cached briefly per bucket. Without the cache every new file re-reads the metadata of every
- * file already in its bucket (O(n) per file, O(n²) per bucket). This process updates entries
- * for its own changes under the bucket's creation lock; changes made by other instances
- * sharing the storage are seen after at most `ttlMs`.
+ * file already in its bucket (O(n) per file, O(n²) per bucket).
+ *
+ * Admission is check-then-reserve under the bucket's creation lock: a reservation counts
+ * towards the bucket at once, so the lock can be released before the store writes the file,
+ * and parallel uploads into one bucket do not queue behind each other's storage writes. The
+ * reservation becomes the file when the store created it, or is cancelled.
+ *
+ * This process's own changes are applied directly; changes made by other instances sharing
+ * the storage are seen after at most `ttlMs`.
  * @module
  */
 import { type BucketId, type Clock, type FileMeta, isExpired, type Store } from '@psitransfer/core'
@@ -18,9 +24,9 @@ export interface BucketSnapshot {
   locked: boolean
   /** Password hash shared by the bucket's files (`undefined` = public). */
   password: string | undefined
-  /** Files not expired at the time of the call. */
+  /** Files (and reservations) not expired at the time of the call. */
   count: number
-  /** Sum of declared sizes of those files. */
+  /** Sum of their declared sizes. */
   bytes: number
 }
 
@@ -31,8 +37,21 @@ interface Entry {
   files: Map<string, FileFacts>
 }
 
+interface Pending extends FileFacts {
+  password: string | undefined
+}
+
+/** A reserved place in a bucket, from admission until the store created the file. */
+export interface Reservation {
+  readonly sid: BucketId
+  readonly id: number
+}
+
 export class BucketStates {
   readonly #entries = new Map<string, Entry>()
+  /** Reservations by bucket; kept apart from entries so a reload never drops them. */
+  readonly #pending = new Map<string, Map<number, Pending>>()
+  #nextId = 1
 
   constructor(
     private readonly store: Store,
@@ -48,17 +67,15 @@ export class BucketStates {
     if (!entry || Date.now() - entry.loadedAt > this.ttlMs) entry = await this.#load(sid, now)
     let count = 0
     let bytes = 0
-    for (const f of entry.files.values()) {
+    let password = entry.password
+    const facts = [...entry.files.values(), ...(this.#pending.get(sid)?.values() ?? [])]
+    for (const f of facts) {
       if (isExpired(f, now)) continue
       count++
       bytes += f.size
+      password ??= (f as Partial<Pending>).password
     }
-    return {
-      locked: entry.locked && count > 0,
-      password: count > 0 ? entry.password : undefined,
-      count,
-      bytes,
-    }
+    return { locked: entry.locked && count > 0, password: count > 0 ? password : undefined, count, bytes }
   }
 
   async #load(sid: BucketId, now: number): Promise<Entry> {
@@ -79,13 +96,33 @@ export class BucketStates {
     return entry
   }
 
-  /** A file was created in `meta.sid` by this process. */
-  created(meta: FileMeta): void {
-    if (isPartial(meta)) return
+  /** Counts a file that is about to be created (call under the bucket's creation lock). */
+  reserve(sid: BucketId, facts: Pending): Reservation {
+    const id = this.#nextId++
+    let pending = this.#pending.get(sid)
+    if (!pending) {
+      pending = new Map()
+      this.#pending.set(sid, pending)
+    }
+    pending.set(id, facts)
+    return { sid, id }
+  }
+
+  /** The reserved file now exists in the store. */
+  commit(reservation: Reservation, meta: FileMeta): void {
+    this.cancel(reservation)
     const entry = this.#entries.get(meta.sid)
-    if (!entry) return
+    if (!entry || isPartial(meta)) return
     entry.files.set(meta.key, { size: fileSize(meta), expiresAt: meta.expiresAt })
-    if (meta.password && !entry.password) entry.password = meta.password
+    entry.password ??= meta.password
+  }
+
+  /** The reserved file was not created. */
+  cancel(reservation: Reservation): void {
+    const pending = this.#pending.get(reservation.sid)
+    if (!pending) return
+    pending.delete(reservation.id)
+    if (pending.size === 0) this.#pending.delete(reservation.sid)
   }
 
   locked(sid: string): void {

@@ -8,7 +8,6 @@ import {
   type CreateInput,
   type FileMeta,
   type FileRef,
-  type Lock,
   newBucketId,
   PsiError,
   parseBucketId,
@@ -21,6 +20,7 @@ import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { publicFile } from '../routes/download.js'
 import { requireServicePassword } from '../security/auth.js'
+import type { Reservation } from './bucket-state.js'
 import {
   admitToBucket,
   checkFileSize,
@@ -47,9 +47,9 @@ const KNOWN_KEYS = new Set([
   'filetype',
 ])
 
-/** Holds the bucket's creation lock from `onCreate` until the store created the file. */
+/** The bucket reservation made by `onCreate`, until the store created the file (or not). */
 export interface CreateLockHolder {
-  lock?: Lock
+  reservation?: Reservation
 }
 
 export function createUploadHooks(c: Context<AppEnv>, deps: AppDeps, holder: CreateLockHolder): TusHooks {
@@ -107,12 +107,18 @@ export function createUploadHooks(c: Context<AppEnv>, deps: AppDeps, holder: Cre
       const extra: Record<string, string> = {}
       for (const [k, v] of Object.entries(md)) if (!KNOWN_KEYS.has(k)) extra[k] = v
 
-      holder.lock = await deps.bucketLocker.lock(createLockId(sid), {
+      const expiresAt = initialExpiry(createdAt, retention, config)
+      const lock = await deps.bucketLocker.lock(createLockId(sid), {
         waitMs: 15_000,
         ...(input.request.signal ? { signal: input.request.signal } : {}),
       })
       try {
         const decision = await admitToBucket(deps, sid, input.uploadLength, password)
+        holder.reservation = deps.buckets.reserve(sid, {
+          size: input.uploadLength ?? 0,
+          expiresAt,
+          password: decision.password,
+        })
         metrics.inc('psitransfer_uploads_created_total')
         return {
           sid,
@@ -123,14 +129,12 @@ export function createUploadHooks(c: Context<AppEnv>, deps: AppDeps, holder: Cre
           retention,
           ...(decision.password ? { password: decision.password } : {}),
           createdAt,
-          expiresAt: initialExpiry(createdAt, retention, config),
+          expiresAt,
           bucketLocked: false,
           extra,
         }
-      } catch (err) {
-        await holder.lock.release()
-        holder.lock = undefined
-        throw err
+      } finally {
+        await lock.release()
       }
     },
 
