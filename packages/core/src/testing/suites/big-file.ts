@@ -44,15 +44,23 @@ export function registerBigFileSuite(ctx: SuiteContext): void {
         if (readRss) peak = Math.max(peak, readRss())
       }
       try {
+        // With a live signal, as the server passes one: abort plumbing must not retain chunks.
         const offset = await store.append(
           file,
           patternStream(seed, bytes, { chunkSize: MiB, onChunk: sample }),
           0,
+          { signal: new AbortController().signal },
         )
         expect(offset).toBe(bytes)
         await store.complete(file)
         if (ctx.probe.dataSize) expect(await ctx.probe.dataSize(file)).toBe(bytes)
-        const check = await checkPattern(seed, await store.read(file), { onChunk: sample })
+        const check = await checkPattern(
+          seed,
+          await store.read(file, { signal: new AbortController().signal }),
+          {
+            onChunk: sample,
+          },
+        )
         expect(check.length).toBe(bytes)
         expect(check.firstMismatch, 'first byte that differs from what was written').toBeNull()
         measured = readRss
