@@ -45,7 +45,7 @@ import { INC_METADATA, loadMeta, loadState } from './load.js'
 import { S3LockManager } from './locks.js'
 import { encodeMeta, type StoredMeta, toFileMeta } from './meta-codec.js'
 import { type ObjectSlice, readSlices } from './reader.js'
-import { httpStatus, s3Code, toStoreError } from './s3-errors.js'
+import { httpStatus, isNoSuchUpload, s3Code, toStoreError } from './s3-errors.js'
 import { S3Io } from './s3-io.js'
 import { tailBytes, type UploadState } from './state.js'
 import { TailCache, tailSignature } from './tail-cache.js'
@@ -412,6 +412,7 @@ export class S3Store implements Store {
     const metadata = { [INC_METADATA]: meta.s3.inc }
     const { uploadId } = meta.s3
     const single = state.tail.length === 1 && state.tail[0]?.skip === 0 ? state.tail[0] : undefined
+    let gone: unknown
     if (uploadId && L > 0) {
       const parts = [...state.parts]
       if (state.tail.length > 0) {
@@ -422,7 +423,14 @@ export class S3Store implements Store {
           : await io.uploadPart(dataKey, uploadId, partNumber, await this.#gatherTail(ref, state))
         parts.push({ partNumber, etag, size })
       }
-      await io.completeMultipart(dataKey, uploadId, parts)
+      try {
+        await io.completeMultipart(dataKey, uploadId, parts)
+      } catch (err) {
+        // A retried Complete whose first attempt went through (the answer was lost) finds the
+        // upload gone: the object check below decides whether it is complete.
+        if (!isNoSuchUpload(err, true)) throw err
+        gone = err
+      }
     } else {
       if (uploadId) await io.abortMultipart(dataKey, uploadId)
       if (L === 0) await io.put(dataKey, new Uint8Array(0), { metadata })
@@ -431,6 +439,10 @@ export class S3Store implements Store {
     }
     // Trust but verify: the object S3 now has must be this upload's, with every byte.
     const head = await io.head(dataKey)
+    if (!head && gone)
+      throw new PsiError('GONE', 'The upload is gone (its multipart upload no longer exists)', {
+        cause: gone,
+      })
     if (!head || head.size !== L || head.metadata[INC_METADATA] !== meta.s3.inc) {
       throw new PsiError('INTERNAL', `The completed object has ${head?.size ?? 'no'} bytes instead of ${L}`)
     }
