@@ -245,6 +245,52 @@ describe('request bodies refused midway', () => {
   })
 })
 
+describe('slow clients', () => {
+  it('closes a stalled upload after idleTimeout, and the upload resumes', async () => {
+    const server = await startFsServer({ config: { idleTimeout: 1 } })
+    try {
+      const md = `sid ${Buffer.from('slow').toString('base64')},name ${Buffer.from('s').toString('base64')}`
+      const created = await fetch(server.url('/files/'), {
+        method: 'POST',
+        headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '10000', 'Upload-Metadata': md },
+      })
+      const path = new URL(created.headers.get('location') as string, server.url('/')).pathname
+      const started = Date.now()
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(server.port, '127.0.0.1', () => {
+          socket.write(
+            `PATCH ${path} HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n` +
+              'Content-Type: application/offset+octet-stream\r\nContent-Length: 10000\r\n\r\n',
+          )
+          socket.write(Buffer.alloc(1000, 1))
+          // ...and then nothing more.
+        })
+        socket.on('error', () => {})
+        socket.on('close', () => resolve())
+        setTimeout(() => reject(new Error('the stalled socket was not closed')), 10_000).unref()
+      })
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900)
+      const head = await fetch(server.url(path), { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } })
+      const offset = Number(head.headers.get('upload-offset'))
+      expect([0, 1000]).toContain(offset)
+      const rest = await fetch(server.url(path), {
+        method: 'PATCH',
+        headers: {
+          'Tus-Resumable': '1.0.0',
+          'Upload-Offset': String(offset),
+          'Content-Type': 'application/offset+octet-stream',
+        },
+        body: Buffer.alloc(10000 - offset, 1),
+      })
+      expect(rest.status).toBe(204)
+      expect(rest.headers.get('upload-offset')).toBe('10000')
+    } finally {
+      await server.close()
+      removeDir(server.dir)
+    }
+  })
+})
+
 describe('memory', () => {
   it('stays flat while a 384 MiB PATCH streams into the filesystem store', async () => {
     const server = await startFsServer()
