@@ -158,6 +158,21 @@ describe('file download', () => {
     expect(await res.text()).toBe('plain')
   })
 
+  it('lets only our own pages frame an inline PDF, and sandboxes it everywhere else', async () => {
+    const t = makeApp()
+    await upload(t, bytesOf('%PDF-1.4 fake'), { name: 'doc.pdf', type: 'application/pdf' })
+    const { items } = await listing(t)
+    const preview = await t.request(`${items[0]!.url}?inline=1`)
+    expect(preview.headers.get('content-disposition')).toBe('inline; filename="doc.pdf"')
+    expect(preview.headers.get('content-security-policy')).toBe("frame-ancestors 'self'")
+    expect(preview.headers.get('x-frame-options')).toBe('SAMEORIGIN')
+    await preview.body?.cancel()
+    const download = await t.request(items[0]!.url)
+    expect(download.headers.get('content-security-policy')).toMatch(/^sandbox/)
+    expect(download.headers.get('x-frame-options')).toBe('DENY')
+    await download.body?.cancel()
+  })
+
   it('answers HEAD, Range, If-None-Match and If-Modified-Since', async () => {
     const t = makeApp()
     await upload(t, bytesOf('0123456789'))

@@ -21,6 +21,17 @@ export const APP_PAGE_CSP = [
 export const FILE_CSP =
   "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
 
+/**
+ * Inline PDF previews. Browsers refuse to render a PDF inside a sandboxed document, and the web
+ * app shows previews in a same-origin frame, so an inline PDF gets no `sandbox` but may only be
+ * framed by our own pages. A PDF cannot run script in our origin: browsers render it in their
+ * own isolated viewer (Chromium's PDF extension, Firefox's pdf.js), never as a document of ours.
+ */
+export const PDF_PREVIEW_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy': "frame-ancestors 'self'",
+  'X-Frame-Options': 'SAMEORIGIN',
+}
+
 /** Sent on every response. */
 export const COMMON_HEADERS: Readonly<Record<string, string>> = {
   'X-Content-Type-Options': 'nosniff',

@@ -140,10 +140,8 @@ export function toWebStream(
 /**
  * The abort signal to hand to a store together with {@link requestBody}. On Node the request
  * stream itself fails as soon as the client goes away (or the idle timeout closes a stalled
- * socket), which ends the store's read of it, so no signal is passed there: the filesystem
- * store's abortable iteration races every chunk against one long-lived abort promise, and
- * that pins every chunk of the request in memory until the request ends (RSS grew by the whole
- * upload, 1 GiB for a 1 GiB PATCH; reported to store-fs). Elsewhere the request's signal.
+ * socket), which ends the store's read of it, so no signal is needed there and the store saves
+ * the per-chunk listener bookkeeping. Elsewhere the request's signal.
  */
 export function bodySignal(c: Context<AppEnv>): AbortSignal | undefined {
   return c.env?.incoming instanceof Readable ? undefined : c.req.raw.signal

@@ -19,7 +19,7 @@ import { fileSize, isServable } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { contentDisposition } from '../http/content-disposition.js'
-import { FILE_CSP } from '../http/headers.js'
+import { FILE_CSP, PDF_PREVIEW_HEADERS } from '../http/headers.js'
 import { isInlineSafe, safeContentType, withCharset } from '../http/mime.js'
 import { parseRange } from '../http/range.js'
 import { sendStream } from '../http/send.js'
@@ -84,6 +84,7 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
     'Cache-Control': oneTime ? 'private, no-store, no-transform' : 'private, no-transform',
     'Content-Security-Policy': FILE_CSP,
     'X-Content-Type-Options': 'nosniff',
+    ...(inline && type === 'application/pdf' ? PDF_PREVIEW_HEADERS : {}),
   }
 
   const inm = c.req.header('if-none-match')
