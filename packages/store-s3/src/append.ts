@@ -14,7 +14,7 @@
  */
 import { type FileRef, PsiError } from '@psitransfer/core'
 import type { Reservation } from './budget.js'
-import { type Loaded, MAX_TAIL_SEGMENTS, type StoreContext } from './context.js'
+import { flushAbsorbed, type Loaded, MAX_TAIL_SEGMENTS, type StoreContext } from './context.js'
 import { refId } from './keys.js'
 import { INC_METADATA } from './load.js'
 import { toStoreError } from './s3-errors.js'
@@ -346,7 +346,12 @@ export class AppendRun {
     const behind = unique.filter((k) => segmentBase(k) < next.offset)
     const ahead = unique.filter((k) => segmentBase(k) >= next.offset)
     const warn = (err: unknown) => this.ctx.logger.warn({ err }, 'could not delete old tail segments')
-    if (behind.length > 0) void this.ctx.io.deleteMany(behind).catch(warn)
+    if (behind.length > 0) {
+      const pending = this.ctx.absorbed.get(this.#id) ?? []
+      pending.push(...behind)
+      this.ctx.absorbed.set(this.#id, pending)
+      void flushAbsorbed(this.ctx, this.#id, false)
+    }
     const cleanup = ahead.length > 0 ? this.ctx.io.deleteMany(ahead).catch(warn) : undefined
 
     // Keep the new tail in memory for the next PATCH on this instance.

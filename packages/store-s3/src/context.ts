@@ -43,6 +43,16 @@ export interface StoreContext {
   tails: TailCache
   locks: S3LockManager
   sessions: Map<string, Session>
+  /**
+   * Locks kept for a moment after their release (see S3Locker's `lingerMs`), by `sid/key`:
+   * the next PATCH of the same upload on this instance reuses them without asking S3.
+   */
+  lingering: Map<string, { session: Session; timer: NodeJS.Timeout }>
+  /**
+   * Segments whose bytes are now in acknowledged parts, not deleted yet, by `sid/key`: they are
+   * deleted in batches (derivation ignores them meanwhile), saving a request on most PATCHes.
+   */
+  absorbed: Map<string, string[]>
   /** Lock releases still being written, by `sid/key`: taking the lock again waits for them. */
   releasing: Map<string, Promise<void>>
   /** Upload identities (incarnation, upload id, part size) seen by this process, by `sid/key`. */
@@ -52,3 +62,49 @@ export interface StoreContext {
 
 /** Maximum tail segments before an append rewrites them as one. */
 export const MAX_TAIL_SEGMENTS = 16
+
+/** Writes a session's lock release in the background; taking the lock again waits for it. */
+export function releaseInBackground(ctx: StoreContext, id: string, session: Session): void {
+  const done: Promise<void> = session.handle
+    .release({ deleted: session.deleted })
+    .catch(() => {})
+    .finally(() => {
+      if (ctx.releasing.get(id) === done) ctx.releasing.delete(id)
+    })
+  ctx.releasing.set(id, done)
+}
+
+/** Takes a lingering lock of `id` out of the waiting room (a lost one is released instead). */
+export function takeLingering(ctx: StoreContext, id: string): Session | undefined {
+  const kept = ctx.lingering.get(id)
+  if (!kept) return undefined
+  clearTimeout(kept.timer)
+  ctx.lingering.delete(id)
+  if (kept.session.handle.lost.aborted) {
+    releaseInBackground(ctx, id, kept.session)
+    return undefined
+  }
+  return kept.session
+}
+
+/** Releases every lingering lock and waits for all releases (shutdown). */
+export async function releaseAll(ctx: StoreContext): Promise<void> {
+  for (const id of [...ctx.lingering.keys()]) {
+    const session = takeLingering(ctx, id)
+    if (session) releaseInBackground(ctx, id, session)
+  }
+  await Promise.all(ctx.releasing.values())
+}
+
+/** Batch size for deleting absorbed segments. */
+export const ABSORBED_BATCH = 32
+
+/** Deletes the absorbed segments of `id` (all of them, or only once a batch is full). */
+export function flushAbsorbed(ctx: StoreContext, id: string, force: boolean): Promise<void> | undefined {
+  const keys = ctx.absorbed.get(id)
+  if (!keys || keys.length === 0 || (!force && keys.length < ABSORBED_BATCH)) return undefined
+  ctx.absorbed.delete(id)
+  return ctx.io
+    .deleteMany(keys)
+    .catch((err) => ctx.logger.warn({ err }, 'could not delete old tail segments'))
+}

@@ -16,5 +16,5 @@ export {
 export { contentDisposition } from './content-disposition.js'
 export { s3StoreDefinition } from './definition.js'
 export type { SweepOptions, SweepResult } from './listing.js'
-export { S3Locker } from './locker.js'
+export { S3Locker, type S3LockerOptions } from './locker.js'
 export { S3Store, type S3StoreDeps, type S3StoreStats } from './s3-store.js'

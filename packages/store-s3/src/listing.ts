@@ -4,7 +4,7 @@
  * @module
  */
 import { type BucketId, type FileMeta, type FileRef, isExpired, isPsiError } from '@psitransfer/core'
-import type { Session, StoreContext } from './context.js'
+import { releaseInBackground, type Session, type StoreContext, takeLingering } from './context.js'
 import type { ParsedKey } from './keys.js'
 import { INC_METADATA } from './load.js'
 import { decodeMeta, type StoredMeta, toFileMeta } from './meta-codec.js'
@@ -151,6 +151,8 @@ export async function sweep(
     if (isExpired(m, now)) expired.push({ sid: m.sid, key: m.key })
   for (const ref of expired) {
     const id = `${ref.sid}/${ref.key}`
+    const kept = takeLingering(ctx, id)
+    if (kept) releaseInBackground(ctx, id, kept)
     await ctx.releasing.get(id)
     const handle = ctx.sessions.has(id) ? null : await ctx.locks.tryAcquire(ref).catch(() => null)
     if (!handle) {

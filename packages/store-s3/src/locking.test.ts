@@ -63,6 +63,41 @@ describe('S3Locker', () => {
     await (await a.lock(id, { waitMs: 5000 })).release()
   })
 
+  it('PATCHes arriving at one instance in a row reuse the lock: no S3 request before the data; others still get it', async () => {
+    const s = store()
+    const locker = new S3Locker(s, { lingerMs: 300 })
+    const file = newFile(100_000)
+    await s.create(file)
+    const id = formatFileRef(file)
+    const patch = async (from: number, n: number) => {
+      const lock = await locker.lock(id, { waitMs: 3000 })
+      try {
+        const { offset } = await s.info(file)
+        expect(offset).toBe(from)
+        return await s.append(file, slow(patternSlice(26, from, n), 1000, 0), from)
+      } finally {
+        await lock.release()
+      }
+    }
+    let offset = 0
+    for (let i = 0; i < 3; i++) offset = await patch(offset, 1000)
+    const before = { ...s.stats.requests }
+    offset = await patch(offset, 1000)
+    const after = s.stats.requests
+    const diff = Object.fromEntries(
+      Object.keys(after)
+        .map((k) => [k, (after[k] ?? 0) - (before[k] ?? 0)])
+        .filter(([, n]) => n !== 0),
+    )
+    // One PutObject: the new tail segment. No lock, metadata or listing request.
+    expect(diff).toEqual({ PutObject: 1 })
+    const t0 = Date.now()
+    const theirs = await new S3Locker(store()).lock(id, { waitMs: 3000 })
+    expect(Date.now() - t0).toBeLessThan(1500)
+    await theirs.release()
+    expect(await probe.verify(file, patternSlice(26, 0, offset))).toBe(offset)
+  })
+
   it('refuses ids that are not upload ids', async () => {
     const locker = new S3Locker(store())
     for (const bad of ['', 'no-separator', '../x++y', 'a++b/c']) {

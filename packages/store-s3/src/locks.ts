@@ -20,6 +20,8 @@ export interface LockHandle {
   readonly key: string
   /** Aborts when the lock was lost (renewal found a newer generation). */
   readonly lost: AbortSignal
+  /** The generation before this one was released by this process (same-instance PATCHes in a row). */
+  readonly afterOwn: boolean
   /** Gives the lock up; with `deleted`, removes its object (the upload itself was deleted). Never throws. */
   release(options?: { deleted?: boolean }): Promise<void>
 }
@@ -30,6 +32,9 @@ const OWNER = `${hostname()}:${process.pid}`
 const OLD_GENERATIONS_KEPT = 4
 
 export class S3LockManager {
+  /** The generation this process released last, per lock prefix. */
+  readonly #released = new Map<string, number>()
+
   constructor(
     private readonly io: S3Io,
     private readonly keys: KeyLayout,
@@ -61,6 +66,8 @@ export class S3LockManager {
       }
     }
     if (top && this.isHeld(top)) return null
+    const afterOwn = top !== undefined && top.size === 0 && this.#released.get(prefix) === topGen
+    this.#released.delete(prefix)
     onFree?.()
     const key = this.keys.lock(ref, topGen + 1)
     const token = crypto.randomUUID()
@@ -74,10 +81,17 @@ export class S3LockManager {
         .deleteMany(listed.map((o) => o.key))
         .catch((err) => this.warn({ err }, 'could not remove old lock generations'))
     }
-    return this.#handle(ref, key, prefix, topGen + 1, body)
+    return this.#handle(ref, key, prefix, topGen + 1, body, afterOwn)
   }
 
-  #handle(ref: FileRef, key: string, prefix: string, gen: number, body: () => string): LockHandle {
+  #handle(
+    ref: FileRef,
+    key: string,
+    prefix: string,
+    gen: number,
+    body: () => string,
+    afterOwn: boolean,
+  ): LockHandle {
     const lost = new AbortController()
     let released = false
     const renew = async () => {
@@ -98,13 +112,18 @@ export class S3LockManager {
       ref,
       key,
       lost: lost.signal,
+      afterOwn,
       release: async (options = {}) => {
         if (released) return
         released = true
         clearInterval(timer)
         try {
-          if (options.deleted) await this.io.delete(key)
-          else await this.io.put(key, '', { contentType: 'application/json' })
+          if (options.deleted) {
+            await this.io.delete(key)
+          } else {
+            await this.io.put(key, '', { contentType: 'application/json' })
+            this.#released.set(prefix, gen)
+          }
         } catch (err) {
           // The lock then expires after its TTL.
           this.warn({ err }, 'could not release an upload lock')

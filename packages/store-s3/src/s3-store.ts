@@ -38,7 +38,16 @@ import {
   type S3StoreOptions,
 } from './config.js'
 import { contentDisposition } from './content-disposition.js'
-import type { Loaded, Logger, Session, StoreContext } from './context.js'
+import {
+  flushAbsorbed,
+  type Loaded,
+  type Logger,
+  releaseAll,
+  releaseInBackground,
+  type Session,
+  type StoreContext,
+  takeLingering,
+} from './context.js'
 import { checkRef, KeyLayout, newIncarnation, refId } from './keys.js'
 import { listFiles, type SweepOptions, type SweepResult, sweep } from './listing.js'
 import { INC_METADATA, loadMeta, loadState } from './load.js'
@@ -126,6 +135,8 @@ export class S3Store implements Store {
       sessions: new Map(),
       known: new Map(),
       releasing: new Map(),
+      lingering: new Map(),
+      absorbed: new Map(),
       logger,
     }
     contexts.set(this, this.#ctx)
@@ -266,7 +277,8 @@ export class S3Store implements Store {
   async update(ref: FileRef, patch: MetaPatch): Promise<FileMeta> {
     checkRef(ref)
     return this.#serialized(refId(ref), async () => {
-      const session = this.#ctx.sessions.get(refId(ref))
+      const id = refId(ref)
+      const session = this.#ctx.sessions.get(id) ?? this.#ctx.lingering.get(id)?.session
       const loaded = await loadState(this.#ctx, ref)
       const next = applyPatch(loaded.meta, patch, loaded.state.offset)
       try {
@@ -302,6 +314,14 @@ export class S3Store implements Store {
     const id = refId(ref)
     const existing = this.#ctx.sessions.get(id)
     if (existing) return fn(existing)
+    const kept = takeLingering(this.#ctx, id)
+    if (kept) {
+      try {
+        return await fn(kept)
+      } finally {
+        releaseInBackground(this.#ctx, id, kept)
+      }
+    }
     await this.#ctx.releasing.get(id)
     const { handle, loading } = await acquire(this.#ctx, ref)
     if (!handle) throw new UploadLockedError()
@@ -393,7 +413,12 @@ export class S3Store implements Store {
       session.loaded = { meta: done, state: finalState }
       this.#ctx.tails.drop(refId(ref))
       // The tail segments are no longer needed once the object exists.
-      const segments = [...state.tail.map((p) => p.key), ...state.garbage]
+      const segments = [
+        ...state.tail.map((p) => p.key),
+        ...state.garbage,
+        ...(this.#ctx.absorbed.get(refId(ref)) ?? []),
+      ]
+      this.#ctx.absorbed.delete(refId(ref))
       if (segments.length > 0) {
         await this.#ctx.io
           .deleteMany([...new Set(segments)])
@@ -537,6 +562,7 @@ export class S3Store implements Store {
       session.loaded = undefined
     }
     this.#ctx.tails.drop(id)
+    this.#ctx.absorbed.delete(id)
   }
 
   list(options: ListOptions = {}): AsyncIterable<FileMeta> {
@@ -595,7 +621,10 @@ export class S3Store implements Store {
     return sweep(this.#ctx, this, options)
   }
 
+  /** Releases locks kept by S3Locker, then connections and buffers. */
   async close(): Promise<void> {
+    await releaseAll(this.#ctx)
+    await Promise.all([...this.#ctx.absorbed.keys()].map((id) => flushAbsorbed(this.#ctx, id, true)))
     this.#ctx.tails.clear()
     this.#ctx.buffers.clear()
     this.#ctx.io.client.destroy()

@@ -1,0 +1,292 @@
+// Upload throughput of the S3 store against a bare SDK multipart upload of the same bytes to
+// the same server, in one run (so the table is made of ratios measured side by side).
+//
+//   pnpm --filter @psitransfer/store-s3 bench          (starts the local Ceph RGW if needed)
+//   PSI_S3_BUCKET=… [PSI_S3_ENDPOINT=…] pnpm … bench   (any other S3)
+//   BENCH_RUNS=3 BENCH_GIB=1                           (runs per scenario, size of the big uploads)
+//
+// Each PATCH is driven like the TUS machine drives the store: S3Locker lock, info, append,
+// release; the last one completes the upload.
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3'
+import { S3Locker, S3Store } from '../dist/index.js'
+
+const run = promisify(execFile)
+const RGW = fileURLToPath(new URL('../../../scripts/s3/rgw.sh', import.meta.url))
+const MiB = 1024 * 1024
+const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const BIG = Math.round(Number(process.env.BENCH_GIB ?? 1) * 1024) * MiB
+
+async function s3Env() {
+  if (process.env.PSI_S3_BUCKET) return { env: process.env, stop: async () => {} }
+  const lease = { ...process.env, PSI_RGW_LEASE: String(process.pid) }
+  const wasUp = await run(RGW, ['status']).then(
+    () => true,
+    () => false,
+  )
+  const { stdout } = await run(RGW, ['start'], { env: lease, timeout: 15 * 60_000 })
+  const env = Object.fromEntries(
+    stdout
+      .split('\n')
+      .map((l) => /^([A-Z0-9_]+)=(.*)$/.exec(l.trim()))
+      .filter(Boolean)
+      .map((m) => [m[1], m[2]]),
+  )
+  return { env, stop: () => run(RGW, [wasUp ? 'release' : 'stop'], { env: lease }).catch(() => {}) }
+}
+
+const { env, stop } = await s3Env()
+const options = {
+  bucket: env.PSI_S3_BUCKET,
+  region: env.PSI_S3_REGION ?? 'us-east-1',
+  prefix: `psi-bench-${Date.now().toString(36)}/`,
+  ...(env.PSI_S3_ENDPOINT ? { endpoint: env.PSI_S3_ENDPOINT, forcePathStyle: true } : {}),
+  ...(env.PSI_S3_ACCESS_KEY
+    ? { credentials: { accessKeyId: env.PSI_S3_ACCESS_KEY, secretAccessKey: env.PSI_S3_SECRET_KEY } }
+    : {}),
+}
+
+// One random block reused as the content of every upload: generating data is not what we measure.
+const BLOCK = randomBytes(16 * MiB)
+
+/** `size` bytes as a request body would arrive: 64 KiB chunks. */
+function* body(size, chunk = 64 * 1024) {
+  for (let at = 0; at < size; at += chunk) {
+    const from = at % BLOCK.byteLength
+    yield BLOCK.subarray(from, from + Math.min(chunk, size - at, BLOCK.byteLength - from))
+  }
+}
+
+async function* asyncBody(size) {
+  yield* body(size)
+}
+
+let seq = 0
+function newFile(uploadLength) {
+  return {
+    sid: `bench${Date.now().toString(36)}`,
+    key: `f${++seq}`,
+    name: 'bench.bin',
+    relativePath: '',
+    comment: '',
+    type: 'application/octet-stream',
+    retention: 3600,
+    uploadLength,
+    createdAt: Date.now(),
+    expiresAt: Date.now() + 3_600_000,
+    bucketLocked: false,
+    extra: {},
+  }
+}
+
+/** Bare SDK: CreateMultipartUpload, 8 MiB parts with 4 in flight, Complete. */
+async function sdkMultipart(client, size) {
+  const Key = `${options.prefix}sdk/multipart-${++seq}`
+  const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: options.bucket, Key }))
+  const partSize = 8 * MiB
+  const count = Math.ceil(size / partSize)
+  const parts = []
+  let next = 0
+  const worker = async () => {
+    while (next < count) {
+      const n = next++
+      const len = Math.min(partSize, size - n * partSize)
+      const from = (n * partSize) % BLOCK.byteLength
+      const Body = Buffer.from(BLOCK.subarray(from, from + len))
+      const r = await client.send(
+        new UploadPartCommand({
+          Bucket: options.bucket,
+          Key,
+          UploadId,
+          PartNumber: n + 1,
+          Body,
+          ContentLength: len,
+        }),
+      )
+      parts[n] = { PartNumber: n + 1, ETag: r.ETag }
+    }
+  }
+  await Promise.all(Array.from({ length: 4 }, worker))
+  await client.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: options.bucket,
+      Key,
+      UploadId,
+      MultipartUpload: { Parts: parts },
+    }),
+  )
+  await client.send(new DeleteObjectCommand({ Bucket: options.bucket, Key }))
+}
+
+/** Our store, PATCH by PATCH as the TUS machine drives it. */
+async function storeUpload(store, locker, size, patchSize) {
+  const file = newFile(size)
+  await store.create(file)
+  const id = `${file.sid}++${file.key}`
+  let offset = 0
+  while (offset < size) {
+    const lock = await locker.lock(id, { waitMs: 3000 })
+    try {
+      const info = await store.info(file)
+      const n = Math.min(patchSize, size - info.offset)
+      offset = await store.append(file, asyncBody(n), info.offset)
+      if (offset === size) await store.complete(file)
+    } finally {
+      await lock.release()
+    }
+  }
+  return file
+}
+
+async function timed(fn) {
+  const t0 = performance.now()
+  await fn()
+  return (performance.now() - t0) / 1000
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
+}
+
+const client = new S3Client({
+  region: options.region,
+  ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
+  ...(options.credentials ? { credentials: options.credentials } : {}),
+  requestChecksumCalculation: options.endpoint ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+  responseChecksumValidation: options.endpoint ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+})
+
+const rows = []
+let ceiling = 0
+
+async function scenario(name, bytes, fn, { store, ratio = true, files } = {}) {
+  const times = []
+  let sent = 0
+  let peak = 0
+  let rssPeak = 0
+  const sampler = setInterval(() => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss)
+  }, 50)
+  for (let i = 0; i < RUNS; i++) {
+    const before = store?.stats.bytesSent ?? 0
+    store?.resetPeak()
+    times.push(await timed(fn))
+    if (store) {
+      sent = (store.stats.bytesSent - before) / bytes
+      peak = Math.max(peak, store.stats.peakBufferedBytes)
+    }
+  }
+  clearInterval(sampler)
+  const t = median(times)
+  const mibs = bytes / MiB / t
+  if (name.startsWith('bare SDK multipart')) ceiling = mibs
+  rows.push({
+    name,
+    mibs,
+    ratio: ratio && ceiling ? mibs / ceiling : null,
+    filesPerSec: files ? files / t : null,
+    sent: store ? sent : null,
+    peakMiB: store ? peak / MiB : null,
+    rssMiB: rssPeak / MiB,
+  })
+  const last = rows.at(-1)
+  console.error(
+    `${name}: ${mibs.toFixed(1)} MiB/s${last.ratio ? ` (${last.ratio.toFixed(2)}×)` : ''}${files ? `, ${(files / t).toFixed(1)} files/s` : ''}`,
+  )
+}
+
+try {
+  const store = new S3Store({ ...options })
+  await store.init()
+  const locker = new S3Locker(store)
+  const smallStore = new S3Store({ ...options })
+  const smallLocker = new S3Locker(smallStore)
+
+  await scenario(
+    `bare SDK multipart, 8 MiB parts, 4 in flight, ${BIG / MiB} MiB`,
+    BIG,
+    () => sdkMultipart(client, BIG),
+    {
+      ratio: false,
+    },
+  )
+  await scenario(
+    `S3Store, ${BIG / MiB} MiB in 16 MiB PATCHes`,
+    BIG,
+    async () => store.delete(await storeUpload(store, locker, BIG, 16 * MiB)),
+    { store },
+  )
+  const mid = Math.min(BIG, 512 * MiB)
+  await scenario(
+    `S3Store, ${mid / MiB} MiB in 5,000,000-byte PATCHes`,
+    mid,
+    async () => store.delete(await storeUpload(store, locker, mid, 5_000_000)),
+    { store },
+  )
+  await scenario(
+    'S3Store, 8 × 128 MiB concurrent, 16 MiB PATCHes',
+    8 * 128 * MiB,
+    async () => {
+      const files = await Promise.all(
+        Array.from({ length: 8 }, () => storeUpload(store, locker, 128 * MiB, 16 * MiB)),
+      )
+      await Promise.all(files.map((f) => store.delete(f)))
+    },
+    { store },
+  )
+  const SMALL = 64 * 1024
+  const N = 50
+  await scenario(
+    `bare SDK PutObject, ${N} × 64 KiB one at a time`,
+    N * SMALL,
+    async () => {
+      for (let i = 0; i < N; i++) {
+        const Key = `${options.prefix}sdk/small-${++seq}`
+        await client.send(
+          new PutObjectCommand({ Bucket: options.bucket, Key, Body: BLOCK.subarray(0, SMALL) }),
+        )
+      }
+    },
+    { ratio: false, files: N },
+  )
+  await scenario(
+    `S3Store, ${N} × 64 KiB one at a time (create, PATCH, complete)`,
+    N * SMALL,
+    async () => {
+      for (let i = 0; i < N; i++) await storeUpload(smallStore, smallLocker, SMALL, SMALL)
+    },
+    { store: smallStore, ratio: false, files: N },
+  )
+  await store.close()
+  await smallStore.close()
+} finally {
+  // Leave nothing behind: the bench prefix is deleted by the sweep of a throwaway store.
+  const cleaner = new S3Store({ ...options })
+  await cleaner.sweep({ now: Date.now() + 365 * 86_400_000, graceMs: 0 }).catch(() => {})
+  await cleaner.close()
+  client.destroy()
+  await stop()
+}
+
+const fmt = (v, d = 1) => (v === null ? '–' : v.toFixed(d))
+console.log(`\nRuns per scenario: ${RUNS} (median). Server: ${options.endpoint ?? 'AWS S3'}.\n`)
+console.log(
+  '| scenario | MiB/s | vs bare SDK | files/s | bytes to S3 per byte | peak buffered MiB | peak RSS MiB |',
+)
+console.log('|---|---|---|---|---|---|---|')
+for (const r of rows) {
+  console.log(
+    `| ${r.name} | ${fmt(r.mibs)} | ${r.ratio === null ? '–' : `${r.ratio.toFixed(2)}×`} | ${fmt(r.filesPerSec)} | ${fmt(r.sent, 2)} | ${fmt(r.peakMiB, 0)} | ${fmt(r.rssMiB, 0)} |`,
+  )
+}
