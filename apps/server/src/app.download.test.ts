@@ -82,6 +82,19 @@ describe('bucket listing', () => {
     expect((await t.request('/bad.id.json')).status).toBe(400)
   })
 
+  it('accepts percent-encoded passwords with characters a header cannot carry', async () => {
+    const t = makeApp({ adminPass: 'ädmin-密码' })
+    await upload(t, bytesOf('x'), { password: '密码 100%', retention: '86400' })
+    const encoded = encodeURIComponent('密码 100%')
+    expect((await t.request('/bucket1.json', { headers: { 'x-download-pass': encoded } })).status).toBe(200)
+    expect((await t.request('/bucket1.json', { headers: { 'x-download-pass': '%E5%AF%86' } })).status).toBe(
+      401,
+    )
+    const admin = encodeURIComponent('ädmin-密码')
+    expect((await t.request('/admin/data.json', { headers: { 'x-passwd': admin } })).status).toBe(200)
+    expect((await t.request('/admin/data.json', { headers: { 'x-passwd': '%zz' } })).status).toBe(403)
+  })
+
   it('protects buckets with a password and hands out download tokens', async () => {
     const t = makeApp()
     await upload(t, bytesOf('secret data'), { password: 'pw', retention: '86400' })

@@ -13,6 +13,21 @@ import { safeEqual } from './passwords.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
+/**
+ * What a password header may mean. Header values are Latin-1 on the wire, so the web client
+ * percent-encodes passwords with other characters (`ü` is fine, `密码` arrives as `%E5%AF%86…`).
+ * The raw value is tried first, so a password that really contains `%xx` still works.
+ */
+export function passwordCandidates(given: string): string[] {
+  if (!/%[0-9A-Fa-f]{2}/.test(given)) return [given]
+  try {
+    const decoded = decodeURIComponent(given)
+    return decoded === given ? [given] : [given, decoded]
+  } catch {
+    return [given]
+  }
+}
+
 function rateLimited(seconds: number): PsiError {
   return new PsiError('RATE_LIMITED', `Too many wrong passwords; try again in ${seconds} seconds`, {
     details: { retryAfter: seconds },
@@ -49,7 +64,7 @@ export async function requireServicePassword(
       scope === 'admin' ? 'Admin password required' : 'Upload password required',
     )
   }
-  if (!safeEqual(given, expected)) {
+  if (!passwordCandidates(given).some((g) => safeEqual(g, expected))) {
     await failed(deps, key)
     throw new PsiError('FORBIDDEN', 'Wrong password')
   }
@@ -74,7 +89,14 @@ export async function requireBucketPassword(
     if (deps.authFailDelayMs > 0) await sleep(deps.authFailDelayMs)
     throw new PsiError('UNAUTHORIZED', 'This download is password protected')
   }
-  if (!(await deps.verifier.verifyAll(given, hashes, deps.clock.now()))) {
+  let ok = false
+  for (const candidate of passwordCandidates(given)) {
+    if (await deps.verifier.verifyAll(candidate, hashes, deps.clock.now())) {
+      ok = true
+      break
+    }
+  }
+  if (!ok) {
     await failed(deps, key)
     throw new PsiError('UNAUTHORIZED', 'Wrong password')
   }
