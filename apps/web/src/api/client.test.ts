@@ -72,7 +72,9 @@ describe('Api', () => {
 
 describe('headerSafe', () => {
   it('keeps Latin-1 and percent-encodes the rest (fetch would throw)', () => {
-    expect(headerSafe('Pässwort 1!')).toBe('Pässwort 1!')
+    expect(headerSafe('Passwort 1!')).toBe('Passwort 1!')
+    expect(headerSafe('Pässwort')).toBe(encodeURIComponent('Pässwort'))
+    expect(headerSafe(' pw ')).toBe('%20pw%20')
     expect(headerSafe('пароль')).toBe(encodeURIComponent('пароль'))
     expect(() => new Headers({ x: headerSafe('密码') })).not.toThrow()
   })

@@ -65,5 +65,8 @@ export class Api {
  * sent percent-encoded instead of failing in the browser (see README "Passwords").
  */
 export function headerSafe(value: string): string {
-  return /^[\u0020-\u007e\u00a0-\u00ff]*$/.test(value) ? value : encodeURIComponent(value)
+  // Visible ASCII without surrounding spaces goes as is (what PsiTransfer's server expects);
+  // anything else is percent-encoded, which our server decodes, instead of being trimmed or
+  // mangled by Latin-1 header encoding.
+  return /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(value) ? value : encodeURIComponent(value)
 }

@@ -17,9 +17,11 @@ export function generatePassword(length = 10, random: (n: number) => Uint8Array 
 }
 
 /**
- * Whether a bucket password can be typed in again on the download page: it travels in an HTTP header
- * there, which only carries visible ASCII reliably, and surrounding spaces would be trimmed away.
+ * Whether a bucket password can be typed in again on the download page. It travels in an HTTP
+ * header there; the API client percent-encodes anything a header cannot carry (see headerSafe)
+ * and the server decodes it, so only control characters are refused.
  */
 export function isSendablePassword(p: string): boolean {
-  return /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(p)
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
+  return /^[^\u0000-\u001f\u007f]+$/.test(p)
 }

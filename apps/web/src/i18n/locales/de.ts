@@ -51,8 +51,7 @@ const de: Messages = {
   passwordOptionalHint: 'Optional. Wer den Link hat, braucht zusätzlich dieses Passwort.',
   passwordRequiredHint: 'Erforderlich. Wer den Link hat, braucht zusätzlich dieses Passwort.',
   passwordMissing: 'Bitte ein Download-Passwort festlegen.',
-  passwordCharacters:
-    'Bitte nur die Buchstaben A–Z und a–z, Ziffern, Leerzeichen und gängige Zeichen verwenden, ohne Leerzeichen am Anfang oder Ende.',
+  passwordCharacters: 'Das Passwort darf keine Steuerzeichen wie Tabulatoren oder Zeilenumbrüche enthalten.',
   generatePassword: 'Passwort erzeugen',
   upload: 'Hochladen',
   pause: 'Pausieren',

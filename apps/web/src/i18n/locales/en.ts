@@ -53,8 +53,7 @@ const en = {
   passwordOptionalHint: 'Optional. Whoever has the link also needs this password.',
   passwordRequiredHint: 'Required. Whoever has the link also needs this password.',
   passwordMissing: 'Please set a download password.',
-  passwordCharacters:
-    'Use only the letters A–Z and a–z, digits, spaces and common symbols, with no space at the start or end.',
+  passwordCharacters: 'The password cannot contain control characters such as tabs or line breaks.',
   generatePassword: 'Generate a password',
   upload: 'Upload',
   pause: 'Pause',

@@ -52,7 +52,7 @@ const es: Messages = {
   passwordRequiredHint: 'Obligatoria. Quien tenga el enlace necesitará también esta contraseña.',
   passwordMissing: 'Establezca una contraseña de descarga.',
   passwordCharacters:
-    'Use solo las letras A–Z y a–z, dígitos, espacios y símbolos comunes, sin espacios al principio ni al final.',
+    'La contraseña no puede contener caracteres de control como tabulaciones o saltos de línea.',
   generatePassword: 'Generar una contraseña',
   upload: 'Subir',
   pause: 'Pausar',

@@ -52,7 +52,7 @@ const fr: Messages = {
   passwordRequiredHint: 'Obligatoire. Quiconque a le lien aura aussi besoin de ce mot de passe.',
   passwordMissing: 'Veuillez définir un mot de passe de téléchargement.',
   passwordCharacters:
-    'Utilisez uniquement les lettres A–Z et a–z, des chiffres, des espaces et des symboles courants, sans espace au début ni à la fin.',
+    'Le mot de passe ne peut pas contenir de caractères de contrôle comme des tabulations ou des sauts de ligne.',
   generatePassword: 'Générer un mot de passe',
   upload: 'Envoyer',
   pause: 'Pause',

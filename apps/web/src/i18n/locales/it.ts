@@ -51,8 +51,7 @@ const it: Messages = {
   passwordOptionalHint: 'Facoltativa. Chi ha il link avrà bisogno anche di questa password.',
   passwordRequiredHint: 'Obbligatoria. Chi ha il link avrà bisogno anche di questa password.',
   passwordMissing: 'Imposta una password di download.',
-  passwordCharacters:
-    "Usa solo le lettere A–Z e a–z, cifre, spazi e simboli comuni, senza spazi all'inizio o alla fine.",
+  passwordCharacters: 'La password non può contenere caratteri di controllo come tabulazioni o a capo.',
   generatePassword: 'Genera una password',
   upload: 'Carica',
   pause: 'Pausa',

@@ -51,8 +51,7 @@ const ja: Messages = {
   passwordOptionalHint: '任意。リンクを持つ人はこのパスワードも必要になります。',
   passwordRequiredHint: '必須。リンクを持つ人はこのパスワードも必要になります。',
   passwordMissing: 'ダウンロード用パスワードを設定してください。',
-  passwordCharacters:
-    '使用できるのは A–Z と a–z の英字、数字、スペース、一般的な記号のみです。先頭と末尾にスペースは使えません。',
+  passwordCharacters: 'パスワードにタブや改行などの制御文字は使用できません。',
   generatePassword: 'パスワードを生成',
   upload: 'アップロード',
   pause: '一時停止',

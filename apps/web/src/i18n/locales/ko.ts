@@ -51,8 +51,7 @@ const ko: Messages = {
   passwordOptionalHint: '선택 사항. 링크를 가진 사람은 이 비밀번호도 필요합니다.',
   passwordRequiredHint: '필수. 링크를 가진 사람은 이 비밀번호도 필요합니다.',
   passwordMissing: '다운로드 비밀번호를 설정하세요.',
-  passwordCharacters:
-    'A–Z, a–z 영문자, 숫자, 공백, 일반 기호만 사용할 수 있으며 앞뒤에 공백을 둘 수 없습니다.',
+  passwordCharacters: '비밀번호에는 탭이나 줄바꿈 같은 제어 문자를 사용할 수 없습니다.',
   generatePassword: '비밀번호 생성',
   upload: '업로드',
   pause: '일시 중지',

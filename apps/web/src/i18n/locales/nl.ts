@@ -51,8 +51,7 @@ const nl: Messages = {
   passwordOptionalHint: 'Optioneel. Wie de link heeft, heeft ook dit wachtwoord nodig.',
   passwordRequiredHint: 'Verplicht. Wie de link heeft, heeft ook dit wachtwoord nodig.',
   passwordMissing: 'Stel een downloadwachtwoord in.',
-  passwordCharacters:
-    'Gebruik alleen de letters A–Z en a–z, cijfers, spaties en gangbare tekens, zonder spatie aan het begin of eind.',
+  passwordCharacters: 'Het wachtwoord mag geen besturingstekens zoals tabs of regeleinden bevatten.',
   generatePassword: 'Wachtwoord genereren',
   upload: 'Uploaden',
   pause: 'Pauzeren',

@@ -52,7 +52,7 @@ const pl: Messages = {
   passwordRequiredHint: 'Wymagane. Każdy, kto ma link, będzie potrzebował też tego hasła.',
   passwordMissing: 'Ustaw hasło do pobrania.',
   passwordCharacters:
-    'Używaj tylko liter A–Z i a–z, cyfr, spacji i typowych symboli, bez spacji na początku i na końcu.',
+    'Hasło nie może zawierać znaków sterujących, takich jak tabulatory lub znaki nowej linii.',
   generatePassword: 'Wygeneruj hasło',
   upload: 'Wyślij',
   pause: 'Wstrzymaj',

@@ -52,7 +52,7 @@ const pt: Messages = {
   passwordRequiredHint: 'Obrigatória. Quem tiver a ligação também precisará desta palavra-passe.',
   passwordMissing: 'Defina uma palavra-passe de transferência.',
   passwordCharacters:
-    'Use apenas as letras A–Z e a–z, algarismos, espaços e símbolos comuns, sem espaços no início ou no fim.',
+    'A palavra-passe não pode conter caracteres de controlo, como tabulações ou quebras de linha.',
   generatePassword: 'Gerar uma palavra-passe',
   upload: 'Enviar',
   pause: 'Pausar',

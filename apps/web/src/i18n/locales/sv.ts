@@ -51,8 +51,7 @@ const sv: Messages = {
   passwordOptionalHint: 'Valfritt. Den som har länken behöver även detta lösenord.',
   passwordRequiredHint: 'Krävs. Den som har länken behöver även detta lösenord.',
   passwordMissing: 'Ange ett lösenord för nedladdning.',
-  passwordCharacters:
-    'Använd bara bokstäverna A–Z och a–z, siffror, mellanslag och vanliga tecken, utan mellanslag först eller sist.',
+  passwordCharacters: 'Lösenordet får inte innehålla kontrolltecken som tabbar eller radbrytningar.',
   generatePassword: 'Skapa ett lösenord',
   upload: 'Ladda upp',
   pause: 'Pausa',

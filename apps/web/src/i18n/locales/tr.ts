@@ -51,8 +51,7 @@ const tr: Messages = {
   passwordOptionalHint: 'İsteğe bağlı. Bağlantıya sahip olan kişinin bu parolaya da ihtiyacı olur.',
   passwordRequiredHint: 'Zorunlu. Bağlantıya sahip olan kişinin bu parolaya da ihtiyacı olur.',
   passwordMissing: 'Lütfen bir indirme parolası belirleyin.',
-  passwordCharacters:
-    'Yalnızca A–Z ve a–z harflerini, rakamları, boşlukları ve yaygın simgeleri kullanın; başta ve sonda boşluk olmasın.',
+  passwordCharacters: 'Parola sekme veya satır sonu gibi kontrol karakterleri içeremez.',
   generatePassword: 'Parola oluştur',
   upload: 'Yükle',
   pause: 'Duraklat',

@@ -51,7 +51,7 @@ const zhTw: Messages = {
   passwordOptionalHint: '選填。擁有連結的人還需要此密碼。',
   passwordRequiredHint: '必填。擁有連結的人還需要此密碼。',
   passwordMissing: '請設定下載密碼。',
-  passwordCharacters: '只能使用字母 A–Z 與 a–z、數字、空格和常用符號，開頭與結尾不能是空格。',
+  passwordCharacters: '密碼不能包含定位字元或換行字元等控制字元。',
   generatePassword: '產生密碼',
   upload: '上傳',
   pause: '暫停',

@@ -51,7 +51,7 @@ const zh: Messages = {
   passwordOptionalHint: '可选。拥有链接的人还需要此密码。',
   passwordRequiredHint: '必填。拥有链接的人还需要此密码。',
   passwordMissing: '请设置下载密码。',
-  passwordCharacters: '只能使用字母 A–Z 和 a–z、数字、空格和常用符号，开头和结尾不能是空格。',
+  passwordCharacters: '密码不能包含制表符或换行符等控制字符。',
   generatePassword: '生成密码',
   upload: '上传',
   pause: '暂停',
