@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { computeExpiry, isExpired, isOneTime } from './meta.js'
+import { applyMetaPatch, computeExpiry, isExpired, isOneTime } from './meta.js'
 
 const T = Date.UTC(2026, 0, 1)
 const HOUR = 3600_000
@@ -45,5 +45,40 @@ describe('isOneTime', () => {
     expect(isOneTime({ retention: 'one-time' })).toBe(true)
     expect(isOneTime({ retention: 3600 })).toBe(false)
     expect(isOneTime({ retention: 0 })).toBe(false)
+  })
+})
+
+describe('applyMetaPatch', () => {
+  const base = { uploadLength: null as number | null, password: 'h', name: 'a', extra: { k: 'v' } }
+
+  it('applies patchable fields as deep copies and leaves the input alone', () => {
+    const extra = { x: '1' }
+    const next = applyMetaPatch(base, { name: 'b', extra }, 0)
+    expect(next).toEqual({ ...base, name: 'b', extra: { x: '1' } })
+    extra.x = '2'
+    expect(next.extra).toEqual({ x: '1' })
+    expect(base.name).toBe('a')
+  })
+
+  it('refuses identity and byte-state fields', () => {
+    for (const key of ['offset', 'complete', 'key', 'sid', 'storeState']) {
+      expect(() => applyMetaPatch(base, { [key]: 1 } as never, 0)).toThrow(/cannot be changed/)
+    }
+  })
+
+  it('removes the password only on an explicit undefined', () => {
+    expect(applyMetaPatch(base, { password: undefined }, 0).password).toBeUndefined()
+    expect(applyMetaPatch(base, {}, 0).password).toBe('h')
+  })
+
+  it('sets a deferred length once, never below the stored bytes, never changes it', () => {
+    expect(applyMetaPatch(base, { uploadLength: 10 }, 4).uploadLength).toBe(10)
+    expect(() => applyMetaPatch(base, { uploadLength: 3 }, 4)).toThrow(/smaller than the 4 bytes/)
+    expect(() => applyMetaPatch(base, { uploadLength: -1 }, 0)).toThrow(/non-negative/)
+    expect(() => applyMetaPatch(base, { uploadLength: 1.5 }, 0)).toThrow(/non-negative/)
+    const set = { ...base, uploadLength: 10 }
+    expect(applyMetaPatch(set, { uploadLength: 10 }, 0).uploadLength).toBe(10)
+    expect(() => applyMetaPatch(set, { uploadLength: 11 }, 0)).toThrow(/cannot be changed once set/)
+    expect(() => applyMetaPatch(set, { uploadLength: null }, 0)).toThrow()
   })
 })

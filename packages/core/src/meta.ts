@@ -4,6 +4,7 @@
  * `{sid}/{key}.json` object) and the TUS state machine and server read it.
  * @module
  */
+import { PsiError } from './errors.js'
 import type { BucketId, FileId, FileRef } from './ids.js'
 
 /** PsiTransfer retention: seconds until expiry, or `one-time` (deleted after one complete download). */
@@ -106,4 +107,64 @@ export function computeExpiry(
   if (byRetention === null) return byMaxAge
   if (byMaxAge === null) return byRetention
   return Math.min(byRetention, byMaxAge)
+}
+
+/** The fields {@link Store.update} may change: exactly the keys of {@link MetaPatch}. */
+export const PATCHABLE_FIELDS: ReadonlySet<string> = new Set<keyof MetaPatch>([
+  'name',
+  'relativePath',
+  'comment',
+  'type',
+  'retention',
+  'password',
+  'uploadLength',
+  'expiresAt',
+  'lastDownload',
+  'downloads',
+  'bucketLocked',
+  'extra',
+])
+
+/** True for a valid `uploadLength`: a non-negative safe integer, or `null` (deferred). */
+export function isUploadLength(value: unknown): value is number | null {
+  return value === null || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)
+}
+
+/**
+ * The one rule set every store applies in {@link Store.update}: returns a patched deep copy.
+ * - fields outside {@link MetaPatch} (identity, offset, completion, store state) are refused;
+ * - `undefined` values are ignored, except `password: undefined`, which removes the password;
+ * - `uploadLength` follows TUS: it may be set once while deferred, to no less than the
+ *   `storedBytes` already received, and never changed afterwards.
+ */
+export function applyMetaPatch<M extends Pick<FileMeta, 'uploadLength'> & { password?: string }>(
+  meta: M,
+  patch: MetaPatch,
+  storedBytes: number,
+): M {
+  const next = structuredClone(meta)
+  for (const [key, value] of Object.entries(patch)) {
+    if (!PATCHABLE_FIELDS.has(key)) throw new PsiError('INVALID_INPUT', `Field "${key}" cannot be changed`)
+    if (value === undefined) {
+      if (key === 'password') delete next.password
+    } else if (key !== 'uploadLength') {
+      ;(next as Record<string, unknown>)[key] = structuredClone(value)
+    }
+  }
+  const length = patch.uploadLength
+  if (length !== undefined && length !== meta.uploadLength) {
+    if (!isUploadLength(length) || length === null) {
+      throw new PsiError('INVALID_INPUT', 'Upload length must be a non-negative integer')
+    }
+    if (meta.uploadLength !== null)
+      throw new PsiError('INVALID_INPUT', 'The upload length cannot be changed once set')
+    if (length < storedBytes) {
+      throw new PsiError(
+        'INVALID_INPUT',
+        `Upload length ${length} is smaller than the ${storedBytes} bytes already received`,
+      )
+    }
+    next.uploadLength = length
+  }
+  return next
 }

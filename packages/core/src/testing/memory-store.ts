@@ -6,7 +6,7 @@
  */
 import { OffsetMismatchError, PsiError, UploadLockedError } from '../errors.js'
 import { type FileRef, isValidId, storageKey } from '../ids.js'
-import type { FileMeta, MetaPatch, NewFile } from '../meta.js'
+import { applyMetaPatch, type FileMeta, isUploadLength, type MetaPatch, type NewFile } from '../meta.js'
 import { defineStore } from '../registry.js'
 import type { AppendOptions, ListOptions, ReadOptions, Store, StoreCapabilities } from '../store.js'
 
@@ -14,22 +14,6 @@ import type { AppendOptions, ListOptions, ReadOptions, Store, StoreCapabilities 
 const READ_PIECE = 1 << 20
 
 type StoredMeta = Omit<FileMeta, 'offset'>
-
-/** Keys {@link Store.update} may change (everything in {@link MetaPatch}). */
-const PATCHABLE: ReadonlyArray<keyof MetaPatch> = [
-  'name',
-  'relativePath',
-  'comment',
-  'type',
-  'retention',
-  'password',
-  'uploadLength',
-  'expiresAt',
-  'lastDownload',
-  'downloads',
-  'bucketLocked',
-  'extra',
-]
 
 class Entry {
   /** Appended chunks, never mutated once stored; `starts[i]` is the offset of `chunks[i]`. */
@@ -64,7 +48,7 @@ export class MemoryStore implements Store {
   async create(file: NewFile): Promise<FileMeta> {
     const id = checkedKey(file)
     if (this.#files.has(id)) throw new PsiError('INVALID_INPUT', 'File already exists')
-    if (!isLength(file.uploadLength)) throw new PsiError('INVALID_INPUT', 'Invalid upload length')
+    if (!isUploadLength(file.uploadLength)) throw new PsiError('INVALID_INPUT', 'Invalid upload length')
     // Drop byte state a caller may have smuggled in through a cast; the store owns it.
     const {
       offset: _o,
@@ -88,17 +72,7 @@ export class MemoryStore implements Store {
 
   async update(ref: FileRef, patch: MetaPatch): Promise<FileMeta> {
     const entry = this.#get(ref)
-    const next: StoredMeta = structuredClone(entry.meta)
-    for (const field of PATCHABLE) {
-      const value = patch[field]
-      if (value !== undefined) (next as Record<string, unknown>)[field] = structuredClone(value)
-    }
-    if (next.uploadLength !== entry.meta.uploadLength) {
-      const len = next.uploadLength
-      if (!isLength(len) || (len !== null && len < entry.size) || entry.meta.complete) {
-        throw new PsiError('INVALID_INPUT', 'Upload length cannot be changed to that value')
-      }
-    }
+    const next = applyMetaPatch(entry.meta, patch, entry.size)
     entry.meta = next
     return snapshotMeta(entry)
   }
@@ -238,10 +212,6 @@ export class MemoryStore implements Store {
 function checkedKey(ref: FileRef): string {
   if (!isValidId(ref.sid) || !isValidId(ref.key)) throw new PsiError('INVALID_ID', 'Invalid file id')
   return storageKey(ref)
-}
-
-function isLength(value: unknown): value is number | null {
-  return value === null || (Number.isSafeInteger(value) && (value as number) >= 0)
 }
 
 function snapshotMeta(entry: Entry): FileMeta {
