@@ -142,7 +142,8 @@ function parseCredentials(v: unknown): S3Credentials | undefined {
     throw bad('storage.credentials must be an object { accessKeyId, secretAccessKey, sessionToken? }')
   }
   const c = v as Record<string, unknown>
-  for (const k of Object.keys(c)) {
+  // The SDK marks credential objects it has used with `$source`; that is not a user setting.
+  for (const k of Object.keys(c).filter((key) => !key.startsWith('$'))) {
     if (!['accessKeyId', 'secretAccessKey', 'sessionToken'].includes(k)) {
       throw bad(
         `storage.credentials.${k} is not a credentials field (known: accessKeyId, secretAccessKey, sessionToken)`,

@@ -85,6 +85,7 @@ const NETWORK = new Set([
   'TooManyRequestsException',
   'ServiceUnavailable',
   'InternalError',
+  'UnknownError',
 ])
 
 /** Converts an SDK (or anything) error to a PsiError, with `what` describing the operation. */

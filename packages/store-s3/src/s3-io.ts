@@ -218,27 +218,34 @@ export class S3Io {
 
   async deleteMany(keys: readonly string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += DELETE_BATCH) {
-      const batch = keys.slice(i, i + DELETE_BATCH)
-      if (batch.length === 1) {
-        await this.delete(batch[0] as string)
-        continue
-      }
-      this.#count('DeleteObjects')
-      const r = await this.client.send(
-        new DeleteObjectsCommand({
-          Bucket: this.bucket,
-          Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
-        }),
-      )
-      const failed = (r.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey')
-      if (failed.length > 0) {
-        const first = failed[0]
-        throw Object.assign(
-          new Error(`DeleteObjects failed for ${failed.length} keys: ${first?.Code} ${first?.Message ?? ''}`),
-          {
-            name: first?.Code ?? 'InternalError',
-          },
+      let batch = keys.slice(i, i + DELETE_BATCH)
+      // Keys reported as failed are tried again: RGW fails a key that another request is
+      // deleting at the same moment (absorbed segments are deleted in the background).
+      for (let attempt = 1; batch.length > 0; attempt++) {
+        if (batch.length === 1) {
+          await this.delete(batch[0] as string)
+          break
+        }
+        this.#count('DeleteObjects')
+        const r = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
         )
+        const failed = (r.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey')
+        if (failed.length === 0) break
+        if (attempt >= 3) {
+          const first = failed[0]
+          throw Object.assign(
+            new Error(
+              `DeleteObjects failed for ${failed.length} keys: ${first?.Code} ${first?.Message ?? ''}`,
+            ),
+            { name: first?.Code ?? 'InternalError' },
+          )
+        }
+        batch = failed.map((e) => e.Key ?? '').filter(Boolean)
+        await new Promise((r) => setTimeout(r, 50 * attempt))
       }
     }
   }

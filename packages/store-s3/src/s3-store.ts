@@ -545,6 +545,8 @@ export class S3Store implements Store {
     const id = refId(ref)
     const meta = await loadMeta(this.#ctx, ref)
     const session = this.#ctx.sessions.get(id)
+    // Pending deletes of absorbed segments are covered by the listing below.
+    this.#ctx.absorbed.delete(id)
     try {
       if (meta.s3.uploadId && !meta.complete) await io.abortMultipart(keys.data(ref), meta.s3.uploadId)
       const metaKey = keys.meta(ref)
