@@ -56,7 +56,7 @@ export interface StoreContext {
   /** Lock releases still being written, by `sid/key`: taking the lock again waits for them. */
   releasing: Map<string, Promise<void>>
   /** Upload identities (incarnation, upload id, part size) seen by this process, by `sid/key`. */
-  known: Map<string, S3State>
+  known: Map<string, S3State & { complete: boolean }>
   logger: Logger
 }
 

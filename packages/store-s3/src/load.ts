@@ -36,18 +36,18 @@ export async function loadMeta(ctx: StoreContext, ref: FileRef): Promise<StoredM
     ctx.logger.warn({ id: refId(ref) }, 'damaged metadata object; treating the file as missing')
     throw new NotFoundError()
   }
-  remember(ctx, ref, meta.s3)
+  remember(ctx, ref, meta.s3, meta.complete)
   return meta
 }
 
-function remember(ctx: StoreContext, ref: FileRef, s3: S3State): void {
+function remember(ctx: StoreContext, ref: FileRef, s3: S3State, complete: boolean): void {
   const id = refId(ref)
   ctx.known.delete(id)
   if (ctx.known.size >= KNOWN_LIMIT) {
     const oldest = ctx.known.keys().next().value
     if (oldest !== undefined) ctx.known.delete(oldest)
   }
-  ctx.known.set(id, { ...s3 })
+  ctx.known.set(id, { ...s3, complete })
 }
 
 export async function listSegments(ctx: StoreContext, ref: FileRef, inc: string): Promise<SegmentInfo[]> {
@@ -115,8 +115,8 @@ const COMPLETE: Omit<UploadState, 'offset'> = {
 /** Metadata and state read from S3 (ignoring any session). */
 export async function loadFresh(ctx: StoreContext, ref: FileRef): Promise<Loaded> {
   const known = ctx.known.get(refId(ref))
-  // With a known identity, list in parallel with the metadata read.
-  const early = known ? list(ctx, ref, known) : undefined
+  // With a known identity, list in parallel with the metadata read (finished files need no listing).
+  const early = known && !known.complete ? list(ctx, ref, known) : undefined
   early?.catch(() => {})
   const meta = await loadMeta(ctx, ref)
   if (meta.complete) return { meta, state: { ...COMPLETE, offset: meta.uploadLength ?? 0 } }
