@@ -7,8 +7,8 @@
  * means asking again.
  * @module
  */
-import { type FileRef, NotFoundError, PsiError } from '@psitransfer/core'
-import type { Loaded, StoreContext } from './context.js'
+import { type FileRef, isPsiError, NotFoundError, PsiError } from '@psitransfer/core'
+import type { Loaded, Session, StoreContext } from './context.js'
 import { refId } from './keys.js'
 import { decodeMeta, type S3State, type StoredMeta } from './meta-codec.js'
 import { toStoreError } from './s3-errors.js'
@@ -132,6 +132,17 @@ export async function loadFresh(ctx: StoreContext, ref: FileRef): Promise<Loaded
 /** Metadata and derived state; served from the lock session when this process holds the lock. */
 export async function loadState(ctx: StoreContext, ref: FileRef): Promise<Loaded> {
   const session = ctx.sessions.get(refId(ref))
+  try {
+    return await loadFor(ctx, ref, session)
+  } catch (err) {
+    // A lock taken for a file that does not exist (a PATCH to an unknown id) leaves no lock
+    // object behind: its release deletes it instead of marking it free.
+    if (session && isPsiError(err) && err.code === 'NOT_FOUND') session.deleted = true
+    throw err
+  }
+}
+
+async function loadFor(ctx: StoreContext, ref: FileRef, session: Session | undefined): Promise<Loaded> {
   if (session?.loaded) return session.loaded
   if (session?.loading) {
     const pending = session.loading

@@ -98,6 +98,15 @@ describe('S3Locker', () => {
     expect(await probe.verify(file, patternSlice(26, 0, offset))).toBe(offset)
   })
 
+  it('locking an upload that does not exist leaves no lock object behind', async () => {
+    const s = store()
+    const ghost = newFile(10)
+    const lock = await new S3Locker(s).lock(formatFileRef(ghost))
+    await expect(s.append(ghost, slow(new Uint8Array(10)), 0)).rejects.toMatchObject({ code: 'NOT_FOUND' })
+    await lock.release()
+    await expect.poll(async () => (await raw.list(`${prefix}${ghost.sid}/`)).map((o) => o.key)).toEqual([])
+  })
+
   it('refuses ids that are not upload ids', async () => {
     const locker = new S3Locker(store())
     for (const bad of ['', 'no-separator', '../x++y', 'a++b/c']) {
