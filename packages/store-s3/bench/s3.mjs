@@ -236,6 +236,16 @@ try {
     async () => store.delete(await storeUpload(store, locker, mid, 5_000_000)),
     { store },
   )
+  // The same with 5 MiB parts, the better setting for clients sending 5,000,000-byte PATCHes.
+  const store5 = new S3Store({ ...options, partSize: 5 * MiB })
+  const locker5 = new S3Locker(store5)
+  await scenario(
+    `S3Store with 5 MiB parts, ${mid / MiB} MiB in 5,000,000-byte PATCHes`,
+    mid,
+    async () => store5.delete(await storeUpload(store5, locker5, mid, 5_000_000)),
+    { store: store5 },
+  )
+  await store5.close()
   await scenario(
     'S3Store, 8 × 128 MiB concurrent, 16 MiB PATCHes',
     8 * 128 * MiB,
