@@ -37,7 +37,9 @@ function kind(request: Request): Kind {
   }
   if (request.method === 'POST' && q.has('uploadId')) return 'CompleteMultipartUpload'
   if (request.method === 'PUT' && url.pathname.includes('.part.')) return 'PutSegment'
-  if (request.method === 'HEAD' && url.pathname.replace(/\/$/, '').split('/').length === 2 && !url.search)
+  // Path style (`/bucket`) or virtual-hosted style (`/` on bucket.s3…).
+  const path = url.pathname.replace(/\/$/, '')
+  if (request.method === 'HEAD' && (path === '' || path === `/${s3Env().bucket}`) && !url.search)
     return 'HeadBucket'
   return 'other'
 }
