@@ -1,7 +1,7 @@
 import { formatFileRef, listAll, ManualClock, MemoryLocker } from '@psitransfer/core'
 import { MemoryStore, newFileFixture } from '@psitransfer/core/testing'
 import { describe, expect, it } from 'vitest'
-import { silentLogger } from './logger.js'
+import { createMemoryLogger, silentLogger } from './logger.js'
 import { Metrics } from './metrics.js'
 import { Sweeper } from './sweeper.js'
 
@@ -46,5 +46,33 @@ describe('Sweeper', () => {
     while ((await listAll(store)).length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5))
     await sweeper.stop()
     expect(await listAll(store)).toHaveLength(0)
+  })
+
+  it("runs the store's own housekeeping after the expiry pass, and survives its failure", async () => {
+    const store = new MemoryStore()
+    const calls: number[] = []
+    let fail = false
+    Object.assign(store, {
+      sweep: async ({ now }: { now: number }) => {
+        calls.push(now)
+        if (fail) throw new Error('listing failed')
+        return { abortedUploads: 2 }
+      },
+    })
+    const logger = createMemoryLogger()
+    const sweeper = new Sweeper({
+      store,
+      locker: new MemoryLocker(),
+      clock: new ManualClock(42),
+      logger,
+      intervalMs: 60_000,
+    })
+    await sweeper.runOnce()
+    fail = true
+    expect(await sweeper.runOnce()).toEqual({ deleted: 0, failed: 0, skipped: 0 })
+    expect(calls).toEqual([42, 42])
+    const lines = JSON.stringify(logger.entries)
+    expect(lines).toContain('abortedUploads')
+    expect(lines).toContain('store sweep failed')
   })
 })

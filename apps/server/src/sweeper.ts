@@ -81,6 +81,13 @@ export class Sweeper {
       }
     }
     if (result.deleted || result.failed) logger.info({ ...result }, 'retention sweep')
+    if (store.sweep) {
+      try {
+        logger.info({ report: await store.sweep({ now }) }, 'store sweep')
+      } catch (err) {
+        logger.warn({ err }, 'store sweep failed')
+      }
+    }
     return result
   }
 }

@@ -141,6 +141,13 @@ export interface Store {
    */
   downloadUrl?(ref: FileRef, options: DownloadUrlOptions): Promise<string>
 
+  /**
+   * Housekeeping for state only this store can see, left behind by crashes or abandoned
+   * uploads (S3: orphaned multipart uploads, objects without metadata). The server's retention
+   * sweeper calls it after deleting expired files; it resolves with a report for the log.
+   */
+  sweep?(options: { now: number }): Promise<unknown>
+
   /** Releases connections and timers. */
   close?(): Promise<void>
 }

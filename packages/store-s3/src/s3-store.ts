@@ -12,6 +12,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import {
   type AppendOptions,
+  applyMetaPatch,
   type DownloadUrlOptions,
   type FileMeta,
   type FileRef,
@@ -78,21 +79,6 @@ export interface S3StoreStats {
   /** Highest `bufferedBytes` since the store started (or {@link S3Store.resetPeak}). */
   peakBufferedBytes: number
 }
-
-const PATCHABLE = new Set<string>([
-  'name',
-  'relativePath',
-  'comment',
-  'type',
-  'retention',
-  'password',
-  'uploadLength',
-  'expiresAt',
-  'lastDownload',
-  'downloads',
-  'bucketLocked',
-  'extra',
-])
 
 const contexts = new WeakMap<S3Store, StoreContext>()
 
@@ -647,31 +633,12 @@ function sliceRange(pieces: readonly ObjectSlice[], start: number, end: number):
   return out
 }
 
+/** Core's patch rules, plus S3's limit on how large an upload of unknown length may grow. */
 function applyPatch(meta: StoredMeta, patch: MetaPatch, offset: number): StoredMeta {
-  const next: StoredMeta = structuredClone(meta)
-  for (const [k, v] of Object.entries(structuredClone(patch))) {
-    if (!PATCHABLE.has(k)) throw invalid(`Field "${k}" cannot be changed`)
-    if (v === undefined) {
-      if (k === 'password') delete next.password
-      continue
-    }
-    if (k === 'uploadLength') continue
-    ;(next as unknown as Record<string, unknown>)[k] = v
-  }
-  if (patch.uploadLength !== undefined && patch.uploadLength !== meta.uploadLength) {
-    const length = patch.uploadLength
-    if (meta.uploadLength !== null) throw invalid('The upload length cannot be changed once set')
-    if (length === null || !Number.isSafeInteger(length) || length < 0)
-      throw invalid('Upload length must be a non-negative integer')
-    if (length < offset)
-      throw invalid(`Upload length ${length} is smaller than the ${offset} bytes already received`)
-    if (length > maxUploadFor(meta.s3.partSize)) {
-      throw new PsiError(
-        'TOO_LARGE',
-        `Uploads of unknown length are limited to ${maxUploadFor(meta.s3.partSize)} bytes`,
-      )
-    }
-    next.uploadLength = length
+  const next = applyMetaPatch(meta, patch, offset)
+  const max = maxUploadFor(meta.s3.partSize)
+  if (meta.uploadLength === null && next.uploadLength !== null && next.uploadLength > max) {
+    throw new PsiError('TOO_LARGE', `Uploads of unknown length are limited to ${max} bytes`)
   }
   return next
 }
