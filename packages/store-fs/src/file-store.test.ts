@@ -1,6 +1,6 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
+import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { listAll, PsiError } from '@psitransfer/core'
+import { type FileRef, listAll, PsiError } from '@psitransfer/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { FileStore } from './file-store.js'
 import {
@@ -259,24 +259,109 @@ describe('append', () => {
   })
 })
 
+describe('bucket directories', () => {
+  it("recreates a bucket directory removed behind the store's back", async () => {
+    const a = newFile()
+    await store.create(a)
+    await rm(path.join(dir, a.sid), { recursive: true })
+    const b = newFile({ sid: a.sid })
+    await store.create(b)
+    expect(await store.info(b)).toMatchObject({ offset: 0 })
+    await rejectsWithCode(store.info(a), 'NOT_FOUND')
+  })
+
+  it('creates a bucket again after deleting its last file', async () => {
+    const a = newFile()
+    await store.create(a)
+    await store.delete(a)
+    await expect(stat(path.join(dir, a.sid))).rejects.toThrow()
+    const b = newFile({ sid: a.sid })
+    await store.create(b)
+    expect((await listAll(store, { sid: a.sid })).map((f) => f.key)).toEqual([b.key])
+  })
+})
+
 describe('complete', () => {
-  it('marks the sidecar complete (isPartial false) and is idempotent', async () => {
+  const sidecarOf = (file: FileRef) => path.join(dir, file.sid, `${file.key}.json`)
+
+  it('is idempotent and needs no sidecar rewrite; the next metadata change records it', async () => {
     const file = newFile({ uploadLength: 4 })
     await store.create(file)
     await rejectsWithCode(store.complete(file), 'INVALID_INPUT')
     await store.append(file, fromChunks([Buffer.from('data')]), 0)
+    expect(await store.info(file)).toMatchObject({ complete: false, offset: 4 })
+    const before = await stat(sidecarOf(file))
     const done = await store.complete(file)
     expect(done).toMatchObject({ complete: true, offset: 4 })
     expect(await store.complete(file)).toEqual(done)
-    const doc = JSON.parse(await readFile(path.join(dir, file.sid, `${file.key}.json`), 'utf8'))
+    expect(await store.info(file)).toMatchObject({ complete: true, offset: 4 })
+    expect((await listAll(store))[0]).toMatchObject({ key: file.key, complete: true })
+    const after = await stat(sidecarOf(file))
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs])
+    await store.update(file, { downloads: 1 })
+    const doc = JSON.parse(await readFile(sidecarOf(file), 'utf8'))
     expect(doc).toMatchObject({ isPartial: false, size: 4, offset: 4, psi: { complete: true } })
     await rejectsWithCode(store.append(file, fromChunks([Buffer.from('x')]), 4), 'TOO_LARGE')
+  })
+
+  it('reports a file whose bytes are all in incomplete until complete() ran, from the first byte on', async () => {
+    const file = newFile({ uploadLength: 6 })
+    await store.create(file)
+    let release!: () => void
+    const paused = new Promise<void>((r) => {
+      release = r
+    })
+    let sent!: () => void
+    const allSent = new Promise<void>((r) => {
+      sent = r
+    })
+    async function* slowTail() {
+      yield Buffer.from('abcdef')
+      sent()
+      await paused
+    }
+    const appending = store.append(file, slowTail(), 0)
+    await allSent
+    expect(await store.info(file)).toMatchObject({ complete: false })
+    release()
+    expect(await appending).toBe(6)
+    expect(await store.info(file)).toMatchObject({ complete: false, offset: 6 })
+    expect((await store.complete(file)).complete).toBe(true)
+  })
+
+  it('keeps a file that became full through a failed body for complete() (the HEAD repair)', async () => {
+    const file = newFile({ uploadLength: 4 })
+    await store.create(file)
+    const err = new Error('socket closed')
+    await expect(store.append(file, failingAfter([Buffer.from('data')], err), 0)).rejects.toBe(err)
+    expect(await store.info(file)).toMatchObject({ complete: false, offset: 4 })
+    expect((await store.complete(file)).complete).toBe(true)
+  })
+
+  it('finalizes a deferred length declared after the last byte', async () => {
+    const file = newFile({ uploadLength: null })
+    await store.create(file)
+    await store.append(file, fromChunks([Buffer.from('late')]), 0)
+    expect(await store.update(file, { uploadLength: 4 })).toMatchObject({ complete: false, uploadLength: 4 })
+    expect(await store.info(file)).toMatchObject({ complete: false })
+    expect((await store.complete(file)).complete).toBe(true)
+  })
+
+  it('reports a full file complete after a restart (a crash between the last byte and complete)', async () => {
+    const file = newFile({ uploadLength: 4 })
+    await store.create(file)
+    await store.append(file, fromChunks([Buffer.from('data')]), 0)
+    const fresh = await makeStore(dir)
+    expect(await fresh.info(file)).toMatchObject({ complete: true, offset: 4 })
+    expect((await fresh.complete(file)).complete).toBe(true)
   })
 
   it('completes an empty upload', async () => {
     const file = newFile({ uploadLength: 0 })
     await store.create(file)
+    expect(await store.info(file)).toMatchObject({ complete: false, offset: 0 })
     expect((await store.complete(file)).complete).toBe(true)
+    expect(await store.info(file)).toMatchObject({ complete: true })
     expect((await collect(await store.read(file))).length).toBe(0)
   })
 

@@ -30,7 +30,7 @@ import { KeyedMutex } from './keyed-mutex.js'
 import { listFiles } from './list.js'
 import { applyPatch, checkLength, invalidInput } from './patch.js'
 import { type FilePaths, normalizeRoot, resolveFile, SIDECAR_SUFFIX, TEMP_SUFFIX } from './paths.js'
-import { decodeSidecar, encodeSidecar } from './sidecar.js'
+import { completionFromSize, decodeSidecar, encodeSidecar } from './sidecar.js'
 import {
   CREATE_FLAGS,
   DamagedSidecarError,
@@ -56,12 +56,20 @@ export interface FileStoreOptions {
   logger?: StoreContext['logger']
   /** Size of the blocks small network chunks are coalesced into (default 1 MiB). */
   blockSize?: number
+  /**
+   * How long (ms) a bucket directory that was created or checked with `lstat` is trusted
+   * without checking again (default 1000; 0 checks on every operation).
+   */
+  bucketCheckTtlMs?: number
 }
 
 const DEFAULT_BLOCK_SIZE = 1024 * 1024
 const READ_HIGH_WATER_MARK = 256 * 1024
 /** With `on-complete`, flush in the background after this many bytes (see #writeBehind). */
 const WRITE_BEHIND_BYTES = 64 * 1024 * 1024
+const DEFAULT_BUCKET_CHECK_TTL_MS = 1000
+/** Bounds of the in-process bookkeeping maps (they only hold files in flight). */
+const MAX_TRACKED = 10_000
 
 /** Carries an error of the caller's data source through our fs error mapping untouched. */
 class SourceFailure {
@@ -84,6 +92,17 @@ export class FileStore implements Store {
   /** `on-complete` write-behind: bytes written since the last flush, and flushes in flight. */
   readonly #dirty = new Map<string, number>()
   readonly #flushes = new Map<string, Promise<void>>()
+  /** Bucket directories known to be real directories, and when that was last established. */
+  readonly #trustedDirs = new Map<string, number>()
+  readonly #bucketCheckTtlMs: number
+  /**
+   * Data files whose bytes may all be in while `complete()` has not run yet (it flushes them
+   * and the server's completion hooks follow). Our sidecars derive completion from the size,
+   * so these are reported incomplete until then. Set before the bytes are written.
+   */
+  readonly #unfinalized = new Set<string>()
+  /** Size up to which a whole upload was already flushed by its last append (on-complete/always). */
+  readonly #flushedSize = new Map<string, number>()
 
   constructor(options: FileStoreOptions) {
     if (typeof options.uploadDir !== 'string' || options.uploadDir === '') {
@@ -100,6 +119,7 @@ export class FileStore implements Store {
       throw new PsiError('STORE_MISCONFIGURED', 'FileStore blockSize must be an integer of at least 4096')
     }
     this.#pool = new BlockPool(blockSize)
+    this.#bucketCheckTtlMs = options.bucketCheckTtlMs ?? DEFAULT_BUCKET_CHECK_TTL_MS
   }
 
   async init(): Promise<void> {
@@ -150,13 +170,19 @@ export class FileStore implements Store {
       lastDownload: file.lastDownload ?? null,
     }
     delete (meta as { storeState?: unknown }).storeState
+    // An empty upload has all its bytes from the start; it is complete once complete() ran.
+    if (uploadLength === 0) this.#markUnfinalized(p.data)
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#createFiles(p, meta)
         return meta
       } catch (err) {
-        // A concurrent delete removed the (then empty) bucket directory under us: start over.
-        if (isErrno(err, 'ENOENT') && attempt < 3) continue
+        // A concurrent delete (ours or another process's) removed the bucket directory: start over.
+        if (isErrno(err, 'ENOENT')) {
+          this.#trustedDirs.delete(p.bucketDir)
+          if (attempt < 3) continue
+        }
+        this.#unfinalized.delete(p.data)
         throw fsError(err)
       }
     }
@@ -199,6 +225,11 @@ export class FileStore implements Store {
       try {
         const { raw, meta } = await this.#load(p)
         const next = applyPatch(meta, patch)
+        if (!meta.complete && next.uploadLength === next.offset && completionFromSize(raw)) {
+          // A deferred length declared after the last byte: complete() must still finalize it.
+          this.#markUnfinalized(p.data)
+          next.complete = false
+        }
         await this.#sidecars.write(p.sidecar, encodeSidecar(next, raw, meta.offset), this.fsync === 'always')
         return next
       } catch (err) {
@@ -219,7 +250,13 @@ export class FileStore implements Store {
     this.#appending.add(p.data)
     try {
       await this.#checkBucketDir(p)
-      const [sidecar, opened] = await Promise.allSettled([this.#readSidecar(p), open(p.data, WRITE_FLAGS)])
+      // An upload's length never changes once set, so a cached sidecar that has one is good
+      // enough here (saves the revalidation); the offset still comes from the file itself.
+      const cached = knownLength(this.#sidecars.peek(p.sidecar))
+      const [sidecar, opened] = await Promise.allSettled([
+        cached ?? this.#readSidecar(p),
+        open(p.data, WRITE_FLAGS),
+      ])
       if (sidecar.status === 'rejected' || opened.status === 'rejected') {
         if (opened.status === 'fulfilled') await opened.value.close()
         throw sidecar.status === 'rejected' ? sidecar.reason : (opened as PromiseRejectedResult).reason
@@ -233,8 +270,22 @@ export class FileStore implements Store {
         if (!st.isFile()) throw new NotFoundError()
         const meta = this.#decode(p, raw, st)
         if (st.size !== offset) throw new OffsetMismatchError(st.size, offset)
-        const size = await this.#writeBody(fh, data, offset, meta.uploadLength, options.signal)
-        handedOver = this.#writeBehind(p.data, fh, size - offset)
+        const length = meta.uploadLength
+        // Before any byte lands: a file that ends up full stays incomplete until complete().
+        // Kept on failure too (the file may be full after a body error); complete() clears it.
+        if (length !== null && completionFromSize(raw)) this.#markUnfinalized(p.data)
+        const size = await this.#writeBody(fh, data, offset, length, options.signal)
+        if (size !== length) this.#unfinalized.delete(p.data)
+        else if (this.fsync === 'on-complete') {
+          // The whole upload is in: flush it through this handle, so complete() need not reopen
+          // it. A failure here is not the append's: complete() flushes again and reports it.
+          await this.#flushes.get(p.data)
+          await fh.datasync().then(
+            () => this.#trackFlushed(p.data, size),
+            () => {},
+          )
+        } else if (this.fsync === 'always') this.#trackFlushed(p.data, size)
+        handedOver = size !== length && this.#writeBehind(p.data, fh, size - offset)
         return size
       } finally {
         if (!handedOver) await fh.close()
@@ -336,21 +387,38 @@ export class FileStore implements Store {
             `The upload is incomplete: ${meta.offset} of ${meta.uploadLength} bytes received`,
           )
         }
-        const durable = this.fsync !== 'never'
         await this.#flushes.get(p.data)
         this.#dirty.delete(p.data)
         const next: FileMeta = { ...meta, complete: true }
-        // The data flush and the new sidecar's write run together; the sidecar is published
-        // (renamed into place) only once the data is on disk.
-        const [flushed, sidecar] = await Promise.allSettled([
-          durable ? flushFile(p.data) : Promise.resolve(),
-          this.#sidecars.prepare(p.sidecar, encodeSidecar(next, raw, meta.offset), durable),
-        ])
-        if (flushed.status === 'rejected' || sidecar.status === 'rejected') {
-          if (sidecar.status === 'fulfilled') await sidecar.value.discard()
-          throw flushed.status === 'rejected' ? flushed.reason : (sidecar as PromiseRejectedResult).reason
+        if (completionFromSize(raw)) {
+          // Our sidecar needs no rewrite (completion follows from the size; `isPartial` is
+          // brought up to date by the next metadata change). What must be on disk before we
+          // call it complete: the data, the sidecar written at creation and their names.
+          if (this.fsync === 'on-complete') {
+            await Promise.all([
+              this.#flushedSize.get(p.data) === meta.offset ? undefined : flushFile(p.data),
+              flushFile(p.sidecar),
+              syncDir(p.bucketDir),
+            ])
+          } else if (this.fsync === 'always' && this.#flushedSize.get(p.data) !== meta.offset) {
+            await flushFile(p.data) // creation and metadata writes were flushed when they happened
+          }
+        } else {
+          // A PsiTransfer sidecar (`isPartial`): the new one is published (renamed into place)
+          // only once the data is on disk; both are written at the same time.
+          const durable = this.fsync !== 'never'
+          const [flushed, sidecar] = await Promise.allSettled([
+            durable ? flushFile(p.data) : Promise.resolve(),
+            this.#sidecars.prepare(p.sidecar, encodeSidecar(next, raw, meta.offset), durable),
+          ])
+          if (flushed.status === 'rejected' || sidecar.status === 'rejected') {
+            if (sidecar.status === 'fulfilled') await sidecar.value.discard()
+            throw flushed.status === 'rejected' ? flushed.reason : (sidecar as PromiseRejectedResult).reason
+          }
+          await sidecar.value.commit()
         }
-        await sidecar.value.commit()
+        this.#unfinalized.delete(p.data)
+        this.#flushedSize.delete(p.data)
         return next
       } catch (err) {
         throw fsError(err)
@@ -416,6 +484,8 @@ export class FileStore implements Store {
         await this.#checkBucketDir(p)
         this.#sidecars.forget(p.sidecar)
         this.#dirty.delete(p.data)
+        this.#unfinalized.delete(p.data)
+        this.#flushedSize.delete(p.data)
         // Sidecar first: from then on the file is gone for info/list, even if we crash midway.
         let found = false
         for (const file of [p.sidecar, p.data]) {
@@ -438,6 +508,7 @@ export class FileStore implements Store {
             throw err
           },
         )
+        if (removedBucket) this.#trustedDirs.delete(p.bucketDir)
         if (this.fsync === 'always') await syncDir(removedBucket ? this.root : p.bucketDir)
       } catch (err) {
         throw fsError(err)
@@ -517,16 +588,40 @@ export class FileStore implements Store {
       this.#warn(`${p.sid}/${p.key}${SIDECAR_SUFFIX}`, `${decoded.reason}, skipped`)
       throw new NotFoundError()
     }
+    if (decoded.meta.complete && this.#unfinalized.has(p.data)) decoded.meta.complete = false
     return decoded.meta
+  }
+
+  #markUnfinalized(file: string): void {
+    if (this.#unfinalized.size >= MAX_TRACKED) this.#unfinalized.clear() // only failed appends linger
+    this.#unfinalized.add(file)
+  }
+
+  #trackFlushed(file: string, size: number): void {
+    if (this.#flushedSize.size >= MAX_TRACKED) this.#flushedSize.clear() // only an optimization
+    this.#flushedSize.set(file, size)
+  }
+
+  #isTrusted(dir: string): boolean {
+    const at = this.#trustedDirs.get(dir)
+    return at !== undefined && performance.now() - at < this.#bucketCheckTtlMs
+  }
+
+  #trust(dir: string): void {
+    if (this.#bucketCheckTtlMs <= 0) return
+    if (this.#trustedDirs.size >= MAX_TRACKED) this.#trustedDirs.clear()
+    this.#trustedDirs.set(dir, performance.now())
   }
 
   /** The bucket directory must be a real directory: a planted symlink would lead outside. */
   async #checkBucketDir(p: FilePaths): Promise<void> {
+    if (this.#isTrusted(p.bucketDir)) return
     const st = await lstat(p.bucketDir)
     if (!st.isDirectory()) {
       this.#warn(p.sid, 'bucket is not a plain directory (symlink?), refused')
       throw new NotFoundError()
     }
+    this.#trust(p.bucketDir)
   }
 
   async #checkRegularFile(file: string): Promise<void> {
@@ -539,6 +634,7 @@ export class FileStore implements Store {
 
   /** Creates the bucket directory if needed; returns true if it was created. */
   async #ensureBucketDir(p: FilePaths): Promise<boolean> {
+    if (this.#isTrusted(p.bucketDir)) return false
     let created = false
     try {
       await mkdir(p.bucketDir)
@@ -551,13 +647,15 @@ export class FileStore implements Store {
       if (!isErrno(err, 'EEXIST')) throw err
     }
     // mkdir never follows a symlink at the final component: what we created is a directory.
-    if (created) return true
-    const st = await lstat(p.bucketDir)
-    if (!st.isDirectory()) {
-      this.#warn(p.sid, 'bucket is not a plain directory (symlink?), refused')
-      throw new PsiError('STORE_MISCONFIGURED', 'The upload directory contains an unexpected entry')
+    if (!created) {
+      const st = await lstat(p.bucketDir)
+      if (!st.isDirectory()) {
+        this.#warn(p.sid, 'bucket is not a plain directory (symlink?), refused')
+        throw new PsiError('STORE_MISCONFIGURED', 'The upload directory contains an unexpected entry')
+      }
     }
-    return false
+    this.#trust(p.bucketDir)
+    return created
   }
 
   /** The empty data file, created exclusively (an existing file or symlink is never reused). */
@@ -579,6 +677,13 @@ export class FileStore implements Store {
 }
 
 async function* emptyIterable(): AsyncGenerator<Uint8Array> {}
+
+/** A cached sidecar document, if it records a length (which never changes once set). */
+function knownLength(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null) return undefined
+  const { uploadLength } = raw as { uploadLength?: unknown }
+  return typeof uploadLength === 'number' && Number.isSafeInteger(uploadLength) ? raw : undefined
+}
 
 /** fdatasync of a file by path (refusing symlinks). */
 async function flushFile(file: string): Promise<void> {

@@ -234,6 +234,10 @@ describe('rewriting PsiTransfer sidecars', () => {
     })
     await store.append(file, fromChunks([Buffer.from('12345')]), 0)
     await store.complete(file)
+    // Completion is not written at once (our own reads derive it from the size); PsiTransfer
+    // lists and serves the file either way, and the next metadata change records it.
+    expect(psitransferView(await sidecar(file)).partial).toBe(true)
+    await store.update(file, { lastDownload: file.createdAt + 1000, downloads: 1 })
     const doc = await sidecar(file)
     expect(psitransferView(doc).partial).toBe(false)
     expect(doc).toMatchObject({ key: file.key, size: 5, offset: 5, uploadLength: 5 })

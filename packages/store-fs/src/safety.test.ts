@@ -133,6 +133,22 @@ describe('planted symlinks', () => {
     expect((await lstat(path.join(dir, ref.sid))).isSymbolicLink()).toBe(true)
   })
 
+  it('checks a bucket directory again once its last check is older than bucketCheckTtlMs', async () => {
+    for (const ttl of [0, 50]) {
+      store = await makeStore(dir, { logger, bucketCheckTtlMs: ttl })
+      const ref = { sid: newBucketId(), key: newFileId() }
+      await store.create(newFile({ ...ref, uploadLength: 11 })) // checked (created) just now
+      // Swapped behind the store's back for a link to a planted copy outside.
+      await rm(path.join(dir, ref.sid), { recursive: true })
+      await plantFile(path.join(outside, `bucket-${ttl}`), ref)
+      await symlink(path.join(outside, `bucket-${ttl}`), path.join(dir, ref.sid))
+      const before = await snapshot(outside)
+      await new Promise((r) => setTimeout(r, ttl * 2))
+      await expectRefused(ref)
+      expect(await snapshot(outside)).toEqual(before)
+    }
+  })
+
   it('refuses a data file that is a symlink to /etc/passwd', async () => {
     const file = newFile({ uploadLength: 1_000_000 })
     await store.create(file)

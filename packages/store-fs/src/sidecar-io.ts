@@ -136,6 +136,14 @@ export class SidecarIO {
     }
   }
 
+  /**
+   * The cached document of `file` without revalidating it (no syscall). Only for facts that
+   * never change once set, such as a known `uploadLength`; `undefined` when not cached.
+   */
+  peek(file: string): unknown {
+    return this.#cache.get(file)?.raw
+  }
+
   forget(file: string): void {
     this.#cache.delete(file)
   }

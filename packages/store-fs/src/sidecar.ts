@@ -132,6 +132,11 @@ function parseConcat(v: unknown): ConcatRole | undefined {
   return undefined
 }
 
+/** True for sidecars we wrote: their completion follows from the data file's size alone. */
+export function completionFromSize(raw: unknown): boolean {
+  return isObject(raw) && isObject(raw.metadata) && isObject(raw.psi)
+}
+
 /**
  * Builds the record from a parsed sidecar and the data file's stat. Identity comes from the
  * (parsed) path, never from the JSON. Returns `ok: false` for documents that are not sidecars.
@@ -144,8 +149,9 @@ export function decodeSidecar(raw: unknown, ref: FileRef, data: DataStat): Decod
 
   const retention = parseRetention(md.retention)
   const createdAt = toInt(md.createdAt) ?? Math.floor(data.mtimeMs)
-  const partial = toBool(raw.isPartial)
-  const marked = psi && typeof psi.complete === 'boolean' ? psi.complete && !partial : !partial
+  // Our sidecars (with `psi`): the data file is authoritative, all bytes in means complete (the
+  // store hides files whose completion it has not finalized yet). PsiTransfer's: `isPartial`.
+  const marked = psi ? true : !toBool(raw.isPartial)
   // PsiTransfer files that finished before uploadLength was recorded: their length is their size.
   const uploadLength =
     toNonNegInt(raw.uploadLength) ?? toNonNegInt(md.uploadLength) ?? (marked && !psi ? data.size : null)
