@@ -63,6 +63,7 @@ function defaultWebRoot(): string | null {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
+const TUS_BASE_HEADERS: Readonly<Record<string, string>> = { ...COMMON_HEADERS, ...TUS_CORS_HEADERS }
 
 export function createApp(options: CreateAppOptions): Hono<AppEnv> {
   const { config } = options
@@ -99,10 +100,13 @@ export function createApp(options: CreateAppOptions): Hono<AppEnv> {
     const log = logger.child({ reqId: requestId })
     c.set('requestId', requestId)
     c.set('log', log)
-    c.header('X-Request-Id', requestId)
-    for (const [k, v] of Object.entries(COMMON_HEADERS)) c.header(k, v)
-    if (c.req.path.startsWith(`${U}files`))
-      for (const [k, v] of Object.entries(TUS_CORS_HEADERS)) c.header(k, v)
+    const base: Record<string, string> = {
+      'X-Request-Id': requestId,
+      ...(c.req.path.startsWith(`${U}files`) ? TUS_BASE_HEADERS : COMMON_HEADERS),
+    }
+    for (const [k, v] of Object.entries(base)) c.header(k, v)
+    // Handlers that write to the Node response directly (downloads, TUS answers) send these too.
+    c.set('baseHeaders', base)
     await next()
     const sent = c.get('sent')
     const status = sent?.status ?? c.res.status

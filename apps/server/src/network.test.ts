@@ -8,7 +8,7 @@ import { request } from 'node:http'
 import { connect } from 'node:net'
 import { listAll, type Store } from '@psitransfer/core'
 import * as tus from 'tus-js-client'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { toWebStream } from './http/send.js'
 import { type E2eServer, removeDir, startFsServer } from './test-support/e2e.js'
 
@@ -390,3 +390,84 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10))
   }
 }
+
+describe('headers of responses written straight to the Node response', () => {
+  let server: E2eServer
+  beforeAll(async () => {
+    server = await startFsServer()
+  })
+  afterAll(async () => {
+    await server.close()
+    removeDir(server.dir)
+  })
+
+  const base = (res: Response) => ({
+    id: res.headers.get('x-request-id'),
+    nosniff: res.headers.get('x-content-type-options'),
+    referrer: res.headers.get('referrer-policy'),
+    opener: res.headers.get('cross-origin-opener-policy'),
+  })
+  const expectBase = (res: Response) =>
+    expect(base(res)).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      nosniff: 'nosniff',
+      referrer: 'no-referrer',
+      opener: 'same-origin',
+    })
+
+  it('TUS answers and downloads carry the request id, security and CORS headers', async () => {
+    // @hono/node-server logs (console.error) a response it tried to write a second time.
+    const errors = vi.spyOn(console, 'error')
+    const md = `sid ${Buffer.from('hdrs').toString('base64')},name ${Buffer.from('h.txt').toString('base64')}`
+    const post = await fetch(server.url('/files/'), {
+      method: 'POST',
+      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': '5', 'Upload-Metadata': md },
+    })
+    expect(post.status).toBe(201)
+    expectBase(post)
+    expect(post.headers.get('access-control-allow-origin')).toBe('*')
+    expect(post.headers.get('access-control-expose-headers')).toContain('Upload-Offset')
+    expect(post.headers.get('content-length')).toBe('0')
+    const location = server.url(post.headers.get('location') ?? '')
+    const patch = await fetch(location, {
+      method: 'PATCH',
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        'Upload-Offset': '0',
+        'Content-Type': 'application/offset+octet-stream',
+      },
+      body: 'hello',
+    })
+    expect([patch.status, patch.headers.get('upload-offset')]).toEqual([204, '5'])
+    expectBase(patch)
+    const wrong = await fetch(location, {
+      method: 'PATCH',
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        'Upload-Offset': '1',
+        'Content-Type': 'application/offset+octet-stream',
+      },
+      body: 'x',
+    })
+    expect(wrong.status).toBe(409)
+    expect(wrong.headers.get('content-type')).toBe('text/plain; charset=utf-8')
+    expect(await wrong.text()).toMatch(/does not match/)
+    const head = await fetch(location, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } })
+    expect([head.status, head.headers.get('upload-offset'), head.headers.get('upload-length')]).toEqual([
+      200,
+      '5',
+      '5',
+    ])
+    expectBase(head)
+    const download = await fetch(location)
+    expect([download.status, await download.text()]).toEqual([200, 'hello'])
+    expectBase(download)
+    expect(download.headers.get('x-frame-options')).toBe('DENY')
+    const headDownload = await fetch(location, { method: 'HEAD' })
+    expect([headDownload.status, headDownload.headers.get('content-length')]).toEqual([200, '5'])
+    expectBase(headDownload)
+    await new Promise((r) => setTimeout(r, 50))
+    expect(errors).not.toHaveBeenCalled()
+    errors.mockRestore()
+  })
+})

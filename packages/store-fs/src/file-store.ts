@@ -29,7 +29,7 @@ import { errnoCode, fsError, isErrno } from './fs-errors.js'
 import { KeyedMutex } from './keyed-mutex.js'
 import { listFiles } from './list.js'
 import { applyPatch, checkLength, invalidInput } from './patch.js'
-import { type FilePaths, normalizeRoot, resolveFile, SIDECAR_SUFFIX, TEMP_SUFFIX } from './paths.js'
+import { type FilePaths, normalizeRoot, PathCache, SIDECAR_SUFFIX, TEMP_SUFFIX } from './paths.js'
 import { completionFromSize, decodeSidecar, encodeSidecar } from './sidecar.js'
 import {
   CREATE_FLAGS,
@@ -86,6 +86,7 @@ export class FileStore implements Store {
   readonly #logger: StoreContext['logger']
   readonly #pool: BlockPool
   readonly #sidecars = new SidecarIO()
+  readonly #paths: PathCache
   readonly #mutex = new KeyedMutex()
   readonly #appending = new Set<string>()
   readonly #warned = new Set<string>()
@@ -109,6 +110,7 @@ export class FileStore implements Store {
       throw new PsiError('STORE_MISCONFIGURED', 'FileStore needs an uploadDir')
     }
     this.root = normalizeRoot(options.uploadDir)
+    this.#paths = new PathCache(this.root)
     this.fsync = options.fsync ?? 'on-complete'
     if (!['never', 'on-complete', 'always'].includes(this.fsync)) {
       throw new PsiError('STORE_MISCONFIGURED', `FileStore fsync must be never, on-complete or always`)
@@ -154,7 +156,7 @@ export class FileStore implements Store {
   }
 
   async create(file: NewFile): Promise<FileMeta> {
-    const p = resolveFile(this.root, file)
+    const p = this.#paths.resolve(file)
     const uploadLength = checkLength(file.uploadLength)
     const meta: FileMeta = {
       ...file,
@@ -213,14 +215,14 @@ export class FileStore implements Store {
 
   async info(ref: FileRef): Promise<FileMeta> {
     try {
-      return (await this.#load(resolveFile(this.root, ref))).meta
+      return (await this.#load(this.#paths.resolve(ref))).meta
     } catch (err) {
       throw fsError(err)
     }
   }
 
   async update(ref: FileRef, patch: MetaPatch): Promise<FileMeta> {
-    const p = resolveFile(this.root, ref)
+    const p = this.#paths.resolve(ref)
     return this.#mutex.run(p.data, async () => {
       try {
         const { raw, meta } = await this.#load(p)
@@ -244,7 +246,7 @@ export class FileStore implements Store {
     offset: number,
     options: AppendOptions = {},
   ): Promise<number> {
-    const p = resolveFile(this.root, ref)
+    const p = this.#paths.resolve(ref)
     // Callers serialize appends with a Locker; this catches misuse inside one process.
     if (this.#appending.has(p.data)) throw new UploadLockedError()
     this.#appending.add(p.data)
@@ -376,7 +378,7 @@ export class FileStore implements Store {
   }
 
   async complete(ref: FileRef): Promise<FileMeta> {
-    const p = resolveFile(this.root, ref)
+    const p = this.#paths.resolve(ref)
     return this.#mutex.run(p.data, async () => {
       try {
         const { raw, meta } = await this.#load(p)
@@ -427,7 +429,7 @@ export class FileStore implements Store {
   }
 
   async read(ref: FileRef, options: ReadOptions = {}): Promise<AsyncIterable<Uint8Array>> {
-    const p = resolveFile(this.root, ref)
+    const p = this.#paths.resolve(ref)
     const { range, signal } = options
     if (signal?.aborted) throw abortError(signal)
     let fh: FileHandle
@@ -478,7 +480,7 @@ export class FileStore implements Store {
   }
 
   async delete(ref: FileRef): Promise<void> {
-    const p = resolveFile(this.root, ref)
+    const p = this.#paths.resolve(ref)
     return this.#mutex.run(p.data, async () => {
       try {
         await this.#checkBucketDir(p)
@@ -518,13 +520,13 @@ export class FileStore implements Store {
 
   list(options: ListOptions = {}): AsyncIterable<FileMeta> {
     return listFiles(this.root, options, {
-      load: (ref) => this.#load(resolveFile(this.root, ref)).then((r) => r.meta),
+      load: (ref) => this.#load(this.#paths.resolve(ref)).then((r) => r.meta),
       warn: (where, message) => this.#warn(where, message),
     })
   }
 
   async claim(ref: FileRef): Promise<boolean> {
-    const p = resolveFile(this.root, ref)
+    const p = this.#paths.resolve(ref)
     try {
       await this.#checkBucketDir(p)
       await this.#checkRegularFile(p.sidecar)
@@ -544,7 +546,7 @@ export class FileStore implements Store {
   }
 
   async releaseClaim(ref: FileRef): Promise<void> {
-    const p = resolveFile(this.root, ref)
+    const p = this.#paths.resolve(ref)
     try {
       await this.#checkBucketDir(p)
       await unlink(p.claim)

@@ -21,6 +21,8 @@ import { CLAIM_SUFFIX, resolveBucketDir, SIDECAR_SUFFIX, TEMP_SUFFIX } from './p
 
 /** Temp files older than this are leftovers of a crash and may be removed. */
 const STALE_TEMP_MS = 60 * 60 * 1000
+/** Records of one bucket read concurrently while listing. */
+const READ_AHEAD = 8
 
 export interface ListDeps {
   /** The record of one file (NOT_FOUND for missing or damaged ones, already reported). */
@@ -91,17 +93,27 @@ async function* listBucket(root: string, sid: string, deps: ListDeps): AsyncGene
     }
   }
   keys.sort()
-  for (const key of keys) {
-    let meta: FileMeta
+  const load = async (key: string): Promise<FileMeta | undefined> => {
     try {
-      meta = await deps.load({ sid, key } as unknown as FileRef)
+      return await deps.load({ sid, key } as unknown as FileRef)
     } catch (err) {
       // Deleted while we listed, or damaged (already reported by load).
-      if ((err instanceof PsiError && err.code === 'NOT_FOUND') || isErrno(err, 'ENOENT')) continue
+      if ((err instanceof PsiError && err.code === 'NOT_FOUND') || isErrno(err, 'ENOENT')) return undefined
       deps.warn(`${sid}/${key}`, `unreadable entry skipped (${errnoCode(err) ?? 'error'})`)
-      continue
+      return undefined
     }
-    yield meta
+  }
+  // A few records are read ahead (each is a couple of thread-pool round trips); output order stays.
+  const ahead: Array<Promise<FileMeta | undefined>> = []
+  let next = 0
+  const fill = () => {
+    while (next < keys.length && ahead.length < READ_AHEAD) ahead.push(load(keys[next++] as string))
+  }
+  fill()
+  while (ahead.length > 0) {
+    const meta = await ahead.shift()
+    fill()
+    if (meta) yield meta
   }
 }
 

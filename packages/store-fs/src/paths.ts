@@ -71,3 +71,30 @@ export function resolveFile(root: string, ref: FileRef): FilePaths {
     claim: data + CLAIM_SUFFIX,
   }
 }
+
+/**
+ * {@link resolveFile} with a small memo: every store call resolves its paths, and an upload's
+ * requests use the same few. Only refs that resolved (valid ids) are remembered.
+ */
+export class PathCache {
+  readonly #entries = new Map<string, FilePaths>()
+
+  constructor(
+    private readonly root: string,
+    private readonly max = 4096,
+  ) {}
+
+  resolve(ref: FileRef): FilePaths {
+    const { sid, key } = ref as { sid: unknown; key: unknown }
+    // NUL never occurs in a valid id, so the joined string names one (sid, key) pair.
+    const id = typeof sid === 'string' && typeof key === 'string' ? `${sid}\0${key}` : undefined
+    const hit = id === undefined ? undefined : this.#entries.get(id)
+    if (hit) return hit
+    const paths = resolveFile(this.root, ref)
+    if (id !== undefined) {
+      if (this.#entries.size >= this.max) this.#entries.clear()
+      this.#entries.set(id, paths)
+    }
+    return paths
+  }
+}

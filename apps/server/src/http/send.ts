@@ -32,9 +32,50 @@ export interface SendOptions {
   onDone?: (outcome: StreamOutcome) => void | Promise<void>
 }
 
+/**
+ * The Node response to write to directly, if any. Not for HEAD: Hono answers HEAD by running the
+ * GET route and wrapping its result in a new `Response`, which @hono/node-server then writes
+ * again (its already-sent marker is lost on that path), so HEAD answers go through Hono.
+ */
 function nodeResponse(c: Context<AppEnv>): ServerResponse | undefined {
   const out = c.env?.outgoing
-  return out instanceof ServerResponse ? out : undefined
+  return out instanceof ServerResponse && c.req.method !== 'HEAD' ? out : undefined
+}
+
+/** The request's base headers (see `AppEnv`) merged with `headers`, names lower-cased, later wins. */
+function mergedHeaders(c: Context<AppEnv>, headers: Record<string, string>): Record<string, string> {
+  const all: Record<string, string> = {}
+  for (const [k, v] of Object.entries(c.get('baseHeaders') ?? {})) all[k.toLowerCase()] = v
+  for (const [k, v] of Object.entries(headers)) all[k.toLowerCase()] = v
+  return all
+}
+
+/**
+ * A small, complete response (TUS answers: a status, headers, an optional short text). On Node
+ * it is written straight to the `ServerResponse`, which spares building a Web `Response` and
+ * converting it back for every upload request; elsewhere it is an ordinary Hono response.
+ */
+export function sendSmall(
+  c: Context<AppEnv>,
+  status: number,
+  headers: Record<string, string>,
+  body: string,
+): Response {
+  const out = nodeResponse(c)
+  if (!out) {
+    if (body === '' || status === 204 || status === 304) return c.body(null, status as 200, headers)
+    return c.body(body, status as 200, headers)
+  }
+  const noBody = status === 204 || status === 304
+  const bytes = noBody ? 0 : Buffer.byteLength(body)
+  if (!out.headersSent && !out.destroyed) {
+    const all = mergedHeaders(c, headers)
+    if (!noBody) all['content-length'] = String(bytes)
+    out.writeHead(status, all)
+    out.end(bytes > 0 ? body : undefined)
+  }
+  c.set('sent', { status, bytes })
+  return RESPONSE_ALREADY_SENT
 }
 
 async function* counted(
@@ -59,9 +100,7 @@ export async function sendStream(c: Context<AppEnv>, options: SendOptions): Prom
 
   const out = nodeResponse(c)
   if (out) {
-    const all: Record<string, string> = {}
-    for (const [k, v] of Object.entries(c.get('baseHeaders') ?? {})) all[k.toLowerCase()] = v
-    for (const [k, v] of Object.entries(headers)) all[k.toLowerCase()] = v
+    const all = mergedHeaders(c, headers)
     if (out.headersSent || out.destroyed) {
       await done({ completed: false, bytes: 0 })
       return RESPONSE_ALREADY_SENT

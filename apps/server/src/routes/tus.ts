@@ -18,7 +18,7 @@ import type { Context } from 'hono'
 import { liveFiles } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
-import { bodySignal, requestBody } from '../http/send.js'
+import { bodySignal, requestBody, sendSmall } from '../http/send.js'
 
 function optionalSignal(signal: AbortSignal | undefined): { signal?: AbortSignal } {
   return signal ? { signal } : {}
@@ -84,9 +84,7 @@ export async function tusRequest(
     const { 'Content-Type': _type, ...headers } = res.headers
     return c.json({ code: 'TOO_LARGE', message: res.body }, 413, headers)
   }
-  if (res.body === '' || res.status === 204 || res.status === 304)
-    return c.body(null, res.status as 200, res.headers)
-  return c.body(res.body, res.status as 200, res.headers)
+  return sendSmall(c, res.status, res.headers, res.body)
 }
 
 /** `PATCH {U}files/{sid}?lock=yes`: no more files may be added to the bucket. */

@@ -50,4 +50,34 @@ describe('BucketStates', () => {
     await store.delete({ sid, key: 'x' as never })
     expect((await states.get(sid)).count).toBe(0)
   })
+
+  it('keeps its totals right as files expire one by one, also when the clock goes back', async () => {
+    const store = new MemoryStore()
+    const clock = new ManualClock(0)
+    const states = new BucketStates(store, clock, 60_000)
+    for (const [key, size, expiresAt] of [
+      ['a', 1, 100],
+      ['b', 2, 200],
+      ['c', 4, null],
+    ] as const) {
+      await store.create({ ...newFileFixture({ sid, key: key as never }), uploadLength: size, expiresAt })
+    }
+    expect(await states.get(sid)).toMatchObject({ count: 3, bytes: 7 })
+    const r = states.reserve(sid, { size: 8, expiresAt: 150, password: undefined })
+    const d = await store.create({
+      ...newFileFixture({ sid, key: 'd' as never }),
+      uploadLength: 8,
+      expiresAt: 150,
+    })
+    states.commit(r, d)
+    expect(await states.get(sid)).toMatchObject({ count: 4, bytes: 15 })
+    clock.set(100)
+    expect(await states.get(sid)).toMatchObject({ count: 3, bytes: 14 })
+    clock.set(150)
+    expect(await states.get(sid)).toMatchObject({ count: 2, bytes: 6 })
+    clock.set(200)
+    expect(await states.get(sid)).toMatchObject({ count: 1, bytes: 4 })
+    clock.set(120)
+    expect(await states.get(sid)).toMatchObject({ count: 3, bytes: 14 })
+  })
 })

@@ -35,6 +35,8 @@ interface Entry {
   locked: boolean
   password: string | undefined
   files: Map<string, FileFacts>
+  /** Count and bytes of the unexpired files, valid for clock times in [from, until). */
+  live?: { count: number; bytes: number; from: number; until: number }
 }
 
 interface Pending extends FileFacts {
@@ -65,17 +67,34 @@ export class BucketStates {
     let entry = this.#entries.get(sid)
     // Wall time for freshness: a test clock may stand still or jump.
     if (!entry || Date.now() - entry.loadedAt > this.ttlMs) entry = await this.#load(sid, now)
-    let count = 0
-    let bytes = 0
+    // The files' totals only change when one of them expires (or the cache changes), so they
+    // are not recomputed for every new file: that was O(n) per file, O(n²) per bucket.
+    const live = this.#live(entry, now)
+    let { count, bytes } = live
     let password = entry.password
-    const facts = [...entry.files.values(), ...(this.#pending.get(sid)?.values() ?? [])]
-    for (const f of facts) {
+    for (const f of this.#pending.get(sid)?.values() ?? []) {
       if (isExpired(f, now)) continue
       count++
       bytes += f.size
-      password ??= (f as Partial<Pending>).password
+      password ??= f.password
     }
     return { locked: entry.locked && count > 0, password: count > 0 ? password : undefined, count, bytes }
+  }
+
+  #live(entry: Entry, now: number): NonNullable<Entry['live']> {
+    const cached = entry.live
+    if (cached && now >= cached.from && now < cached.until) return cached
+    let count = 0
+    let bytes = 0
+    let until = Number.POSITIVE_INFINITY
+    for (const f of entry.files.values()) {
+      if (isExpired(f, now)) continue
+      count++
+      bytes += f.size
+      if (f.expiresAt !== null && f.expiresAt < until) until = f.expiresAt
+    }
+    entry.live = { count, bytes, from: now, until }
+    return entry.live
   }
 
   async #load(sid: BucketId, now: number): Promise<Entry> {
@@ -113,7 +132,14 @@ export class BucketStates {
     this.cancel(reservation)
     const entry = this.#entries.get(meta.sid)
     if (!entry || isPartial(meta)) return
-    entry.files.set(meta.key, { size: fileSize(meta), expiresAt: meta.expiresAt })
+    const facts = { size: fileSize(meta), expiresAt: meta.expiresAt }
+    const live = entry.live
+    if (live && !entry.files.has(meta.key) && !isExpired(facts, live.from)) {
+      live.count++
+      live.bytes += facts.size
+      if (facts.expiresAt !== null) live.until = Math.min(live.until, facts.expiresAt)
+    } else entry.live = undefined
+    entry.files.set(meta.key, facts)
     entry.password ??= meta.password
   }
 
