@@ -266,6 +266,8 @@ export class FileStore implements Store {
       const raw = sidecar.value
       const fh = opened.value
       let handedOver = false
+      /** Everything written is on disk: closing the handle cannot lose anything any more. */
+      let synced = false
       try {
         // The open handle's fstat is the truth about the offset (and refuses non-files).
         const st = await fh.stat()
@@ -282,15 +284,21 @@ export class FileStore implements Store {
           // The whole upload is in: flush it through this handle, so complete() need not reopen
           // it. A failure here is not the append's: complete() flushes again and reports it.
           await this.#flushes.get(p.data)
-          await fh.datasync().then(
-            () => this.#trackFlushed(p.data, size),
-            () => {},
+          synced = await fh.datasync().then(
+            () => true,
+            () => false,
           )
-        } else if (this.fsync === 'always') this.#trackFlushed(p.data, size)
+          if (synced) this.#trackFlushed(p.data, size)
+        }
+        if (this.fsync === 'always') {
+          synced = true // #writeBody flushed before returning
+          if (size === length) this.#trackFlushed(p.data, size)
+        }
         handedOver = size !== length && this.#writeBehind(p.data, fh, size - offset)
         return size
       } finally {
-        if (!handedOver) await fh.close()
+        if (synced && !handedOver) void fh.close().catch(() => {})
+        else if (!handedOver) await fh.close()
       }
     } catch (err) {
       if (err instanceof SourceFailure) throw err.error
@@ -687,12 +695,12 @@ function knownLength(raw: unknown): unknown {
   return typeof uploadLength === 'number' && Number.isSafeInteger(uploadLength) ? raw : undefined
 }
 
-/** fdatasync of a file by path (refusing symlinks). */
+/** fdatasync of a file by path (refusing symlinks). The close does not hold up the caller. */
 async function flushFile(file: string): Promise<void> {
   const fh = await open(file, READ_FLAGS)
   try {
     await fh.datasync()
   } finally {
-    await fh.close()
+    void fh.close().catch(() => {})
   }
 }

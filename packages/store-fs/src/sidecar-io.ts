@@ -118,8 +118,13 @@ export class SidecarIO {
       await rm(tmp, { force: true }).catch(() => {})
       throw err
     }
-    await fh.close()
-    const discard = () => rm(tmp, { force: true }).catch(() => {})
+    // The document is complete: the handle is closed after the rename, off the caller's path
+    // (an open file can be renamed; nothing is written through it any more).
+    const close = () => fh.close().catch(() => {})
+    const discard = async () => {
+      await close()
+      await rm(tmp, { force: true }).catch(() => {})
+    }
     return {
       discard,
       commit: async () => {
@@ -129,6 +134,7 @@ export class SidecarIO {
           await discard()
           throw err
         }
+        void close()
         // rename keeps inode, size and mtime, so the next lstat of `file` matches this entry.
         this.#remember(file, id, structuredClone(doc))
         if (durable) await syncDir(path.dirname(file))
@@ -168,6 +174,7 @@ export async function syncDir(dir: string): Promise<void> {
     // Windows cannot open or fsync directories; everything else is a real error.
     if (process.platform !== 'win32') throw err
   } finally {
-    await fh?.close()
+    // Synced or failed, nothing depends on the close: it need not hold up the caller.
+    void fh?.close().catch(() => {})
   }
 }
