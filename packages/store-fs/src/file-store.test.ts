@@ -1,7 +1,8 @@
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { type FileHandle, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { type FileRef, listAll, PsiError } from '@psitransfer/core'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { FileStore } from './file-store.js'
 import {
   collect,
@@ -256,6 +257,40 @@ describe('append', () => {
     const read = await hashStream(await s.read(file))
     expect(read).toEqual({ size: total, hash: await patternHash(10, total) })
     await s.delete(file)
+  })
+})
+
+describe('on-complete write-behind', () => {
+  const openFds = async () => (existsSync('/proc/self/fd') ? (await readdir('/proc/self/fd')).length : 0)
+
+  it('flushes one big append in the background while it is written, and closes every handle', async () => {
+    const s = await makeStore(dir, { fsync: 'on-complete' })
+    const probe = await open(path.join(dir, 'probe.tmp'), 'w')
+    const spy = vi.spyOn(Object.getPrototypeOf(probe) as FileHandle, 'datasync')
+    await probe.close()
+    await rm(path.join(dir, 'probe.tmp'))
+    try {
+      const MiB = 1024 * 1024
+      const total = 150 * MiB
+      const file = newFile({ uploadLength: total + 100 * MiB })
+      await s.create(file)
+      const fds = await openFds()
+      expect(await s.append(file, patternChunks(12, 0, total, MiB), 0)).toBe(total)
+      // Two background flushes (at 64 and 128 MiB) while the 150 MiB were written.
+      expect(spy.mock.calls.length).toBeGreaterThanOrEqual(2)
+      for (let at = total; at < total + 100 * MiB; at += 50 * MiB) {
+        expect(await s.append(file, patternChunks(12, at, at + 50 * MiB, MiB), at)).toBe(at + 50 * MiB)
+      }
+      expect((await s.complete(file)).complete).toBe(true)
+      const read = await hashStream(await s.read(file))
+      expect(read).toEqual({ size: total + 100 * MiB, hash: await patternHash(12, total + 100 * MiB) })
+      await s.close()
+      await new Promise((r) => setTimeout(r, 50))
+      expect(await openFds()).toBe(fds)
+      await s.delete(file)
+    } finally {
+      spy.mockRestore()
+    }
   })
 })
 

@@ -71,6 +71,13 @@ const DEFAULT_BUCKET_CHECK_TTL_MS = 1000
 /** Bounds of the in-process bookkeeping maps (they only hold files in flight). */
 const MAX_TRACKED = 10_000
 
+/** `on-complete` write-behind state of one append: bytes not flushed yet, a flush it started. */
+interface Dirty {
+  readonly file: string
+  bytes: number
+  flush?: Promise<void>
+}
+
 /** Carries an error of the caller's data source through our fs error mapping untouched. */
 class SourceFailure {
   constructor(readonly error: unknown) {}
@@ -278,7 +285,8 @@ export class FileStore implements Store {
         // Before any byte lands: a file that ends up full stays incomplete until complete().
         // Kept on failure too (the file may be full after a body error); complete() clears it.
         if (length !== null && completionFromSize(raw)) this.#markUnfinalized(p.data)
-        const size = await this.#writeBody(fh, data, offset, length, options.signal)
+        const dirty: Dirty = { file: p.data, bytes: this.#dirty.get(p.data) ?? 0 }
+        const size = await this.#writeBody(fh, data, offset, length, options.signal, dirty)
         if (size !== length) this.#unfinalized.delete(p.data)
         else if (this.fsync === 'on-complete') {
           // The whole upload is in: flush it through this handle, so complete() need not reopen
@@ -294,7 +302,14 @@ export class FileStore implements Store {
           synced = true // #writeBody flushed before returning
           if (size === length) this.#trackFlushed(p.data, size)
         }
-        handedOver = size !== length && this.#writeBehind(p.data, fh, size - offset)
+        if (size !== length) {
+          handedOver = this.#writeBehind(p.data, fh, dirty.bytes)
+          if (!handedOver && dirty.flush) {
+            // A flush this append started is still running: close once it is done, not now.
+            void dirty.flush.finally(() => fh.close().catch(() => {}))
+            handedOver = true
+          }
+        }
         return size
       } finally {
         if (synced && !handedOver) void fh.close().catch(() => {})
@@ -313,9 +328,12 @@ export class FileStore implements Store {
    * its last flush, flush it in the background (not awaited by the append), so `complete()`
    * does not have to push a whole multi-GiB file to disk at once. Takes ownership of `fh`.
    */
-  #writeBehind(file: string, fh: FileHandle, written: number): boolean {
-    if (this.fsync !== 'on-complete' || written <= 0) return false
-    const dirty = (this.#dirty.get(file) ?? 0) + written
+  #writeBehind(file: string, fh: FileHandle, dirty: number): boolean {
+    if (this.fsync !== 'on-complete') return false
+    if (dirty <= 0) {
+      this.#dirty.delete(file)
+      return false
+    }
     if (dirty < WRITE_BEHIND_BYTES || this.#flushes.has(file)) {
       if (this.#dirty.size > 10_000) this.#dirty.clear() // abandoned uploads; only an optimization
       this.#dirty.set(file, dirty)
@@ -334,6 +352,27 @@ export class FileStore implements Store {
   }
 
   /**
+   * The same inside one long append (a whole file in one PATCH): a background flush through
+   * the append's own handle every {@link WRITE_BEHIND_BYTES}, so the final flush is short.
+   * The handle's close waits for it.
+   */
+  #flushWhileWriting(fh: FileHandle, dirty: Dirty): void {
+    if (this.fsync !== 'on-complete' || dirty.bytes < WRITE_BEHIND_BYTES || this.#flushes.has(dirty.file)) {
+      return
+    }
+    dirty.bytes = 0
+    const file = dirty.file
+    const flush: Promise<void> = fh
+      .datasync()
+      .catch(() => {}) // the final flush (complete) reports errors
+      .finally(() => {
+        if (this.#flushes.get(file) === flush) this.#flushes.delete(file)
+      })
+    this.#flushes.set(file, flush)
+    dirty.flush = flush
+  }
+
+  /**
    * Streams `data` into the open file from `offset`. Whatever happens, the bytes that reached
    * the file stay there (they are a prefix of the stream) and count; errors from the source
    * are rethrown as they are, write errors become core errors carrying the real offset.
@@ -344,6 +383,7 @@ export class FileStore implements Store {
     offset: number,
     uploadLength: number | null,
     signal: AbortSignal | undefined,
+    dirty: Dirty,
   ): Promise<number> {
     const writer = new BlockWriter(fh, offset, this.#pool)
     const limit = uploadLength ?? Number.POSITIVE_INFINITY
@@ -358,6 +398,8 @@ export class FileStore implements Store {
         }
         await writer.push(chunk)
         end += chunk.byteLength
+        dirty.bytes += chunk.byteLength
+        this.#flushWhileWriting(fh, dirty)
       }
       await writer.flush()
     } catch (error) {
