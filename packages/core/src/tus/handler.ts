@@ -182,7 +182,7 @@ async function post(req: TusRequest, deps: TusDeps): Promise<TusResponse> {
         const data = await deps.store.read(p, req.signal ? { signal: req.signal } : {})
         offset = await deps.store.append(ref, data, offset, req.signal ? { signal: req.signal } : {})
       }
-      return finish(ref, deps)
+      return finish(ref, meta, deps)
     })
     return respond(201, expiresHeader(meta, { Location: location }))
   }
@@ -212,7 +212,7 @@ async function post(req: TusRequest, deps: TusDeps): Promise<TusResponse> {
     }
     headers['Upload-Offset'] = String(meta.offset)
   } else if (uploadLength === 0) {
-    meta = await finish(ref, deps)
+    meta = await finish(ref, meta, deps)
   }
   return respond(201, expiresHeader(meta, headers))
 }
@@ -276,7 +276,7 @@ async function tryRepairCompletion(ref: FileRef, meta: FileMeta, deps: TusDeps):
     return meta // someone is writing; they will finish it
   }
   try {
-    return await finish(ref, deps)
+    return await finish(ref, meta, deps)
   } finally {
     await lock.release()
   }
@@ -377,7 +377,7 @@ async function writeChunk(
     throw new PsiError('ABORTED', 'The request body ended before Content-Length bytes arrived')
   }
   meta = { ...meta, offset: newOffset }
-  if (meta.uploadLength !== null && newOffset === meta.uploadLength) meta = await finish(ref, deps)
+  if (meta.uploadLength !== null && newOffset === meta.uploadLength) meta = await finish(ref, meta, deps)
   return meta
 }
 
@@ -476,9 +476,12 @@ async function verifiedChunk(
   })()
 }
 
-async function finish(ref: FileRef, deps: TusDeps): Promise<FileMeta> {
-  const before = await deps.store.info(ref)
-  if (before.complete) return before
+/**
+ * Finalizes an upload whose bytes are all there. `known` is the record the caller loaded under
+ * the upload's lock (or just created), so its `complete` flag is current: no re-read needed.
+ */
+async function finish(ref: FileRef, known: FileMeta, deps: TusDeps): Promise<FileMeta> {
+  if (known.complete) return known
   const meta = await deps.store.complete(ref)
   try {
     await deps.hooks.onComplete?.(meta)
