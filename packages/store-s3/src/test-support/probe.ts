@@ -170,17 +170,29 @@ export class S3Probe implements StoreProbe {
    * slices, segments and finished objects byte for byte) and returns the number of bytes.
    */
   async verify(ref: FileRef, expected: Uint8Array): Promise<number> {
+    const at = await this.verifyPrefix(ref, expected)
+    if (at !== expected.byteLength)
+      throw new Error(`probe: S3 holds ${at} bytes, expected ${expected.byteLength}`)
+    return at
+  }
+
+  /**
+   * Checks that what S3 holds for `ref` is a prefix of `file` (every listed part and chained
+   * segment, or the finished object, equal to `file` at its position) and returns its length.
+   */
+  async verifyPrefix(ref: FileRef, file: Uint8Array): Promise<number> {
     const meta = await this.#meta(ref)
     if (!meta) throw new Error('probe: no metadata')
     if (await this.#finished(ref, meta)) {
       const data = await this.raw.get(this.#base(ref))
-      if (!data || Buffer.compare(data, expected) !== 0) throw new Error('probe: finished object differs')
+      if (!data || Buffer.compare(data, file.subarray(0, data.byteLength)) !== 0)
+        throw new Error('probe: finished object differs')
       return data.byteLength
     }
     const layout = await this.#layout(ref, meta)
     let at = 0
     for (const p of layout.parts) {
-      const slice = expected.subarray(at, at + p.size)
+      const slice = file.subarray(at, at + p.size)
       if (slice.byteLength !== p.size || md5Etag(slice) !== `"${bareEtag(p.etag)}"`) {
         throw new Error(
           `probe: part ${p.partNumber} (${p.size} bytes at ${at}) differs from the expected bytes`,
@@ -190,13 +202,11 @@ export class S3Probe implements StoreProbe {
     }
     for (const s of layout.segments) {
       const bytes = (await this.raw.get(s.key))?.subarray(s.skip)
-      if (!bytes || Buffer.compare(bytes, expected.subarray(at, at + bytes.byteLength)) !== 0) {
+      if (!bytes || Buffer.compare(bytes, file.subarray(at, at + bytes.byteLength)) !== 0) {
         throw new Error(`probe: segment at ${s.base} differs from the expected bytes`)
       }
       at += bytes.byteLength
     }
-    if (at !== expected.byteLength)
-      throw new Error(`probe: S3 holds ${at} bytes, expected ${expected.byteLength}`)
     return at
   }
 }
