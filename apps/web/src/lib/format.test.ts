@@ -3,8 +3,8 @@ import { formatBytes, formatEta, formatRetention } from './format.js'
 
 describe('formatBytes', () => {
   it('uses decimal units with one fraction digit below 100', () => {
-    expect(formatBytes(0, 'en')).toBe('0B')
-    expect(formatBytes(999, 'en')).toBe('999B')
+    expect(formatBytes(0, 'en')).toMatch(/^0\sB$/u)
+    expect(formatBytes(999, 'en')).toMatch(/^999\sB$/u)
     expect(formatBytes(1536, 'en')).toBe('1.5 kB')
     expect(formatBytes(52_428_800, 'en')).toBe('52.4 MB')
     expect(formatBytes(123_456_789, 'en')).toBe('123 MB')
@@ -13,6 +13,15 @@ describe('formatBytes', () => {
 
   it('formats numbers in the locale', () => {
     expect(formatBytes(1536, 'de')).toBe('1,5 kB')
+  })
+
+  it('writes plain bytes as a symbol with the spacing the locale uses for kB', () => {
+    // (The space is a plain or a no-break space, as the locale's data has it.)
+    expect(formatBytes(67, 'fr')).toMatch(/^67\so$/u)
+    expect(formatBytes(67, 'de')).toMatch(/^67\sB$/u)
+    expect(formatBytes(67, 'ru')).toMatch(/^67\sБ$/u)
+    expect(formatBytes(1, 'ja')).toMatch(/^1\sB$/u)
+    expect(formatBytes(67, 'ko')).toBe('67byte')
   })
 
   it('shows a dash for impossible sizes', () => {

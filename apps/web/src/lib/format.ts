@@ -11,14 +11,38 @@ export function formatBytes(bytes: number, locale: string): string {
     value /= 1000
     unit++
   }
-  const digits = unit === 0 || value >= 100 ? 0 : 1
+  if (unit === 0) return formatPlainBytes(value, locale)
   return new Intl.NumberFormat(locale, {
     style: 'unit',
     unit: BYTE_UNITS[unit],
-    // "narrow" for plain bytes gives "0B"/"10 B" instead of the odd "0 byte".
-    unitDisplay: unit === 0 ? 'narrow' : 'short',
-    maximumFractionDigits: digits,
+    unitDisplay: 'short',
+    maximumFractionDigits: value >= 100 ? 0 : 1,
   }).format(value)
+}
+
+/**
+ * Plain bytes: the "short" form is odd in many locales ("67 byte"), the "narrow" one has the
+ * right symbol but often no space ("67B"); take the narrow symbol with the spacing the locale
+ * uses for kB ("67 B", "67 o", but "67byte" where kB has no space either).
+ */
+function formatPlainBytes(value: number, locale: string): string {
+  const parts = new Intl.NumberFormat(locale, {
+    style: 'unit',
+    unit: 'byte',
+    unitDisplay: 'narrow',
+  }).formatToParts(value)
+  if (parts.some((p) => p.type === 'literal')) return parts.map((p) => p.value).join('')
+  const gap =
+    new Intl.NumberFormat(locale, { style: 'unit', unit: 'kilobyte', unitDisplay: 'short' })
+      .formatToParts(1)
+      .find((p) => p.type === 'literal')?.value ?? ''
+  let out = ''
+  parts.forEach((p, i) => {
+    const prev = parts[i - 1]
+    if (prev && (prev.type === 'unit') !== (p.type === 'unit')) out += gap
+    out += p.value
+  })
+  return out
 }
 
 const DURATION_UNITS: ReadonlyArray<readonly [Intl.NumberFormatOptions['unit'] & string, number]> = [
