@@ -137,6 +137,8 @@ describe('upload password, bucket password and one-time download', () => {
     // Marked and disabled after use.
     await page.getByText('Already downloaded').waitFor()
     expect(await page.getByRole('button', { name: 'Download secret plan.txt' }).isDisabled()).toBe(true)
+    // Nothing is left to download, so the archive links are gone too.
+    expect(await page.getByRole('link', { name: 'Download all (ZIP)' }).isVisible()).toBe(false)
     await screenshot(page, 'download-onetime-used-desktop')
 
     // The server agrees: the link is spent.
