@@ -92,7 +92,7 @@ export function App({ api, route, initialLang, initialMessages, Page, preload }:
         </a>
         <LangSwitch />
       </header>
-      <main id="main">
+      <main id="main" class={route.page === 'admin' ? 'main-wide' : undefined}>
         <h1>{title}</h1>
         {content}
       </main>
