@@ -3,6 +3,7 @@
  * no SDK; everything runs on plain data, Web streams/`AsyncIterable<Uint8Array>` and Web Crypto.
  * @module
  */
+export * from './abortable.js'
 export * from './clock.js'
 export * from './errors.js'
 export * from './ids.js'

@@ -4,6 +4,7 @@
  * is not durable across restarts (the durability rule holds trivially within one process).
  * @module
  */
+import { abortError, nextOrAbort } from '../abortable.js'
 import { OffsetMismatchError, PsiError, UploadLockedError } from '../errors.js'
 import { type FileRef, isValidId, storageKey } from '../ids.js'
 import { applyMetaPatch, type FileMeta, isUploadLength, type MetaPatch, type NewFile } from '../meta.js'
@@ -88,7 +89,7 @@ export class MemoryStore implements Store {
     const { signal } = options
     if (entry.writing) throw new UploadLockedError()
     if (offset !== entry.size) throw new OffsetMismatchError(entry.size, offset)
-    if (signal?.aborted) throw aborted(signal)
+    if (signal?.aborted) throw abortError(signal)
     const iterator = data[Symbol.asyncIterator]()
     entry.writing = true
     let drained = false
@@ -99,7 +100,7 @@ export class MemoryStore implements Store {
           drained = true
           break
         }
-        if (signal?.aborted) throw aborted(signal)
+        if (signal?.aborted) throw abortError(signal)
         const chunk = step.value
         if (!(chunk instanceof Uint8Array)) throw new PsiError('INVALID_INPUT', 'Upload data must be bytes')
         if (chunk.byteLength === 0) continue
@@ -136,7 +137,7 @@ export class MemoryStore implements Store {
   async read(ref: FileRef, options: ReadOptions = {}): Promise<AsyncIterable<Uint8Array>> {
     const entry = this.#get(ref)
     const { range, signal } = options
-    if (signal?.aborted) throw aborted(signal)
+    if (signal?.aborted) throw abortError(signal)
     const size = entry.size
     let start = 0
     let end = size - 1
@@ -222,33 +223,6 @@ function notFound(): PsiError {
   return new PsiError('NOT_FOUND', 'File not found')
 }
 
-function aborted(signal: AbortSignal): PsiError {
-  return new PsiError('ABORTED', 'The transfer was aborted', { cause: signal.reason })
-}
-
-/** `iterator.next()`, rejecting as soon as `signal` aborts even if the source is stalled. */
-function nextOrAbort<T>(
-  iterator: AsyncIterator<T>,
-  signal: AbortSignal | undefined,
-): Promise<IteratorResult<T>> {
-  if (!signal) return iterator.next()
-  if (signal.aborted) return Promise.reject(aborted(signal))
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(aborted(signal))
-    signal.addEventListener('abort', onAbort, { once: true })
-    iterator.next().then(
-      (step) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(step)
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err)
-      },
-    )
-  })
-}
-
 /** Yields copies of bytes `[from, to)` in pieces of at most {@link READ_PIECE}. */
 async function* readPieces(
   chunks: readonly Uint8Array[],
@@ -260,7 +234,7 @@ async function* readPieces(
   let i = firstChunkAt(starts, from)
   let pos = from
   while (pos < to) {
-    if (signal?.aborted) throw aborted(signal)
+    if (signal?.aborted) throw abortError(signal)
     const chunk = chunks[i]!
     const chunkStart = starts[i]!
     const begin = pos - chunkStart
