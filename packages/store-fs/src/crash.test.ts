@@ -18,6 +18,7 @@ import {
 } from './test-support/helpers.js'
 
 const SUPPORT = fileURLToPath(new URL('./test-support/', import.meta.url))
+const TS_LOADER = fileURLToPath(new URL('../../../scripts/ts/loader.mjs', import.meta.url))
 const MiB = 1 << 20
 
 let dir: string
@@ -41,7 +42,7 @@ it('resumes byte-exact after the appending process is killed with SIGKILL', asyn
     process.execPath,
     [
       '--import',
-      path.join(SUPPORT, 'ts-loader.mjs'),
+      TS_LOADER,
       path.join(SUPPORT, 'slow-append.ts'),
       dir,
       file.sid,

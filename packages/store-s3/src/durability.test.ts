@@ -21,6 +21,7 @@ import { newFile } from './test-support/upload.js'
 const MiB = 1024 * 1024
 const S = MIN_PART_SIZE
 const SUPPORT = fileURLToPath(new URL('./test-support/', import.meta.url))
+const TS_LOADER = fileURLToPath(new URL('../../../scripts/ts/loader.mjs', import.meta.url))
 const prefix = testPrefix('durability')
 const raw = new RawS3(rawClient(), s3Env().bucket)
 const probe = new S3Probe(raw, prefix)
@@ -145,7 +146,7 @@ describe('interrupted PATCHes', () => {
         process.execPath,
         [
           '--import',
-          path.join(SUPPORT, 'ts-loader.mjs'),
+          TS_LOADER,
           path.join(SUPPORT, 'crash-append.ts'),
           JSON.stringify(options),
           file.sid,

@@ -2,7 +2,7 @@
  * Child process of crash.test.ts: appends `total` pattern bytes to an existing upload in
  * `chunk`-sized pieces, pausing between them, and prints the running count of bytes handed
  * to the store. The test kills it with SIGKILL midway.
- * Usage: node --import ./ts-loader.mjs slow-append.ts DIR SID KEY SEED TOTAL CHUNK PAUSE_MS
+ * Usage: node --import <repo>/scripts/ts/loader.mjs slow-append.ts DIR SID KEY SEED TOTAL CHUNK PAUSE_MS
  */
 import type { FileRef } from '@psitransfer/core'
 import { FileStore } from '../file-store.js'

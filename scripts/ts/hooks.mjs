@@ -1,4 +1,4 @@
-// Module hooks for ts-loader.mjs: `./x.js` imports from .ts files resolve to `./x.ts`, and .ts
+// Module hooks for loader.mjs: `./x.js` imports from .ts files resolve to `./x.ts`, and .ts
 // files are transpiled with the TypeScript compiler (a devDependency).
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -8,7 +8,8 @@ export async function resolve(specifier, context, next) {
   try {
     return await next(specifier, context)
   } catch (err) {
-    if (context.parentURL?.endsWith('.ts') && specifier.startsWith('.') && specifier.endsWith('.js')) {
+    const fromTs = context.parentURL?.endsWith('.ts')
+    if (fromTs && specifier.startsWith('.') && specifier.endsWith('.js')) {
       return next(`${specifier.slice(0, -3)}.ts`, context)
     }
     throw err

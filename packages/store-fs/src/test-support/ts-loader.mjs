@@ -1,5 +1,0 @@
-// Lets child processes spawned by tests run our TypeScript sources directly (Node 20 cannot
-// strip types): `node --import ./ts-loader.mjs script.ts`. Transpile only, no type checking.
-import { register } from 'node:module'
-
-register('./ts-hooks.mjs', import.meta.url)
