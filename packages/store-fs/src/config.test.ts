@@ -23,6 +23,8 @@ describe('parseFsStoreConfig', () => {
     })
     for (const fsync of ['never', 'on-complete', 'always'])
       expect(parseFsStoreConfig({ fsync }).fsync).toBe(fsync)
+    for (const metadataCalls of ['inline', 'thread-pool'])
+      expect(parseFsStoreConfig({ metadataCalls }).metadataCalls).toBe(metadataCalls)
   })
 
   it('names the bad key in its error', () => {
@@ -36,8 +38,9 @@ describe('parseFsStoreConfig', () => {
       [{ uploadDir: 42 }, /storage\.uploadDir/],
       [
         { fsycn: 'always' },
-        /storage\.fsycn is not an option of storage\.type "filesystem" \(known: uploadDir, fsync\)/,
+        /storage\.fsycn is not an option of storage\.type "filesystem" \(known: uploadDir, fsync, metadataCalls\)/,
       ],
+      [{ metadataCalls: 'sync' }, /storage\.metadataCalls must be one of inline, thread-pool \(got "sync"\)/],
       ['data', /storage must be an object/],
     ]
     for (const [input, message] of cases) {

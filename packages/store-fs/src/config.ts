@@ -4,16 +4,20 @@
  */
 import { defineStore, PsiError } from '@psitransfer/core'
 import { FileStore, type FsyncPolicy } from './file-store.js'
+import type { MetadataCalls } from './meta-calls.js'
 
 export interface FsStoreConfig {
   /** Where buckets live; falls back to the top-level `uploadDir` (PsiTransfer's setting). */
   uploadDir?: string
   /** Durability policy, default `on-complete` (see README). */
   fsync?: FsyncPolicy
+  /** `inline` (default) or `thread-pool` (network file systems; see meta-calls.ts). */
+  metadataCalls?: MetadataCalls
 }
 
 const FSYNC_VALUES: readonly FsyncPolicy[] = ['never', 'on-complete', 'always']
-const KNOWN_KEYS = ['uploadDir', 'fsync'] as const
+const METADATA_CALLS: readonly MetadataCalls[] = ['inline', 'thread-pool']
+const KNOWN_KEYS = ['uploadDir', 'fsync', 'metadataCalls'] as const
 
 function bad(message: string): PsiError {
   return new PsiError('STORE_MISCONFIGURED', message)
@@ -47,6 +51,14 @@ export function parseFsStoreConfig(input: unknown): FsStoreConfig {
     }
     config.fsync = raw.fsync as FsyncPolicy
   }
+  if (raw.metadataCalls !== undefined) {
+    if (!METADATA_CALLS.includes(raw.metadataCalls as MetadataCalls)) {
+      throw bad(
+        `storage.metadataCalls must be one of ${METADATA_CALLS.join(', ')} (got ${JSON.stringify(raw.metadataCalls)})`,
+      )
+    }
+    config.metadataCalls = raw.metadataCalls as MetadataCalls
+  }
   return config
 }
 
@@ -60,6 +72,7 @@ export const fsStoreDefinition = defineStore<FsStoreConfig>({
     return new FileStore({
       uploadDir,
       ...(config.fsync ? { fsync: config.fsync } : {}),
+      ...(config.metadataCalls ? { metadataCalls: config.metadataCalls } : {}),
       ...(context.logger ? { logger: context.logger } : {}),
     })
   },

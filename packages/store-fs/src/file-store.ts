@@ -5,7 +5,8 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { type FileHandle, lstat, mkdir, open, rm, rmdir, stat, unlink } from 'node:fs/promises'
+import { fstatSync } from 'node:fs'
+import { type FileHandle, mkdir, open, rm, rmdir, stat, unlink } from 'node:fs/promises'
 import path from 'node:path'
 import {
   type AppendOptions,
@@ -28,12 +29,14 @@ import { BlockPool, BlockWriter } from './block-writer.js'
 import { errnoCode, fsError, isErrno } from './fs-errors.js'
 import { KeyedMutex } from './keyed-mutex.js'
 import { listFiles } from './list.js'
+import { type MetaCalls, type MetadataCalls, metaCalls, threadPoolCalls } from './meta-calls.js'
 import { applyPatch, checkLength, invalidInput } from './patch.js'
 import { type FilePaths, normalizeRoot, PathCache, SIDECAR_SUFFIX, TEMP_SUFFIX } from './paths.js'
 import { completionFromSize, decodeSidecar, encodeSidecar } from './sidecar.js'
 import {
   CREATE_FLAGS,
   DamagedSidecarError,
+  flushFile,
   READ_FLAGS,
   SidecarIO,
   syncDir,
@@ -61,6 +64,13 @@ export interface FileStoreOptions {
    * without checking again (default 1000; 0 checks on every operation).
    */
   bucketCheckTtlMs?: number
+  /**
+   * How the small metadata calls of single-file operations run (see meta-calls.ts):
+   * `inline` (default) as synchronous syscalls, `thread-pool` through libuv's thread pool, for
+   * network file systems where such a call may take milliseconds. Flushes, data and bulk scans
+   * always use the thread pool.
+   */
+  metadataCalls?: MetadataCalls
 }
 
 const DEFAULT_BLOCK_SIZE = 1024 * 1024
@@ -89,6 +99,7 @@ export class FileStore implements Store {
   /** Absolute upload directory. */
   readonly root: string
   readonly fsync: FsyncPolicy
+  readonly metadataCalls: MetadataCalls
 
   readonly #logger: StoreContext['logger']
   readonly #pool: BlockPool
@@ -97,6 +108,8 @@ export class FileStore implements Store {
   readonly #mutex = new KeyedMutex()
   readonly #appending = new Set<string>()
   readonly #warned = new Set<string>()
+  /** Metadata calls of single-file operations (inline or thread pool, see the option). */
+  readonly #calls: MetaCalls
   /** `on-complete` write-behind: bytes written since the last flush, and flushes in flight. */
   readonly #dirty = new Map<string, number>()
   readonly #flushes = new Map<string, Promise<void>>()
@@ -122,6 +135,11 @@ export class FileStore implements Store {
     if (!['never', 'on-complete', 'always'].includes(this.fsync)) {
       throw new PsiError('STORE_MISCONFIGURED', `FileStore fsync must be never, on-complete or always`)
     }
+    this.metadataCalls = options.metadataCalls ?? 'inline'
+    if (this.metadataCalls !== 'inline' && this.metadataCalls !== 'thread-pool') {
+      throw new PsiError('STORE_MISCONFIGURED', 'FileStore metadataCalls must be inline or thread-pool')
+    }
+    this.#calls = metaCalls(this.metadataCalls)
     this.#logger = options.logger
     const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE
     if (!Number.isSafeInteger(blockSize) || blockSize < 4096) {
@@ -204,7 +222,7 @@ export class FileStore implements Store {
     // Both files at once; the sidecar is published only once the data file is ours.
     const [data, sidecar] = await Promise.allSettled([
       this.#createEmptyData(p),
-      this.#sidecars.prepare(p.sidecar, encodeSidecar(meta, undefined, 0), durable),
+      this.#sidecars.prepare(p.sidecar, encodeSidecar(meta, undefined, 0), durable, this.#calls),
     ])
     try {
       if (data.status === 'rejected') throw data.reason
@@ -217,7 +235,7 @@ export class FileStore implements Store {
       if (newBucket) await rmdir(p.bucketDir).catch(() => {})
       throw err
     }
-    if (durable && newBucket) await syncDir(this.root)
+    if (durable && newBucket) await syncDir(this.root, this.#calls)
   }
 
   async info(ref: FileRef): Promise<FileMeta> {
@@ -239,7 +257,12 @@ export class FileStore implements Store {
           this.#markUnfinalized(p.data)
           next.complete = false
         }
-        await this.#sidecars.write(p.sidecar, encodeSidecar(next, raw, meta.offset), this.fsync === 'always')
+        await this.#sidecars.write(
+          p.sidecar,
+          encodeSidecar(next, raw, meta.offset),
+          this.fsync === 'always',
+          this.#calls,
+        )
         return next
       } catch (err) {
         throw fsError(err)
@@ -277,7 +300,7 @@ export class FileStore implements Store {
       let synced = false
       try {
         // The open handle's fstat is the truth about the offset (and refuses non-files).
-        const st = await fh.stat()
+        const st = this.#calls.inline ? fstatSync(fh.fd) : await fh.stat()
         if (!st.isFile()) throw new NotFoundError()
         const meta = this.#decode(p, raw, st)
         if (st.size !== offset) throw new OffsetMismatchError(st.size, offset)
@@ -448,20 +471,20 @@ export class FileStore implements Store {
           // call it complete: the data, the sidecar written at creation and their names.
           if (this.fsync === 'on-complete') {
             await Promise.all([
-              this.#flushedSize.get(p.data) === meta.offset ? undefined : flushFile(p.data),
-              flushFile(p.sidecar),
-              syncDir(p.bucketDir),
+              this.#flushedSize.get(p.data) === meta.offset ? undefined : flushFile(p.data, this.#calls),
+              flushFile(p.sidecar, this.#calls),
+              syncDir(p.bucketDir, this.#calls),
             ])
           } else if (this.fsync === 'always' && this.#flushedSize.get(p.data) !== meta.offset) {
-            await flushFile(p.data) // creation and metadata writes were flushed when they happened
+            await flushFile(p.data, this.#calls) // creation and metadata writes were flushed when they happened
           }
         } else {
           // A PsiTransfer sidecar (`isPartial`): the new one is published (renamed into place)
           // only once the data is on disk; both are written at the same time.
           const durable = this.fsync !== 'never'
           const [flushed, sidecar] = await Promise.allSettled([
-            durable ? flushFile(p.data) : Promise.resolve(),
-            this.#sidecars.prepare(p.sidecar, encodeSidecar(next, raw, meta.offset), durable),
+            durable ? flushFile(p.data, this.#calls) : Promise.resolve(),
+            this.#sidecars.prepare(p.sidecar, encodeSidecar(next, raw, meta.offset), durable, this.#calls),
           ])
           if (flushed.status === 'rejected' || sidecar.status === 'rejected') {
             if (sidecar.status === 'fulfilled') await sidecar.value.discard()
@@ -561,7 +584,7 @@ export class FileStore implements Store {
           },
         )
         if (removedBucket) this.#trustedDirs.delete(p.bucketDir)
-        if (this.fsync === 'always') await syncDir(removedBucket ? this.root : p.bucketDir)
+        if (this.fsync === 'always') await syncDir(removedBucket ? this.root : p.bucketDir, this.#calls)
       } catch (err) {
         throw fsError(err)
       }
@@ -570,7 +593,8 @@ export class FileStore implements Store {
 
   list(options: ListOptions = {}): AsyncIterable<FileMeta> {
     return listFiles(this.root, options, {
-      load: (ref) => this.#load(this.#paths.resolve(ref)).then((r) => r.meta),
+      // A listing reads every sidecar of a bucket: through the thread pool, never inline.
+      load: (ref) => this.#load(this.#paths.resolve(ref), threadPoolCalls).then((r) => r.meta),
       warn: (where, message) => this.#warn(where, message),
     })
   }
@@ -587,7 +611,7 @@ export class FileStore implements Store {
       } finally {
         await fh.close()
       }
-      if (this.fsync === 'always') await syncDir(p.bucketDir)
+      if (this.fsync === 'always') await syncDir(p.bucketDir, this.#calls)
       return true
     } catch (err) {
       if (isErrno(err, 'EEXIST')) return false
@@ -612,9 +636,9 @@ export class FileStore implements Store {
   }
 
   /** Sidecar + data stat → record. Damaged sidecars are reported and treated as missing. */
-  async #load(p: FilePaths): Promise<{ raw: unknown; meta: FileMeta }> {
-    await this.#checkBucketDir(p)
-    const [raw, st] = await Promise.all([this.#readSidecar(p), lstat(p.data)])
+  async #load(p: FilePaths, calls = this.#calls): Promise<{ raw: unknown; meta: FileMeta }> {
+    await this.#checkBucketDir(p, calls)
+    const [raw, st] = await Promise.all([this.#readSidecar(p, calls), calls.lstat(p.data)])
     if (!st.isFile()) {
       this.#warn(`${p.sid}/${p.key}`, 'data file is not a regular file (symlink?), refused')
       throw new NotFoundError()
@@ -622,9 +646,9 @@ export class FileStore implements Store {
     return { raw, meta: this.#decode(p, raw, st) }
   }
 
-  async #readSidecar(p: FilePaths): Promise<unknown> {
+  async #readSidecar(p: FilePaths, calls = this.#calls): Promise<unknown> {
     try {
-      return await this.#sidecars.read(p.sidecar)
+      return await this.#sidecars.read(p.sidecar, calls)
     } catch (err) {
       if (err instanceof DamagedSidecarError) {
         this.#warn(`${p.sid}/${p.key}${SIDECAR_SUFFIX}`, `${err.message}, skipped`)
@@ -666,9 +690,9 @@ export class FileStore implements Store {
   }
 
   /** The bucket directory must be a real directory: a planted symlink would lead outside. */
-  async #checkBucketDir(p: FilePaths): Promise<void> {
+  async #checkBucketDir(p: FilePaths, calls = this.#calls): Promise<void> {
     if (this.#isTrusted(p.bucketDir)) return
-    const st = await lstat(p.bucketDir)
+    const st = await calls.lstat(p.bucketDir)
     if (!st.isDirectory()) {
       this.#warn(p.sid, 'bucket is not a plain directory (symlink?), refused')
       throw new NotFoundError()
@@ -677,7 +701,7 @@ export class FileStore implements Store {
   }
 
   async #checkRegularFile(file: string): Promise<void> {
-    const st = await lstat(file)
+    const st = await this.#calls.lstat(file)
     if (!st.isFile()) {
       this.#warn(path.relative(this.root, file), 'not a regular file (symlink?), refused')
       throw new NotFoundError()
@@ -689,7 +713,7 @@ export class FileStore implements Store {
     if (this.#isTrusted(p.bucketDir)) return false
     let created = false
     try {
-      await mkdir(p.bucketDir)
+      await this.#calls.mkdir(p.bucketDir)
       created = true
     } catch (err) {
       if (isErrno(err, 'ENOENT')) {
@@ -700,7 +724,7 @@ export class FileStore implements Store {
     }
     // mkdir never follows a symlink at the final component: what we created is a directory.
     if (!created) {
-      const st = await lstat(p.bucketDir)
+      const st = await this.#calls.lstat(p.bucketDir)
       if (!st.isDirectory()) {
         this.#warn(p.sid, 'bucket is not a plain directory (symlink?), refused')
         throw new PsiError('STORE_MISCONFIGURED', 'The upload directory contains an unexpected entry')
@@ -713,7 +737,7 @@ export class FileStore implements Store {
   /** The empty data file, created exclusively (an existing file or symlink is never reused). */
   async #createEmptyData(p: FilePaths): Promise<void> {
     try {
-      await (await open(p.data, CREATE_FLAGS, 0o644)).close()
+      await this.#calls.close(await this.#calls.open(p.data, CREATE_FLAGS, 0o644))
     } catch (err) {
       if (isErrno(err, 'EEXIST')) throw invalidInput('A file with this id already exists')
       throw err
@@ -735,14 +759,4 @@ function knownLength(raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null) return undefined
   const { uploadLength } = raw as { uploadLength?: unknown }
   return typeof uploadLength === 'number' && Number.isSafeInteger(uploadLength) ? raw : undefined
-}
-
-/** fdatasync of a file by path (refusing symlinks). The close does not hold up the caller. */
-async function flushFile(file: string): Promise<void> {
-  const fh = await open(file, READ_FLAGS)
-  try {
-    await fh.datasync()
-  } finally {
-    void fh.close().catch(() => {})
-  }
 }

@@ -5,4 +5,5 @@
  */
 export { type FsStoreConfig, fsStoreDefinition, parseFsStoreConfig } from './config.js'
 export { FileStore, type FileStoreOptions, type FsyncPolicy } from './file-store.js'
+export type { MetadataCalls } from './meta-calls.js'
 export { decodeSidecar, encodeSidecar, SIDECAR_VERSION, UNKNOWN_RETENTION } from './sidecar.js'

@@ -7,9 +7,10 @@
  */
 import { randomBytes } from 'node:crypto'
 import { constants } from 'node:fs'
-import { lstat, open, rename, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { NotFoundError } from '@psitransfer/core'
+import { fdatasync, fsync, type MetaCalls } from './meta-calls.js'
 import { TEMP_SUFFIX } from './paths.js'
 
 const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0
@@ -65,22 +66,22 @@ export class SidecarIO {
    * Parsed JSON of the sidecar at `file`. `NOT_FOUND` if missing or not a regular file
    * (symlinks included); {@link DamagedSidecarError} if it is not JSON.
    */
-  async read(file: string): Promise<unknown> {
-    const st = await lstat(file, { bigint: true })
+  async read(file: string, calls: MetaCalls): Promise<unknown> {
+    const st = await calls.lstatBig(file)
     if (!st.isFile()) throw new NotFoundError()
     const cached = this.#cache.get(file)
     if (cached && same(cached, st)) return cached.raw
-    const fh = await open(file, READ_FLAGS)
+    const fd = await calls.open(file, READ_FLAGS)
     let text: string
     let id: Identity
     try {
-      const fst = await fh.stat({ bigint: true })
+      const fst = await calls.fstatBig(fd)
       if (!fst.isFile()) throw new NotFoundError()
       if (fst.size > BigInt(MAX_SIDECAR_BYTES)) throw new DamagedSidecarError('sidecar is too large')
-      text = await fh.readFile('utf8')
+      text = await calls.readText(fd, Number(fst.size))
       id = fst
     } finally {
-      await fh.close()
+      await calls.close(fd)
     }
     let raw: unknown
     try {
@@ -96,8 +97,8 @@ export class SidecarIO {
    * Replaces the sidecar atomically: readers see the old or the new document, never a part.
    * With `durable`, the file and its directory entry are flushed before returning.
    */
-  async write(file: string, doc: unknown, durable: boolean): Promise<void> {
-    await (await this.prepare(file, doc, durable)).commit()
+  async write(file: string, doc: unknown, durable: boolean, calls: MetaCalls): Promise<void> {
+    await (await this.prepare(file, doc, durable, calls)).commit()
   }
 
   /**
@@ -105,22 +106,29 @@ export class SidecarIO {
    * `commit()` renames it into place; `discard()` removes it. Lets `create` write the sidecar
    * while the data file is being created, and publish it only if that succeeded.
    */
-  async prepare(file: string, doc: unknown, durable: boolean): Promise<PreparedSidecar> {
+  async prepare(file: string, doc: unknown, durable: boolean, calls: MetaCalls): Promise<PreparedSidecar> {
     const tmp = `${file}.${this.#tempPrefix}${(this.#tempCounter++).toString(36)}${TEMP_SUFFIX}`
-    const fh = await open(tmp, CREATE_FLAGS, 0o644)
+    const fd = await calls.open(tmp, CREATE_FLAGS, 0o644)
     let id: Identity
     try {
-      await fh.writeFile(JSON.stringify(doc))
-      if (durable) await fh.datasync()
-      id = await fh.stat({ bigint: true })
+      await calls.writeText(fd, JSON.stringify(doc))
+      if (durable) await fdatasync(fd)
+      id = await calls.fstatBig(fd)
     } catch (err) {
-      await fh.close().catch(() => {})
+      await calls.close(fd).catch(() => {})
       await rm(tmp, { force: true }).catch(() => {})
       throw err
     }
-    // The document is complete: the handle is closed after the rename, off the caller's path
-    // (an open file can be renamed; nothing is written through it any more).
-    const close = () => fh.close().catch(() => {})
+    // The document is complete: with thread-pool calls the descriptor is closed after the
+    // rename, off the caller's path (an open file can be renamed; nothing is written through
+    // it any more). Inline, the close is a cheap syscall and happens at once.
+    let closed = false
+    const close = () => {
+      if (closed) return Promise.resolve()
+      closed = true
+      return calls.close(fd).catch(() => {})
+    }
+    if (calls.inline) await close()
     const discard = async () => {
       await close()
       await rm(tmp, { force: true }).catch(() => {})
@@ -129,7 +137,7 @@ export class SidecarIO {
       discard,
       commit: async () => {
         try {
-          await rename(tmp, file)
+          await calls.rename(tmp, file)
         } catch (err) {
           await discard()
           throw err
@@ -137,7 +145,7 @@ export class SidecarIO {
         void close()
         // rename keeps inode, size and mtime, so the next lstat of `file` matches this entry.
         this.#remember(file, id, structuredClone(doc))
-        if (durable) await syncDir(path.dirname(file))
+        if (durable) await syncDir(path.dirname(file), calls)
       },
     }
   }
@@ -165,16 +173,26 @@ export class SidecarIO {
 }
 
 /** Flushes a directory's entries (new/renamed/removed files) to disk. No-op where unsupported. */
-export async function syncDir(dir: string): Promise<void> {
-  let fh: Awaited<ReturnType<typeof open>> | undefined
+export async function syncDir(dir: string, calls: MetaCalls): Promise<void> {
+  let fd: number | undefined
   try {
-    fh = await open(dir, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0))
-    await fh.sync()
+    fd = await calls.open(dir, constants.O_RDONLY | (constants.O_DIRECTORY ?? 0))
+    await fsync(fd)
   } catch (err) {
     // Windows cannot open or fsync directories; everything else is a real error.
     if (process.platform !== 'win32') throw err
   } finally {
     // Synced or failed, nothing depends on the close: it need not hold up the caller.
-    void fh?.close().catch(() => {})
+    if (fd !== undefined) void calls.close(fd).catch(() => {})
+  }
+}
+
+/** fdatasync of a file by path (refusing symlinks). The close does not hold up the caller. */
+export async function flushFile(file: string, calls: MetaCalls): Promise<void> {
+  const fd = await calls.open(file, READ_FLAGS)
+  try {
+    await fdatasync(fd)
+  } finally {
+    void calls.close(fd).catch(() => {})
   }
 }

@@ -1,0 +1,132 @@
+/**
+ * The small file-system calls of the per-request path (`lstat`, `open`/`close` of sidecars,
+ * `rename`, reading and writing a sidecar of a few hundred bytes), in two flavours:
+ *
+ * - `inline` (default): plain synchronous syscalls on the event loop. Each costs a few µs on a
+ *   local file system, where the libuv thread pool round trip costs far more than the call
+ *   itself (a queue, a thread wake-up, a completion signal back: two context switches and
+ *   tens of µs of CPU, more on a busy machine). An upload of a small file makes about twenty
+ *   such calls.
+ * - `thread-pool`: the same calls through libuv's thread pool (`fs` callbacks), for storage
+ *   where a metadata call can take milliseconds (network file systems), which must not stall
+ *   the event loop.
+ *
+ * Flushes (`fsync`/`fdatasync`), data writes and reads always go through the thread pool: they
+ * take milliseconds whatever the file system. So do bulk scans (listing a bucket reads every
+ * sidecar), whatever the flavour.
+ * @module
+ */
+import fs, { type BigIntStats, type Stats } from 'node:fs'
+import { promisify } from 'node:util'
+
+export type MetadataCalls = 'inline' | 'thread-pool'
+
+const p = {
+  lstat: promisify(fs.lstat),
+  mkdir: promisify(fs.mkdir),
+  open: promisify(fs.open),
+  fstat: promisify(fs.fstat),
+  read: (fd: number, buf: Buffer, off: number, len: number, pos: number) =>
+    new Promise<number>((resolve, reject) =>
+      fs.read(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))),
+    ),
+  write: (fd: number, buf: Buffer, off: number, len: number, pos: number) =>
+    new Promise<number>((resolve, reject) =>
+      fs.write(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))),
+    ),
+  rename: promisify(fs.rename),
+  close: promisify(fs.close),
+  fdatasync: promisify(fs.fdatasync),
+  fsync: promisify(fs.fsync),
+}
+
+export interface MetaCalls {
+  readonly inline: boolean
+  lstat(file: string): Promise<Stats>
+  lstatBig(file: string): Promise<BigIntStats>
+  mkdir(dir: string): Promise<void>
+  open(file: string, flags: number, mode?: number): Promise<number>
+  fstatBig(fd: number): Promise<BigIntStats>
+  /** Reads the first `size` bytes (or fewer, at EOF) as UTF-8. */
+  readText(fd: number, size: number): Promise<string>
+  /** Writes all of `text` from position 0 (short writes are continued). */
+  writeText(fd: number, text: string): Promise<void>
+  rename(from: string, to: string): Promise<void>
+  close(fd: number): Promise<void>
+}
+
+/** Thread-pool flushes, whatever the flavour: they take milliseconds. */
+export const fdatasync = (fd: number): Promise<void> => p.fdatasync(fd)
+export const fsync = (fd: number): Promise<void> => p.fsync(fd)
+
+function decodeAll(chunks: Buffer[], total: number): string {
+  return Buffer.concat(chunks, total).toString('utf8')
+}
+
+export const inlineCalls: MetaCalls = {
+  inline: true,
+  lstat: async (file) => fs.lstatSync(file),
+  lstatBig: async (file) => fs.lstatSync(file, { bigint: true }),
+  mkdir: async (dir) => {
+    fs.mkdirSync(dir)
+  },
+  open: async (file, flags, mode) => fs.openSync(file, flags, mode),
+  fstatBig: async (fd) => fs.fstatSync(fd, { bigint: true }),
+  readText: async (fd, size) => {
+    const buf = Buffer.allocUnsafe(size)
+    let got = 0
+    while (got < size) {
+      const n = fs.readSync(fd, buf, got, size - got, got)
+      if (n === 0) break
+      got += n
+    }
+    return decodeAll([buf], got)
+  },
+  writeText: async (fd, text) => {
+    const buf = Buffer.from(text, 'utf8')
+    let done = 0
+    while (done < buf.length) {
+      const n = fs.writeSync(fd, buf, done, buf.length - done, done)
+      if (n <= 0) throw new Error('write() made no progress')
+      done += n
+    }
+  },
+  rename: async (from, to) => fs.renameSync(from, to),
+  close: async (fd) => fs.closeSync(fd),
+}
+
+export const threadPoolCalls: MetaCalls = {
+  inline: false,
+  lstat: (file) => p.lstat(file),
+  lstatBig: (file) => p.lstat(file, { bigint: true }) as Promise<BigIntStats>,
+  mkdir: async (dir) => {
+    await p.mkdir(dir)
+  },
+  open: (file, flags, mode) => p.open(file, flags, mode),
+  fstatBig: (fd) => p.fstat(fd, { bigint: true }) as Promise<BigIntStats>,
+  readText: async (fd, size) => {
+    const buf = Buffer.allocUnsafe(size)
+    let got = 0
+    while (got < size) {
+      const n = await p.read(fd, buf, got, size - got, got)
+      if (n === 0) break
+      got += n
+    }
+    return decodeAll([buf], got)
+  },
+  writeText: async (fd, text) => {
+    const buf = Buffer.from(text, 'utf8')
+    let done = 0
+    while (done < buf.length) {
+      const n = await p.write(fd, buf, done, buf.length - done, done)
+      if (n <= 0) throw new Error('write() made no progress')
+      done += n
+    }
+  },
+  rename: (from, to) => p.rename(from, to),
+  close: (fd) => p.close(fd),
+}
+
+export function metaCalls(flavour: MetadataCalls): MetaCalls {
+  return flavour === 'inline' ? inlineCalls : threadPoolCalls
+}
