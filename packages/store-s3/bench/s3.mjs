@@ -4,7 +4,10 @@
 //   pnpm --filter @psitransfer/store-s3 bench          (starts the local Ceph RGW if needed)
 //   PSI_S3_BUCKET=… [PSI_S3_ENDPOINT=…] pnpm … bench   (any other S3)
 //   BENCH_RUNS=3 BENCH_GIB=1                           (runs per scenario, size of the big uploads)
+//   BENCH_ONLY=5m,16m                                  (only these scenarios; the ceiling always runs:
+//                                                      sdk2 16m 5m 5m-fixed concurrent small)
 //
+// The bare-SDK rows use the store's own SDK client (same agent, checksum and Expect settings).
 // Each PATCH is driven like the TUS machine drives the store: S3Locker lock, info, append,
 // release; the last one completes the upload.
 import { execFile } from 'node:child_process'
@@ -16,7 +19,6 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   PutObjectCommand,
-  S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3'
 import { S3Locker, S3Store } from '../dist/index.js'
@@ -26,6 +28,8 @@ const RGW = fileURLToPath(new URL('../../../scripts/s3/rgw.sh', import.meta.url)
 const MiB = 1024 * 1024
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const BIG = Math.round(Number(process.env.BENCH_GIB ?? 1) * 1024) * MiB
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null
+const want = (tag) => !ONLY || ONLY.has(tag)
 
 async function s3Env() {
   if (process.env.PSI_S3_BUCKET) return { env: process.env, stop: async () => {} }
@@ -159,14 +163,6 @@ function median(xs) {
   return s[Math.floor(s.length / 2)]
 }
 
-const client = new S3Client({
-  region: options.region,
-  ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
-  ...(options.credentials ? { credentials: { ...options.credentials } } : {}),
-  requestChecksumCalculation: options.endpoint ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
-  responseChecksumValidation: options.endpoint ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
-})
-
 const rows = []
 let ceiling = 0
 
@@ -206,9 +202,11 @@ async function scenario(name, bytes, fn, { store, ratio = true, files, isCeiling
   )
 }
 
+let client
 try {
   const store = new S3Store({ ...options })
   await store.init()
+  client = store.client
   const locker = new S3Locker(store)
   const smallStore = new S3Store({ ...options })
   const smallLocker = new S3Locker(smallStore)
@@ -220,66 +218,74 @@ try {
     { ratio: false, isCeiling: true },
   )
   // What a 16 MiB PATCH can at best keep busy: two 8 MiB parts (the reference for that row).
-  await scenario(`bare SDK multipart, 8 MiB parts, 2 in flight, ${BIG / MiB} MiB`, BIG, () =>
-    sdkMultipart(client, BIG, 2),
-  )
-  await scenario(
-    `S3Store, ${BIG / MiB} MiB in 16 MiB PATCHes`,
-    BIG,
-    async () => store.delete(await storeUpload(store, locker, BIG, 16 * MiB)),
-    { store },
-  )
+  if (want('sdk2'))
+    await scenario(`bare SDK multipart, 8 MiB parts, 2 in flight, ${BIG / MiB} MiB`, BIG, () =>
+      sdkMultipart(client, BIG, 2),
+    )
+  if (want('16m'))
+    await scenario(
+      `S3Store, ${BIG / MiB} MiB in 16 MiB PATCHes`,
+      BIG,
+      async () => store.delete(await storeUpload(store, locker, BIG, 16 * MiB)),
+      { store },
+    )
   const mid = Math.min(BIG, 512 * MiB)
-  await scenario(
-    `S3Store, ${mid / MiB} MiB in 5,000,000-byte PATCHes`,
-    mid,
-    async () => store.delete(await storeUpload(store, locker, mid, 5_000_000)),
-    { store },
-  )
-  // The same with 5 MiB parts, the better setting for clients sending 5,000,000-byte PATCHes.
-  const store5 = new S3Store({ ...options, partSize: 5 * MiB })
-  const locker5 = new S3Locker(store5)
-  await scenario(
-    `S3Store with 5 MiB parts, ${mid / MiB} MiB in 5,000,000-byte PATCHes`,
-    mid,
-    async () => store5.delete(await storeUpload(store5, locker5, mid, 5_000_000)),
-    { store: store5 },
-  )
-  await store5.close()
-  await scenario(
-    'S3Store, 8 × 128 MiB concurrent, 16 MiB PATCHes',
-    8 * 128 * MiB,
-    async () => {
-      const files = await Promise.all(
-        Array.from({ length: 8 }, () => storeUpload(store, locker, 128 * MiB, 16 * MiB)),
-      )
-      await Promise.all(files.map((f) => store.delete(f)))
-    },
-    { store },
-  )
+  if (want('5m'))
+    await scenario(
+      `S3Store, ${mid / MiB} MiB in 5,000,000-byte PATCHes`,
+      mid,
+      async () => store.delete(await storeUpload(store, locker, mid, 5_000_000)),
+      { store },
+    )
+  // The same with the part size fixed at the configured 8 MiB (adaptivePartSize: false).
+  if (want('5m-fixed')) {
+    const fixed = new S3Store({ ...options, adaptivePartSize: false })
+    const fixedLocker = new S3Locker(fixed)
+    await scenario(
+      `S3Store with fixed 8 MiB parts, ${mid / MiB} MiB in 5,000,000-byte PATCHes`,
+      mid,
+      async () => fixed.delete(await storeUpload(fixed, fixedLocker, mid, 5_000_000)),
+      { store: fixed },
+    )
+    await fixed.close()
+  }
+  if (want('concurrent'))
+    await scenario(
+      'S3Store, 8 × 128 MiB concurrent, 16 MiB PATCHes',
+      8 * 128 * MiB,
+      async () => {
+        const files = await Promise.all(
+          Array.from({ length: 8 }, () => storeUpload(store, locker, 128 * MiB, 16 * MiB)),
+        )
+        await Promise.all(files.map((f) => store.delete(f)))
+      },
+      { store },
+    )
   const SMALL = 64 * 1024
   const N = 50
-  await scenario(
-    `bare SDK PutObject, ${N} × 64 KiB one at a time`,
-    N * SMALL,
-    async () => {
-      for (let i = 0; i < N; i++) {
-        const Key = `${options.prefix}sdk/small-${++seq}`
-        await client.send(
-          new PutObjectCommand({ Bucket: options.bucket, Key, Body: BLOCK.subarray(0, SMALL) }),
-        )
-      }
-    },
-    { ratio: false, files: N },
-  )
-  await scenario(
-    `S3Store, ${N} × 64 KiB one at a time (create, PATCH, complete)`,
-    N * SMALL,
-    async () => {
-      for (let i = 0; i < N; i++) await storeUpload(smallStore, smallLocker, SMALL, SMALL)
-    },
-    { store: smallStore, ratio: false, files: N },
-  )
+  if (want('small'))
+    await scenario(
+      `bare SDK PutObject, ${N} × 64 KiB one at a time`,
+      N * SMALL,
+      async () => {
+        for (let i = 0; i < N; i++) {
+          const Key = `${options.prefix}sdk/small-${++seq}`
+          await client.send(
+            new PutObjectCommand({ Bucket: options.bucket, Key, Body: BLOCK.subarray(0, SMALL) }),
+          )
+        }
+      },
+      { ratio: false, files: N },
+    )
+  if (want('small'))
+    await scenario(
+      `S3Store, ${N} × 64 KiB one at a time (create, PATCH, complete)`,
+      N * SMALL,
+      async () => {
+        for (let i = 0; i < N; i++) await storeUpload(smallStore, smallLocker, SMALL, SMALL)
+      },
+      { store: smallStore, ratio: false, files: N },
+    )
   await store.close()
   await smallStore.close()
 } finally {
@@ -287,7 +293,6 @@ try {
   const cleaner = new S3Store({ ...options })
   await cleaner.sweep({ now: Date.now() + 365 * 86_400_000, graceMs: 0 }).catch(() => {})
   await cleaner.close()
-  client.destroy()
   await stop()
 }
 

@@ -14,11 +14,12 @@
  */
 import { type FileRef, PsiError } from '@psitransfer/core'
 import type { Reservation } from './budget.js'
+import { MIN_PART_SIZE } from './config.js'
 import { flushAbsorbed, type Loaded, MAX_TAIL_SEGMENTS, type StoreContext } from './context.js'
 import { refId } from './keys.js'
 import { INC_METADATA } from './load.js'
 import { toStoreError } from './s3-errors.js'
-import { type PartInfo, type TailPiece, tailBytes, type UploadState } from './state.js'
+import { effectivePartSize, type PartInfo, type TailPiece, tailBytes, type UploadState } from './state.js'
 import { tailSignature } from './tail-cache.js'
 
 export interface AppendOutcome {
@@ -117,7 +118,7 @@ export class AppendRun {
     private readonly lost?: AbortSignal,
   ) {
     const { meta, state } = loaded
-    this.#S = meta.s3.partSize
+    this.#S = state.partSize
     this.#L = meta.uploadLength
     this.#uploadId = meta.s3.uploadId
     this.#dataKey = ctx.keys.data(ref)
@@ -310,6 +311,7 @@ export class AppendRun {
     if (this.#final && !this.#uploadId && this.#failure === undefined) {
       next = {
         offset: this.#L as number,
+        partSize: state.partSize,
         parts: [],
         partsBytes: 0,
         tail: [],
@@ -323,11 +325,21 @@ export class AppendRun {
         if (merged) tail.length = 0
         tail.push(written)
       }
-      next = { ...state, tail, offset: state.partsBytes + tailBytes(tail), garbage: [] }
+      const offset = state.partsBytes + tailBytes(tail)
+      // Before part 1 the part size follows the bytes buffered (see effectivePartSize).
+      const partSize = effectivePartSize({
+        uploadLength: this.#L,
+        partSize: meta.s3.partSize,
+        minPartSize: this.ctx.config.adaptivePartSize ? MIN_PART_SIZE : undefined,
+        parts: state.parts,
+        offset,
+      })
+      next = { ...state, tail, offset, partSize, garbage: [] }
     } else {
       const tail = allParts && written ? [written] : []
       next = {
         offset: partsBytes + tailBytes(tail),
+        partSize: this.#S,
         parts,
         partsBytes,
         tail,

@@ -11,6 +11,10 @@ export function createS3Client(config: S3StoreConfig): S3Client {
   const options: S3ClientConfig = {
     region: config.region,
     forcePathStyle: config.forcePathStyle,
+    // The SDK asks for `100 Continue` before bodies of 2 MiB and more: one more round trip
+    // (and a request-authentication pass on the server) before every part and large tail
+    // segment, which a sequential client waits out on each PATCH.
+    expectContinueHeader: false,
     requestChecksumCalculation: checksum,
     responseChecksumValidation: checksum,
     maxAttempts: config.maxAttempts,

@@ -25,6 +25,7 @@ describe('parseS3StoreConfig', () => {
       prefix: '',
       signedUrlExpiry: 3600,
       partSize: 8 * MiB,
+      adaptivePartSize: true,
       deferredPartSize: 32 * MiB,
       maxConcurrentPartUploads: 4,
       maxBufferedBytes: 64 * MiB,
@@ -105,6 +106,9 @@ describe('parseS3StoreConfig', () => {
     )
     expect(message(() => parseS3StoreConfig({ bucket: 'bucket', forcePathStyle: 'yes' }))).toMatch(
       /storage\.forcePathStyle must be true or false/,
+    )
+    expect(message(() => parseS3StoreConfig({ bucket: 'bucket', adaptivePartSize: 1 }))).toMatch(
+      /storage\.adaptivePartSize must be true or false/,
     )
     expect(message(() => parseS3StoreConfig({ bucket: 'b c' }))).toMatch(/not a valid bucket name/)
   })

@@ -36,6 +36,12 @@ export interface S3StoreConfig {
   signedUrlExpiry: number
   /** Multipart part size in bytes (5 MiB – 5 GiB). Default 8 MiB. Grown per upload to stay within 10,000 parts. */
   partSize: number
+  /**
+   * Lets an upload of known length whose first PATCH ends below a part use smaller parts:
+   * `max(5 MiB, bytes buffered before part 1)`, at most `partSize`. Clients sending chunks
+   * smaller than a part (PsiTransfer's 5,000,000 bytes) then re-send the fewest bytes. Default true.
+   */
+  adaptivePartSize: boolean
   /** Part size for uploads whose length is deferred (unknown at creation). Default 4 × partSize. */
   deferredPartSize: number
   /** Parts uploaded in parallel per request while the next bytes stream in. Default 4. */
@@ -65,6 +71,7 @@ const KNOWN_KEYS = [
   'prefix',
   'signedUrlExpiry',
   'partSize',
+  'adaptivePartSize',
   'deferredPartSize',
   'maxConcurrentPartUploads',
   'maxBufferedBytes',
@@ -211,6 +218,7 @@ export function parseS3StoreConfig(input: unknown): S3StoreConfig {
     prefix: raw.prefix === '' ? '' : parsePrefix(str(raw, 'prefix', false)),
     signedUrlExpiry: int(raw, 'signedUrlExpiry', 1, 604_800, ' s') ?? 3600,
     partSize,
+    adaptivePartSize: bool(raw, 'adaptivePartSize') ?? true,
     deferredPartSize,
     maxConcurrentPartUploads,
     maxBufferedBytes,

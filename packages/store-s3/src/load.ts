@@ -8,6 +8,7 @@
  * @module
  */
 import { type FileRef, isPsiError, NotFoundError, PsiError } from '@psitransfer/core'
+import { MIN_PART_SIZE } from './config.js'
 import type { Loaded, Session, StoreContext } from './context.js'
 import { refId } from './keys.js'
 import { decodeMeta, type S3State, type StoredMeta } from './meta-codec.js'
@@ -88,7 +89,7 @@ async function list(ctx: StoreContext, ref: FileRef, s3: S3State): Promise<Listi
   return parts === null ? { segments, parts, data: await headData(ctx, ref) } : { segments, parts }
 }
 
-function derive(meta: StoredMeta, listing: Listing): UploadState {
+function derive(ctx: StoreContext, meta: StoredMeta, listing: Listing): UploadState {
   const L = meta.uploadLength
   const { partSize, inc } = meta.s3
   const dataComplete = L !== null && listing.data?.size === L && listing.data.inc === inc
@@ -98,13 +99,14 @@ function derive(meta: StoredMeta, listing: Listing): UploadState {
   return deriveState({
     uploadLength: L,
     partSize,
+    ...(ctx.config.adaptivePartSize ? { minPartSize: MIN_PART_SIZE } : {}),
     ...(listing.parts ? { parts: listing.parts } : {}),
     segments: listing.segments,
     dataComplete,
   })
 }
 
-const COMPLETE: Omit<UploadState, 'offset'> = {
+const COMPLETE: Omit<UploadState, 'offset' | 'partSize'> = {
   parts: [],
   partsBytes: 0,
   tail: [],
@@ -119,11 +121,12 @@ export async function loadFresh(ctx: StoreContext, ref: FileRef): Promise<Loaded
   const early = known && !known.complete ? list(ctx, ref, known) : undefined
   early?.catch(() => {})
   const meta = await loadMeta(ctx, ref)
-  if (meta.complete) return { meta, state: { ...COMPLETE, offset: meta.uploadLength ?? 0 } }
+  if (meta.complete)
+    return { meta, state: { ...COMPLETE, offset: meta.uploadLength ?? 0, partSize: meta.s3.partSize } }
   try {
     const same = known && known.inc === meta.s3.inc && known.uploadId === meta.s3.uploadId
     const listing = same && early ? await early : await list(ctx, ref, meta.s3)
-    return { meta, state: derive(meta, listing) }
+    return { meta, state: derive(ctx, meta, listing) }
   } catch (err) {
     throw toStoreError(err, 'read the upload state')
   }

@@ -390,6 +390,7 @@ export class S3Store implements Store {
       }
       const finalState: UploadState = {
         offset: L,
+        partSize: state.partSize,
         parts: [],
         partsBytes: 0,
         tail: [],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { deriveState, type PartInfo, type SegmentInfo } from './state.js'
+import { deriveState, effectivePartSize, type PartInfo, type SegmentInfo } from './state.js'
 
 const S = 100
 const part = (partNumber: number, size = S): PartInfo => ({ partNumber, etag: `"e${partNumber}"`, size })
@@ -106,5 +106,57 @@ describe('deriveState', () => {
     })
     expect(st.offset).toBe(30)
     expect(st.tail.map((p) => p.base)).toEqual([0, 10])
+  })
+})
+
+describe('part size', () => {
+  // Scaled down: parts of at most 100 bytes, at least 50.
+  const adaptive = { uploadLength: 10_000, partSize: S, minPartSize: 50 }
+
+  it('before part 1, follows the bytes buffered in the tail (at least the minimum)', () => {
+    const size = (segments: SegmentInfo[]) =>
+      deriveState({ ...adaptive, parts: [], segments, dataComplete: false }).partSize
+    expect(size([])).toBe(S) // nothing buffered: a large first PATCH cuts full-size parts
+    expect(size([seg(0, 20)])).toBe(50) // small chunks: the minimum
+    expect(size([seg(0, 70)])).toBe(70) // a chunk between minimum and maximum: one part per PATCH
+    expect(size([seg(0, 20), seg(20, 60)])).toBe(80) // never below what the tail holds
+    expect(size([seg(0, 100)])).toBe(S)
+  })
+
+  it('is fixed by part 1 once it exists, and later parts must match it', () => {
+    const st = deriveState({
+      ...adaptive,
+      parts: [part(1, 70), part(2, 70), part(3, S)],
+      segments: [seg(140, 30)],
+      dataComplete: false,
+    })
+    expect(st.partSize).toBe(70)
+    expect(st.parts.map((p) => p.partNumber)).toEqual([1, 2])
+    expect(st.offset).toBe(170)
+    // A larger part 1 than the metadata allows is not a part of this upload.
+    expect(
+      deriveState({ ...adaptive, parts: [part(1, S + 1)], segments: [], dataComplete: false }).parts,
+    ).toEqual([])
+  })
+
+  it('keeps the metadata size without the minimum, for deferred lengths, and for the 10,000-part limit', () => {
+    const base = { partSize: S, parts: [], offset: 20 }
+    expect(effectivePartSize({ ...base, uploadLength: 10_000 })).toBe(S)
+    expect(effectivePartSize({ ...base, uploadLength: null, minPartSize: 50 })).toBe(S)
+    expect(effectivePartSize({ ...base, uploadLength: 600_000, minPartSize: 50 })).toBe(60)
+    expect(effectivePartSize({ ...base, uploadLength: 10_000, minPartSize: 50, parts: [part(1, 70)] })).toBe(
+      70,
+    )
+  })
+
+  it('a tail written by a non-adaptive version (larger than the minimum) stays valid', () => {
+    const st = deriveState({
+      ...adaptive,
+      parts: [],
+      segments: [seg(0, 10), seg(10, 80)],
+      dataComplete: false,
+    })
+    expect(st.offset).toBe(90)
+    expect(st.partSize).toBe(90)
   })
 })

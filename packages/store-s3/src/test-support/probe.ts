@@ -111,11 +111,15 @@ export class S3Probe implements StoreProbe {
     const parts: Layout['parts'] = []
     let partsBytes = 0
     if (uploadId) {
+      // Parts are all the size of part 1 (at most the metadata's size; smaller when the store
+      // chose smaller parts for small PATCHes), but the last.
+      let size: number | undefined
       for (const p of (await this.raw.parts(base, uploadId)) ?? []) {
-        if (p.partNumber !== parts.length + 1) break
+        if (p.partNumber !== parts.length + 1 || p.size > (partSize ?? 0)) break
+        size ??= p.size
         parts.push(p)
         partsBytes += p.size
-        if (p.size !== partSize) break
+        if (p.size !== size) break
       }
     }
     const segPrefix = `${base}.part.${inc}.`
