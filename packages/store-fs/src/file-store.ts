@@ -737,7 +737,7 @@ export class FileStore implements Store {
   /** The empty data file, created exclusively (an existing file or symlink is never reused). */
   async #createEmptyData(p: FilePaths): Promise<void> {
     try {
-      await this.#calls.close(await this.#calls.open(p.data, CREATE_FLAGS, 0o644))
+      await this.#calls.close(await this.#calls.create(p.data, CREATE_FLAGS, 0o644))
     } catch (err) {
       if (isErrno(err, 'EEXIST')) throw invalidInput('A file with this id already exists')
       throw err

@@ -12,8 +12,8 @@
  *   the event loop.
  *
  * Flushes (`fsync`/`fdatasync`), data writes and reads always go through the thread pool: they
- * take milliseconds whatever the file system. So do bulk scans (listing a bucket reads every
- * sidecar), whatever the flavour.
+ * take milliseconds whatever the file system. So do file creations (see `create`) and bulk
+ * scans (listing a bucket reads every sidecar), whatever the flavour.
  * @module
  */
 import fs, { type BigIntStats, type Stats } from 'node:fs'
@@ -46,6 +46,12 @@ export interface MetaCalls {
   lstatBig(file: string): Promise<BigIntStats>
   mkdir(dir: string): Promise<void>
   open(file: string, flags: number, mode?: number): Promise<number>
+  /**
+   * `open` with `O_CREAT`: always through the thread pool. Allocating an inode can take a
+   * millisecond (ext4 without a journal scans past recently deleted inodes), and a new file
+   * needs two (data and sidecar), which then are allocated in parallel, off the event loop.
+   */
+  create(file: string, flags: number, mode: number): Promise<number>
   fstatBig(fd: number): Promise<BigIntStats>
   /** Reads the first `size` bytes (or fewer, at EOF) as UTF-8. */
   readText(fd: number, size: number): Promise<string>
@@ -71,6 +77,7 @@ export const inlineCalls: MetaCalls = {
     fs.mkdirSync(dir)
   },
   open: async (file, flags, mode) => fs.openSync(file, flags, mode),
+  create: (file, flags, mode) => p.open(file, flags, mode),
   fstatBig: async (fd) => fs.fstatSync(fd, { bigint: true }),
   readText: async (fd, size) => {
     const buf = Buffer.allocUnsafe(size)
@@ -103,6 +110,7 @@ export const threadPoolCalls: MetaCalls = {
     await p.mkdir(dir)
   },
   open: (file, flags, mode) => p.open(file, flags, mode),
+  create: (file, flags, mode) => p.open(file, flags, mode),
   fstatBig: (fd) => p.fstat(fd, { bigint: true }) as Promise<BigIntStats>,
   readText: async (fd, size) => {
     const buf = Buffer.allocUnsafe(size)

@@ -108,7 +108,7 @@ export class SidecarIO {
    */
   async prepare(file: string, doc: unknown, durable: boolean, calls: MetaCalls): Promise<PreparedSidecar> {
     const tmp = `${file}.${this.#tempPrefix}${(this.#tempCounter++).toString(36)}${TEMP_SUFFIX}`
-    const fd = await calls.open(tmp, CREATE_FLAGS, 0o644)
+    const fd = await calls.create(tmp, CREATE_FLAGS, 0o644)
     let id: Identity
     try {
       await calls.writeText(fd, JSON.stringify(doc))
