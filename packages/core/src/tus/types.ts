@@ -10,12 +10,20 @@ import type { Locker } from '../locker.js'
 import type { ConcatRole, FileMeta, NewFile } from '../meta.js'
 import type { Store } from '../store.js'
 
+/**
+ * Read access to request headers, by lower-case name (`null` when absent). A Web `Headers`
+ * object is one; an adapter may pass a lighter view of its framework's headers.
+ */
+export interface TusHeaders {
+  get(name: string): string | null
+}
+
 export interface TusRequest {
   /** HTTP method as received (the machine applies `X-HTTP-Method-Override`). */
   method: string
   /** Upload id from the URL (`sid++key`); `undefined` for the collection endpoint (POST/OPTIONS). */
   id?: string
-  headers: Headers
+  headers: TusHeaders
   /** Request body; `null`/`undefined` for requests without one. */
   body?: AsyncIterable<Uint8Array> | null
   /** Fires when the client goes away. */
