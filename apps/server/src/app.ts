@@ -4,24 +4,16 @@
  * owns that), so tests build apps with `app.request()` and an in-memory store.
  * @module
  */
-import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import {
-  type Clock,
-  type Locker,
-  MemoryLocker,
-  PsiError,
-  parseFileRef,
-  type Store,
-  toPsiError,
-} from '@psitransfer/core'
+import { type Clock, type Locker, MemoryLocker, PsiError, parseFileRef, type Store } from '@psitransfer/core'
 import { type Context, Hono } from 'hono'
 import type { Config } from './config.js'
 import type { AppDeps } from './deps.js'
 import type { AppEnv } from './env.js'
-import { COMMON_HEADERS, TUS_CORS_HEADERS } from './http/headers.js'
+import { closeScope, errorAnswer, openScope } from './http/request-scope.js'
+import { createTusFastPath, type TusFastPath } from './http/tus-fast.js'
 import { type Logger, silentLogger } from './logger.js'
 import { Metrics } from './metrics.js'
 import { adminData, adminDeleteBucket, adminDeleteFile } from './routes/admin.js'
@@ -62,10 +54,20 @@ function defaultWebRoot(): string | null {
   return existsSync(resolve(candidate, 'index.html')) ? candidate : null
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/
-const TUS_BASE_HEADERS: Readonly<Record<string, string>> = { ...COMMON_HEADERS, ...TUS_CORS_HEADERS }
-
 export function createApp(options: CreateAppOptions): Hono<AppEnv> {
+  return buildApp(options).app
+}
+
+export interface BuiltApp {
+  app: Hono<AppEnv>
+  /**
+   * The TUS requests of the Node server, answered without Hono (see `http/tus-fast.ts`); the
+   * same handler code as the app's TUS routes. Returns false for any other request.
+   */
+  tusFastPath: TusFastPath
+}
+
+export function buildApp(options: CreateAppOptions): BuiltApp {
   const { config } = options
   const logger = options.logger ?? silentLogger
   const appMetrics = options.metrics ?? new Metrics()
@@ -92,56 +94,31 @@ export function createApp(options: CreateAppOptions): Hono<AppEnv> {
   const U = config.uploadAppPath
   const app = new Hono<AppEnv>()
 
-  // Request id, structured access log and request metrics.
+  // Request id, structured access log and request metrics (shared with the TUS fast path).
   app.use('*', async (c, next) => {
-    const started = performance.now()
-    const incoming = c.req.header('x-request-id')
-    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID()
-    const log = logger.child({ reqId: requestId })
-    c.set('requestId', requestId)
-    c.set('log', log)
-    const base: Record<string, string> = {
-      'X-Request-Id': requestId,
-      ...(c.req.path.startsWith(`${U}files`) ? TUS_BASE_HEADERS : COMMON_HEADERS),
-    }
-    for (const [k, v] of Object.entries(base)) c.header(k, v)
+    const scope = openScope(logger, c.req.header('x-request-id'), c.req.path.startsWith(`${U}files`))
+    c.set('requestId', scope.requestId)
+    c.set('log', scope.log)
+    for (const [k, v] of Object.entries(scope.baseHeaders)) c.header(k, v)
     // Handlers that write to the Node response directly (downloads, TUS answers) send these too.
-    c.set('baseHeaders', base)
+    c.set('baseHeaders', scope.baseHeaders)
     await next()
     const sent = c.get('sent')
-    const status = sent?.status ?? c.res.status
-    const seconds = (performance.now() - started) / 1000
-    appMetrics.inc('psitransfer_http_requests_total', { method: c.req.method, status: String(status) })
-    appMetrics.observeDuration(c.req.method, seconds)
-    const code = c.get('errorCode')
-    if (code) appMetrics.inc('psitransfer_errors_total', { code })
-    if (config.accessLog) {
-      // The path only: query strings may carry download tokens.
-      log.info(
-        {
-          method: c.req.method,
-          path: c.req.path,
-          status,
-          ms: Math.round(seconds * 1000),
-          ...(sent ? { bytes: sent.bytes } : {}),
-        },
-        'request',
-      )
-    }
+    const errorCode = c.get('errorCode')
+    closeScope(deps, scope, {
+      method: c.req.method,
+      path: c.req.path,
+      status: sent?.status ?? c.res.status,
+      ...(sent ? { bytes: sent.bytes } : {}),
+      ...(errorCode ? { errorCode } : {}),
+    })
   })
 
   app.onError((err, c) => {
-    const e = toPsiError(err)
-    c.set('errorCode', e.code)
-    const log = c.get('log') ?? logger
-    if (e.status >= 500) log.error({ err, code: e.code }, 'request failed')
-    else log.debug({ code: e.code, message: e.message }, 'request refused')
-    const retryAfter = e.details?.retryAfter
-    if (typeof retryAfter === 'number') c.header('Retry-After', String(retryAfter))
-    else if (e.code === 'STORE_UNAVAILABLE') c.header('Retry-After', '5')
-    // Internal errors get a generic message: causes may name paths or hosts.
-    const message = e.code === 'INTERNAL' || e.code === 'STORE_MISCONFIGURED' ? 'Internal error' : e.message
-    return c.json({ code: e.code, message }, e.status as 400)
+    const answer = errorAnswer(err, c.get('log') ?? logger)
+    c.set('errorCode', answer.code)
+    for (const [k, v] of Object.entries(answer.headers)) c.header(k, v)
+    return c.json(answer.body, answer.status as 400)
   })
 
   app.notFound((c) => c.json({ code: 'NOT_FOUND', message: 'Not found' }, 404))
@@ -218,5 +195,5 @@ export function createApp(options: CreateAppOptions): Hono<AppEnv> {
   if (U !== B) app.on(['GET', 'HEAD'], `${U}*`, (c) => asset(c, deps, c.req.path.slice(U.length)))
   app.put(`${B}:name`, (c) => putUpload(c, deps, c.req.param('name') ?? ''))
 
-  return app
+  return { app, tusFastPath: createTusFastPath(deps) }
 }

@@ -3,11 +3,11 @@
  * a graceful, bounded shutdown that leaves every upload resumable.
  * @module
  */
-import type { Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { serve } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 import type { Clock, Locker, Store } from '@psitransfer/core'
-import { createApp } from './app.js'
+import { buildApp } from './app.js'
 import type { Config } from './config.js'
 import { type Logger, silentLogger } from './logger.js'
 import { Metrics } from './metrics.js'
@@ -47,7 +47,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     onFailure: () => metrics.inc('psitransfer_webhook_failures_total'),
   })
   let shuttingDown = false
-  const app = createApp({
+  const { app, tusFastPath } = buildApp({
     config,
     store,
     locker,
@@ -62,17 +62,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const requestTimeout = config.requestTimeout * 1000
   const headersTimeout =
     requestTimeout > 0 ? Math.min(config.headersTimeout * 1000, requestTimeout) : config.headersTimeout * 1000
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = serve(
-      {
-        fetch: app.fetch,
-        port: config.port,
-        hostname: config.iface,
-        serverOptions: { requestTimeout, headersTimeout, keepAliveTimeout: 5000 },
-      },
-      () => resolve(s as Server),
-    ) as Server
-    s.once('error', reject)
+  // The listener @hono/node-server's `serve` would install, behind the TUS fast path: upload
+  // requests are answered without Hono (same handler code, see http/tus-fast.ts).
+  const honoListener = getRequestListener(app.fetch, { hostname: config.iface })
+  const server = createServer({ requestTimeout, headersTimeout, keepAliveTimeout: 5000 }, (req, res) => {
+    if (!tusFastPath(req, res)) void honoListener(req, res)
+  })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.port, config.iface, () => {
+      server.off('error', reject)
+      resolve()
+    })
   })
   // Sockets without traffic in either direction (stalled uploads or readers) are closed.
   if (config.idleTimeout > 0) server.setTimeout(config.idleTimeout * 1000)

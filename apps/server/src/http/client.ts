@@ -4,14 +4,47 @@
  */
 import type { Context } from 'hono'
 import type { AppEnv } from '../env.js'
+import type { Logger } from '../logger.js'
 
-export function clientIp(c: Context<AppEnv>, trustProxy: boolean): string {
+/**
+ * What password checks and upload hooks need from a request, however it is served (a Hono
+ * context, or the Node request of the TUS fast path).
+ */
+export interface RequestFacts {
+  /** A header by lower-case name. */
+  header(name: string): string | undefined
+  /** Peer address of the connection. */
+  readonly remoteAddress: string | undefined
+  /** Logger bound to the request id. */
+  readonly log: Logger
+}
+
+export function honoFacts(c: Context<AppEnv>, fallbackLog: Logger): RequestFacts {
+  return {
+    header: (name) => c.req.header(name),
+    remoteAddress: c.env?.incoming?.socket?.remoteAddress,
+    log: c.get('log') ?? fallbackLog,
+  }
+}
+
+function clientIpFrom(
+  header: (name: string) => string | undefined,
+  remoteAddress: string | undefined,
+  trustProxy: boolean,
+): string {
   if (trustProxy) {
-    const xff = c.req.header('x-forwarded-for')
-    const first = xff?.split(',')[0]?.trim()
+    const first = header('x-forwarded-for')?.split(',')[0]?.trim()
     if (first) return first
   }
-  return c.env?.incoming?.socket?.remoteAddress ?? 'unknown'
+  return remoteAddress ?? 'unknown'
+}
+
+export function clientIpOf(req: RequestFacts, trustProxy: boolean): string {
+  return clientIpFrom(req.header, req.remoteAddress, trustProxy)
+}
+
+export function clientIp(c: Context<AppEnv>, trustProxy: boolean): string {
+  return clientIpFrom((name) => c.req.header(name), c.env?.incoming?.socket?.remoteAddress, trustProxy)
 }
 
 /** `https://host` as the client sees it (share links in plain-text answers). */

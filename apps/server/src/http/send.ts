@@ -10,7 +10,7 @@
  * cancel is used.
  * @module
  */
-import { ServerResponse } from 'node:http'
+import { type IncomingMessage, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
@@ -42,12 +42,41 @@ function nodeResponse(c: Context<AppEnv>): ServerResponse | undefined {
   return out instanceof ServerResponse && c.req.method !== 'HEAD' ? out : undefined
 }
 
+/** `base` merged with `headers`, names lower-cased, later wins. */
+function mergeHeaders(base: Record<string, string>, headers: Record<string, string>): Record<string, string> {
+  const all: Record<string, string> = {}
+  for (const k in base) all[k.toLowerCase()] = base[k] as string
+  for (const k in headers) all[k.toLowerCase()] = headers[k] as string
+  return all
+}
+
 /** The request's base headers (see `AppEnv`) merged with `headers`, names lower-cased, later wins. */
 function mergedHeaders(c: Context<AppEnv>, headers: Record<string, string>): Record<string, string> {
-  const all: Record<string, string> = {}
-  for (const [k, v] of Object.entries(c.get('baseHeaders') ?? {})) all[k.toLowerCase()] = v
-  for (const [k, v] of Object.entries(headers)) all[k.toLowerCase()] = v
-  return all
+  return mergeHeaders(c.get('baseHeaders') ?? {}, headers)
+}
+
+/**
+ * Writes a small, complete response (status, headers, a short text) to a Node response; no
+ * body for HEAD, 204 and 304. Returns the body bytes. Shared by {@link sendSmall} and the TUS
+ * fast path, so both put the same bytes on the wire.
+ */
+export function writeSmall(
+  out: ServerResponse,
+  base: Record<string, string>,
+  status: number,
+  headers: Record<string, string>,
+  body: string,
+  head = false,
+): number {
+  const noBody = head || status === 204 || status === 304
+  const bytes = noBody ? 0 : Buffer.byteLength(body)
+  if (!out.headersSent && !out.destroyed) {
+    const all = mergeHeaders(base, headers)
+    if (!noBody) all['content-length'] = String(bytes)
+    out.writeHead(status, all)
+    out.end(bytes > 0 ? body : undefined)
+  }
+  return bytes
 }
 
 /**
@@ -66,14 +95,7 @@ export function sendSmall(
     if (body === '' || status === 204 || status === 304) return c.body(null, status as 200, headers)
     return c.body(body, status as 200, headers)
   }
-  const noBody = status === 204 || status === 304
-  const bytes = noBody ? 0 : Buffer.byteLength(body)
-  if (!out.headersSent && !out.destroyed) {
-    const all = mergedHeaders(c, headers)
-    if (!noBody) all['content-length'] = String(bytes)
-    out.writeHead(status, all)
-    out.end(bytes > 0 ? body : undefined)
-  }
+  const bytes = writeSmall(out, c.get('baseHeaders') ?? {}, status, headers, body)
   c.set('sent', { status, bytes })
   return RESPONSE_ALREADY_SENT
 }
@@ -194,13 +216,16 @@ export function bodySignal(c: Context<AppEnv>): AbortSignal | undefined {
  */
 export function requestBody(c: Context<AppEnv>): AsyncIterable<Uint8Array> | null {
   const incoming = c.env?.incoming
-  if (incoming instanceof Readable) {
-    return typeof incoming.iterator === 'function'
-      ? (incoming.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>)
-      : (incoming as AsyncIterable<Uint8Array>)
-  }
+  if (incoming instanceof Readable) return nodeRequestBody(incoming)
   const body = c.req.raw.body
   return body ? webStreamIterable(body) : null
+}
+
+/** A Node request's body; stopping early leaves the request (and its socket) alive. */
+export function nodeRequestBody(incoming: IncomingMessage | Readable): AsyncIterable<Uint8Array> {
+  return typeof incoming.iterator === 'function'
+    ? (incoming.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>)
+    : (incoming as AsyncIterable<Uint8Array>)
 }
 
 async function* webStreamIterable(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {

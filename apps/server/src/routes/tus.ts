@@ -1,8 +1,10 @@
 /**
- * The TUS endpoint `{U}files/` and `{U}files/{sid}++{key}`: translates Hono requests into
- * core's {@link handleTus} and back, plus the bucket-lock PATCH `{U}files/{sid}?lock=yes`.
- * Request bodies are the Node request itself on @hono/node-server, so bytes flow from the
- * socket into `store.append` without a Web-stream adapter in between.
+ * The TUS endpoint `{U}files/` and `{U}files/{sid}++{key}`: {@link answerTus} runs core's
+ * {@link handleTus} with PsiTransfer's upload hooks for a request however it arrived; the
+ * Hono route ({@link tusRequest}) and the Node fast path (`http/tus-fast.ts`) only translate.
+ * Plus the bucket-lock PATCH `{U}files/{sid}?lock=yes` (Hono only).
+ * Request bodies are the Node request itself on Node, so bytes flow from the socket into
+ * `store.append` without a Web-stream adapter in between.
  * @module
  */
 import {
@@ -11,22 +13,42 @@ import {
   NotFoundError,
   parseBucketId,
   type Store,
-  type TusRequest,
+  type TusHeaders,
   withLock,
 } from '@psitransfer/core'
 import type { Context } from 'hono'
 import { liveFiles } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
+import { honoFacts, type RequestFacts } from '../http/client.js'
 import { bodySignal, requestBody, sendSmall } from '../http/send.js'
-
-function optionalSignal(signal: AbortSignal | undefined): { signal?: AbortSignal } {
-  return signal ? { signal } : {}
-}
-
 import { requireServicePassword } from '../security/auth.js'
 import { type CreateLockHolder, createUploadHooks } from '../upload/hooks.js'
 import { createLockId } from '../upload/rules.js'
+
+/** One TUS request, framework-neutral. */
+export interface TusCall {
+  method: string
+  /** `sid++key` from the URL; `undefined` for the collection. */
+  id: string | undefined
+  headers: TusHeaders
+  body: AsyncIterable<Uint8Array> | null
+  /** Fires when the client goes away (not needed where the body itself fails then). */
+  signal?: AbortSignal
+  facts: RequestFacts
+}
+
+/** What to send back. */
+export interface TusAnswer {
+  status: number
+  headers: Record<string, string>
+  /** Plain-text body (core's answers). */
+  body: string
+  /** A JSON body instead (size limits, which the web client shows). */
+  json?: { code: string; message: string }
+  /** For metrics: `tus_<status>` of refused requests. */
+  errorCode?: string
+}
 
 /** The store as the TUS machine sees it on POST: `create` turns the bucket reservation into the file. */
 function committingStore(deps: AppDeps, holder: CreateLockHolder): Store {
@@ -47,44 +69,68 @@ function committingStore(deps: AppDeps, holder: CreateLockHolder): Store {
   })
 }
 
+export async function answerTus(call: TusCall, deps: AppDeps): Promise<TusAnswer> {
+  const { method } = call
+  const holder: CreateLockHolder = {}
+  const writing = method === 'PATCH' || method === 'POST'
+  if (writing) deps.metrics.activeUploads++
+  let res: Awaited<ReturnType<typeof handleTus>>
+  try {
+    res = await handleTus(
+      {
+        method,
+        headers: call.headers,
+        body: call.body,
+        ...(call.signal ? { signal: call.signal } : {}),
+        endpoint: `${deps.config.uploadAppPath}files/`,
+        ...(call.id !== undefined ? { id: call.id } : {}),
+      },
+      {
+        store: method === 'POST' ? committingStore(deps, holder) : deps.store,
+        locker: deps.locker,
+        clock: deps.clock,
+        hooks: createUploadHooks(call.facts, deps, holder),
+        limits: { maxSize: deps.config.maxFileSize },
+      },
+    )
+  } finally {
+    if (writing) deps.metrics.activeUploads--
+    if (holder.reservation) deps.buckets.cancel(holder.reservation)
+  }
+  const answer: TusAnswer = { status: res.status, headers: res.headers, body: res.body }
+  if (res.status >= 400) answer.errorCode = `tus_${res.status}`
+  if (res.status === 413) {
+    // The contract (and PsiTransfer) answers size limits with JSON the web client can show.
+    const { 'Content-Type': _type, ...headers } = res.headers
+    answer.headers = headers
+    answer.json = { code: 'TOO_LARGE', message: res.body }
+  }
+  return answer
+}
+
+/** The Hono route of the TUS endpoint. */
 export async function tusRequest(
   c: Context<AppEnv>,
   deps: AppDeps,
   id: string | undefined,
 ): Promise<Response> {
   const method = c.req.method
-  const holder: CreateLockHolder = {}
   const hasBody = method === 'POST' || method === 'PATCH'
-  const req: TusRequest = {
-    method,
-    headers: c.req.raw.headers,
-    body: hasBody ? requestBody(c) : null,
-    ...(hasBody ? optionalSignal(bodySignal(c)) : { signal: c.req.raw.signal }),
-    endpoint: `${deps.config.uploadAppPath}files/`,
-    ...(id !== undefined ? { id } : {}),
-  }
-  const writing = method === 'PATCH' || method === 'POST'
-  if (writing) deps.metrics.activeUploads++
-  let res: Awaited<ReturnType<typeof handleTus>>
-  try {
-    res = await handleTus(req, {
-      store: method === 'POST' ? committingStore(deps, holder) : deps.store,
-      locker: deps.locker,
-      clock: deps.clock,
-      hooks: createUploadHooks(c, deps, holder),
-      limits: { maxSize: deps.config.maxFileSize },
-    })
-  } finally {
-    if (writing) deps.metrics.activeUploads--
-    if (holder.reservation) deps.buckets.cancel(holder.reservation)
-  }
-  if (res.status >= 400) c.set('errorCode', `tus_${res.status}`)
-  if (res.status === 413) {
-    // The contract (and PsiTransfer) answers size limits with JSON the web client can show.
-    const { 'Content-Type': _type, ...headers } = res.headers
-    return c.json({ code: 'TOO_LARGE', message: res.body }, 413, headers)
-  }
-  return sendSmall(c, res.status, res.headers, res.body)
+  const signal = hasBody ? bodySignal(c) : c.req.raw.signal
+  const answer = await answerTus(
+    {
+      method,
+      id,
+      headers: c.req.raw.headers,
+      body: hasBody ? requestBody(c) : null,
+      ...(signal ? { signal } : {}),
+      facts: honoFacts(c, deps.logger),
+    },
+    deps,
+  )
+  if (answer.errorCode) c.set('errorCode', answer.errorCode)
+  if (answer.json) return c.json(answer.json, answer.status as 413, answer.headers)
+  return sendSmall(c, answer.status, answer.headers, answer.body)
 }
 
 /** `PATCH {U}files/{sid}?lock=yes`: no more files may be added to the bucket. */

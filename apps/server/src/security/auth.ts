@@ -8,7 +8,7 @@ import { PsiError } from '@psitransfer/core'
 import type { Context } from 'hono'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
-import { clientIp } from '../http/client.js'
+import { clientIp, clientIpOf, honoFacts, type RequestFacts } from '../http/client.js'
 import { safeEqual } from './passwords.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -55,9 +55,20 @@ export async function requireServicePassword(
   scope: 'upload' | 'admin',
 ): Promise<void> {
   if (expected === false) return
-  const key = `${scope}|${clientIp(c, deps.config.trustProxy)}`
+  await checkServicePassword(honoFacts(c, deps.logger), deps, expected, scope)
+}
+
+/** {@link requireServicePassword} for any request (the TUS endpoint serves Hono and Node requests). */
+export async function checkServicePassword(
+  req: RequestFacts,
+  deps: AppDeps,
+  expected: string | false,
+  scope: 'upload' | 'admin',
+): Promise<void> {
+  if (expected === false) return
+  const key = `${scope}|${clientIpOf(req, deps.config.trustProxy)}`
   checkLimit(deps, key)
-  const given = c.req.header('x-passwd')
+  const given = req.header('x-passwd')
   if (given === undefined || given === '') {
     throw new PsiError(
       'UNAUTHORIZED',

@@ -15,11 +15,10 @@ import {
   type TusHooks,
   type TusRequest,
 } from '@psitransfer/core'
-import type { Context } from 'hono'
 import type { AppDeps } from '../deps.js'
-import type { AppEnv } from '../env.js'
+import type { RequestFacts } from '../http/client.js'
 import { publicFile } from '../routes/download.js'
-import { requireServicePassword } from '../security/auth.js'
+import { checkServicePassword } from '../security/auth.js'
 import type { Reservation } from './bucket-state.js'
 import {
   admitToBucket,
@@ -52,12 +51,12 @@ export interface CreateLockHolder {
   reservation?: Reservation
 }
 
-export function createUploadHooks(c: Context<AppEnv>, deps: AppDeps, holder: CreateLockHolder): TusHooks {
-  const { config, metrics, logger } = deps
-  const log = c.get('log') ?? logger
+export function createUploadHooks(req: RequestFacts, deps: AppDeps, holder: CreateLockHolder): TusHooks {
+  const { config, metrics } = deps
+  const log = req.log
   return {
     async authorize(request: TusRequest, ref: FileRef | undefined) {
-      await requireServicePassword(c, deps, config.uploadPass, 'upload')
+      await checkServicePassword(req, deps, config.uploadPass, 'upload')
       const method = (request.headers.get('x-http-method-override') ?? request.method).toUpperCase()
       if (ref && method === 'DELETE') {
         // Download URLs contain `sid++key`, so anyone with a link could otherwise terminate a

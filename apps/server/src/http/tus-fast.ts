@@ -1,0 +1,183 @@
+/**
+ * The TUS fast path of the Node server: upload requests (`{U}files/…`) are answered straight
+ * from the Node request listener, without Hono. Small files make three requests each (POST,
+ * PATCH, HEAD), and for them building a Web `Request`, its `Headers`, the router and the
+ * middleware chain cost about as much CPU as the upload itself.
+ *
+ * Nothing else differs: the answer comes from the same {@link answerTus} as the Hono route
+ * (the same hooks, password check, limits and core state machine), the request id, base
+ * headers, metrics and access log from the same `request-scope` helpers as the app's
+ * middleware, errors from the same mapping as its `onError`, and the bytes are written by the
+ * same {@link writeSmall}. Anything the fast path does not recognize exactly (query strings,
+ * percent-encoded ids, the bucket-lock PATCH, downloads, other methods) returns `false` and
+ * goes to Hono, which also serves all TUS requests under `app.request()` in tests.
+ * @module
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import type { TusHeaders } from '@psitransfer/core'
+import type { AppDeps } from '../deps.js'
+import { answerTus } from '../routes/tus.js'
+import type { RequestFacts } from './client.js'
+import { closeScope, errorAnswer, openScope } from './request-scope.js'
+import { nodeRequestBody, writeSmall } from './send.js'
+
+/** Answers the request and returns true, or returns false (the caller hands it to Hono). */
+export type TusFastPath = (req: IncomingMessage, res: ServerResponse) => boolean
+
+/** An id segment the fast path takes as it is (Hono would percent-decode anything else). */
+const PLAIN_ID = /^[^/%]+$/
+/** Unread request bodies after an early answer: read and dropped, within bounds (see drain). */
+const DRAIN_TIMEOUT_MS = 500
+const MAX_DRAIN_BYTES = 64 * 1024 * 1024
+
+/** Node's parsed headers as core's header reader (lower-case names, repeated values joined). */
+class NodeHeaders implements TusHeaders {
+  constructor(private readonly headers: IncomingHttpHeaders) {}
+
+  get(name: string): string | null {
+    const v = this.headers[name]
+    if (v === undefined) return null
+    return typeof v === 'string' ? v : v.join(', ')
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name]
+  return v === undefined || typeof v === 'string' ? v : v.join(', ')
+}
+
+export function createTusFastPath(deps: AppDeps): TusFastPath {
+  const { uploadAppPath: U, baseUrl: B } = deps.config
+  const collection = `${U}files`
+  const itemPrefix = `${U}files/`
+  // With the default layout `files/{id}` is also the download URL: a HEAD without
+  // Tus-Resumable is a download there (see the app's routes).
+  const sharedWithDownloads = U === B
+
+  return (req, res) => {
+    const url = req.url
+    if (url === undefined || !url.startsWith(collection) || url.includes('?')) return false
+    const method = req.method ?? ''
+    let id: string | undefined
+    if (url === collection || url === itemPrefix) {
+      if (method !== 'POST' && method !== 'OPTIONS') return false
+    } else if (url.startsWith(itemPrefix)) {
+      id = url.slice(itemPrefix.length)
+      if (!PLAIN_ID.test(id)) return false
+      if (method === 'HEAD') {
+        if (sharedWithDownloads && req.headers['tus-resumable'] === undefined) return false
+      } else if (method !== 'PATCH' && method !== 'DELETE' && method !== 'POST' && method !== 'OPTIONS') {
+        return false
+      }
+    } else {
+      return false
+    }
+    serve(deps, req, res, method, url, id).catch((err: unknown) => {
+      // Not reached (serve answers its own errors); never let a request crash the process.
+      deps.logger.error({ err }, 'TUS request failed')
+      res.destroy()
+    })
+    return true
+  }
+}
+
+async function serve(
+  deps: AppDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  method: string,
+  path: string,
+  id: string | undefined,
+): Promise<void> {
+  const scope = openScope(deps.logger, header(req, 'x-request-id'), true)
+  const hasBody = method === 'POST' || method === 'PATCH'
+  let signal: AbortSignal | undefined
+  if (!hasBody) {
+    // Requests with a body notice a client that went away through the body stream itself.
+    const controller = new AbortController()
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort()
+    })
+    signal = controller.signal
+  }
+  const facts: RequestFacts = {
+    header: (name) => header(req, name),
+    remoteAddress: req.socket.remoteAddress,
+    log: scope.log,
+  }
+  let status: number
+  let bytes: number
+  let errorCode: string | undefined
+  try {
+    const answer = await answerTus(
+      {
+        method,
+        id,
+        headers: new NodeHeaders(req.headers),
+        body: hasBody ? nodeRequestBody(req) : null,
+        ...(signal ? { signal } : {}),
+        facts,
+      },
+      deps,
+    )
+    status = answer.status
+    errorCode = answer.errorCode
+    bytes = answer.json
+      ? writeJson(res, scope.baseHeaders, status, answer.headers, answer.json)
+      : writeSmall(res, scope.baseHeaders, status, answer.headers, answer.body, method === 'HEAD')
+  } catch (err) {
+    const e = errorAnswer(err, scope.log)
+    status = e.status
+    errorCode = e.code
+    bytes = writeJson(res, scope.baseHeaders, e.status, e.headers, e.body)
+  }
+  closeScope(deps, scope, { method, path, status, bytes, ...(errorCode ? { errorCode } : {}) })
+  if (hasBody && !req.readableEnded) drain(req)
+}
+
+function writeJson(
+  res: ServerResponse,
+  base: Record<string, string>,
+  status: number,
+  headers: Record<string, string>,
+  body: unknown,
+): number {
+  return writeSmall(
+    res,
+    base,
+    status,
+    { ...headers, 'Content-Type': 'application/json' },
+    JSON.stringify(body),
+  )
+}
+
+/**
+ * A body the answer did not need (refused early, or a limit hit mid-body): read and dropped so
+ * the connection can carry the next request, but at most {@link MAX_DRAIN_BYTES} within
+ * {@link DRAIN_TIMEOUT_MS}; otherwise the connection is closed. (@hono/node-server does the
+ * same for the requests it serves.)
+ */
+function drain(req: IncomingMessage): void {
+  if (req.destroyed) return
+  let read = 0
+  const done = () => {
+    clearTimeout(timer)
+    req.off('data', onData)
+    req.off('end', done)
+    req.off('error', done)
+  }
+  const close = () => {
+    done()
+    req.socket?.destroySoon()
+  }
+  const onData = (chunk: Buffer) => {
+    read += chunk.length
+    if (read > MAX_DRAIN_BYTES) close()
+  }
+  const timer = setTimeout(close, DRAIN_TIMEOUT_MS)
+  timer.unref()
+  req.on('data', onData)
+  req.on('end', done)
+  req.on('error', done)
+  req.resume()
+}
