@@ -18,6 +18,7 @@ import { MIN_PART_SIZE } from './config.js'
 import { flushAbsorbed, type Loaded, MAX_TAIL_SEGMENTS, type StoreContext } from './context.js'
 import { refId } from './keys.js'
 import { INC_METADATA } from './load.js'
+import { PartFeed } from './part-feed.js'
 import { toStoreError } from './s3-errors.js'
 import { effectivePartSize, type PartInfo, type TailPiece, tailBytes, type UploadState } from './state.js'
 import { tailSignature } from './tail-cache.js'
@@ -104,6 +105,10 @@ export class AppendRun {
   /** The old tail's bytes are in the first buffer (from the cache or S3). */
   #tailReady = false
   #cut = 0
+  /** The part streaming out of the current buffer while it fills (see #startStream). */
+  #stream: { feed: PartFeed; abort: AbortController; done: Promise<string> } | undefined
+  /** New bytes taken from the request so far. */
+  #received = 0
   readonly #inflight = new Set<Promise<void>>()
   readonly #acked: PartInfo[] = []
   #failure: unknown
@@ -116,6 +121,8 @@ export class AppendRun {
     private readonly signal: AbortSignal,
     /** Aborts when the upload lock was lost: then nothing more is written. */
     private readonly lost?: AbortSignal,
+    /** Bytes this request is expected to bring (the previous PATCH's size), if known. */
+    private readonly expected?: number,
   ) {
     const { meta, state } = loaded
     this.#S = state.partSize
@@ -152,6 +159,8 @@ export class AppendRun {
           buf.set(n === chunk.byteLength ? chunk : chunk.subarray(off, off + n), this.#pos)
           this.#pos += n
           off += n
+          this.#received += n
+          this.#stream?.feed.advance(this.#pos)
           if (this.#pos === buf.byteLength) await this.#cutBuffer()
         }
         if (this.#failure !== undefined) throw this.#failure
@@ -180,18 +189,56 @@ export class AppendRun {
     }
     this.#buf = this.ctx.buffers.take(cap)
     this.#pos = 0
-    if (!withTail) return
+    if (!withTail) {
+      this.#startStream(cap)
+      return
+    }
     this.#pos = this.#oldLen
     if (cached) {
       this.#buf.set(cached.bytes, 0)
       cached.release()
       this.#tailReady = true
+      this.#startStream(cap)
       return
     }
     // Another instance wrote the tail (or the cache was evicted): fetch it while bytes stream in.
     const buf = this.#buf
     this.#tailLoad = this.#fetchTail(buf)
     this.#tailLoad.catch(() => {})
+  }
+
+  /**
+   * Starts uploading the current buffer as the next part right away, fed as bytes arrive, when
+   * this request is expected to fill it (the old tail goes out while the new bytes stream in).
+   * If the request ends short after all, the upload is aborted before its last byte: S3 never
+   * stores it, and the bytes become a tail segment as usual.
+   */
+  #startStream(cap: number): void {
+    if (!this.#uploadId || this.expected === undefined || this.#pos >= cap) return
+    if (this.#pos + Math.max(0, this.expected - this.#received) < cap) return
+    const feed = new PartFeed(this.#buf as Uint8Array, cap)
+    feed.advance(this.#pos)
+    const abort = new AbortController()
+    const done = this.ctx.io.uploadPartStream(
+      this.#dataKey,
+      this.#uploadId,
+      this.#nextPart,
+      feed,
+      cap,
+      abort.signal,
+    )
+    done.catch(() => {})
+    this.#stream = { feed, abort, done }
+  }
+
+  /** Aborts a streamed part whose buffer did not fill; resolves once the request has ended. */
+  async #dropStream(): Promise<void> {
+    const stream = this.#stream
+    if (!stream) return
+    this.#stream = undefined
+    stream.abort.abort()
+    stream.feed.destroy()
+    await stream.done.catch(() => {})
   }
 
   async #fetchTail(buf: Uint8Array): Promise<void> {
@@ -240,8 +287,15 @@ export class AppendRun {
     }
     const partNumber = this.#nextPart++
     const body = buf.subarray(0, size)
-    const p = this.ctx.io
-      .uploadPart(this.#dataKey, this.#uploadId, partNumber, body)
+    const uploadId = this.#uploadId
+    const stream = this.#stream
+    this.#stream = undefined
+    stream?.feed.advance(size)
+    // A streamed part that failed is sent again from the buffer (with the SDK's retries).
+    const upload = stream
+      ? stream.done.catch(() => this.ctx.io.uploadPart(this.#dataKey, uploadId, partNumber, body))
+      : this.ctx.io.uploadPart(this.#dataKey, uploadId, partNumber, body)
+    const p = upload
       .then(
         (etag) => {
           this.#acked.push({ partNumber, etag, size })
@@ -265,6 +319,8 @@ export class AppendRun {
   /** Writes the trailing bytes as a segment, waits for parts, and works out what is durable. */
   async #finish(error: unknown): Promise<AppendOutcome> {
     const { meta, state } = this.loaded
+    // The buffer did not fill: its streamed part never completes, so end that request first.
+    await this.#dropStream()
     const inc = meta.s3.inc
     let segment: Promise<TailPiece | null> | undefined
     let merged = false

@@ -4,7 +4,10 @@ import { Agent as HttpsAgent } from 'node:https'
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3'
 import type { S3StoreConfig } from './config.js'
 
-export function createS3Client(config: S3StoreConfig): S3Client {
+/** Where the SDK's own warnings go (the store's logger). */
+export type SdkWarn = (obj: unknown, msg?: string) => void
+
+export function createS3Client(config: S3StoreConfig, warn?: SdkWarn): S3Client {
   const checksum = config.checksums === 'when-required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED'
   // Keep-alive with room for every part in flight plus metadata and lock requests.
   const agentOptions = { keepAlive: true, maxSockets: 256, keepAliveMsecs: 1000 }
@@ -25,6 +28,18 @@ export function createS3Client(config: S3StoreConfig): S3Client {
       httpAgent: new HttpAgent(agentOptions),
       httpsAgent: new HttpsAgent(agentOptions),
     },
+  }
+  // Without a logger the SDK writes to the console, e.g. for every streamed part the store
+  // aborts on purpose ("non-retryable streaming request"); that one is expected, others are logged.
+  const quiet = () => {}
+  options.logger = {
+    debug: quiet,
+    info: quiet,
+    warn: (...content: unknown[]) => {
+      if (!String(content[0]).includes('non-retryable streaming request'))
+        warn?.({ sdk: content }, 'S3 SDK warning')
+    },
+    error: (...content: unknown[]) => warn?.({ sdk: content }, 'S3 SDK error'),
   }
   if (config.endpoint) options.endpoint = config.endpoint
   if (config.credentials) options.credentials = { ...config.credentials }

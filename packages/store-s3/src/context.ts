@@ -55,9 +55,27 @@ export interface StoreContext {
   absorbed: Map<string, string[]>
   /** Lock releases still being written, by `sid/key`: taking the lock again waits for them. */
   releasing: Map<string, Promise<void>>
+  /**
+   * Bytes the last successful PATCH of an upload brought on this instance, by `sid/key`: the
+   * next one is expected to bring as many (whether it fills the part it starts; see AppendRun).
+   */
+  appendSizes: Map<string, number>
   /** Upload identities (incarnation, upload id, part size) seen by this process, by `sid/key`. */
   known: Map<string, S3State & { complete: boolean }>
   logger: Logger
+}
+
+/** Uploads whose PATCH size is remembered (oldest forgotten first). */
+const APPEND_SIZES_LIMIT = 10_000
+
+export function rememberAppendSize(ctx: StoreContext, id: string, bytes: number | undefined): void {
+  ctx.appendSizes.delete(id)
+  if (bytes === undefined) return
+  if (ctx.appendSizes.size >= APPEND_SIZES_LIMIT) {
+    const oldest = ctx.appendSizes.keys().next().value
+    if (oldest !== undefined) ctx.appendSizes.delete(oldest)
+  }
+  ctx.appendSizes.set(id, bytes)
 }
 
 /** Maximum tail segments before an append rewrites them as one. */

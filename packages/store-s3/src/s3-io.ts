@@ -46,6 +46,8 @@ export interface IoStats {
   bytesSent: number
   /** Body bytes read from S3. */
   bytesReceived: number
+  /** UploadPart requests with a streamed body (also counted in `requests`). */
+  streamedParts: number
 }
 
 export interface PutOptions {
@@ -58,7 +60,7 @@ export interface PutOptions {
 const DELETE_BATCH = 1000
 
 export class S3Io {
-  readonly stats: IoStats = { requests: {}, bytesSent: 0, bytesReceived: 0 }
+  readonly stats: IoStats = { requests: {}, bytesSent: 0, bytesReceived: 0, streamedParts: 0 }
 
   constructor(
     readonly client: S3Client,
@@ -282,6 +284,40 @@ export class S3Io {
     )
     if (!r.ETag) throw new Error(`UploadPart ${partNumber} returned no ETag`)
     return r.ETag
+  }
+
+  /**
+   * Uploads a part from a stream of `length` bytes (see PartFeed). The SDK does not retry
+   * streamed bodies; the caller keeps the bytes and falls back to {@link uploadPart}. Aborting
+   * `signal` before the last byte was handed out means S3 never stores the part.
+   */
+  async uploadPartStream(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Readable & { readonly sent: number },
+    length: number,
+    signal: AbortSignal,
+  ): Promise<string> {
+    this.#count('UploadPart')
+    this.stats.streamedParts++
+    try {
+      const r = await this.client.send(
+        new UploadPartCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          Body: body,
+          ContentLength: length,
+        }),
+        { abortSignal: signal },
+      )
+      if (!r.ETag) throw new Error(`UploadPart ${partNumber} returned no ETag`)
+      return r.ETag
+    } finally {
+      this.stats.bytesSent += body.sent
+    }
   }
 
   async uploadPartCopy(

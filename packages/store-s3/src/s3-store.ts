@@ -45,6 +45,7 @@ import {
   type Logger,
   releaseAll,
   releaseInBackground,
+  rememberAppendSize,
   type Session,
   type StoreContext,
   takeLingering,
@@ -74,6 +75,8 @@ export interface S3StoreStats {
   /** Body bytes sent to S3 (parts, tail segments, objects, metadata). */
   bytesSent: number
   bytesReceived: number
+  /** Parts whose upload started while their bytes were still arriving (also those abandoned). */
+  streamedParts: number
   /** Bytes the store holds in memory right now (part buffers and cached tails). */
   bufferedBytes: number
   /** Highest `bufferedBytes` since the store started (or {@link S3Store.resetPeak}). */
@@ -105,11 +108,11 @@ export class S3Store implements Store {
 
   constructor(options: S3StoreOptions, deps: S3StoreDeps = {}) {
     this.config = parseS3StoreConfig(options)
-    const client = deps.client ?? createS3Client(this.config)
+    const logger = deps.logger ?? { warn: () => {} }
+    const client = deps.client ?? createS3Client(this.config, (o, m) => logger.warn(o, m))
     const io = new S3Io(client, this.config.bucket)
     const keys = new KeyLayout(this.config.prefix)
     const budget = new ByteBudget(this.config.maxBufferedBytes)
-    const logger = deps.logger ?? { warn: () => {} }
     this.#ctx = {
       config: this.config,
       io,
@@ -120,6 +123,7 @@ export class S3Store implements Store {
       locks: new S3LockManager(io, keys, this.config.lockTtl * 1000, deps.now, (o, m) => logger.warn(o, m)),
       sessions: new Map(),
       known: new Map(),
+      appendSizes: new Map(),
       releasing: new Map(),
       lingering: new Map(),
       absorbed: new Map(),
@@ -139,6 +143,7 @@ export class S3Store implements Store {
       requests: { ...io.stats.requests },
       bytesSent: io.stats.bytesSent,
       bytesReceived: io.stats.bytesReceived,
+      streamedParts: io.stats.streamedParts,
       bufferedBytes: budget.used,
       peakBufferedBytes: budget.peak,
     }
@@ -345,7 +350,14 @@ export class S3Store implements Store {
         }
         const lost = session.handle.lost
         const combined = signal ? AbortSignal.any([signal, lost]) : lost
-        const outcome = await new AppendRun(this.#ctx, ref, loaded, combined, lost).run(data)
+        // The previous PATCH's size predicts whether this one fills the part it starts.
+        const expected = this.#ctx.appendSizes.get(id)
+        const outcome = await new AppendRun(this.#ctx, ref, loaded, combined, lost, expected).run(data)
+        rememberAppendSize(
+          this.#ctx,
+          id,
+          outcome.error === undefined ? outcome.loaded.state.offset - offset : undefined,
+        )
         if (outcome.error === undefined) {
           session.loaded = outcome.loaded
           return outcome.loaded.state.offset
@@ -406,6 +418,7 @@ export class S3Store implements Store {
         ...(this.#ctx.absorbed.get(refId(ref)) ?? []),
       ]
       this.#ctx.absorbed.delete(refId(ref))
+      this.#ctx.appendSizes.delete(refId(ref))
       if (segments.length > 0) {
         await this.#ctx.io
           .deleteMany([...new Set(segments)])
@@ -552,6 +565,7 @@ export class S3Store implements Store {
     }
     this.#ctx.tails.drop(id)
     this.#ctx.absorbed.delete(id)
+    this.#ctx.appendSizes.delete(id)
   }
 
   list(options: ListOptions = {}): AsyncIterable<FileMeta> {
