@@ -124,6 +124,11 @@ export class FileStore implements Store {
   readonly #unfinalized = new Set<string>()
   /** Size up to which a whole upload was already flushed by its last append (on-complete/always). */
   readonly #flushedSize = new Map<string, number>()
+  /**
+   * `on-complete`: the flush of a new file's sidecar and bucket directory, started in the
+   * background at creation (see #flushEarly), with the identity of the sidecar it flushed.
+   */
+  readonly #earlyFlush = new Map<string, { sidecar: string; done: Promise<boolean> }>()
 
   constructor(options: FileStoreOptions) {
     if (typeof options.uploadDir !== 'string' || options.uploadDir === '') {
@@ -228,6 +233,7 @@ export class FileStore implements Store {
       if (data.status === 'rejected') throw data.reason
       if (sidecar.status === 'rejected') throw sidecar.reason
       await sidecar.value.commit()
+      if (this.fsync === 'on-complete') this.#flushEarly(p)
     } catch (err) {
       // No orphans: a data file without its sidecar would be invisible garbage.
       if (sidecar.status === 'fulfilled') await sidecar.value.discard()
@@ -470,10 +476,18 @@ export class FileStore implements Store {
           // brought up to date by the next metadata change). What must be on disk before we
           // call it complete: the data, the sidecar written at creation and their names.
           if (this.fsync === 'on-complete') {
+            // Sidecar and directory were flushed in the background since creation, unless the
+            // sidecar has been replaced since (or that flush failed): then they are flushed now.
+            const early = this.#earlyFlush.get(p.data)
+            this.#earlyFlush.delete(p.data)
+            const flushedEarly =
+              early !== undefined &&
+              early.sidecar === this.#sidecars.identity(p.sidecar) &&
+              (await early.done)
             await Promise.all([
               this.#flushedSize.get(p.data) === meta.offset ? undefined : flushFile(p.data, this.#calls),
-              flushFile(p.sidecar, this.#calls),
-              syncDir(p.bucketDir, this.#calls),
+              flushedEarly ? undefined : flushFile(p.sidecar, this.#calls),
+              flushedEarly ? undefined : syncDir(p.bucketDir, this.#calls),
             ])
           } else if (this.fsync === 'always' && this.#flushedSize.get(p.data) !== meta.offset) {
             await flushFile(p.data, this.#calls) // creation and metadata writes were flushed when they happened
@@ -561,6 +575,7 @@ export class FileStore implements Store {
         this.#dirty.delete(p.data)
         this.#unfinalized.delete(p.data)
         this.#flushedSize.delete(p.data)
+        this.#earlyFlush.delete(p.data)
         // Sidecar first: from then on the file is gone for info/list, even if we crash midway.
         let found = false
         for (const file of [p.sidecar, p.data]) {
@@ -632,7 +647,7 @@ export class FileStore implements Store {
 
   /** Waits for background flushes (write-behind) still in flight. */
   async close(): Promise<void> {
-    await Promise.all(this.#flushes.values())
+    await Promise.all([...this.#flushes.values(), ...[...this.#earlyFlush.values()].map((e) => e.done)])
   }
 
   /** Sidecar + data stat → record. Damaged sidecars are reported and treated as missing. */
@@ -671,6 +686,23 @@ export class FileStore implements Store {
   #markUnfinalized(file: string): void {
     if (this.#unfinalized.size >= MAX_TRACKED) this.#unfinalized.clear() // only failed appends linger
     this.#unfinalized.add(file)
+  }
+
+  /**
+   * `on-complete`: a new file's sidecar and the directory entries of both its files must be on
+   * disk before it is reported complete. Flushing them right after creation, in the background,
+   * overlaps the flush with the upload of the data instead of adding it to the completing
+   * request. complete() waits for it (and flushes again if it failed or the sidecar changed).
+   */
+  #flushEarly(p: FilePaths): void {
+    const sidecar = this.#sidecars.identity(p.sidecar)
+    if (sidecar === undefined) return
+    if (this.#earlyFlush.size >= MAX_TRACKED) this.#earlyFlush.clear() // only an optimization
+    const done = Promise.all([flushFile(p.sidecar, this.#calls), syncDir(p.bucketDir, this.#calls)]).then(
+      () => true,
+      () => false, // complete() flushes again and reports the error
+    )
+    this.#earlyFlush.set(p.data, { sidecar, done })
   }
 
   #trackFlushed(file: string, size: number): void {

@@ -158,6 +158,16 @@ export class SidecarIO {
     return this.#cache.get(file)?.raw
   }
 
+  /**
+   * Identity (device, inode, size, mtime) of the cached sidecar of `file`, as last seen by
+   * {@link read} or written here; `undefined` when not cached. Changes whenever the sidecar is
+   * replaced or rewritten, by this process or (once `read` revalidated it) by another.
+   */
+  identity(file: string): string | undefined {
+    const e = this.#cache.get(file)
+    return e ? `${e.dev}:${e.ino}:${e.size}:${e.mtimeNs}` : undefined
+  }
+
   forget(file: string): void {
     this.#cache.delete(file)
   }
