@@ -19,6 +19,7 @@ import { flushAbsorbed, type Loaded, MAX_TAIL_SEGMENTS, type StoreContext } from
 import { refId } from './keys.js'
 import { INC_METADATA } from './load.js'
 import { PartFeed } from './part-feed.js'
+import { discardPending, takePending } from './pending.js'
 import { toStoreError } from './s3-errors.js'
 import { effectivePartSize, type PartInfo, type TailPiece, tailBytes, type UploadState } from './state.js'
 import { tailSignature } from './tail-cache.js'
@@ -121,8 +122,12 @@ export class AppendRun {
     private readonly signal: AbortSignal,
     /** Aborts when the upload lock was lost: then nothing more is written. */
     private readonly lost?: AbortSignal,
-    /** Bytes this request is expected to bring (the previous PATCH's size), if known. */
-    private readonly expected?: number,
+    private readonly options: {
+      /** Bytes this request is expected to bring (the previous PATCH's size), if known. */
+      expected?: number
+      /** The lock outlives this request: the next part may start uploading the new tail. */
+      startNext?: boolean
+    } = {},
   ) {
     const { meta, state } = loaded
     this.#S = state.partSize
@@ -144,7 +149,7 @@ export class AppendRun {
         for await (const chunk of abortable(data, this.signal)) if (chunk.byteLength > 0) throw tooLarge()
         return { loaded: this.loaded }
       }
-      if (this.#oldLen > 0) await this.#openBuffer(true)
+      if (this.#oldLen > 0 && !this.#adoptPending()) await this.#openBuffer(true)
       if (this.#buf && this.#pos === this.#buf.byteLength) await this.#cutBuffer()
       for await (const chunk of abortable(data, this.signal)) {
         // A chunk that would go past the length is refused whole (nothing of it is written).
@@ -214,8 +219,9 @@ export class AppendRun {
    * stores it, and the bytes become a tail segment as usual.
    */
   #startStream(cap: number): void {
-    if (!this.#uploadId || this.expected === undefined || this.#pos >= cap) return
-    if (this.#pos + Math.max(0, this.expected - this.#received) < cap) return
+    const { expected } = this.options
+    if (!this.#uploadId || expected === undefined || this.#pos >= cap) return
+    if (this.#pos + Math.max(0, expected - this.#received) < cap) return
     const feed = new PartFeed(this.#buf as Uint8Array, cap)
     feed.advance(this.#pos)
     const abort = new AbortController()
@@ -229,6 +235,69 @@ export class AppendRun {
     )
     done.catch(() => {})
     this.#stream = { feed, abort, done }
+  }
+
+  /**
+   * Continues the part the previous PATCH started uploading with the tail's bytes (see
+   * pending.ts), if it is the next part of exactly this state.
+   */
+  #adoptPending(): boolean {
+    const p = takePending(this.ctx, this.#id)
+    if (!p) return false
+    const fits =
+      p.uploadId === this.#uploadId &&
+      p.partNumber === this.#nextPart &&
+      p.start === this.#start &&
+      p.signature === tailSignature(this.#oldTail) &&
+      p.buf.byteLength === this.#capacity() &&
+      this.#oldLen < p.buf.byteLength
+    if (!fits) {
+      discardPending(this.ctx, p)
+      return false
+    }
+    this.ctx.tails.drop(this.#id)
+    this.#buf = p.buf
+    this.#res = p.res
+    this.#pos = this.#oldLen
+    this.#tailReady = true
+    this.#stream = { feed: p.feed, abort: p.abort, done: p.done }
+    return true
+  }
+
+  /**
+   * Starts the next part's upload with the new tail (the buffer holds exactly the tail, laid out
+   * as the next part) when the lock outlives this request and a PATCH like this one fills it.
+   */
+  #startNext(buf: Uint8Array, next: UploadState, pos: number): boolean {
+    const uploadId = this.#uploadId
+    if (!uploadId || !this.options.startNext || this.lost?.aborted || this.signal.aborted) return false
+    const cap = this.#L === null ? next.partSize : Math.min(next.partSize, this.#L - next.partsBytes)
+    const fits =
+      next.partsBytes === this.#start &&
+      next.offset === this.#start + pos &&
+      buf.byteLength === cap &&
+      pos < cap &&
+      pos + this.#received >= cap
+    if (!fits || !this.#res) return false
+    const feed = new PartFeed(buf, cap)
+    feed.advance(pos)
+    const abort = new AbortController()
+    const partNumber = next.parts.length + 1
+    const done = this.ctx.io.uploadPartStream(this.#dataKey, uploadId, partNumber, feed, cap, abort.signal)
+    done.catch(() => {})
+    this.ctx.tails.drop(this.#id)
+    this.ctx.pendingParts.set(this.#id, {
+      uploadId,
+      partNumber,
+      start: this.#start,
+      signature: tailSignature(next.tail),
+      buf,
+      res: this.#res,
+      feed,
+      abort,
+      done,
+    })
+    return true
   }
 
   /** Aborts a streamed part whose buffer did not fill; resolves once the request has ended. */
@@ -422,24 +491,29 @@ export class AppendRun {
     }
     const cleanup = ahead.length > 0 ? this.ctx.io.deleteMany(ahead).catch(warn) : undefined
 
-    // Keep the new tail in memory for the next PATCH on this instance.
+    const failure = this.#failure ?? segmentError ?? error
+    // Keep the new tail in memory for the next PATCH on this instance: as the start of the next
+    // part, already uploading (see pending.ts), or else as a copy in the tail cache.
+    let kept = false
     if (buf && next.tail.length > 0 && written && next.tail.at(-1)?.key === written.key) {
       const tailLen = tailBytes(next.tail)
       const bytesKnown =
         this.#cut > 0 || oldLen === 0 || this.#tailReady || (!merged && tailLen <= pos - oldLen)
-      if (tailLen <= pos && bytesKnown)
-        this.ctx.tails.put(this.#id, tailSignature(next.tail), buf.subarray(pos - tailLen, pos))
-      else this.ctx.tails.drop(this.#id)
+      if (tailLen <= pos && bytesKnown) {
+        kept = failure === undefined && this.#startNext(buf, next, pos)
+        if (!kept) this.ctx.tails.put(this.#id, tailSignature(next.tail), buf.subarray(pos - tailLen, pos))
+      } else this.ctx.tails.drop(this.#id)
     } else if (next.tail.length === 0) {
       this.ctx.tails.drop(this.#id)
     }
-    this.#res?.release()
+    if (!kept) {
+      this.#res?.release()
+      if (buf) this.ctx.buffers.give(buf)
+    }
     this.#res = undefined
-    if (buf) this.ctx.buffers.give(buf)
     this.#buf = undefined
     await cleanup
 
-    const failure = this.#failure ?? segmentError ?? error
     return failure === undefined
       ? { loaded: { meta, state: next } }
       : { loaded: { meta, state: next }, error: failure }

@@ -8,6 +8,7 @@ import type { S3StoreConfig } from './config.js'
 import type { KeyLayout } from './keys.js'
 import type { LockHandle, S3LockManager } from './locks.js'
 import type { S3State, StoredMeta } from './meta-codec.js'
+import { dropPending, type PendingPart } from './pending.js'
 import type { S3Io } from './s3-io.js'
 import type { UploadState } from './state.js'
 import type { TailCache } from './tail-cache.js'
@@ -28,6 +29,8 @@ export interface Session {
   loading?: Promise<Loaded>
   /** The upload was deleted while the lock was held: the lock object goes too. */
   deleted: boolean
+  /** S3Locker keeps this lock for a moment after its release (PATCHes arriving in a row). */
+  lingers?: boolean
 }
 
 export interface Logger {
@@ -60,6 +63,8 @@ export interface StoreContext {
    * next one is expected to bring as many (whether it fills the part it starts; see AppendRun).
    */
   appendSizes: Map<string, number>
+  /** Next parts already uploading their tail bytes, by `sid/key` (see pending.ts). */
+  pendingParts: Map<string, PendingPart>
   /** Upload identities (incarnation, upload id, part size) seen by this process, by `sid/key`. */
   known: Map<string, S3State & { complete: boolean }>
   logger: Logger
@@ -83,6 +88,7 @@ export const MAX_TAIL_SEGMENTS = 16
 
 /** Writes a session's lock release in the background; taking the lock again waits for it. */
 export function releaseInBackground(ctx: StoreContext, id: string, session: Session): void {
+  dropPending(ctx, id)
   const done: Promise<void> = session.handle
     .release({ deleted: session.deleted })
     .catch(() => {})

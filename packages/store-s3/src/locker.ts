@@ -87,6 +87,7 @@ export class S3Locker implements Locker {
 
   #held(ctx: StoreContext, key: string, session: Session, streak: boolean, local: Lock): Lock {
     ctx.sessions.set(key, session)
+    session.lingers = streak && this.#lingerMs > 0
     let released = false
     return {
       release: async () => {

@@ -55,6 +55,7 @@ import { listFiles, type SweepOptions, type SweepResult, sweep } from './listing
 import { INC_METADATA, loadMeta, loadState } from './load.js'
 import { S3LockManager } from './locks.js'
 import { encodeMeta, type StoredMeta, toFileMeta } from './meta-codec.js'
+import { dropPending, evictPending } from './pending.js'
 import { type ObjectSlice, readSlices } from './reader.js'
 import { httpStatus, isNoSuchUpload, s3Code, toStoreError } from './s3-errors.js'
 import { S3Io } from './s3-io.js'
@@ -124,10 +125,19 @@ export class S3Store implements Store {
       sessions: new Map(),
       known: new Map(),
       appendSizes: new Map(),
+      pendingParts: new Map(),
       releasing: new Map(),
       lingering: new Map(),
       absorbed: new Map(),
       logger,
+    }
+    // Memory wanted by uploads comes from cached tails first, then from parts started early.
+    const evictTails = budget.evict
+    budget.evict = (needed) => {
+      const before = budget.used
+      evictTails?.(needed)
+      const freed = before - budget.used
+      if (freed < needed) evictPending(this.#ctx, needed - freed)
     }
     contexts.set(this, this.#ctx)
   }
@@ -322,6 +332,7 @@ export class S3Store implements Store {
       return await fn(session)
     } finally {
       if (this.#ctx.sessions.get(id) === session) this.#ctx.sessions.delete(id)
+      dropPending(this.#ctx, id)
       await handle.release({ deleted: session.deleted })
     }
   }
@@ -352,7 +363,10 @@ export class S3Store implements Store {
         const combined = signal ? AbortSignal.any([signal, lost]) : lost
         // The previous PATCH's size predicts whether this one fills the part it starts.
         const expected = this.#ctx.appendSizes.get(id)
-        const outcome = await new AppendRun(this.#ctx, ref, loaded, combined, lost, expected).run(data)
+        const outcome = await new AppendRun(this.#ctx, ref, loaded, combined, lost, {
+          ...(expected !== undefined ? { expected } : {}),
+          startNext: session.lingers === true,
+        }).run(data)
         rememberAppendSize(
           this.#ctx,
           id,
@@ -378,6 +392,8 @@ export class S3Store implements Store {
   async complete(ref: FileRef): Promise<FileMeta> {
     checkRef(ref)
     return this.#locked(ref, async (session) => {
+      // A part started early would carry the same number as a final part made from the tail.
+      dropPending(this.#ctx, refId(ref))
       const loaded = await loadState(this.#ctx, ref)
       const { meta, state } = loaded
       const L = meta.uploadLength
@@ -411,6 +427,7 @@ export class S3Store implements Store {
       }
       session.loaded = { meta: done, state: finalState }
       this.#ctx.tails.drop(refId(ref))
+      dropPending(this.#ctx, refId(ref))
       // The tail segments are no longer needed once the object exists.
       const segments = [
         ...state.tail.map((p) => p.key),
@@ -564,6 +581,7 @@ export class S3Store implements Store {
       session.loaded = undefined
     }
     this.#ctx.tails.drop(id)
+    dropPending(this.#ctx, id)
     this.#ctx.absorbed.delete(id)
     this.#ctx.appendSizes.delete(id)
   }
@@ -627,6 +645,7 @@ export class S3Store implements Store {
   /** Releases locks kept by S3Locker, then connections and buffers. */
   async close(): Promise<void> {
     await releaseAll(this.#ctx)
+    for (const id of [...this.#ctx.pendingParts.keys()]) dropPending(this.#ctx, id)
     await Promise.all([...this.#ctx.absorbed.keys()].map((id) => flushAbsorbed(this.#ctx, id, true)))
     this.#ctx.tails.clear()
     this.#ctx.buffers.clear()
