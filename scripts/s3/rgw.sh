@@ -3,13 +3,31 @@
 # and benchmarks (see ../../../shared/S3-TESTING.md for why RGW and not a fake).
 #
 #   rgw.sh start    install Ceph from Debian apt when missing, bring up mon + osd + radosgw, create the
-#                   test user and bucket, print the env (idempotent: fast no-op when already up)
+#                   test user and bucket, print the env (idempotent: fast no-op when already up);
+#                   with PSI_RGW_LEASE, registers that process as a user first
+#   rgw.sh release  drop the lease of $PSI_RGW_LEASE; stops the gateway when it was started for a
+#                   lease and no other live process holds one (a gateway started by hand stays up)
 #   rgw.sh stop     stop the daemons and remove the state directory (kept running while another live
 #                   process holds a lease, unless --force)
 #   rgw.sh status   exit 0 when the gateway answers, 1 otherwise
 #   rgw.sh env      print the env lines (KEY=value) for the running gateway
-#   rgw.sh release  drop the lease of $PSI_RGW_LEASE without stopping anything
 #   rgw.sh install  only install the Debian packages
+#
+# Concurrent runs (two test runs, a test run and a benchmark) share one gateway: start, stop and
+# release take a lock on ${PSI_RGW_DIR}.lock, so a second start waits for the first and then finds
+# the gateway up; leases (one file per process id in ${PSI_RGW_DIR}.leases, outside the state
+# directory so a restart keeps them) keep one run's release or stop from taking the gateway away
+# from another. Leases of dead processes do not count. Test runners call `start` and `release`
+# with PSI_RGW_LEASE set to their pid. packages/store-s3/src/rgw-script.test.ts checks this
+# against the running gateway; for a cold start, a manual check on spare ports:
+#
+#   export PSI_RGW_DIR=/tmp/psi-rgw-check PSI_S3_PORT=7490 PSI_RGW_MON_PORT=6790
+#   sleep 600 & A=$!; sleep 600 & B=$!
+#   PSI_RGW_LEASE=$A scripts/s3/rgw.sh start >/tmp/a.env & PSI_RGW_LEASE=$B scripts/s3/rgw.sh start >/tmp/b.env; wait %3
+#   cmp /tmp/a.env /tmp/b.env && scripts/s3/rgw.sh status        # both got the one gateway
+#   PSI_RGW_LEASE=$A scripts/s3/rgw.sh release && scripts/s3/rgw.sh status   # B still uses it: up
+#   PSI_RGW_LEASE=$B scripts/s3/rgw.sh release; scripts/s3/rgw.sh status     # last user gone: down
+#   kill $A $B
 #
 # Environment:
 #   PSI_RGW_DIR          state directory (default /tmp/psi-rgw)
@@ -27,6 +45,7 @@ PORT="${PSI_S3_PORT:-7480}"
 MON_PORT="${PSI_RGW_MON_PORT:-6789}"
 OBJECTSTORE="${PSI_RGW_OBJECTSTORE:-bluestore}"
 LEASE="${PSI_RGW_LEASE:-}"
+LEASES="${DIR}.leases"
 
 # Fixed test credentials: this gateway only listens on 127.0.0.1 and holds throwaway test data.
 ACCESS_KEY='psitest-access-key'
@@ -45,6 +64,9 @@ die() {
 }
 case "$DIR" in
 / | /tmp | /tmp/ | "$HOME" | '') die "refusing to use $DIR as the state directory" ;;
+esac
+case "$LEASE" in
+'' | *[!0-9]*) [ -z "$LEASE" ] || die "PSI_RGW_LEASE must be a process id (got '$LEASE')" ;;
 esac
 
 print_env() {
@@ -215,7 +237,7 @@ osd_up() { ceph_cmd osd stat 2>/dev/null | grep -q '1 up'; }
 bring_up() {
   local fsid osd_uuid osd_id
   fsid=$(cat /proc/sys/kernel/random/uuid)
-  mkdir -p "$DIR"/{run,log,mon/ceph-a,rgw,leases}
+  mkdir -p "$DIR"/{run,log,mon/ceph-a,rgw}
   write_conf "$fsid"
 
   ceph-authtool --create-keyring "$DIR/mon.keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
@@ -253,9 +275,50 @@ wipe() {
   rm -rf "$DIR"
 }
 
+# Registers $PSI_RGW_LEASE (if any) as a user of the gateway; forgets leases of dead processes.
+# Earlier versions of this script kept leases in $DIR/leases (and other checkouts on the machine
+# may still run one): leases are written there too while the state directory exists, and read
+# from both places.
+take_lease() {
+  mkdir -p "$LEASES"
+  local f
+  for f in "$LEASES"/* "$DIR"/leases/*; do
+    [ -f "$f" ] || continue
+    pid_alive "$(basename "$f")" || rm -f "$f"
+  done
+  [ -z "$LEASE" ] || : >"$LEASES/$LEASE"
+  legacy_lease
+}
+
+legacy_lease() {
+  if [ -n "$LEASE" ] && [ -d "$DIR" ]; then mkdir -p "$DIR/leases" && : >"$DIR/leases/$LEASE"; fi
+  return 0
+}
+
+drop_lease() {
+  if [ -n "$LEASE" ]; then rm -f "$LEASES/$LEASE" "$DIR/leases/$LEASE"; fi
+  return 0
+}
+
+# Records who started the gateway: "lease" (a test run; the last release stops it) or "manual".
+mark_owner() {
+  if [ -n "$LEASE" ]; then echo lease >"$DIR/owner"; else echo manual >"$DIR/owner"; fi
+}
+
+# A gateway that is set up and whose daemons run may just be slow to answer under load (another
+# run's benchmark): give it time before concluding it is broken and rebuilding it.
+settles() {
+  [ -f "$DIR/ready" ] || return 1
+  [ -n "$(daemon_pids)" ] || return 1
+  log "gateway set up but not answering yet; waiting up to 60 s…"
+  wait_for "the running gateway" 60 is_up
+}
+
 start() {
-  if is_up; then
-    [ -n "$LEASE" ] && mkdir -p "$DIR/leases" && : >"$DIR/leases/$LEASE"
+  take_lease
+  if is_up || settles; then
+    # Starting by hand pins a gateway a test run started (it then outlives the run).
+    [ -n "$LEASE" ] || mark_owner
     log "already up at $ENDPOINT"
     print_env
     return 0
@@ -270,7 +333,8 @@ start() {
     wipe
     log "starting mon + osd ($OBJECTSTORE) + radosgw in $DIR (attempt $try/$TRIES)…"
     if bring_up; then
-      [ -n "$LEASE" ] && : >"$DIR/leases/$LEASE"
+      mark_owner
+      legacy_lease
       log "up at $ENDPOINT in $((SECONDS - t0)) s"
       print_env
       return 0
@@ -290,17 +354,17 @@ start() {
 
 other_live_leases() {
   local f pid
-  for f in "$DIR"/leases/*; do
+  for f in "$LEASES"/* "$DIR"/leases/*; do
     [ -f "$f" ] || continue
     pid=$(basename "$f")
     if [ "$pid" != "$LEASE" ] && pid_alive "$pid"; then echo "$pid"; fi
-  done
+  done | sort -u
   return 0
 }
 
 stop() {
   local force=${1:-}
-  [ -n "$LEASE" ] && rm -f "$DIR/leases/$LEASE"
+  drop_lease
   if [ "$force" != "--force" ]; then
     local others
     others=$(other_live_leases | tr '\n' ' ')
@@ -311,6 +375,20 @@ stop() {
   fi
   wipe
   log "stopped"
+}
+
+release() {
+  drop_lease
+  local others
+  others=$(other_live_leases | tr '\n' ' ')
+  if [ -n "${others// /}" ]; then
+    log "released; still in use by pid(s) ${others}"
+  elif [ "$(cat "$DIR/owner" 2>/dev/null || true)" = lease ]; then
+    wipe
+    log "released by the last user; stopped"
+  else
+    log "released (left running: started by hand)"
+  fi
 }
 
 # One start/stop at a time per state directory: concurrent test runs share the gateway.
@@ -337,9 +415,9 @@ env)
   print_env
   ;;
 install) install_ceph ;;
-release) if [ -n "$LEASE" ]; then rm -f "$DIR/leases/$LEASE"; fi ;;
+release) with_lock release ;;
 *)
-  echo "usage: $0 start|stop [--force]|status|env|release|install" >&2
+  echo "usage: $0 start|release|stop [--force]|status|env|install" >&2
   exit 2
   ;;
 esac

@@ -34,10 +34,6 @@ const want = (tag) => !ONLY || ONLY.has(tag)
 async function s3Env() {
   if (process.env.PSI_S3_BUCKET) return { env: process.env, stop: async () => {} }
   const lease = { ...process.env, PSI_RGW_LEASE: String(process.pid) }
-  const wasUp = await run(RGW, ['status']).then(
-    () => true,
-    () => false,
-  )
   const { stdout } = await run(RGW, ['start'], { env: lease, timeout: 15 * 60_000 })
   const env = Object.fromEntries(
     stdout
@@ -46,7 +42,8 @@ async function s3Env() {
       .filter(Boolean)
       .map((m) => [m[1], m[2]]),
   )
-  return { env, stop: () => run(RGW, [wasUp ? 'release' : 'stop'], { env: lease }).catch(() => {}) }
+  // Stops the gateway only if it was started for a run and nobody else uses it.
+  return { env, stop: () => run(RGW, ['release'], { env: lease }).catch(() => {}) }
 }
 
 const { env, stop } = await s3Env()

@@ -1,8 +1,9 @@
 /**
  * Vitest global setup: a real S3 server for the tests. With `PSI_S3_BUCKET` (or
  * `PSI_S3_ENDPOINT`) set, the tests use that server (AWS, MinIO, R2, …); otherwise they start
- * a local Ceph RADOS Gateway with scripts/s3/rgw.sh (installing it when missing) and stop it
- * afterwards if this run started it and no other run still uses it.
+ * a local Ceph RADOS Gateway with scripts/s3/rgw.sh (installing it when missing) under a lease
+ * of this process, and release it afterwards: the script stops it when it was started for a
+ * test run and no other live run holds a lease (a gateway started by hand stays up).
  */
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -56,8 +57,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (!env) throw new Error(`rgw.sh start printed no environment:\n${stdout}`)
   project.provide('s3', { ...env, local: true })
   return async () => {
-    await run(SCRIPT, [wasUp ? 'release' : 'stop'], { env: lease, timeout: 120_000 }).catch((err) => {
-      console.warn(`[store-s3] rgw.sh ${wasUp ? 'release' : 'stop'} failed: ${(err as Error).message}`)
+    await run(SCRIPT, ['release'], { env: lease, timeout: 120_000 }).catch((err) => {
+      console.warn(`[store-s3] rgw.sh release failed: ${(err as Error).message}`)
     })
   }
 }
