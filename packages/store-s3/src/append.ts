@@ -24,6 +24,15 @@ import { toStoreError } from './s3-errors.js'
 import { effectivePartSize, type PartInfo, type TailPiece, tailBytes, type UploadState } from './state.js'
 import { tailSignature } from './tail-cache.js'
 
+/** A part upload started before its bytes are all there. */
+interface Started {
+  feed: PartFeed
+  abort: AbortController
+  done: Promise<string>
+  partNumber: number
+  uploadId: string
+}
+
 export interface AppendOutcome {
   /** State after the append (also when it failed: what S3 holds now). */
   loaded: Loaded
@@ -265,37 +274,51 @@ export class AppendRun {
   }
 
   /**
-   * Starts the next part's upload with the new tail (the buffer holds exactly the tail, laid out
-   * as the next part) when the lock outlives this request and a PATCH like this one fills it.
+   * Starts the next part's upload with this PATCH's last bytes (the buffer holds them laid out
+   * as the next part) while the segment and this PATCH's parts are still uploading, when the lock
+   * outlives this request and a PATCH like this one will fill it. Kept by {@link #keepNext}.
    */
-  #startNext(buf: Uint8Array, next: UploadState, pos: number): boolean {
+  #startEarly(buf: Uint8Array, pos: number, oldLen: number, error: unknown): Started | undefined {
     const uploadId = this.#uploadId
-    if (!uploadId || !this.options.startNext || this.lost?.aborted || this.signal.aborted) return false
+    const cap = buf.byteLength
+    const ok =
+      uploadId !== undefined &&
+      this.options.startNext === true &&
+      error === undefined &&
+      this.#failure === undefined &&
+      !this.lost?.aborted &&
+      !this.signal.aborted &&
+      (this.#cut > 0 || oldLen === 0 || this.#tailReady) &&
+      pos > 0 &&
+      pos < cap &&
+      pos + this.#received >= cap
+    if (!ok || !uploadId) return undefined
+    const feed = new PartFeed(buf, cap)
+    feed.advance(pos)
+    const abort = new AbortController()
+    const partNumber = this.#nextPart
+    const done = this.ctx.io.uploadPartStream(this.#dataKey, uploadId, partNumber, feed, cap, abort.signal)
+    done.catch(() => {})
+    return { feed, abort, done, partNumber, uploadId }
+  }
+
+  /** Keeps the early next part (see pending.ts) if the state after this PATCH is the one it continues. */
+  #keepNext(early: Started | undefined, buf: Uint8Array, next: UploadState, pos: number): boolean {
+    if (!early || !this.#res) return false
     const cap = this.#L === null ? next.partSize : Math.min(next.partSize, this.#L - next.partsBytes)
     const fits =
       next.partsBytes === this.#start &&
       next.offset === this.#start + pos &&
-      buf.byteLength === cap &&
-      pos < cap &&
-      pos + this.#received >= cap
-    if (!fits || !this.#res) return false
-    const feed = new PartFeed(buf, cap)
-    feed.advance(pos)
-    const abort = new AbortController()
-    const partNumber = next.parts.length + 1
-    const done = this.ctx.io.uploadPartStream(this.#dataKey, uploadId, partNumber, feed, cap, abort.signal)
-    done.catch(() => {})
+      next.parts.length + 1 === early.partNumber &&
+      buf.byteLength === cap
+    if (!fits) return false
     this.ctx.tails.drop(this.#id)
     this.ctx.pendingParts.set(this.#id, {
-      uploadId,
-      partNumber,
+      ...early,
       start: this.#start,
       signature: tailSignature(next.tail),
       buf,
       res: this.#res,
-      feed,
-      abort,
-      done,
     })
     return true
   }
@@ -411,6 +434,7 @@ export class AppendRun {
       })()
       segment.catch(() => {})
     }
+    const early = buf ? this.#startEarly(buf, pos, oldLen, error) : undefined
     let segmentError: unknown
     let written: TailPiece | null = null
     try {
@@ -500,7 +524,7 @@ export class AppendRun {
       const bytesKnown =
         this.#cut > 0 || oldLen === 0 || this.#tailReady || (!merged && tailLen <= pos - oldLen)
       if (tailLen <= pos && bytesKnown) {
-        kept = failure === undefined && this.#startNext(buf, next, pos)
+        kept = failure === undefined && this.#keepNext(early, buf, next, pos)
         if (!kept) this.ctx.tails.put(this.#id, tailSignature(next.tail), buf.subarray(pos - tailLen, pos))
       } else this.ctx.tails.drop(this.#id)
     } else if (next.tail.length === 0) {
@@ -508,7 +532,13 @@ export class AppendRun {
     }
     if (!kept) {
       this.#res?.release()
-      if (buf) this.ctx.buffers.give(buf)
+      if (early) {
+        // The buffer is reused only once the abandoned request no longer reads it.
+        early.abort.abort()
+        early.feed.destroy()
+        const give = () => this.ctx.buffers.give(buf as Uint8Array)
+        void early.done.then(give, give)
+      } else if (buf) this.ctx.buffers.give(buf)
     }
     this.#res = undefined
     this.#buf = undefined

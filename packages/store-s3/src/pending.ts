@@ -1,8 +1,9 @@
 /**
  * The next part, started before its PATCH arrives: when a PATCH leaves a tail and the upload's
  * PATCHes arrive here in a row (S3Locker keeps the lock between them), the tail's buffer is kept
- * as the start of the next part and its upload begins at once with the tail's bytes, so the
- * next PATCH only has to send what it adds. The part cannot complete before the next PATCH
+ * as the start of the next part, whose upload begins with the tail's bytes as soon as the PATCH
+ * has received them (while its tail segment and parts are still uploading), so the next PATCH
+ * only has to send what it adds. The part cannot complete before the next PATCH
  * fills it; whenever that does not happen (the lock is released, another request comes first,
  * memory is needed), the upload is aborted before its last byte and S3 never stores it. The
  * tail itself is a segment in S3 as always, so nothing here is needed for durability.
