@@ -37,6 +37,7 @@ import {
   CREATE_FLAGS,
   DamagedSidecarError,
   flushFile,
+  type PreparedSidecar,
   READ_FLAGS,
   SidecarIO,
   syncDir,
@@ -224,20 +225,25 @@ export class FileStore implements Store {
   async #createFiles(p: FilePaths, meta: FileMeta): Promise<void> {
     const durable = this.fsync === 'always'
     const newBucket = await this.#ensureBucketDir(p)
-    // Both files at once; the sidecar is published only once the data file is ours.
-    const [data, sidecar] = await Promise.allSettled([
-      this.#createEmptyData(p),
-      this.#sidecars.prepare(p.sidecar, encodeSidecar(meta, undefined, 0), durable, this.#calls),
-    ])
+    // One after the other: a create takes the directory's lock, so creating both at once only
+    // makes the second spin on it. The sidecar is published only once the data file is ours.
+    let dataCreated = false
+    let sidecar: PreparedSidecar | undefined
     try {
-      if (data.status === 'rejected') throw data.reason
-      if (sidecar.status === 'rejected') throw sidecar.reason
-      await sidecar.value.commit()
+      await this.#createEmptyData(p)
+      dataCreated = true
+      sidecar = await this.#sidecars.prepare(
+        p.sidecar,
+        encodeSidecar(meta, undefined, 0),
+        durable,
+        this.#calls,
+      )
+      await sidecar.commit()
       if (this.fsync === 'on-complete') this.#flushEarly(p)
     } catch (err) {
       // No orphans: a data file without its sidecar would be invisible garbage.
-      if (sidecar.status === 'fulfilled') await sidecar.value.discard()
-      if (data.status === 'fulfilled') await rm(p.data, { force: true }).catch(() => {})
+      if (sidecar) await sidecar.discard()
+      if (dataCreated) await rm(p.data, { force: true }).catch(() => {})
       if (newBucket) await rmdir(p.bucketDir).catch(() => {})
       throw err
     }
