@@ -633,6 +633,36 @@ describe('hooks', () => {
     expect(errors).toHaveLength(1)
   })
 
+  it('onCreated sees each created record once, before its first bytes; a failing one is reported', async () => {
+    const created: Array<{ key: string; offset: number }> = []
+    const errors: unknown[] = []
+    const h = harness({
+      hooks: {
+        onCreated: (meta) => {
+          created.push({ key: meta.key, offset: meta.offset })
+          if (created.length === 2) throw new Error('bookkeeping failed')
+        },
+        onError: (e) => {
+          errors.push(e)
+        },
+      },
+    })
+    const id = await h.create(3)
+    expect(created).toEqual([{ key: id.split('++')[1], offset: 0 }])
+    const withUpload = await h.send({
+      method: 'POST',
+      headers: { 'Upload-Length': '3', 'Content-Type': 'application/offset+octet-stream' },
+      body: bytes(3),
+    })
+    expect(withUpload.status).toBe(201)
+    expect(created).toHaveLength(2)
+    expect(created[1]?.offset).toBe(0)
+    expect(errors).toHaveLength(1)
+    // Refused before the store: no record, no call.
+    expect((await h.send({ method: 'POST', headers: {} })).status).toBe(400)
+    expect(created).toHaveLength(2)
+  })
+
   it('unexpected store failures become a 500 without internals', async () => {
     const h = harness()
     const id = await h.create(2)

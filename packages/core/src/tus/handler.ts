@@ -172,6 +172,11 @@ async function post(req: TusRequest, deps: TusDeps): Promise<TusResponse> {
   })
   const file: NewFile = { ...decision, key: newFileId(), uploadLength, ...(concat ? { concat } : {}) }
   let meta = await deps.store.create(file)
+  try {
+    deps.hooks.onCreated?.(meta)
+  } catch (err) {
+    deps.hooks.onError?.(err)
+  }
   const ref: FileRef = { sid: meta.sid, key: meta.key }
   const location = `${req.endpoint}${formatFileRef(ref)}`
 

@@ -67,6 +67,12 @@ export interface TusHooks {
    * Throw `UNAUTHORIZED`/`FORBIDDEN` to refuse. OPTIONS is never authorized (CORS preflight).
    */
   authorize?(request: TusRequest, ref: FileRef | undefined): Promise<void> | void
+  /**
+   * Called right after the store created an upload's record (POST), before any of its data is
+   * written. For bookkeeping that must see exactly the files that exist; errors are reported
+   * via `onError` and do not fail the request.
+   */
+  onCreated?(meta: FileMeta): void
   /** Called once per upload, after the store finalized it. Errors are reported via `onError`. */
   onComplete?(meta: FileMeta): Promise<void> | void
   /** Called after a successful termination. */
