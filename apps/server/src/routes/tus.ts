@@ -7,15 +7,7 @@
  * `store.append` without a Web-stream adapter in between.
  * @module
  */
-import {
-  handleTus,
-  type NewFile,
-  NotFoundError,
-  parseBucketId,
-  type Store,
-  type TusHeaders,
-  withLock,
-} from '@psitransfer/core'
+import { handleTus, NotFoundError, parseBucketId, type TusHeaders, withLock } from '@psitransfer/core'
 import type { Context } from 'hono'
 import { liveFiles } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
@@ -50,25 +42,6 @@ export interface TusAnswer {
   errorCode?: string
 }
 
-/** The store as the TUS machine sees it on POST: `create` turns the bucket reservation into the file. */
-function committingStore(deps: AppDeps, holder: CreateLockHolder): Store {
-  const store = deps.store
-  return new Proxy(store, {
-    get(target, prop) {
-      if (prop === 'create') {
-        return async (file: NewFile) => {
-          const meta = await target.create(file)
-          if (holder.reservation) deps.buckets.commit(holder.reservation, meta)
-          holder.reservation = undefined
-          return meta
-        }
-      }
-      const value: unknown = Reflect.get(target, prop, target)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
-}
-
 export async function answerTus(call: TusCall, deps: AppDeps): Promise<TusAnswer> {
   const { method } = call
   const holder: CreateLockHolder = {}
@@ -86,7 +59,7 @@ export async function answerTus(call: TusCall, deps: AppDeps): Promise<TusAnswer
         ...(call.id !== undefined ? { id: call.id } : {}),
       },
       {
-        store: method === 'POST' ? committingStore(deps, holder) : deps.store,
+        store: deps.store,
         locker: deps.locker,
         clock: deps.clock,
         hooks: createUploadHooks(call.facts, deps, holder),

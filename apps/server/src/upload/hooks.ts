@@ -137,6 +137,12 @@ export function createUploadHooks(req: RequestFacts, deps: AppDeps, holder: Crea
       }
     },
 
+    onCreated(meta: FileMeta) {
+      // The bucket reservation made by onCreate is now this file.
+      if (holder.reservation) deps.buckets.commit(holder.reservation, meta)
+      holder.reservation = undefined
+    },
+
     async onComplete(meta: FileMeta) {
       if (meta.concat?.kind === 'partial') return
       metrics.inc('psitransfer_uploads_completed_total')
