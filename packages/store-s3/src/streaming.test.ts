@@ -169,4 +169,29 @@ describe('parts streamed while the PATCH arrives', () => {
     await s.complete(file)
     expect(await checkPattern(seed, await s.read(file))).toEqual({ length: size, firstMismatch: null })
   })
+
+  it('memory another upload needs is taken from a part started early (which is then abandoned)', async () => {
+    const seed = 25
+    const s = makeStore(prefix, { partSize: S, maxBufferedBytes: 2 * S })
+    stores.push(s)
+    // A long linger: only the memory budget can take the early part away within this test.
+    const locker = new S3Locker(s, { lingerMs: 30_000 })
+    const a = newFile(4 * CHUNK)
+    await s.create(a)
+    await patchPattern(s, a, seed, 0, 2 * CHUNK, CHUNK, { locker })
+    expect(s.stats.bufferedBytes).toBe(S) // part 3 of upload A, started early, holds a buffer
+    // Upload B needs two buffers at once (a part in flight and the next one filling).
+    const b = newFile(2 * S + 10)
+    await s.create(b)
+    await patchPattern(s, b, seed + 1, 0, 2 * S + 10, 2 * S + 10, { locker })
+    expect(s.stats.peakBufferedBytes).toBeLessThanOrEqual(2 * S)
+    // A goes on: its early part is gone, so the tail is read back from S3 this time.
+    const reads = s.stats.requests.GetObject ?? 0
+    await patchPattern(s, a, seed, 2 * CHUNK, 4 * CHUNK, CHUNK, { locker })
+    expect((s.stats.requests.GetObject ?? 0) - reads).toBeGreaterThan(0)
+    await s.complete(a)
+    await s.complete(b)
+    expect(await checkPattern(seed, await s.read(a))).toEqual({ length: 4 * CHUNK, firstMismatch: null })
+    expect(await checkPattern(seed + 1, await s.read(b))).toEqual({ length: 2 * S + 10, firstMismatch: null })
+  })
 })
