@@ -19,7 +19,9 @@
 # directory so a restart keeps them) keep one run's release or stop from taking the gateway away
 # from another. Leases of dead processes do not count. Test runners call `start` and `release`
 # with PSI_RGW_LEASE set to their pid. packages/store-s3/src/rgw-script.test.ts checks this
-# against the running gateway; for a cold start, a manual check on spare ports:
+# against the running gateway; for a cold start, a manual check on spare ports (on a machine
+# where no other gateway runs: a second single-node cluster next to a running one did not come
+# up on the test machine, with this script or the one before it):
 #
 #   export PSI_RGW_DIR=/tmp/psi-rgw-check PSI_S3_PORT=7490 PSI_RGW_MON_PORT=6790
 #   sleep 600 & A=$!; sleep 600 & B=$!
