@@ -12,7 +12,7 @@
  * - the returned offset counts parts S3 acknowledged contiguously from part 1, plus the tail.
  * @module
  */
-import { type FileRef, PsiError } from '@psitransfer/core'
+import { abortable, type FileRef, PsiError } from '@psitransfer/core'
 import type { Reservation } from './budget.js'
 import { MIN_PART_SIZE } from './config.js'
 import { flushAbsorbed, type Loaded, MAX_TAIL_SEGMENTS, type StoreContext } from './context.js'
@@ -40,54 +40,8 @@ export interface AppendOutcome {
   error?: unknown
 }
 
-function abortError(signal: AbortSignal): PsiError {
-  return new PsiError('ABORTED', 'Request aborted', { cause: signal.reason })
-}
-
 function tooLarge(): PsiError {
   return new PsiError('TOO_LARGE', 'The data goes beyond the upload length')
-}
-
-/** Iterates `source`, failing as soon as `signal` aborts (also while a `next()` is pending). */
-async function* abortable(
-  source: AsyncIterable<Uint8Array>,
-  signal: AbortSignal,
-): AsyncGenerator<Uint8Array> {
-  if (signal.aborted) throw abortError(signal)
-  const it = source[Symbol.asyncIterator]()
-  let finished = false
-  try {
-    for (;;) {
-      if (signal.aborted) throw abortError(signal)
-      // A fresh race per chunk: racing every next() against one long-lived promise would pile
-      // reactions (and with them every chunk) onto that promise.
-      const pending = it.next()
-      const r = await new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
-        const onAbort = () => reject(abortError(signal))
-        // The source itself may have aborted the signal while producing this chunk.
-        if (signal.aborted) onAbort()
-        signal.addEventListener('abort', onAbort, { once: true })
-        pending.then(
-          (v) => {
-            signal.removeEventListener('abort', onAbort)
-            resolve(v)
-          },
-          (e: unknown) => {
-            signal.removeEventListener('abort', onAbort)
-            reject(e)
-          },
-        )
-      })
-      if (r.done) {
-        finished = true
-        return
-      }
-      yield r.value
-    }
-  } finally {
-    // Not awaited: with a next() still pending, return() would wait for it.
-    if (!finished) void Promise.resolve(it.return?.()).catch(() => {})
-  }
 }
 
 /** Upload offset of a segment's first byte (the number at the end of its key). */

@@ -5,7 +5,7 @@
  * each other: memory already held belongs to parts that finish without more memory.
  * @module
  */
-import { PsiError } from '@psitransfer/core'
+import { abortError } from '@psitransfer/core'
 
 export interface Reservation {
   readonly size: number
@@ -41,8 +41,7 @@ export class ByteBudget {
 
   /** Resolves once `size` bytes are free (a request larger than the capacity waits until nothing else is held). */
   acquire(size: number, signal?: AbortSignal): Promise<Reservation> {
-    if (signal?.aborted)
-      return Promise.reject(new PsiError('ABORTED', 'Request aborted', { cause: signal.reason }))
+    if (signal?.aborted) return Promise.reject(abortError(signal))
     const now = this.tryAcquire(size)
     if (now) return Promise.resolve(now)
     return new Promise((resolve, reject) => {
@@ -50,7 +49,7 @@ export class ByteBudget {
       const onAbort = () => {
         const i = this.#waiters.indexOf(waiter)
         if (i >= 0) this.#waiters.splice(i, 1)
-        reject(new PsiError('ABORTED', 'Request aborted', { cause: signal?.reason }))
+        reject(abortError(signal as AbortSignal))
       }
       waiter.resolve = (r) => {
         signal?.removeEventListener('abort', onAbort)

@@ -8,12 +8,12 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { UploadPartCommand } from '@aws-sdk/client-s3'
 import { isPsiError } from '@psitransfer/core'
+import { patternBytes } from '@psitransfer/core/testing/pattern'
 import { afterAll, describe, expect, it } from 'vitest'
 import { MIN_PART_SIZE } from './config.js'
 import { S3Locker } from './locker.js'
 import type { S3Store } from './s3-store.js'
 import { makeStore, rawClient, s3Env, storeOptions, testPrefix } from './test-support/env.js'
-import { patternSlice } from './test-support/pattern.js'
 import { S3Probe } from './test-support/probe.js'
 import { RawS3 } from './test-support/raw.js'
 import { newFile } from './test-support/upload.js'
@@ -54,7 +54,7 @@ async function* pattern(
     if (options.failAfter !== undefined && at - from >= options.failAfter)
       throw new Error('client went away (test)')
     const n = Math.min(chunk, to - at)
-    yield patternSlice(seed, at, n)
+    yield patternBytes(seed, at, n)
     at += n
     options.onChunk?.(at)
   }
@@ -64,7 +64,7 @@ async function* pattern(
 async function durableOffset(seed: number, ref: Parameters<S3Store['info']>[0]): Promise<number> {
   const fresh = store()
   const { offset } = await fresh.info(ref)
-  expect(await probe.verify(ref, patternSlice(seed, 0, offset))).toBe(offset)
+  expect(await probe.verify(ref, patternBytes(seed, 0, offset))).toBe(offset)
   return offset
 }
 
@@ -79,7 +79,7 @@ async function offsetAfterKill(
   size: number,
 ): Promise<number> {
   const { offset } = await store().info(ref)
-  expect(await probe.verifyPrefix(ref, patternSlice(seed, 0, size))).toBeGreaterThanOrEqual(offset)
+  expect(await probe.verifyPrefix(ref, patternBytes(seed, 0, size))).toBeGreaterThanOrEqual(offset)
   return offset
 }
 
@@ -87,7 +87,7 @@ async function finishAndCheck(s: S3Store, seed: number, ref: Parameters<S3Store[
   const { offset } = await s.info(ref)
   expect(await s.append(ref, pattern(seed, offset, size), offset)).toBe(size)
   await s.complete(ref)
-  expect(await probe.verify(ref, patternSlice(seed, 0, size))).toBe(size)
+  expect(await probe.verify(ref, patternBytes(seed, 0, size))).toBe(size)
 }
 
 describe('interrupted PATCHes', () => {
@@ -201,14 +201,14 @@ describe('interrupted PATCHes', () => {
         Key: dataKey,
         UploadId: upload?.uploadId,
         PartNumber: 2,
-        Body: patternSlice(seed, S, S),
+        Body: patternBytes(seed, S, S),
       }),
     )
     // Every instance now reports the part's end (bytes S3 holds, all of them the file's), the
     // tail segment it covers no longer counts, and the upload finishes byte-exact from there.
     const { offset } = await store().info(file)
     expect(offset).toBe(2 * S)
-    expect(await probe.verify(file, patternSlice(seed, 0, offset))).toBe(offset)
+    expect(await probe.verify(file, patternBytes(seed, 0, offset))).toBe(offset)
     await finishAndCheck(store(), seed, file, size)
   })
 })
@@ -234,10 +234,10 @@ describe('several instances', () => {
       } finally {
         await lock.release()
       }
-      expect(await probe.verify(file, patternSlice(14, 0, offset))).toBe(offset)
+      expect(await probe.verify(file, patternBytes(14, 0, offset))).toBe(offset)
     }
     await b.complete(file)
-    expect(await probe.verify(file, patternSlice(14, 0, size))).toBe(size)
+    expect(await probe.verify(file, patternBytes(14, 0, size))).toBe(size)
     // Each instance had to fetch tails the other one wrote.
     expect(a.stats.bytesReceived).toBeGreaterThan(MiB)
     expect(b.stats.bytesReceived).toBeGreaterThan(MiB)
@@ -262,7 +262,7 @@ describe('several instances', () => {
     // Only metadata and listings were read: no tail came back from S3.
     expect(s.stats.bytesReceived - received).toBeLessThan(64 * 1024)
     await s.complete(file)
-    expect(await probe.verify(file, patternSlice(15, 0, size))).toBe(size)
+    expect(await probe.verify(file, patternBytes(15, 0, size))).toBe(size)
   })
 })
 
@@ -281,7 +281,7 @@ describe('tail replacement order', () => {
           // instance must report exactly the acknowledged offset.
           const { offset } = await observer.info(file)
           checks.push(offset)
-          expect(await probe.verify(file, patternSlice(16, 0, offset))).toBe(offset)
+          expect(await probe.verify(file, patternBytes(16, 0, offset))).toBe(offset)
           const segments = await raw.list(`${prefix}${file.sid}/${file.key}.part.`)
           expect(segments.length).toBeGreaterThan(0)
         }
@@ -296,7 +296,7 @@ describe('tail replacement order', () => {
     expect(checks).toEqual([3 * MiB])
     // After the PATCH: the part holds those bytes; the old tail segment (deleted in a later
     // batch) no longer counts for any instance.
-    expect(await probe.verify(file, patternSlice(16, 0, 7 * MiB))).toBe(7 * MiB)
+    expect(await probe.verify(file, patternBytes(16, 0, 7 * MiB))).toBe(7 * MiB)
     expect((await store().info(file)).offset).toBe(7 * MiB)
     const segments = (await raw.list(`${prefix}${file.sid}/${file.key}.part.`)).map((o) =>
       Number(o.key.split('.').pop()),

@@ -5,13 +5,13 @@
  * failure is never ahead of what S3 holds.
  */
 import { isPsiError, type PsiError } from '@psitransfer/core'
+import { patternBytes } from '@psitransfer/core/testing/pattern'
 import { bypass, delay, HttpResponse, http, passthrough } from 'msw'
 import { setupServer } from 'msw/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { MIN_PART_SIZE } from './config.js'
 import { S3Store } from './s3-store.js'
 import { makeStore, rawClient, s3Env, storeOptions, testPrefix } from './test-support/env.js'
-import { patternSlice } from './test-support/pattern.js'
 import { S3Probe } from './test-support/probe.js'
 import { RawS3 } from './test-support/raw.js'
 import { chunks, newFile } from './test-support/upload.js'
@@ -89,14 +89,14 @@ function code(err: unknown): string | undefined {
 async function durable(seed: number, ref: Parameters<S3Store['info']>[0]): Promise<number> {
   server.resetHandlers()
   const { offset } = await store().info(ref)
-  expect(await probe.verify(ref, patternSlice(seed, 0, offset))).toBe(offset)
+  expect(await probe.verify(ref, patternBytes(seed, 0, offset))).toBe(offset)
   return offset
 }
 
 async function upload(s: S3Store, seed: number, size: number, from = 0) {
   const file = newFile(size)
   await s.create(file)
-  const result = await s.append(file, chunks(patternSlice(seed, from, size - from), 512 * 1024), from).then(
+  const result = await s.append(file, chunks(patternBytes(seed, from, size - from), 512 * 1024), from).then(
     (offset) => ({ offset }),
     (error: unknown) => ({ error }),
   )
@@ -111,7 +111,7 @@ describe('throttling and server errors', () => {
     expect(result).toEqual({ offset: 3 * S + 10 })
     expect(seen.UploadPart).toBeGreaterThanOrEqual(5)
     await s.complete(file)
-    expect(await probe.verify(file, patternSlice(41, 0, 3 * S + 10))).toBe(3 * S + 10)
+    expect(await probe.verify(file, patternBytes(41, 0, 3 * S + 10))).toBe(3 * S + 10)
   })
 
   it('UploadPart failing on every attempt: STORE_UNAVAILABLE after the retries, offset = what S3 holds, resumable', async () => {
@@ -130,9 +130,9 @@ describe('throttling and server errors', () => {
     // Part 1 made it; nothing after the failed part 2 counts.
     expect(offset).toBe(S)
     const resumed = store()
-    expect(await resumed.append(file, chunks(patternSlice(42, offset, size - offset)), offset)).toBe(size)
+    expect(await resumed.append(file, chunks(patternBytes(42, offset, size - offset)), offset)).toBe(size)
     await resumed.complete(file)
-    expect(await probe.verify(file, patternSlice(42, 0, size))).toBe(size)
+    expect(await probe.verify(file, patternBytes(42, 0, size))).toBe(size)
   })
 
   it('500 on CompleteMultipartUpload is retried; failing every time leaves the upload whole and completable', async () => {
@@ -151,7 +151,7 @@ describe('throttling and server errors', () => {
     server.resetHandlers()
     expect(await s.info(other.file)).toMatchObject({ complete: false, offset: size })
     expect(await s.complete(other.file)).toMatchObject({ complete: true, offset: size })
-    expect(await probe.verify(other.file, patternSlice(44, 0, size))).toBe(size)
+    expect(await probe.verify(other.file, patternBytes(44, 0, size))).toBe(size)
   })
 
   it('CompleteMultipartUpload that succeeded although its answer was lost: complete() still succeeds', async () => {
@@ -164,7 +164,7 @@ describe('throttling and server errors', () => {
       return s3Error(500, 'InternalError')
     })
     expect(await s.complete(file)).toMatchObject({ complete: true, offset: size })
-    expect(await probe.verify(file, patternSlice(45, 0, size))).toBe(size)
+    expect(await probe.verify(file, patternBytes(45, 0, size))).toBe(size)
   })
 
   it('503 on a tail segment is retried; when it keeps failing the PATCH fails and reports no tail bytes', async () => {
@@ -172,9 +172,9 @@ describe('throttling and server errors', () => {
     const file = newFile(3 * S)
     await s.create(file)
     inject((k, n) => (k === 'PutSegment' && n === 1 ? s3Error(503, 'SlowDown') : undefined))
-    expect(await s.append(file, chunks(patternSlice(46, 0, 1000)), 0)).toBe(1000)
+    expect(await s.append(file, chunks(patternBytes(46, 0, 1000)), 0)).toBe(1000)
     inject((k) => (k === 'PutSegment' ? s3Error(503, 'SlowDown') : undefined))
-    const err = await s.append(file, chunks(patternSlice(46, 1000, S + 500)), 1000).catch((e: unknown) => e)
+    const err = await s.append(file, chunks(patternBytes(46, 1000, S + 500)), 1000).catch((e: unknown) => e)
     expect(code(err)).toBe('STORE_UNAVAILABLE')
     // Part 1 (with the old tail inside) is durable; the 1500 bytes after it were never acknowledged.
     expect(await durable(46, file)).toBe(S)
@@ -194,7 +194,7 @@ describe('timeouts', () => {
     expect(seen.UploadPart).toBeGreaterThanOrEqual(3)
     expect(Date.now() - t0).toBeLessThan(15_000)
     await s.complete(file)
-    expect(await probe.verify(file, patternSlice(47, 0, 2 * S))).toBe(2 * S)
+    expect(await probe.verify(file, patternBytes(47, 0, 2 * S))).toBe(2 * S)
   })
 })
 
@@ -212,9 +212,9 @@ describe('vanished uploads and refused access', () => {
     const s = store()
     const file = newFile(2 * S)
     await s.create(file)
-    expect(await s.append(file, chunks(patternSlice(49, 0, 3000)), 0)).toBe(3000)
+    expect(await s.append(file, chunks(patternBytes(49, 0, 3000)), 0)).toBe(3000)
     inject((k) => (k === 'UploadPart' ? s3Error(403, 'AccessDenied') : undefined))
-    const err = await s.append(file, chunks(patternSlice(49, 3000, S + 10)), 3000).catch((e: unknown) => e)
+    const err = await s.append(file, chunks(patternBytes(49, 3000, S + 10)), 3000).catch((e: unknown) => e)
     expect(code(err)).toBe('STORE_MISCONFIGURED')
     expect((err as Error).message).not.toMatch(/secret|psitest/i)
     expect(await durable(49, file)).toBe(3000)

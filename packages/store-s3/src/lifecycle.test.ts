@@ -7,12 +7,12 @@ import {
   PutObjectCommand,
 } from '@aws-sdk/client-s3'
 import { formatFileRef, newBucketId, newFileId } from '@psitransfer/core'
+import { patternBytes } from '@psitransfer/core/testing/pattern'
 import { afterAll, describe, expect, it } from 'vitest'
 import { MIN_PART_SIZE } from './config.js'
 import { S3Locker } from './locker.js'
 import type { S3Store } from './s3-store.js'
 import { makeStore, rawClient, s3Env, testPrefix } from './test-support/env.js'
-import { patternSlice } from './test-support/pattern.js'
 import { RawS3 } from './test-support/raw.js'
 import { chunks, newFile } from './test-support/upload.js'
 
@@ -44,7 +44,7 @@ async function uploaded(
 ) {
   const file = newFile(size, overrides)
   await s.create(file)
-  const payload = patternSlice(seed, 0, size)
+  const payload = patternBytes(seed, 0, size)
   await s.append(file, chunks(payload, MiB), 0)
   await s.complete(file)
   return { file, payload }
@@ -108,7 +108,7 @@ describe('downloads', () => {
     const s = store()
     const file = newFile(3 * MIN_PART_SIZE)
     await s.create(file)
-    await s.append(file, chunks(patternSlice(34, 0, MIN_PART_SIZE + 10)), 0)
+    await s.append(file, chunks(patternBytes(34, 0, MIN_PART_SIZE + 10)), 0)
     await expect(s.read(file)).rejects.toMatchObject({ code: 'NOT_FOUND' })
   })
 })
@@ -118,7 +118,7 @@ describe('termination', () => {
     const s = store()
     const file = newFile(4 * MIN_PART_SIZE)
     await s.create(file)
-    await s.append(file, chunks(patternSlice(35, 0, 2 * MIN_PART_SIZE + 77)), 0)
+    await s.append(file, chunks(patternBytes(35, 0, 2 * MIN_PART_SIZE + 77)), 0)
     const base = `${prefix}${file.sid}/${file.key}`
     expect((await raw.multipartUploads(`${prefix}${file.sid}/`)).map((u) => u.key)).toEqual([base])
     const locker = new S3Locker(s)
@@ -154,7 +154,7 @@ describe('sweep', () => {
     const expiredDone = (await uploaded(s, 36, 100, { expiresAt: now - 1000 })).file
     const expiredPartial = newFile(3 * MIN_PART_SIZE, { expiresAt: now - 1000 })
     await s.create(expiredPartial)
-    await s.append(expiredPartial, chunks(patternSlice(37, 0, MIN_PART_SIZE + 5)), 0)
+    await s.append(expiredPartial, chunks(patternBytes(37, 0, MIN_PART_SIZE + 5)), 0)
     const lockedExpired = newFile(10, { expiresAt: now - 1000 })
     await s.create(lockedExpired)
     const fresh = (await uploaded(s, 38, 100, { expiresAt: now + 86_400_000 })).file

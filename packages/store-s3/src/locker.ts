@@ -5,11 +5,11 @@
  * @module
  */
 import {
+  abortError,
   type Lock,
   type Locker,
   type LockOptions,
   MemoryLocker,
-  PsiError,
   parseFileRef,
   UploadLockedError,
 } from '@psitransfer/core'
@@ -38,7 +38,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     function onAbort() {
       clearTimeout(timer)
-      reject(new PsiError('ABORTED', 'Request aborted', { cause: signal?.reason }))
+      reject(abortError(signal as AbortSignal))
     }
     signal?.addEventListener('abort', onAbort, { once: true })
   })

@@ -3,12 +3,12 @@
  * writes, concurrent PATCHes, a crashed holder taken over after its TTL, and claims.
  */
 import { formatFileRef, isPsiError, type PsiError } from '@psitransfer/core'
+import { patternBytes } from '@psitransfer/core/testing/pattern'
 import { afterAll, describe, expect, it } from 'vitest'
 import { MIN_PART_SIZE } from './config.js'
 import { S3Locker } from './locker.js'
 import type { S3Store } from './s3-store.js'
 import { makeStore, rawClient, s3Env, testPrefix } from './test-support/env.js'
-import { patternSlice } from './test-support/pattern.js'
 import { S3Probe } from './test-support/probe.js'
 import { RawS3 } from './test-support/raw.js'
 import { newFile } from './test-support/upload.js'
@@ -74,7 +74,7 @@ describe('S3Locker', () => {
       try {
         const { offset } = await s.info(file)
         expect(offset).toBe(from)
-        return await s.append(file, slow(patternSlice(26, from, n), 1000, 0), from)
+        return await s.append(file, slow(patternBytes(26, from, n), 1000, 0), from)
       } finally {
         await lock.release()
       }
@@ -95,7 +95,7 @@ describe('S3Locker', () => {
     const theirs = await new S3Locker(store()).lock(id, { waitMs: 3000 })
     expect(Date.now() - t0).toBeLessThan(1500)
     await theirs.release()
-    expect(await probe.verify(file, patternSlice(26, 0, offset))).toBe(offset)
+    expect(await probe.verify(file, patternBytes(26, 0, offset))).toBe(offset)
   })
 
   it('locking an upload that does not exist leaves no lock object behind', async () => {
@@ -120,7 +120,7 @@ describe('S3Locker', () => {
     const size = 2 * MiB
     const file = newFile(size)
     await stores2[0]?.create(file)
-    const payloads = [patternSlice(21, 0, size), patternSlice(22, 0, size)]
+    const payloads = [patternBytes(21, 0, size), patternBytes(22, 0, size)]
     const results = await Promise.allSettled(
       stores2.map(async (s, i) => {
         const lock = await (lockers[i] as S3Locker).lock(formatFileRef(file))
@@ -145,7 +145,7 @@ describe('S3Locker', () => {
     const size = 512 * 1024
     const file = newFile(size)
     await a.create(file)
-    const payloads = [patternSlice(23, 0, size), patternSlice(24, 0, size)]
+    const payloads = [patternBytes(23, 0, size), patternBytes(24, 0, size)]
     const results = await Promise.allSettled([
       a.append(file, slow(payloads[0] as Uint8Array), 0),
       b.append(file, slow(payloads[1] as Uint8Array), 0),
@@ -165,7 +165,7 @@ describe('S3Locker', () => {
     const size = 3 * MIN_PART_SIZE
     const file = newFile(size)
     await old.create(file)
-    const payload = patternSlice(25, 0, size)
+    const payload = patternBytes(25, 0, size)
     const oldLock = await new S3Locker(old).lock(formatFileRef(file))
     // The old holder keeps writing slowly (stalled process)...
     let stop = false

@@ -2,11 +2,12 @@
  * Memory stays bounded by the store's budget however many uploads run at once: 16 parallel
  * uploads never buffer more than 16 part sizes (the store counts every buffered byte).
  */
+
+import { patternBytes } from '@psitransfer/core/testing/pattern'
 import { afterAll, describe, expect, it } from 'vitest'
 import { MIN_PART_SIZE } from './config.js'
 import type { S3Store } from './s3-store.js'
 import { makeStore, rawClient, s3Env, testPrefix } from './test-support/env.js'
-import { patternSlice } from './test-support/pattern.js'
 import { S3Probe } from './test-support/probe.js'
 import { RawS3 } from './test-support/raw.js'
 import { newFile } from './test-support/upload.js'
@@ -25,7 +26,7 @@ afterAll(async () => {
 })
 
 async function* body(seed: number, size: number): AsyncGenerator<Uint8Array> {
-  for (let at = 0; at < size; at += 256 * 1024) yield patternSlice(seed, at, Math.min(256 * 1024, size - at))
+  for (let at = 0; at < size; at += 256 * 1024) yield patternBytes(seed, at, Math.min(256 * 1024, size - at))
 }
 
 async function parallelUploads(s: S3Store, count: number, size: number) {
@@ -47,7 +48,7 @@ async function parallelUploads(s: S3Store, count: number, size: number) {
   }
   for (const { file, seed } of files) {
     await s.complete(file)
-    expect(await probe.verify(file, patternSlice(seed, 0, file.uploadLength as number))).toBe(
+    expect(await probe.verify(file, patternBytes(seed, 0, file.uploadLength as number))).toBe(
       file.uploadLength,
     )
   }

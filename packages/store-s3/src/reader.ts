@@ -4,7 +4,7 @@
  * @module
  */
 import type { Readable } from 'node:stream'
-import { NotFoundError, PsiError } from '@psitransfer/core'
+import { abortError, NotFoundError } from '@psitransfer/core'
 import { toStoreError } from './s3-errors.js'
 import type { S3Io } from './s3-io.js'
 
@@ -13,10 +13,6 @@ export interface ObjectSlice {
   key: string
   start: number
   end: number
-}
-
-function abortError(signal: AbortSignal): PsiError {
-  return new PsiError('ABORTED', 'Request aborted', { cause: signal.reason })
 }
 
 /** Opens the first slice eagerly (so a missing object fails the call), then streams all slices in order. */

@@ -12,6 +12,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import {
   type AppendOptions,
+  abortError,
   applyMetaPatch,
   type DownloadUrlOptions,
   type FileMeta,
@@ -345,7 +346,7 @@ export class S3Store implements Store {
   ): Promise<number> {
     checkRef(ref)
     const { signal } = options
-    if (signal?.aborted) throw new PsiError('ABORTED', 'Request aborted', { cause: signal.reason })
+    if (signal?.aborted) throw abortError(signal)
     const id = refId(ref)
     if (this.#appending.has(id)) throw new UploadLockedError()
     this.#appending.add(id)
@@ -513,7 +514,7 @@ export class S3Store implements Store {
   async read(ref: FileRef, options: ReadOptions = {}): Promise<AsyncIterable<Uint8Array>> {
     checkRef(ref)
     const { signal, range } = options
-    if (signal?.aborted) throw new PsiError('ABORTED', 'Request aborted', { cause: signal.reason })
+    if (signal?.aborted) throw abortError(signal)
     const session = this.#ctx.sessions.get(refId(ref))
     const meta = session?.loaded?.meta ?? (await loadMeta(this.#ctx, ref))
     const dataKey = this.#ctx.keys.data(ref)

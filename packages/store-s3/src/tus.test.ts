@@ -11,11 +11,11 @@ import {
   type TusDeps,
   type TusRequest,
 } from '@psitransfer/core'
+import { patternBytes } from '@psitransfer/core/testing/pattern'
 import { afterAll, describe, expect, it } from 'vitest'
 import { S3Locker } from './locker.js'
 import type { S3Store } from './s3-store.js'
 import { makeStore, rawClient, s3Env, testPrefix } from './test-support/env.js'
-import { patternSlice } from './test-support/pattern.js'
 import { S3Probe } from './test-support/probe.js'
 import { RawS3 } from './test-support/raw.js'
 import { chunks } from './test-support/upload.js'
@@ -103,7 +103,7 @@ describe('TUS on S3', () => {
     const completed: FileMeta[] = []
     const instances = [instance(completed), instance(completed)]
     const size = 23_456_789
-    const payload = patternSlice(61, 0, size)
+    const payload = patternBytes(61, 0, size)
     const id = await create(instances[0] as TusDeps, size)
     let offset = 0
     for (let i = 0; offset < size; i++) {
@@ -126,7 +126,7 @@ describe('TUS on S3', () => {
     const completed: FileMeta[] = []
     const [a, b] = [instance(completed), instance(completed)] as [TusDeps, TusDeps]
     const size = 6 * MiB
-    const payload = patternSlice(62, 0, size)
+    const payload = patternBytes(62, 0, size)
     const id = await create(a, size)
     const wrong = await patch(b, id, 100, payload.subarray(100, 200))
     expect(wrong.status).toBe(409)
@@ -143,7 +143,7 @@ describe('TUS on S3', () => {
     const completed: FileMeta[] = []
     const deps = instance(completed)
     const id = await create(deps, 40 * MiB)
-    const res = await patch(deps, id, 0, patternSlice(63, 0, 9 * MiB))
+    const res = await patch(deps, id, 0, patternBytes(63, 0, 9 * MiB))
     expect(res.headers['Upload-Offset']).toBe(String(9 * MiB))
     const [sid, key] = id.split('++') as [string, string]
     expect(await raw.multipartUploads(`${prefix}${sid}/`)).toHaveLength(1)

@@ -5,8 +5,8 @@
  * (the skew lets it take over the lock of a killed predecessor without waiting for the TTL)
  */
 import type { BucketId, FileId } from '@psitransfer/core'
+import { patternBytes } from '@psitransfer/core/testing/pattern'
 import { S3Store } from '../s3-store.js'
-import { patternSlice } from './pattern.js'
 
 const [options, sid, key, seed, from, to, chunk, pause, skew] = process.argv.slice(2)
 const store = new S3Store(JSON.parse(options as string), { now: () => Date.now() + Number(skew ?? 0) })
@@ -16,7 +16,7 @@ let sent = Number(from)
 async function* body(): AsyncGenerator<Uint8Array> {
   while (sent < Number(to)) {
     const n = Math.min(Number(chunk), Number(to) - sent)
-    const bytes = patternSlice(Number(seed), sent, n)
+    const bytes = patternBytes(Number(seed), sent, n)
     yield bytes
     sent += n
     process.stdout.write(`sent ${sent}\n`)
