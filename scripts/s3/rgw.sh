@@ -341,8 +341,10 @@ start() {
       print_env
       return 0
     fi
-    if grep -qs 'wrong fsid\|create_socket couldn' "$DIR"/log/*.log; then
-      log "known first-boot flake ('wrong fsid' / OSD cannot reach the monitor), retrying from scratch"
+    # (Only 'wrong fsid' identifies it: a 'create_socket couldn't' line is logged on every boot
+    # where IPv6 is off, so it says nothing about why this attempt failed.)
+    if grep -qs 'wrong fsid' "$DIR"/log/*.log; then
+      log "known first-boot flake ('wrong fsid': the OSD was refused by the monitor), retrying from scratch"
     else
       log "attempt $try failed; last setup log lines:"
       tail -n 5 "$DIR/log/setup.log" >&2 2>/dev/null || true
