@@ -126,6 +126,21 @@ describe('environment variables', () => {
       prefix: 'psi/',
       partSize: 8388608,
     })
+    expect(
+      loadConfig({
+        env: {
+          PSITRANSFER_STORAGE_TYPE: 's3',
+          PSITRANSFER_STORAGE_BUCKET: 'b',
+          PSITRANSFER_STORAGE_ADAPTIVE_PART_SIZE: 'false',
+        },
+      }).storage,
+    ).toEqual({ type: 's3', bucket: 'b', adaptivePartSize: false })
+    // The filesystem store's knobs too (each store validates its own section at boot).
+    expect(
+      loadConfig({
+        env: { PSITRANSFER_STORAGE_FSYNC: 'always', PSITRANSFER_STORAGE_METADATA_CALLS: 'thread-pool' },
+      }).storage,
+    ).toEqual({ type: 'filesystem', fsync: 'always', metadataCalls: 'thread-pool' })
   })
 
   it('names the variable and value of a bad setting', () => {

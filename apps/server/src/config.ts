@@ -211,6 +211,9 @@ const STORAGE_ENV_KINDS: Record<string, Kind> = {
   signedUrlExpiry: 'number',
   prefix: 'string',
   partSize: 'number',
+  adaptivePartSize: 'boolean',
+  fsync: 'string',
+  metadataCalls: 'string',
 }
 
 /** `maxBucketSize` → `MAX_BUCKET_SIZE`. */

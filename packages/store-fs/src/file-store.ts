@@ -10,6 +10,8 @@ import { type FileHandle, mkdir, open, rm, rmdir, stat, unlink } from 'node:fs/p
 import path from 'node:path'
 import {
   type AppendOptions,
+  abortable,
+  abortError,
   type FileMeta,
   type FileRef,
   type ListOptions,
@@ -24,7 +26,6 @@ import {
   type StoreContext,
   UploadLockedError,
 } from '@psitransfer/core'
-import { abortable, abortError } from './abortable.js'
 import { BlockPool, BlockWriter } from './block-writer.js'
 import { errnoCode, fsError, isErrno } from './fs-errors.js'
 import { KeyedMutex } from './keyed-mutex.js'
