@@ -4,14 +4,17 @@
  * plaintext values are compared in constant time.
  * @module
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { argon2id, argon2Verify } from 'hash-wasm'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { KdfPool } from './kdf-pool.js'
 
 /** OWASP's minimum for Argon2id: m = 19 MiB, t = 2, p = 1 (stronger than PsiTransfer's m = 8 MiB, t = 3). */
 export const ARGON2_PARAMS = { memorySize: 19456, iterations: 2, parallelism: 1, hashLength: 32 } as const
 
+/** The process's KDF workers (Argon2id never runs on the event loop; see kdf-pool.ts). */
+export const kdf = new KdfPool()
+
 export async function hashPassword(password: string): Promise<string> {
-  return argon2id({ ...ARGON2_PARAMS, password, salt: randomBytes(16), outputType: 'encoded' })
+  return kdf.hash(password, ARGON2_PARAMS)
 }
 
 /** Constant-time string comparison (hashing first makes the time independent of both lengths). */
@@ -28,14 +31,8 @@ export function isPasswordHash(stored: string): boolean {
 
 /** Verifies `password` against a stored Argon2 PHC hash or, for legacy data, plaintext. */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  if (isPasswordHash(stored)) {
-    try {
-      return await argon2Verify({ password, hash: stored })
-    } catch {
-      // A malformed hash never matches.
-      return false
-    }
-  }
+  // A malformed hash never matches (the worker answers false for it).
+  if (isPasswordHash(stored)) return kdf.verify(password, stored)
   return safeEqual(password, stored)
 }
 
