@@ -5,32 +5,18 @@
  */
 import { formatFileRef } from '@psitransfer/core'
 import { checkPattern, patternBytes } from '@psitransfer/core/testing'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { MIN_PART_SIZE } from './config.js'
 import { S3Locker } from './locker.js'
 import type { S3Store } from './s3-store.js'
-import { makeStore, rawClient, s3Env, testPrefix } from './test-support/env.js'
-import { S3Probe } from './test-support/probe.js'
-import { RawS3 } from './test-support/raw.js'
+import { storeSuite } from './test-support/suite.js'
 import { newFile, patchPattern } from './test-support/upload.js'
 
 const MiB = 1024 * 1024
-const prefix = testPrefix('chunks')
-const raw = new RawS3(rawClient(), s3Env().bucket)
-const probe = new S3Probe(raw, prefix)
-const stores: S3Store[] = []
-
-function store(partSize = MIN_PART_SIZE, adaptivePartSize = true): S3Store {
-  const s = makeStore(prefix, { partSize, adaptivePartSize })
-  stores.push(s)
-  return s
-}
-
-afterAll(async () => {
-  for (const s of stores) await s.close()
-  await raw.clear(prefix)
-  raw.client.destroy()
-})
+const suite = storeSuite('chunks')
+const { prefix, raw, probe } = suite
+const store = (partSize = MIN_PART_SIZE, adaptivePartSize = true): S3Store =>
+  suite.store({ partSize, adaptivePartSize })
 
 /** Uploads `size` bytes in `patchSize` PATCHes, checking S3 after the PATCHes `check` picks, then completes and reads back. */
 async function roundTrip(

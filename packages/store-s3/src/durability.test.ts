@@ -9,38 +9,19 @@ import { fileURLToPath } from 'node:url'
 import { UploadPartCommand } from '@aws-sdk/client-s3'
 import { isPsiError } from '@psitransfer/core'
 import { patternBytes } from '@psitransfer/core/testing/pattern'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { MIN_PART_SIZE } from './config.js'
 import { S3Locker } from './locker.js'
 import type { S3Store } from './s3-store.js'
-import { makeStore, rawClient, s3Env, storeOptions, testPrefix } from './test-support/env.js'
-import { S3Probe } from './test-support/probe.js'
-import { RawS3 } from './test-support/raw.js'
+import { s3Env, storeOptions } from './test-support/env.js'
+import { storeSuite } from './test-support/suite.js'
 import { newFile } from './test-support/upload.js'
 
 const MiB = 1024 * 1024
 const S = MIN_PART_SIZE
 const SUPPORT = fileURLToPath(new URL('./test-support/', import.meta.url))
 const TS_LOADER = fileURLToPath(new URL('../../../scripts/ts/loader.mjs', import.meta.url))
-const prefix = testPrefix('durability')
-const raw = new RawS3(rawClient(), s3Env().bucket)
-const probe = new S3Probe(raw, prefix)
-const stores: S3Store[] = []
-
-function store(
-  extra: Parameters<typeof makeStore>[1] = {},
-  deps: Parameters<typeof makeStore>[2] = {},
-): S3Store {
-  const s = makeStore(prefix, { partSize: S, ...extra }, deps)
-  stores.push(s)
-  return s
-}
-
-afterAll(async () => {
-  for (const s of stores) await s.close()
-  await raw.clear(prefix)
-  raw.client.destroy()
-})
+const { prefix, raw, probe, store } = storeSuite('durability', { partSize: S })
 
 /** Pattern bytes `[from, to)` in chunks; throws `failWith` after `failAfter` bytes if given. */
 async function* pattern(

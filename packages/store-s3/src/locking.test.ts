@@ -4,35 +4,14 @@
  */
 import { formatFileRef, isPsiError, type PsiError } from '@psitransfer/core'
 import { patternBytes } from '@psitransfer/core/testing/pattern'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { MIN_PART_SIZE } from './config.js'
 import { S3Locker } from './locker.js'
-import type { S3Store } from './s3-store.js'
-import { makeStore, rawClient, s3Env, testPrefix } from './test-support/env.js'
-import { S3Probe } from './test-support/probe.js'
-import { RawS3 } from './test-support/raw.js'
+import { storeSuite } from './test-support/suite.js'
 import { newFile } from './test-support/upload.js'
 
 const MiB = 1024 * 1024
-const prefix = testPrefix('locking')
-const raw = new RawS3(rawClient(), s3Env().bucket)
-const probe = new S3Probe(raw, prefix)
-const stores: S3Store[] = []
-
-function store(
-  extra: Parameters<typeof makeStore>[1] = {},
-  deps: Parameters<typeof makeStore>[2] = {},
-): S3Store {
-  const s = makeStore(prefix, { partSize: MIN_PART_SIZE, ...extra }, deps)
-  stores.push(s)
-  return s
-}
-
-afterAll(async () => {
-  for (const s of stores) await s.close()
-  await raw.clear(prefix)
-  raw.client.destroy()
-})
+const { prefix, raw, probe, store } = storeSuite('locking', { partSize: MIN_PART_SIZE })
 
 /** A body that yields `bytes` slowly, so concurrent writers really overlap. */
 async function* slow(bytes: Uint8Array, chunk = 64 * 1024, pauseMs = 5): AsyncGenerator<Uint8Array> {

@@ -7,34 +7,19 @@
 import { Readable } from 'node:stream'
 import { formatFileRef, isPsiError } from '@psitransfer/core'
 import { checkPattern, patternBytes } from '@psitransfer/core/testing'
-import { afterAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createS3Client } from './client.js'
 import { MIN_PART_SIZE, parseS3StoreConfig } from './config.js'
 import { S3Locker } from './locker.js'
-import type { S3Store } from './s3-store.js'
-import { makeStore, rawClient, s3Env, storeOptions, testPrefix } from './test-support/env.js'
-import { S3Probe } from './test-support/probe.js'
-import { RawS3 } from './test-support/raw.js'
+import type { S3Store, S3StoreDeps } from './s3-store.js'
+import { type makeStore, storeOptions } from './test-support/env.js'
+import { storeSuite } from './test-support/suite.js'
 import { newFile, patchPattern } from './test-support/upload.js'
 
 const S = MIN_PART_SIZE
 const CHUNK = 5_000_000
-const prefix = testPrefix('streaming')
-const raw = new RawS3(rawClient(), s3Env().bucket)
-const probe = new S3Probe(raw, prefix)
-const stores: S3Store[] = []
-
-function store(deps: Parameters<typeof makeStore>[2] = {}): S3Store {
-  const s = makeStore(prefix, { partSize: S }, deps)
-  stores.push(s)
-  return s
-}
-
-afterAll(async () => {
-  for (const s of stores) await s.close()
-  await raw.clear(prefix)
-  raw.client.destroy()
-})
+const { prefix, raw, probe, store: newStore } = storeSuite('streaming', { partSize: S })
+const store = (deps: S3StoreDeps = {}): S3Store => newStore({}, deps)
 
 /** Pattern bytes `[from, from + length)` in 64 KiB chunks, then `after()` (which may stall). */
 async function* body(seed: number, from: number, length: number, after?: () => Promise<void>) {
@@ -117,8 +102,7 @@ describe('parts streamed while the PATCH arrives', () => {
     expect(info.offset).toBe(2 * CHUNK + 100_000)
     expect(await probe.verify(file, patternBytes(seed, 0, info.offset))).toBe(info.offset)
     // Another instance (nothing in memory) resumes from S3 alone, once this one has let go.
-    await s.close()
-    stores.splice(stores.indexOf(s), 1)
+    await s.close() // (closing again after the file is harmless)
     const other = store()
     await patchPattern(other, file, seed, info.offset, size, CHUNK, { locker: new S3Locker(other) })
     await other.complete(file)
@@ -172,8 +156,7 @@ describe('parts streamed while the PATCH arrives', () => {
 
   it('memory another upload needs is taken from a part started early (which is then abandoned)', async () => {
     const seed = 25
-    const s = makeStore(prefix, { partSize: S, maxBufferedBytes: 2 * S })
-    stores.push(s)
+    const s = newStore({ maxBufferedBytes: 2 * S })
     // A long linger: only the memory budget can take the early part away within this test.
     const locker = new S3Locker(s, { lingerMs: 30_000 })
     const a = newFile(4 * CHUNK)
