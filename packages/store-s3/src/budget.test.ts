@@ -90,3 +90,29 @@ describe('BufferPool', () => {
     expect(pool.take(7).byteLength).toBe(7)
   })
 })
+
+describe('TailCache room', () => {
+  it('a tail is cached with room from older cached tails only, never by evicting memory uploads use', () => {
+    const budget = new ByteBudget(10)
+    const cache = new TailCache(budget)
+    // The store chains its own eviction (parts started early) after the cache's.
+    const evictTails = budget.evict
+    const storeWide: number[] = []
+    budget.evict = (needed) => {
+      evictTails?.(needed)
+      storeWide.push(needed)
+    }
+    const held = budget.tryAcquire(8) as Reservation // e.g. a part started early
+    cache.put('a', 'sig-a', new Uint8Array(5))
+    expect(storeWide).toEqual([]) // not asked to give up the part
+    expect(cache.size).toBe(0) // and not cached: no room
+    held.release()
+    cache.put('a', 'sig-a', new Uint8Array(5))
+    cache.put('b', 'sig-b', new Uint8Array(5))
+    cache.put('c', 'sig-c', new Uint8Array(5)) // pushes out the oldest tail
+    expect(cache.size).toBe(2)
+    expect(cache.take('a', 'sig-a')).toBeUndefined()
+    expect(cache.take('c', 'sig-c')?.bytes.byteLength).toBe(5)
+    expect(storeWide).toEqual([])
+  })
+})

@@ -60,15 +60,19 @@ export class ByteBudget {
     })
   }
 
-  /** A reservation if `size` bytes are free right now (and nobody is queued), else `null`. */
-  tryAcquire(size: number): Reservation | null {
-    if (this.#waiters.length > 0 || !this.#fits(size)) return null
+  /**
+   * A reservation if `size` bytes are free right now (and nobody is queued), else `null`.
+   * `evict` replaces the store-wide eviction for this request (e.g. an optional cache entry may
+   * only push out other cache entries, never memory that uploads are using).
+   */
+  tryAcquire(size: number, evict: ((needed: number) => void) | undefined = this.evict): Reservation | null {
+    if (this.#waiters.length > 0 || !this.#fits(size, evict)) return null
     return this.#grant(size)
   }
 
-  #fits(size: number): boolean {
+  #fits(size: number, evict: ((needed: number) => void) | undefined = this.evict): boolean {
     if (this.#used + size <= this.capacity || this.#used === 0) return true
-    this.evict?.(this.#used + size - this.capacity)
+    evict?.(this.#used + size - this.capacity)
     return this.#used + size <= this.capacity || this.#used === 0
   }
 

@@ -10,7 +10,7 @@ import { MIN_PART_SIZE } from './config.js'
 import { S3Locker } from './locker.js'
 import type { S3Store } from './s3-store.js'
 import { storeSuite } from './test-support/suite.js'
-import { newFile, patchPattern } from './test-support/upload.js'
+import { chunks, newFile, patchPattern } from './test-support/upload.js'
 
 const MiB = 1024 * 1024
 const suite = storeSuite('chunks')
@@ -137,5 +137,38 @@ describe('TUS chunk sizes, byte-exact', () => {
   it('locks every PATCH through S3Locker like the server', () => {
     // The helper above takes the S3 lock for each PATCH; this only documents the id format.
     expect(formatFileRef(newFile(1))).toContain('++')
+  })
+})
+
+describe('part size of a deferred-length upload', () => {
+  it('a length declared under a held lock gives the part size a fresh instance derives, so parts stay equal', async () => {
+    const MB = 1024 * 1024
+    const s = store()
+    const locker = new S3Locker(s)
+    const file = newFile(null)
+    await s.create(file)
+    const lock = await locker.lock(formatFileRef(file))
+    try {
+      // As the TUS machine does for PATCHes under one lock: bytes, then update() with the
+      // declared length, then more bytes.
+      expect(await s.append(file, chunks(patternBytes(31, 0, 6 * MB)), 0)).toBe(6 * MB)
+      await s.update(file, { uploadLength: 30 * MB })
+      expect(await s.append(file, chunks(patternBytes(31, 6 * MB, 16 * MB)), 6 * MB)).toBe(22 * MB)
+    } finally {
+      await lock.release()
+    }
+    // What any instance derives from S3: 6 MiB parts (the bytes buffered when the length was
+    // known), all the same size; the lock holder cut the same ones.
+    const meta = JSON.parse(
+      new TextDecoder().decode((await raw.get(`${prefix}${file.sid}/${file.key}.json`)) ?? new Uint8Array()),
+    )
+    const parts = await raw.parts(`${prefix}${file.sid}/${file.key}`, meta.s3.uploadId)
+    expect(parts?.map((p) => p.size)).toEqual([6 * MB, 6 * MB, 6 * MB])
+    const fresh = store()
+    expect((await fresh.info(file)).offset).toBe(22 * MB)
+    expect(await probe.verify(file, patternBytes(31, 0, 22 * MB))).toBe(22 * MB)
+    expect(await fresh.append(file, chunks(patternBytes(31, 22 * MB, 8 * MB)), 22 * MB)).toBe(30 * MB)
+    await fresh.complete(file)
+    expect(await checkPattern(31, await fresh.read(file))).toEqual({ length: 30 * MB, firstMismatch: null })
   })
 })

@@ -23,7 +23,11 @@ export function createS3Client(config: S3StoreConfig, warn?: SdkWarn): S3Client 
     maxAttempts: config.maxAttempts,
     retryMode: 'standard',
     requestHandler: {
-      requestTimeout: config.requestTimeoutMs,
+      // An idle timeout: a request whose socket moves no byte for this long is abandoned (and
+      // retried). The handler's `requestTimeout` is a total-time timer that only logs a warning
+      // unless told to throw, and a total limit would also cut long streamed parts fed by a slow
+      // client; without an idle timeout a hung S3 request would hold its upload forever.
+      socketTimeout: config.requestTimeoutMs,
       connectionTimeout: Math.min(10_000, config.requestTimeoutMs),
       httpAgent: new HttpAgent(agentOptions),
       httpsAgent: new HttpsAgent(agentOptions),

@@ -33,6 +33,7 @@ import { AppendRun } from './append.js'
 import { BufferPool, ByteBudget } from './budget.js'
 import { createS3Client } from './client.js'
 import {
+  MIN_PART_SIZE,
   maxUploadFor,
   parseS3StoreConfig,
   partSizeFor,
@@ -60,7 +61,7 @@ import { dropPending, evictPending } from './pending.js'
 import { type ObjectSlice, readSlices } from './reader.js'
 import { httpStatus, isNoSuchUpload, s3Code, toStoreError } from './s3-errors.js'
 import { S3Io } from './s3-io.js'
-import { tailBytes, type UploadState } from './state.js'
+import { effectivePartSize, tailBytes, type UploadState } from './state.js'
 import { TailCache, tailSignature } from './tail-cache.js'
 
 export interface S3StoreDeps {
@@ -290,7 +291,22 @@ export class S3Store implements Store {
       } catch (err) {
         throw toStoreError(err, 'update metadata')
       }
-      if (session?.loaded) session.loaded = { meta: next, state: session.loaded.state }
+      if (session?.loaded) {
+        const state = session.loaded.state
+        // A length declared now (deferred length) changes the part size an upload without a
+        // part yet will use; every instance derives it from the new metadata, so must we.
+        const partSize =
+          next.uploadLength === session.loaded.meta.uploadLength
+            ? state.partSize
+            : effectivePartSize({
+                uploadLength: next.uploadLength,
+                partSize: next.s3.partSize,
+                minPartSize: this.#ctx.config.adaptivePartSize ? MIN_PART_SIZE : undefined,
+                parts: state.parts,
+                offset: state.offset,
+              })
+        session.loaded = { meta: next, state: { ...state, partSize } }
+      }
       return toFileMeta(next, loaded.state.offset)
     })
   }

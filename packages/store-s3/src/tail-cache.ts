@@ -43,7 +43,8 @@ export class TailCache {
   put(id: string, signature: string, bytes: Uint8Array): void {
     this.drop(id)
     if (bytes.byteLength === 0) return
-    const reservation = this.budget.tryAcquire(bytes.byteLength)
+    // Room may come from older cached tails, never from parts that uploads have in flight.
+    const reservation = this.budget.tryAcquire(bytes.byteLength, (needed) => this.evict(needed))
     if (!reservation) return
     this.#entries.set(id, { signature, bytes: Uint8Array.prototype.slice.call(bytes), reservation })
   }
