@@ -4,7 +4,7 @@
  * is not durable across restarts (the durability rule holds trivially within one process).
  * @module
  */
-import { abortError, nextOrAbort } from '../abortable.js'
+import { abortable, abortError } from '../abortable.js'
 import { OffsetMismatchError, PsiError, UploadLockedError } from '../errors.js'
 import { type FileRef, isValidId, storageKey } from '../ids.js'
 import { applyMetaPatch, type FileMeta, isUploadLength, type MetaPatch, type NewFile } from '../meta.js'
@@ -90,18 +90,10 @@ export class MemoryStore implements Store {
     if (entry.writing) throw new UploadLockedError()
     if (offset !== entry.size) throw new OffsetMismatchError(entry.size, offset)
     if (signal?.aborted) throw abortError(signal)
-    const iterator = data[Symbol.asyncIterator]()
     entry.writing = true
-    let drained = false
     try {
-      for (;;) {
-        const step = await nextOrAbort(iterator, signal)
-        if (step.done) {
-          drained = true
-          break
-        }
-        if (signal?.aborted) throw abortError(signal)
-        const chunk = step.value
+      // abortable() stops at an abort even while the source stalls, and tells the source to stop.
+      for await (const chunk of abortable(data, signal)) {
         if (!(chunk instanceof Uint8Array)) throw new PsiError('INVALID_INPUT', 'Upload data must be bytes')
         if (chunk.byteLength === 0) continue
         const max = entry.meta.uploadLength
@@ -115,8 +107,6 @@ export class MemoryStore implements Store {
       }
     } finally {
       entry.writing = false
-      // Let the source clean up; never wait for it (a stalled source must not hang us).
-      if (!drained) iterator.return?.().catch(() => {})
     }
     if (this.#files.get(id) !== entry) throw new PsiError('NOT_FOUND', 'File was deleted during the upload')
     return entry.size
