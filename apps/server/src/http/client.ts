@@ -27,24 +27,12 @@ export function honoFacts(c: Context<AppEnv>, fallbackLog: Logger): RequestFacts
   }
 }
 
-function clientIpFrom(
-  header: (name: string) => string | undefined,
-  remoteAddress: string | undefined,
-  trustProxy: boolean,
-): string {
+export function clientIpOf(req: RequestFacts, trustProxy: boolean): string {
   if (trustProxy) {
-    const first = header('x-forwarded-for')?.split(',')[0]?.trim()
+    const first = req.header('x-forwarded-for')?.split(',')[0]?.trim()
     if (first) return first
   }
-  return remoteAddress ?? 'unknown'
-}
-
-export function clientIpOf(req: RequestFacts, trustProxy: boolean): string {
-  return clientIpFrom(req.header, req.remoteAddress, trustProxy)
-}
-
-export function clientIp(c: Context<AppEnv>, trustProxy: boolean): string {
-  return clientIpFrom((name) => c.req.header(name), c.env?.incoming?.socket?.remoteAddress, trustProxy)
+  return req.remoteAddress ?? 'unknown'
 }
 
 /** `https://host` as the client sees it (share links in plain-text answers). */

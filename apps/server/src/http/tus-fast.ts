@@ -30,20 +30,19 @@ const PLAIN_ID = /^[^/%]+$/
 const DRAIN_TIMEOUT_MS = 500
 const MAX_DRAIN_BYTES = 64 * 1024 * 1024
 
-/** Node's parsed headers as core's header reader (lower-case names, repeated values joined). */
+/** A header of Node's parsed headers by lower-case name (repeated values joined). */
+function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name]
+  return v === undefined || typeof v === 'string' ? v : v.join(', ')
+}
+
+/** Node's parsed headers as core's header reader. */
 class NodeHeaders implements TusHeaders {
   constructor(private readonly headers: IncomingHttpHeaders) {}
 
   get(name: string): string | null {
-    const v = this.headers[name]
-    if (v === undefined) return null
-    return typeof v === 'string' ? v : v.join(', ')
+    return headerOf(this.headers, name) ?? null
   }
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name]
-  return v === undefined || typeof v === 'string' ? v : v.join(', ')
 }
 
 export function createTusFastPath(deps: AppDeps): TusFastPath {
@@ -89,7 +88,7 @@ async function serve(
   path: string,
   id: string | undefined,
 ): Promise<void> {
-  const scope = openScope(deps.logger, header(req, 'x-request-id'), true)
+  const scope = openScope(deps.logger, headerOf(req.headers, 'x-request-id'), true)
   const hasBody = method === 'POST' || method === 'PATCH'
   let signal: AbortSignal | undefined
   if (!hasBody) {
@@ -101,7 +100,7 @@ async function serve(
     signal = controller.signal
   }
   const facts: RequestFacts = {
-    header: (name) => header(req, name),
+    header: (name) => headerOf(req.headers, name),
     remoteAddress: req.socket.remoteAddress,
     log: scope.log,
   }

@@ -8,7 +8,7 @@ import { PsiError } from '@psitransfer/core'
 import type { Context } from 'hono'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
-import { clientIp, clientIpOf, honoFacts, type RequestFacts } from '../http/client.js'
+import { clientIpOf, honoFacts, type RequestFacts } from '../http/client.js'
 import { safeEqual } from './passwords.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -93,7 +93,7 @@ export async function requireBucketPassword(
   hashes: readonly string[],
 ): Promise<void> {
   if (hashes.length === 0) return
-  const key = `bucket|${sid}|${clientIp(c, deps.config.trustProxy)}`
+  const key = `bucket|${sid}|${clientIpOf(honoFacts(c, deps.logger), deps.config.trustProxy)}`
   checkLimit(deps, key)
   const given = c.req.header('x-download-pass')
   if (given === undefined || given === '') {
