@@ -371,19 +371,12 @@ export class FileStore implements Store {
       return false
     }
     if (dirty < WRITE_BEHIND_BYTES || this.#flushes.has(file)) {
-      if (this.#dirty.size > 10_000) this.#dirty.clear() // abandoned uploads; only an optimization
+      if (this.#dirty.size > MAX_TRACKED) this.#dirty.clear() // abandoned uploads; only an optimization
       this.#dirty.set(file, dirty)
       return false
     }
     this.#dirty.delete(file)
-    const flush: Promise<void> = fh
-      .datasync()
-      .catch(() => {}) // complete() syncs again and reports errors
-      .finally(() => fh.close().catch(() => {}))
-      .finally(() => {
-        if (this.#flushes.get(file) === flush) this.#flushes.delete(file)
-      })
-    this.#flushes.set(file, flush)
+    this.#startFlush(file, fh, true)
     return true
   }
 
@@ -397,15 +390,23 @@ export class FileStore implements Store {
       return
     }
     dirty.bytes = 0
-    const file = dirty.file
-    const flush: Promise<void> = fh
-      .datasync()
-      .catch(() => {}) // the final flush (complete) reports errors
-      .finally(() => {
+    dirty.flush = this.#startFlush(dirty.file, fh, false)
+  }
+
+  /**
+   * A background `fdatasync` of `file` through `fh`, registered in #flushes until it ends (and
+   * then, with `close`, the handle closed). Errors are dropped: complete() flushes again and
+   * reports them.
+   */
+  #startFlush(file: string, fh: FileHandle, close: boolean): Promise<void> {
+    const synced = fh.datasync().catch(() => {})
+    const flush: Promise<void> = (close ? synced.finally(() => fh.close().catch(() => {})) : synced).finally(
+      () => {
         if (this.#flushes.get(file) === flush) this.#flushes.delete(file)
-      })
+      },
+    )
     this.#flushes.set(file, flush)
-    dirty.flush = flush
+    return flush
   }
 
   /**

@@ -65,8 +65,29 @@ export interface MetaCalls {
 export const fdatasync = (fd: number): Promise<void> => p.fdatasync(fd)
 export const fsync = (fd: number): Promise<void> => p.fsync(fd)
 
-function decodeAll(chunks: Buffer[], total: number): string {
-  return Buffer.concat(chunks, total).toString('utf8')
+type PositionalIo = (buf: Buffer, off: number, len: number, pos: number) => number | Promise<number>
+
+/** The first `size` bytes (fewer at EOF) through `read`, as UTF-8. */
+async function readText(read: PositionalIo, size: number): Promise<string> {
+  const buf = Buffer.allocUnsafe(size)
+  let got = 0
+  while (got < size) {
+    const n = await read(buf, got, size - got, got)
+    if (n === 0) break
+    got += n
+  }
+  return buf.toString('utf8', 0, got)
+}
+
+/** All of `text` from position 0 through `write` (short writes are continued). */
+async function writeText(write: PositionalIo, text: string): Promise<void> {
+  const buf = Buffer.from(text, 'utf8')
+  let done = 0
+  while (done < buf.length) {
+    const n = await write(buf, done, buf.length - done, done)
+    if (n <= 0) throw new Error('write() made no progress')
+    done += n
+  }
 }
 
 export const inlineCalls: MetaCalls = {
@@ -79,25 +100,8 @@ export const inlineCalls: MetaCalls = {
   open: async (file, flags, mode) => fs.openSync(file, flags, mode),
   create: (file, flags, mode) => p.open(file, flags, mode),
   fstatBig: async (fd) => fs.fstatSync(fd, { bigint: true }),
-  readText: async (fd, size) => {
-    const buf = Buffer.allocUnsafe(size)
-    let got = 0
-    while (got < size) {
-      const n = fs.readSync(fd, buf, got, size - got, got)
-      if (n === 0) break
-      got += n
-    }
-    return decodeAll([buf], got)
-  },
-  writeText: async (fd, text) => {
-    const buf = Buffer.from(text, 'utf8')
-    let done = 0
-    while (done < buf.length) {
-      const n = fs.writeSync(fd, buf, done, buf.length - done, done)
-      if (n <= 0) throw new Error('write() made no progress')
-      done += n
-    }
-  },
+  readText: (fd, size) => readText((buf, off, len, pos) => fs.readSync(fd, buf, off, len, pos), size),
+  writeText: (fd, text) => writeText((buf, off, len, pos) => fs.writeSync(fd, buf, off, len, pos), text),
   rename: async (from, to) => fs.renameSync(from, to),
   close: async (fd) => fs.closeSync(fd),
 }
@@ -112,25 +116,8 @@ export const threadPoolCalls: MetaCalls = {
   open: (file, flags, mode) => p.open(file, flags, mode),
   create: (file, flags, mode) => p.open(file, flags, mode),
   fstatBig: (fd) => p.fstat(fd, { bigint: true }) as Promise<BigIntStats>,
-  readText: async (fd, size) => {
-    const buf = Buffer.allocUnsafe(size)
-    let got = 0
-    while (got < size) {
-      const n = await p.read(fd, buf, got, size - got, got)
-      if (n === 0) break
-      got += n
-    }
-    return decodeAll([buf], got)
-  },
-  writeText: async (fd, text) => {
-    const buf = Buffer.from(text, 'utf8')
-    let done = 0
-    while (done < buf.length) {
-      const n = await p.write(fd, buf, done, buf.length - done, done)
-      if (n <= 0) throw new Error('write() made no progress')
-      done += n
-    }
-  },
+  readText: (fd, size) => readText((buf, off, len, pos) => p.read(fd, buf, off, len, pos), size),
+  writeText: (fd, text) => writeText((buf, off, len, pos) => p.write(fd, buf, off, len, pos), text),
   rename: (from, to) => p.rename(from, to),
   close: (fd) => p.close(fd),
 }
