@@ -19,7 +19,7 @@ import { flushAbsorbed, type Loaded, MAX_TAIL_SEGMENTS, type StoreContext } from
 import { refId } from './keys.js'
 import { INC_METADATA } from './load.js'
 import { PartFeed } from './part-feed.js'
-import { discardPending, takePending } from './pending.js'
+import { abandonPart, discardPending, takePending } from './pending.js'
 import { toStoreError } from './s3-errors.js'
 import { effectivePartSize, type PartInfo, type TailPiece, tailBytes, type UploadState } from './state.js'
 import { tailSignature } from './tail-cache.js'
@@ -486,13 +486,8 @@ export class AppendRun {
     }
     if (!kept) {
       this.#res?.release()
-      if (early) {
-        // The buffer is reused only once the abandoned request no longer reads it.
-        early.abort.abort()
-        early.feed.destroy()
-        const give = () => this.ctx.buffers.give(buf as Uint8Array)
-        void early.done.then(give, give)
-      } else if (buf) this.ctx.buffers.give(buf)
+      if (early) abandonPart(this.ctx, early, buf as Uint8Array)
+      else if (buf) this.ctx.buffers.give(buf)
     }
     this.#res = undefined
     this.#buf = undefined

@@ -34,16 +34,25 @@ export function takePending(ctx: StoreContext, id: string): PendingPart | undefi
   return p
 }
 
+/**
+ * Aborts a streamed part's request (before its last byte, so S3 never stores it); `buf` goes
+ * back to the pool only once the request no longer reads it.
+ */
+export function abandonPart(
+  ctx: StoreContext,
+  part: { abort: AbortController; feed: PartFeed; done: Promise<unknown> },
+  buf: Uint8Array,
+): void {
+  part.abort.abort()
+  part.feed.destroy()
+  const give = () => ctx.buffers.give(buf)
+  void part.done.then(give, give)
+}
+
 /** Aborts a pending part's upload and frees its memory. */
 export function discardPending(ctx: StoreContext, p: PendingPart): void {
-  p.abort.abort()
-  p.feed.destroy()
   p.res.release()
-  // The buffer is reused only once the request no longer reads it.
-  void p.done.then(
-    () => ctx.buffers.give(p.buf),
-    () => ctx.buffers.give(p.buf),
-  )
+  abandonPart(ctx, p, p.buf)
 }
 
 export function dropPending(ctx: StoreContext, id: string): void {

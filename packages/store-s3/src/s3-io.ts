@@ -272,18 +272,7 @@ export class S3Io {
 
   async uploadPart(key: string, uploadId: string, partNumber: number, body: Uint8Array): Promise<string> {
     this.#count('UploadPart', body.byteLength)
-    const r = await this.client.send(
-      new UploadPartCommand({
-        Bucket: this.bucket,
-        Key: key,
-        UploadId: uploadId,
-        PartNumber: partNumber,
-        Body: body,
-        ContentLength: body.byteLength,
-      }),
-    )
-    if (!r.ETag) throw new Error(`UploadPart ${partNumber} returned no ETag`)
-    return r.ETag
+    return this.#uploadPart(key, uploadId, partNumber, body, body.byteLength)
   }
 
   /**
@@ -302,22 +291,33 @@ export class S3Io {
     this.#count('UploadPart')
     this.stats.streamedParts++
     try {
-      const r = await this.client.send(
-        new UploadPartCommand({
-          Bucket: this.bucket,
-          Key: key,
-          UploadId: uploadId,
-          PartNumber: partNumber,
-          Body: body,
-          ContentLength: length,
-        }),
-        { abortSignal: signal },
-      )
-      if (!r.ETag) throw new Error(`UploadPart ${partNumber} returned no ETag`)
-      return r.ETag
+      return await this.#uploadPart(key, uploadId, partNumber, body, length, signal)
     } finally {
       this.stats.bytesSent += body.sent
     }
+  }
+
+  async #uploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Uint8Array | Readable,
+    length: number,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const r = await this.client.send(
+      new UploadPartCommand({
+        Bucket: this.bucket,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: partNumber,
+        Body: body,
+        ContentLength: length,
+      }),
+      signal ? { abortSignal: signal } : {},
+    )
+    if (!r.ETag) throw new Error(`UploadPart ${partNumber} returned no ETag`)
+    return r.ETag
   }
 
   async uploadPartCopy(

@@ -1,31 +1,10 @@
 /** Drives uploads the way the TUS machine does: one lock, info and append per PATCH. */
-import {
-  type FileRef,
-  formatFileRef,
-  type Locker,
-  type NewFile,
-  newBucketId,
-  newFileId,
-} from '@psitransfer/core'
-import { patternStream } from '@psitransfer/core/testing'
+import { type FileRef, formatFileRef, type Locker, type NewFile } from '@psitransfer/core'
+import { newFileFixture, patternStream } from '@psitransfer/core/testing'
 import type { S3Store } from '../s3-store.js'
 
 export function newFile(uploadLength: number | null, overrides: Partial<NewFile> = {}): NewFile {
-  return {
-    sid: newBucketId(),
-    key: newFileId(),
-    name: 'file.bin',
-    relativePath: '',
-    comment: '',
-    type: 'application/octet-stream',
-    retention: 3600,
-    uploadLength,
-    createdAt: Date.now(),
-    expiresAt: Date.now() + 3_600_000,
-    bucketLocked: false,
-    extra: {},
-    ...overrides,
-  }
+  return newFileFixture({ name: 'file.bin', uploadLength, ...overrides })
 }
 
 /** Yields `bytes` in chunks of `chunk` bytes (fresh copies, like a network body). */
