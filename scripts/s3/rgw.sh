@@ -195,6 +195,12 @@ mon data = $DIR/mon/ceph-a
 [osd]
 osd data = $DIR/osd/ceph-\$id
 osd objectstore = $OBJECTSTORE
+# At boot an OSD asks the monitor to place it in CRUSH and set its device class. With auth 'none'
+# it can send those commands before it has the monitor map, so they carry a zero fsid and the
+# monitor refuses them ('wrong fsid'): the OSD then exits. That race made 2 of 7 cold starts fail,
+# and once all 3 attempts in a row (CI). bring_up() places the OSD with the CLI instead.
+osd crush update on start = false
+osd class update on start = false
 osd max object name len = 460
 osd max object namespace len = 64
 osd memory target = 1073741824
@@ -235,6 +241,37 @@ ceph_cmd() { ceph -c "$CONF" --connect-timeout 10 "$@"; }
 mon_answers() { ceph_cmd mon stat >/dev/null 2>&1; }
 osd_up() { ceph_cmd osd stat 2>/dev/null | grep -q '1 up'; }
 
+# Starts the OSD and waits for it to be up. Should a boot still be refused by the monitor
+# ('wrong fsid', see the [osd] section), only the OSD is started again: the cluster is fine.
+start_osd() {
+  local id=$1 boot
+  for boot in 1 2 3; do
+    # The daemon forks; the parent waits for the child's start, which can hang on a bad first boot.
+    if timeout 60 ceph-osd -c "$CONF" -i "$id" >>"$DIR/log/setup.log" 2>&1 9>&- &&
+      wait_for "the OSD" 45 osd_up; then
+      return 0
+    fi
+    grep -qs 'wrong fsid' "$DIR/log/osd.$id.log" || return 1
+    log "the monitor refused the OSD's boot ('wrong fsid'); starting the OSD again ($boot/3)"
+    kill_osd "$id"
+    mv "$DIR/log/osd.$id.log" "$DIR/log/osd.$id.refused-$boot.log"
+  done
+  return 1
+}
+
+kill_osd() {
+  local pid
+  pid=$(cat "$DIR/run/osd.$1.pid" 2>/dev/null || true)
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" = ceph-osd ] || return 0
+  kill "$pid" 2>/dev/null || true
+  local i
+  for i in $(seq 1 50); do
+    pid_alive "$pid" || return 0
+    sleep 0.2
+  done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
 # One attempt at a cluster from nothing. Returns non-zero on failure (the caller wipes and retries).
 bring_up() {
   local fsid osd_uuid osd_id
@@ -252,11 +289,11 @@ bring_up() {
 
   osd_uuid=$(cat /proc/sys/kernel/random/uuid)
   osd_id=$(ceph_cmd osd new "$osd_uuid" 2>>"$DIR/log/setup.log") || return 1
+  # What 'osd crush update on start' would do, from a client that waits for the maps first.
+  ceph_cmd osd crush add "osd.$osd_id" 1.0 root=default host=localhost >>"$DIR/log/setup.log" 2>&1 || return 1
   mkdir -p "$DIR/osd/ceph-$osd_id"
   timeout 120 ceph-osd -c "$CONF" -i "$osd_id" --mkfs --osd-uuid "$osd_uuid" >>"$DIR/log/setup.log" 2>&1 || return 1
-  # The daemon forks; the parent waits for the child's start, which can hang on a bad first boot.
-  timeout 60 ceph-osd -c "$CONF" -i "$osd_id" >>"$DIR/log/setup.log" 2>&1 9>&- || return 1
-  wait_for "the OSD" 45 osd_up || return 1
+  start_osd "$osd_id" || return 1
 
   timeout 60 radosgw -c "$CONF" -n client.rgw >>"$DIR/log/setup.log" 2>&1 9>&- || return 1
   wait_for "the gateway on port $PORT" 90 port_answers || return 1
