@@ -229,6 +229,7 @@ describe('vanished uploads and refused access', () => {
       .catch((e: unknown) => e)
     expect(code(denied)).toBe('STORE_MISCONFIGURED')
     expect((denied as Error).message).toContain(`bucket "${env.bucket}" at ${where} (region ${env.region})`)
+    expect((denied as Error).message).toMatch(/^Cannot access S3 .*: HTTP 403; check the credentials/)
     server.resetHandlers()
 
     const missing = new S3Store(storeOptions(prefix, { bucket: `psi-missing-${Date.now()}` }))

@@ -7,6 +7,7 @@ import { patternBytes } from '@psitransfer/core/testing/pattern'
 import { describe, expect, it } from 'vitest'
 import { MIN_PART_SIZE } from './config.js'
 import { S3Locker } from './locker.js'
+import { storeContext } from './s3-store.js'
 import { storeSuite } from './test-support/suite.js'
 import { newFile } from './test-support/upload.js'
 
@@ -175,6 +176,54 @@ describe('S3Locker', () => {
     }
     expect(await probe.verify(file, payload)).toBe(size)
   }, 30_000)
+  it('a contender that stalls between its listing and its lock PUT does not get a lock another instance holds', async () => {
+    // Old generations are deleted as generations pile up, so the stalled PUT's `If-None-Match: *`
+    // succeeds on a generation that was already taken and removed: the lock must be given up.
+    const a = store()
+    const c = store()
+    const file = newFile(1)
+    await a.create(file)
+    const id = formatFileRef(file)
+    const io = storeContext(c).io
+    const put = io.put.bind(io)
+    let stalled!: () => void
+    const listed = new Promise<void>((r) => {
+      stalled = r
+    })
+    let go!: () => void
+    const gate = new Promise<void>((r) => {
+      go = r
+    })
+    io.put = async (key, ...rest) => {
+      if (key.includes('.lock.')) {
+        stalled()
+        await gate
+      }
+      return put(key, ...rest)
+    }
+    const la = new S3Locker(a, { lingerMs: 0 })
+    const contender = new S3Locker(c, { lingerMs: 0 }).lock(id).then(
+      (lock) => ({ won: true as const, lock }),
+      (e: unknown) => ({ won: false as const, e }),
+    )
+    await listed
+    for (let i = 0; i < 5; i++) await (await la.lock(id)).release()
+    const held = await la.lock(id)
+    const lockPrefix = storeContext(a).keys.lockPrefix(file)
+    const gens = async () => (await raw.list(lockPrefix)).map((o) => Number(o.key.slice(lockPrefix.length)))
+    // The contender's generation (1) was created and deleted in the meantime.
+    await expect.poll(gens).not.toContain(1)
+    go()
+    const outcome = await contender
+    if (outcome.won) await outcome.lock.release()
+    expect(outcome.won).toBe(false)
+    if (!outcome.won) expect(code(outcome.e)).toBe('UPLOAD_LOCKED')
+    // The holder still holds it, and the recreated generation is gone again.
+    expect(code(await new S3Locker(c).lock(id).catch((e: unknown) => e))).toBe('UPLOAD_LOCKED')
+    expect(await gens()).not.toContain(1)
+    await held.release()
+    await (await new S3Locker(c).lock(id, { waitMs: 5000 })).release()
+  })
 })
 
 describe('claims', () => {

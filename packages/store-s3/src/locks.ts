@@ -6,8 +6,8 @@
  * empty (released) or expired. Acquiring creates generation top+1 with `If-None-Match: *`, so
  * of several contenders exactly one succeeds, and a crashed holder's lock is taken over after
  * the TTL without ever deleting a lock someone else might hold. A holder only ever writes its
- * own generation's key, and generations never repeat while a higher one exists, so a stalled
- * holder waking up cannot release or renew somebody else's lock.
+ * own generation's key, and a generation written while a higher one exists is given up at once,
+ * so a stalled contender or holder waking up cannot take, release or renew somebody else's lock.
  * @module
  */
 import { hostname } from 'node:os'
@@ -74,6 +74,14 @@ export class S3LockManager {
     const body = () => JSON.stringify({ owner: OWNER, token, renewedAt: new Date(this.now()).toISOString() })
     if ((await this.io.put(key, body(), { ifNoneMatch: true, contentType: 'application/json' })) === null)
       return null
+    // Old generations get deleted (below), so `If-None-Match: *` alone does not prove this key was
+    // never taken: a contender that stalled between its listing and its PUT can recreate a
+    // generation that another instance already went past. Only a generation below one that was
+    // created is ever deleted, so a key recreated that way always has a higher one beside it.
+    if (await this.#superseded(prefix, topGen + 1)) {
+      await this.io.delete(key).catch((err) => this.warn({ err }, 'could not remove a stale lock generation'))
+      return null
+    }
     // Older generations are history now. Removing them a few at a time keeps the listing short
     // without a delete on every acquisition.
     if (listed.length >= OLD_GENERATIONS_KEPT) {
@@ -82,6 +90,10 @@ export class S3LockManager {
         .catch((err) => this.warn({ err }, 'could not remove old lock generations'))
     }
     return this.#handle(ref, key, prefix, topGen + 1, body, afterOwn)
+  }
+
+  async #superseded(prefix: string, gen: number): Promise<boolean> {
+    return (await this.io.listAll(prefix)).some((o) => Number(o.key.slice(prefix.length)) > gen)
   }
 
   #handle(
@@ -96,8 +108,7 @@ export class S3LockManager {
     let released = false
     const renew = async () => {
       try {
-        const newer = (await this.io.listAll(prefix)).some((o) => Number(o.key.slice(prefix.length)) > gen)
-        if (newer) {
+        if (await this.#superseded(prefix, gen)) {
           lost.abort(new Error('the upload lock was taken over by another instance'))
           return
         }

@@ -196,16 +196,23 @@ export class S3Store implements Store {
       })
     }
     const mapped = toStoreError(err, `${what} the bucket`)
+    // HeadBucket answers without a body, so the SDK's code is often just "Unknown": say the status.
+    const reason = [code && code !== 'Unknown' ? code : undefined, status ? `HTTP ${status}` : undefined]
+      .filter(Boolean)
+      .join(', ')
     if (mapped.code === 'STORE_UNAVAILABLE') {
       return new PsiError(
         'STORE_UNAVAILABLE',
-        `Cannot ${what} S3 ${this.#where()}: ${code || status || 'no answer'}`,
-        { cause: err },
+        `Cannot ${what} S3 ${this.#where()}: ${reason || 'no answer'}`,
+        {
+          cause: err,
+        },
       )
     }
+    const verb = status === 401 || status === 403 ? (what === 'reach' ? 'access' : what) : what
     return new PsiError(
       'STORE_MISCONFIGURED',
-      `Cannot ${what} S3 ${this.#where()}: ${code || status || 'error'}; check the credentials, the bucket policy and the region`,
+      `Cannot ${verb} S3 ${this.#where()}: ${reason || 'error'}; check the credentials, the bucket policy and the region`,
       { cause: err },
     )
   }
@@ -648,7 +655,12 @@ export class S3Store implements Store {
       ResponseContentDisposition: contentDisposition(options.filename, options.disposition),
       ...(options.contentType ? { ResponseContentType: options.contentType } : {}),
     })
-    return getSignedUrl(this.#ctx.io.client, command, { expiresIn })
+    try {
+      return await getSignedUrl(this.#ctx.io.client, command, { expiresIn })
+    } catch (err) {
+      // Signing resolves credentials, which can fail long after boot (expired role, IMDS down).
+      throw toStoreError(err, 'sign the download URL')
+    }
   }
 
   /**
