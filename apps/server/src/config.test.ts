@@ -135,6 +135,48 @@ describe('environment variables', () => {
         },
       }).storage,
     ).toEqual({ type: 's3', bucket: 'b', adaptivePartSize: false })
+    // Every S3 store option has its variable; temporary credentials keep their session token.
+    expect(
+      loadConfig({
+        env: {
+          PSITRANSFER_STORAGE_TYPE: 's3',
+          PSITRANSFER_STORAGE_BUCKET: 'b',
+          PSITRANSFER_STORAGE_ACCESS_KEY_ID: 'AK',
+          PSITRANSFER_STORAGE_SECRET_ACCESS_KEY: 'SK',
+          PSITRANSFER_STORAGE_SESSION_TOKEN: 'ST',
+          PSITRANSFER_STORAGE_DEFERRED_PART_SIZE: '33554432',
+          PSITRANSFER_STORAGE_MAX_CONCURRENT_PART_UPLOADS: '2',
+          PSITRANSFER_STORAGE_MAX_BUFFERED_BYTES: '67108864',
+          PSITRANSFER_STORAGE_CHECKSUMS: 'when-supported',
+          PSITRANSFER_STORAGE_LOCK_TTL: '30',
+          PSITRANSFER_STORAGE_MAX_ATTEMPTS: '5',
+          PSITRANSFER_STORAGE_REQUEST_TIMEOUT_MS: '20000',
+        },
+      }).storage,
+    ).toEqual({
+      type: 's3',
+      bucket: 'b',
+      credentials: { accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'ST' },
+      deferredPartSize: 33554432,
+      maxConcurrentPartUploads: 2,
+      maxBufferedBytes: 67108864,
+      checksums: 'when-supported',
+      lockTtl: 30,
+      maxAttempts: 5,
+      requestTimeoutMs: 20000,
+    })
+    const fromFile = loadConfig({
+      env: { PSITRANSFER_CONFIG: '/etc/psitransfer.json' },
+      readFile: () =>
+        JSON.stringify({
+          storage: {
+            type: 's3',
+            bucket: 'b',
+            credentials: { accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'ST' },
+          },
+        }),
+    }).storage as { credentials?: unknown }
+    expect(fromFile.credentials).toEqual({ accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'ST' })
     // The filesystem store's knobs too (each store validates its own section at boot).
     expect(
       loadConfig({

@@ -41,7 +41,14 @@ const storageSchema = z
     region: z.string().min(1).optional(),
     endpoint: z.url().optional(),
     forcePathStyle: z.boolean().optional(),
-    credentials: z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) }).optional(),
+    credentials: z
+      .object({
+        accessKeyId: z.string().min(1),
+        secretAccessKey: z.string().min(1),
+        // Temporary (STS) credentials come with a session token.
+        sessionToken: z.string().min(1).optional(),
+      })
+      .optional(),
     signedUrlExpiry: z.number().int().positive().optional(),
     prefix: z.string().optional(),
     partSize: z.number().int().positive().optional(),
@@ -212,8 +219,22 @@ const STORAGE_ENV_KINDS: Record<string, Kind> = {
   prefix: 'string',
   partSize: 'number',
   adaptivePartSize: 'boolean',
+  deferredPartSize: 'number',
+  maxConcurrentPartUploads: 'number',
+  maxBufferedBytes: 'number',
+  checksums: 'string',
+  lockTtl: 'number',
+  maxAttempts: 'number',
+  requestTimeoutMs: 'number',
   fsync: 'string',
   metadataCalls: 'string',
+}
+
+/** `PSITRANSFER_STORAGE_<name>` → key of `storage.credentials`. */
+const CREDENTIAL_ENV: Record<string, string> = {
+  ACCESS_KEY_ID: 'accessKeyId',
+  SECRET_ACCESS_KEY: 'secretAccessKey',
+  SESSION_TOKEN: 'sessionToken',
 }
 
 /** `maxBucketSize` → `MAX_BUCKET_SIZE`. */
@@ -296,10 +317,10 @@ export function configFromEnv(env: Record<string, string | undefined>): Record<s
       storage[skey] = parseEnvValue(name, raw, STORAGE_ENV_KINDS[skey] as Kind)
       continue
     }
-    if (name === `${ENV_PREFIX}STORAGE_ACCESS_KEY_ID` || name === `${ENV_PREFIX}STORAGE_SECRET_ACCESS_KEY`) {
+    const credential = CREDENTIAL_ENV[name.slice(`${ENV_PREFIX}STORAGE_`.length)]
+    if (name.startsWith(`${ENV_PREFIX}STORAGE_`) && credential !== undefined) {
       storage.credentials ??= {}
-      const creds = storage.credentials as Record<string, string>
-      creds[name.endsWith('ACCESS_KEY_ID') ? 'accessKeyId' : 'secretAccessKey'] = raw
+      ;(storage.credentials as Record<string, string>)[credential] = raw
       continue
     }
     if (name === `${ENV_PREFIX}STORAGE`) {
