@@ -297,7 +297,7 @@ describe('one-time files', () => {
     const t = makeApp()
     await upload(t, bytesOf('only once'), { retention: 'one-time' })
     const { items } = await listing(t)
-    // Range requests never consume it.
+    // A range that ends before the last byte does not consume it.
     const part = await t.request(items[0]!.url, { headers: { Range: 'bytes=0-3' } })
     expect(await part.text()).toBe('only')
     const responses = await Promise.all(Array.from({ length: 10 }, () => t.request(items[0]!.url)))
@@ -307,6 +307,83 @@ describe('one-time files', () => {
     expect(await winner.text()).toBe('only once')
     await waitFor(async () => (await listAll(t.store, {})).length === 0)
     expect((await t.request(items[0]!.url)).status).toBe(404)
+  })
+
+  /** Uploads `only once` (9 bytes) as a one-time file; its download URL. */
+  async function oneTimeFile(t: TestApp): Promise<string> {
+    await upload(t, bytesOf('only once'), { retention: 'one-time' })
+    return (await listing(t)).items[0]!.url
+  }
+
+  it('is consumed by a Range reaching the last byte, like a full GET', async () => {
+    for (const [range, content, body] of [
+      ['bytes=0-', 'bytes 0-8/9', 'only once'],
+      ['bytes=5-100', 'bytes 5-8/9', 'once'],
+      ['bytes=-1', 'bytes 8-8/9', 'e'],
+      ['bytes=-100', 'bytes 0-8/9', 'only once'],
+    ] as const) {
+      const t = makeApp({ fileDownloadedWebhook: 'http://hooks.test/dl' })
+      const url = await oneTimeFile(t)
+      const res = await t.request(url, { headers: { Range: range } })
+      expect(res.status, range).toBe(206)
+      expect(res.headers.get('content-range'), range).toBe(content)
+      expect(await res.text(), range).toBe(body)
+      await waitFor(async () => (await listAll(t.store, {})).length === 0)
+      const again = await t.request(url)
+      expect(again.status, range).toBe(404)
+      expect((await t.request(url, { headers: { Range: range } })).status, range).toBe(404)
+      await waitFor(() => t.webhookCalls.length === 1)
+      expect(t.webhookCalls[0]!.body).toMatchObject({ event: 'fileDownloaded', fid: 'bucket1' })
+      expect(t.metrics.render()).toMatch(/psitransfer_downloads_total\{kind="file"\} 1\b/)
+    }
+  })
+
+  it('is not consumed by ranges ending before the last byte', async () => {
+    const t = makeApp({ fileDownloadedWebhook: 'http://hooks.test/dl' })
+    const url = await oneTimeFile(t)
+    for (const range of ['bytes=0-3', 'bytes=0-7', 'bytes=4-7', 'bytes=0-3', 'bytes=0-7']) {
+      const res = await t.request(url, { headers: { Range: range } })
+      expect(res.status, range).toBe(206)
+      await res.arrayBuffer()
+    }
+    const [file] = await listAll(t.store, {})
+    expect(file).toBeDefined()
+    expect(t.memory.inspect(file!)?.claimed).toBe(false)
+    expect(t.webhookCalls).toEqual([])
+    // A resumed download finishing the file counts once and consumes it.
+    const rest = await t.request(url, { headers: { Range: 'bytes=8-' } })
+    expect(await rest.text()).toBe('e')
+    await waitFor(async () => (await listAll(t.store, {})).length === 0)
+    await waitFor(() => t.webhookCalls.length === 1)
+  })
+
+  it('gives exactly one of 10 parallel `bytes=0-` requests the file', async () => {
+    const t = makeApp()
+    const url = await oneTimeFile(t)
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => t.request(url, { headers: { Range: 'bytes=0-' } })),
+    )
+    expect(responses.map((r) => r.status).sort()).toEqual([206, 410, 410, 410, 410, 410, 410, 410, 410, 410])
+    expect(await responses.find((r) => r.status === 206)!.text()).toBe('only once')
+    await waitFor(async () => (await listAll(t.store, {})).length === 0)
+    expect((await t.request(url, { headers: { Range: 'bytes=0-' } })).status).toBe(404)
+  })
+
+  it('stays downloadable when a Range download reaching the end was aborted', async () => {
+    const t = makeApp()
+    const size = 3 * 1024 * 1024
+    await upload(t, new Uint8Array(size) as Uint8Array<ArrayBuffer>, { retention: 'one-time' })
+    const { items } = await listing(t)
+    const first = await t.request(items[0]!.url, { headers: { Range: 'bytes=1024-' } })
+    expect(first.status).toBe(206)
+    const reader = first.body!.getReader()
+    await reader.read()
+    await reader.cancel()
+    await waitFor(async () => t.memory.inspect((await listAll(t.store, {}))[0]!)?.claimed === false)
+    const second = await t.request(items[0]!.url, { headers: { Range: 'bytes=1024-' } })
+    expect(second.status).toBe(206)
+    expect((await second.arrayBuffer()).byteLength).toBe(size - 1024)
+    await waitFor(async () => (await listAll(t.store, {})).length === 0)
   })
 
   it('stays downloadable when the download was aborted', async () => {

@@ -184,6 +184,24 @@ describe('e2e on the filesystem store', () => {
     await waitFor(() => !existsSync(join(server.dir, 'once', key)))
   })
 
+  it('lets a one-time file be fetched in full once with `Range: bytes=0-` (then 404/410 for GET)', async () => {
+    const data = randomBytes(1024 * 1024)
+    await tusUpload(server, data, { sid: 'once-range', name: 'o.bin', retention: 'one-time' }).promise
+    const { items } = await listing(server, 'once-range')
+    const url = items[0]!.url
+    const head = await download(server, url, { headers: { Range: 'bytes=0-1023' } })
+    expect(head.status).toBe(206)
+    expect(head.body.equals(data.subarray(0, 1024))).toBe(true)
+    const full = await download(server, url, { headers: { Range: 'bytes=0-' } })
+    expect(full.status).toBe(206)
+    expect(sha256(full.body)).toBe(sha256(data))
+    for (const init of [{ headers: { Range: 'bytes=0-' } }, {}]) {
+      expect([404, 410]).toContain((await download(server, url, init)).status)
+    }
+    const key = url.split('++')[1]!
+    await waitFor(() => !existsSync(join(server.dir, 'once-range', key)))
+  })
+
   it('streams zip and tar.gz archives that unpack to the same bytes', async () => {
     const files = [
       { name: 'a.bin', relativePath: '', data: randomBytes(300_000) },

@@ -1,8 +1,10 @@
 /**
  * `GET/HEAD {B}files/{sid}++{key}`: one file, with Range, conditional requests, RFC 5987
  * names and sandboxing headers; a 302 to a presigned URL when the store offers one.
- * One-time files are claimed atomically in the store before a full GET, deleted after it
- * completed and released when it failed; Range requests never consume them.
+ * One-time files are claimed atomically in the store before a request that sends the file's
+ * last byte (a full GET, or a Range reaching the end: `bytes=0-`, `bytes=N-`, `bytes=-N`),
+ * deleted after that response completed and released when it failed. Ranges that end earlier
+ * never consume them, so a resumed download counts once and no client gets the last byte twice.
  * @module
  */
 import {
@@ -130,7 +132,9 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
   if (partial) headers['Content-Range'] = `bytes ${range.range.start}-${range.range.end}/${size}`
   if (head) return sendStream(c, { status, headers, body: null })
 
-  const consumes = oneTime && !partial
+  // A response that carries the file's last byte completes a download: for a one-time file it
+  // takes the claim like a full GET (multi-range headers are answered in full, see parseRange).
+  const consumes = oneTime && (!partial || range.range.end === size - 1)
   if (consumes && !(await store.claim(ref))) {
     throw new PsiError('GONE', 'This one-time file has already been downloaded')
   }
@@ -152,7 +156,7 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
     onDone: async ({ completed, bytes }) => {
       metrics.activeDownloads--
       metrics.inc('psitransfer_download_bytes_total', {}, bytes)
-      if (partial) return
+      if (partial && !consumes) return
       if (!completed) {
         if (consumes)
           await store.releaseClaim(ref).catch((err) => logger.warn({ err }, 'releaseClaim failed'))
