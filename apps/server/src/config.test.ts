@@ -89,6 +89,22 @@ describe('environment variables', () => {
     expect(c.retentions).toEqual({ 'one-time': 'once', '3600': 'hour' })
   })
 
+  it('disables a password only for "false" or empty; "0", "no", "off" are passwords', () => {
+    for (const key of ['PSITRANSFER_UPLOAD_PASS', 'PSITRANSFER_ADMIN_PASS']) {
+      const pass = (raw: string) => {
+        const c = loadConfig({ env: { [key]: raw } })
+        return key === 'PSITRANSFER_UPLOAD_PASS' ? c.uploadPass : c.adminPass
+      }
+      for (const raw of ['0', 'no', 'off', 'No', '1', 'true', 'yes', ' s3cret '])
+        expect(pass(raw), raw).toBe(raw)
+      for (const raw of ['false', 'FALSE', '', '  ']) expect(pass(raw), JSON.stringify(raw)).toBe(false)
+    }
+    // In a config file: `false` or "" disable, any other string is the password.
+    expect(parseConfig({ uploadPass: '' }).uploadPass).toBe(false)
+    expect(parseConfig({ adminPass: '0' }).adminPass).toBe('0')
+    expect(() => parseConfig({ adminPass: true })).toThrow(/adminPass/)
+  })
+
   it('takes webhook URLs unquoted (and still accepts PsiTransfer JSON quoting)', () => {
     expect(
       loadConfig({ env: { PSITRANSFER_FILE_UPLOADED_WEBHOOK: 'https://hooks.example/up' } })

@@ -29,7 +29,8 @@ const urlPrefix = z
   .string()
   .regex(/^\/([A-Za-z0-9._~-]+\/)*$/, 'must start and end with "/" and contain only [A-Za-z0-9._~-] segments')
 
-const password = z.union([z.literal(false), z.string().min(1)])
+/** A password, or `false` (also `""`, as in PsiTransfer) for none. */
+const password = z.union([z.literal(false), z.string()]).transform((v) => (v === '' ? false : v))
 const sizeLimit = z.number().int().positive().nullable()
 const seconds = z.number().nonnegative()
 const webhookUrl = z.url({ protocol: /^https?$/ }).nullable()
@@ -271,7 +272,8 @@ function parseEnvValue(name: string, raw: string, kind: Kind): unknown {
     case 'flag':
       return bool() ?? v
     case 'passwordOrFalse':
-      return bool() === false ? false : raw
+      // Only `false` or nothing disables a password: `0`, `no` or `off` are passwords like any other.
+      return v === '' || v.toLowerCase() === 'false' ? false : raw
     case 'numberOrNull':
       return ['', 'null', 'false'].includes(v.toLowerCase()) ? null : num()
     case 'stringOrNull':
