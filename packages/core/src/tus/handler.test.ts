@@ -598,6 +598,17 @@ describe('concatenation', () => {
     expect((await h.send({ method: 'POST', headers: { 'Upload-Concat': 'final;' } })).status).toBe(400)
     expect((await h.send({ method: 'POST', headers: { 'Upload-Concat': 'whatever' } })).status).toBe(400)
   })
+
+  it('a part URL that is not valid percent-encoding is a 400 with a clear message, not a server error', async () => {
+    const errors: unknown[] = []
+    const h = harness({ hooks: { onError: (err) => errors.push(err) } })
+    for (const url of [`${ENDPOINT}%E0%A4`, `http://host${ENDPOINT}bucket1%2B%2`]) {
+      const res = await h.send({ method: 'POST', headers: { 'Upload-Concat': `final;${url}` } })
+      expect(res.status, url).toBe(400)
+      expect(res.body, url).toMatch(/Upload-Concat/)
+    }
+    expect(errors).toEqual([])
+  })
 })
 
 describe('hooks', () => {

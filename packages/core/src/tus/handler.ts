@@ -232,11 +232,23 @@ function parseConcat(header: string | null): ConcatRole | undefined {
       throw new PsiError('INVALID_INPUT', 'Upload-Concat: final needs at least one upload URL')
     const parts = urls.map((u) => {
       const path = u.replace(/[?#].*$/, '')
-      return formatFileRef(parseFileRef(decodeURIComponent(path.slice(path.lastIndexOf('/') + 1))))
+      return formatFileRef(parseFileRef(decodePathSegment(path.slice(path.lastIndexOf('/') + 1))))
     })
     return { kind: 'final', parts }
   }
   throw new PsiError('INVALID_INPUT', 'Upload-Concat must be "partial" or "final;<urls>"')
+}
+
+/** Percent-decodes an upload URL's last segment; malformed escapes are the client's error (400). */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    throw new PsiError(
+      'INVALID_INPUT',
+      'Upload-Concat: final has an upload URL with invalid percent-encoding',
+    )
+  }
 }
 
 async function loadPartials(parts: readonly string[], deps: TusDeps): Promise<FileMeta[]> {
