@@ -25,6 +25,7 @@ describe('config.json and lang.json', () => {
       disableQrCode: true,
       maxPreviewSize: 2 * 1024 * 1024,
       tusEndpoint: '/up/files/',
+      randomDownloadSidLength: 22,
       defaultLanguage: 'en',
     })
     expect(body.retentionOrder).toEqual(
@@ -36,6 +37,34 @@ describe('config.json and lang.json', () => {
     expect(body.chunkSize).toBeGreaterThanOrEqual(5_000_000)
     expect(body.mailTemplate).toContain('%%URL%%')
     expect(JSON.stringify(body)).not.toMatch(/adminPass|uploadPass|secret/)
+  })
+
+  it('puts the TUS endpoint below baseUrl (PSITRANSFER_BASE_URL=/psi/ or /psi)', async () => {
+    for (const baseUrl of ['/psi/', '/psi']) {
+      const t = makeApp({ baseUrl, randomDownloadSidLength: 12 })
+      const config = (await (await t.request('/psi/config.json')).json()) as Record<string, unknown>
+      expect(config, baseUrl).toMatchObject({ tusEndpoint: '/psi/files/', randomDownloadSidLength: 12 })
+      const sid = 'AbCdEfGhIjKl'
+      const created = await t.request('/psi/files/', {
+        method: 'POST',
+        headers: {
+          'Tus-Resumable': '1.0.0',
+          'Upload-Length': '2',
+          'Upload-Metadata': `sid ${btoa(sid)},name YS50eHQ=`,
+          'Content-Type': 'application/offset+octet-stream',
+        },
+        body: bytesOf('ok'),
+      })
+      expect(created.status, baseUrl).toBe(201)
+      expect(created.headers.get('location')).toMatch(new RegExp(`^/psi/files/${sid}\\+\\+`))
+      const listing = (await (await t.request(`/psi/${sid}.json`)).json()) as {
+        items: Array<{ url: string }>
+      }
+      expect(await (await t.request(listing.items[0]!.url)).text()).toBe('ok')
+      expect(
+        (await t.request('/files/', { method: 'POST', headers: { 'Tus-Resumable': '1.0.0' } })).status,
+      ).toBe(404)
+    }
   })
 
   it('needs x-passwd when uploadPass is set', async () => {
@@ -319,16 +348,22 @@ describe('web app', () => {
     expect(await res.text()).toContain('web app is not built')
   })
 
-  it('serves the upload page at uploadAppPath and downloads under baseUrl', async () => {
+  it('serves the upload page at uploadAppPath below baseUrl and downloads under baseUrl', async () => {
+    // PsiTransfer: uploadAppPath is a sub-path of baseUrl (here /dl/up/).
     const t = makeApp({ baseUrl: '/dl/', uploadAppPath: '/up/' }, { webRoot: root })
-    const page = await (await t.request('/up/')).text()
+    const page = await (await t.request('/dl/up/')).text()
     // The app learns where the API lives, and finds its relative assets below the upload page too.
     expect(page).toContain('<meta name="psi-base" content="/dl/">')
-    expect(await (await t.request('/up/assets/app-1234.js')).text()).toBe('console.log(1)')
+    expect(await (await t.request('/dl/up/assets/app-1234.js')).text()).toBe('console.log(1)')
     expect(await (await t.request('/dl/assets/app-1234.js')).text()).toBe('console.log(1)')
-    expect((await t.request('/dl/config.json')).status).toBe(200)
+    expect((await t.request('/up/')).status).toBe(404)
+    const config = await t.request('/dl/config.json')
+    expect(((await config.json()) as { tusEndpoint: string }).tusEndpoint).toBe('/dl/up/files/')
     expect((await t.request('/config.json')).status).toBe(404)
-    const created = await t.request('/up/files/', {
+    expect(
+      (await t.request('/up/files/', { method: 'POST', headers: { 'Tus-Resumable': '1.0.0' } })).status,
+    ).toBe(404)
+    const created = await t.request('/dl/up/files/', {
       method: 'POST',
       headers: {
         'Tus-Resumable': '1.0.0',
@@ -338,7 +373,7 @@ describe('web app', () => {
       },
       body: bytesOf('ok'),
     })
-    expect(created.headers.get('location')).toMatch(/^\/up\/files\/b1\+\+/)
+    expect(created.headers.get('location')).toMatch(/^\/dl\/up\/files\/b1\+\+/)
     const listing = (await (await t.request('/dl/b1.json')).json()) as { items: Array<{ url: string }> }
     expect(listing.items[0]!.url).toMatch(/^\/dl\/files\/b1\+\+/)
     expect(await (await t.request(listing.items[0]!.url)).text()).toBe('ok')

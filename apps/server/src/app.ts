@@ -91,6 +91,7 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
     isShuttingDown: options.isShuttingDown ?? (() => false),
   }
   const B = config.baseUrl
+  // Already resolved below B by the config (PsiTransfer: a sub-path of baseUrl).
   const U = config.uploadAppPath
   const app = new Hono<AppEnv>()
 
@@ -190,9 +191,10 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
     if (/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(name)) return appPage(c, deps)
     return asset(c, deps, name)
   })
-  app.on(['GET', 'HEAD'], `${B}*`, (c) => asset(c, deps, c.req.path.slice(B.length)))
-  // The upload page at U loads the build's relative `./assets/…` from below U.
+  // The upload page at U loads the build's relative `./assets/…` from below U (U lies below B,
+  // so this goes first).
   if (U !== B) app.on(['GET', 'HEAD'], `${U}*`, (c) => asset(c, deps, c.req.path.slice(U.length)))
+  app.on(['GET', 'HEAD'], `${B}*`, (c) => asset(c, deps, c.req.path.slice(B.length)))
   app.put(`${B}:name`, (c) => putUpload(c, deps, c.req.param('name') ?? ''))
 
   return { app, tusFastPath: createTusFastPath(deps) }

@@ -243,6 +243,53 @@ describe('environment variables', () => {
   })
 })
 
+describe('URL paths and sid length, as in PsiTransfer', () => {
+  const paths = (env: Record<string, string>) => {
+    const c = loadConfig({ env })
+    return [c.baseUrl, c.uploadAppPath]
+  }
+
+  it('adds missing trailing slashes', () => {
+    expect(paths({ PSITRANSFER_BASE_URL: '/psi' })).toEqual(['/psi/', '/psi/'])
+    expect(paths({ PSITRANSFER_BASE_URL: '/a/b', PSITRANSFER_UPLOAD_APP_PATH: '/up' })).toEqual([
+      '/a/b/',
+      '/a/b/up/',
+    ])
+    expect(parseConfig({ baseUrl: '/psi', uploadAppPath: '/x/y' }).uploadAppPath).toBe('/psi/x/y/')
+  })
+
+  it('resolves uploadAppPath below baseUrl', () => {
+    expect(paths({})).toEqual(['/', '/'])
+    expect(paths({ PSITRANSFER_BASE_URL: '/psi/' })).toEqual(['/psi/', '/psi/'])
+    expect(paths({ PSITRANSFER_UPLOAD_APP_PATH: '/upload/' })).toEqual(['/', '/upload/'])
+    expect(paths({ PSITRANSFER_BASE_URL: '/psi/', PSITRANSFER_UPLOAD_APP_PATH: '/upload/' })).toEqual([
+      '/psi/',
+      '/psi/upload/',
+    ])
+  })
+
+  it('still refuses relative or odd paths', () => {
+    expect(() => loadConfig({ env: { PSITRANSFER_BASE_URL: 'psi' } })).toThrow(/baseUrl.*got "psi"/)
+    expect(() => loadConfig({ env: { PSITRANSFER_UPLOAD_APP_PATH: 'up' } })).toThrow(/uploadAppPath/)
+    expect(() => parseConfig({ baseUrl: '/a//b/' })).toThrow(/baseUrl/)
+    expect(() => parseConfig({ baseUrl: '/a b/' })).toThrow(/baseUrl/)
+    expect(() => parseConfig({ uploadAppPath: 3 })).toThrow(/uploadAppPath/)
+  })
+
+  it('accepts PSITRANSFER_RANDOM_DOWNLOAD_SID_LENGTH within bounds', () => {
+    expect(parseConfig().randomDownloadSidLength).toBe(22)
+    expect(
+      loadConfig({ env: { PSITRANSFER_RANDOM_DOWNLOAD_SID_LENGTH: '12' } }).randomDownloadSidLength,
+    ).toBe(12)
+    expect(parseConfig({ randomDownloadSidLength: 64 }).randomDownloadSidLength).toBe(64)
+    for (const bad of ['11', '65', '12.5', 'twelve']) {
+      expect(() => loadConfig({ env: { PSITRANSFER_RANDOM_DOWNLOAD_SID_LENGTH: bad } }), bad).toThrow(
+        /RANDOM_DOWNLOAD_SID_LENGTH/,
+      )
+    }
+  })
+})
+
 describe('config file', () => {
   it('is merged under the environment', () => {
     const files: Record<string, string> = {

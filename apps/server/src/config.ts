@@ -24,10 +24,19 @@ export const DEFAULT_RETENTIONS: Readonly<Record<string, string>> = {
 
 const DEFAULT_MAIL_TEMPLATE = 'mailto:?subject=File Transfer&body=You can download the files here: %%URL%%'
 
-/** `/` or `/a/b/`: URL path prefixes are absolute and end with a slash, without odd characters. */
-const urlPrefix = z
-  .string()
-  .regex(/^\/([A-Za-z0-9._~-]+\/)*$/, 'must start and end with "/" and contain only [A-Za-z0-9._~-] segments')
+/**
+ * `/` or `/a/b/`: URL path prefixes are absolute, without odd characters, and end with a slash,
+ * which is added when missing (PsiTransfer does the same).
+ */
+const urlPrefix = z.preprocess(
+  (v) => (typeof v === 'string' && !v.endsWith('/') ? `${v}/` : v),
+  z
+    .string()
+    .regex(/^\/([A-Za-z0-9._~-]+\/)*$/, 'must start with "/" and contain only [A-Za-z0-9._~-] segments'),
+)
+
+/** Length bounds of client-generated bucket ids (`randomDownloadSidLength`), see the schema. */
+export const SID_LENGTH = { min: 12, max: 64, default: 22 } as const
 
 /** A password, or `false` (also `""`, as in PsiTransfer) for none. */
 const password = z.union([z.literal(false), z.string()]).transform((v) => (v === '' ? false : v))
@@ -61,6 +70,11 @@ export const configSchema = z
   .object({
     uploadDir: z.string().min(1).default('./data'),
     baseUrl: urlPrefix.default('/'),
+    /**
+     * The upload page's path BELOW `baseUrl`, as in PsiTransfer; the parsed config holds the
+     * resolved absolute path (`baseUrl` `/psi/` + `/upload/` → `/psi/upload/`), which every route,
+     * the TUS fast path and config.json use.
+     */
     uploadAppPath: urlPrefix.default('/'),
     iface: z.string().min(1).default('0.0.0.0'),
     port: z.number().int().min(0).max(65535).default(3000),
@@ -102,6 +116,17 @@ export const configSchema = z
       .union([z.boolean(), z.string()])
       .transform((v) => v === true || (typeof v === 'string' && v !== '' && v !== 'false'))
       .default(true),
+    /**
+     * Length of the bucket ids (sid, the secret part of a share link) the web client generates, in
+     * base64url characters (6 bits each). PsiTransfer's default is 12 hex characters (48 bits); ours
+     * is 22 (128 bits), and at least 12 (72 bits) so that links cannot be guessed.
+     */
+    randomDownloadSidLength: z
+      .number()
+      .int()
+      .min(SID_LENGTH.min)
+      .max(SID_LENGTH.max)
+      .default(SID_LENGTH.default),
     /** Suggested PATCH size for clients (config.json `chunkSize`). */
     chunkSize: z
       .number()
@@ -151,6 +176,8 @@ export const configSchema = z
       })
     }
   })
+  // PsiTransfer: `uploadAppPath = baseUrl.slice(0, -1) + uploadAppPath`.
+  .transform((c) => ({ ...c, uploadAppPath: c.baseUrl.slice(0, -1) + c.uploadAppPath }))
 
 export type Config = z.output<typeof configSchema>
 export type ConfigInput = z.input<typeof configSchema>
@@ -197,6 +224,7 @@ const ENV_KINDS: Record<string, Kind> = {
   trustProxy: 'flag',
   accessLog: 'flag',
   chunkSize: 'number',
+  randomDownloadSidLength: 'number',
   secret: 'string',
   downloadTokenTtl: 'number',
   uploadExpiry: 'number',

@@ -291,6 +291,31 @@ describe('e2e on the filesystem store', () => {
   })
 })
 
+describe('e2e under a sub-path (PSITRANSFER_BASE_URL=/psi, no trailing slash)', () => {
+  it('uploads with tus-js-client to the tusEndpoint of config.json and downloads the file', async () => {
+    const server = await startFsServer({ config: { baseUrl: '/psi' } })
+    try {
+      const config = (await (await fetch(server.url('/psi/config.json'))).json()) as { tusEndpoint: string }
+      expect(config.tusEndpoint).toBe('/psi/files/')
+      const data = randomBytes(600 * 1024)
+      const { url } = await tusUpload(
+        server,
+        data,
+        { sid: 'sub', name: 's.bin', retention: '3600' },
+        { endpoint: server.url(config.tusEndpoint) },
+      ).promise
+      expect(new URL(url).pathname).toMatch(/^\/psi\/files\/sub\+\+/)
+      const { items } = await (await fetch(server.url('/psi/sub.json'))).json()
+      const file = await download(server, items[0].url)
+      expect(file.status).toBe(200)
+      expect(sha256(file.body)).toBe(sha256(data))
+    } finally {
+      await server.close()
+      removeDir(server.dir)
+    }
+  })
+})
+
 describe('e2e: restart, expiry, webhooks', () => {
   it('resumes an upload after a server restart', async () => {
     const dir = tempDir()

@@ -29,6 +29,8 @@ export async function clientConfig(c: Context<AppEnv>, deps: AppDeps): Promise<R
     maxPreviewSize: config.maxPreviewSize,
     tusEndpoint: `${config.uploadAppPath}files/`,
     chunkSize: config.chunkSize,
+    /** Length of the bucket ids the web client generates (PsiTransfer's setting). */
+    randomDownloadSidLength: config.randomDownloadSidLength,
     defaultLanguage: config.defaultLanguage,
     languages: [...LANGUAGES],
   })

@@ -13,6 +13,8 @@ export interface ClientConfig {
   maxPreviewSize: number
   tusEndpoint: string
   chunkSize?: number
+  /** Length of the bucket ids the client generates (PsiTransfer's `randomDownloadSidLength`). */
+  randomDownloadSidLength?: number
   defaultLanguage?: string
   languages?: string[]
 }

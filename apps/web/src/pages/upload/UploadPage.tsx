@@ -4,7 +4,7 @@ import { ApiError } from '../../api/http.js'
 import type { ClientConfig } from '../../api/types.js'
 import { useI18n } from '../../i18n/context.js'
 import { formatBytes, formatDate, formatEta, formatSpeed } from '../../lib/format.js'
-import { newBucketId } from '../../lib/ids.js'
+import { newBucketId, sidLength } from '../../lib/ids.js'
 import { checkLimits } from '../../lib/limits.js'
 import { isSendablePassword } from '../../lib/password.js'
 import { displayPath } from '../../lib/paths.js'
@@ -81,7 +81,10 @@ export function UploadPage({ api, preload }: PageProps) {
   )
   const [serverMessages, setServerMessages] = useState<Record<string, string>>({})
   const [restored, setRestored] = useState<UploadSession | null>(() => (local ? loadSession(local) : null))
+  // Until config.json says how long ids are (randomDownloadSidLength), a default-length id; a
+  // restored session keeps its own.
   const [sid, setSid] = useState(() => restored?.sid ?? newBucketId())
+  const restoredSid = useRef(restored?.sid)
   const [entries, setEntries] = useState<QueueEntry[]>(() => (restored ? restoredEntries(restored) : []))
   const [retention, setRetention] = useState(restored?.retention ?? '')
   const [password, setPassword] = useState(restored?.password ?? '')
@@ -93,6 +96,9 @@ export function UploadPage({ api, preload }: PageProps) {
 
   const applyConfig = useCallback((c: ClientConfig) => {
     setConfig(c)
+    // Nothing was uploaded under the provisional id yet (the page waited for this config).
+    const length = sidLength(c.randomDownloadSidLength)
+    setSid((s) => (s === restoredSid.current || s.length === length ? s : newBucketId(length)))
     setRetention((r) =>
       r && r in c.retentions
         ? r
@@ -349,7 +355,8 @@ export function UploadPage({ api, preload }: PageProps) {
     if (local) clearSession(local, terminate ? sid : undefined)
     setRestored(null)
     setEntries([])
-    setSid(newBucketId())
+    restoredSid.current = undefined
+    setSid(newBucketId(sidLength(config?.randomDownloadSidLength)))
     setPassword('')
     setNotices([])
     if (config)
