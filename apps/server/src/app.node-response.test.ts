@@ -1,0 +1,110 @@
+/**
+ * Downloads and archives are piped into the Node `ServerResponse` (http/send.ts), never handed to
+ * @hono/node-server as a Web `ReadableStream` body. Web bodies built from Node streams could crash
+ * Node 20 with undici's ERR_INVALID_STATE when a client closed the socket right after the last byte
+ * (nodejs/undici#5715). That crash does not reproduce on the Node 20.20 these tests run on, so the
+ * load test in network.test.ts ("survives 300 downloads closed right after the last byte") passes
+ * with Web bodies too; this test pins the response path itself.
+ *
+ * How: the app is served by @hono/node-server's own request listener, with `app.fetch` wrapped to
+ * look at what each route hands back. A route that streamed through the Node response returns the
+ * adapter's already-sent marker without a body; a route that returned a Web stream (`c.body(stream)`,
+ * `new Response(Readable.toWeb(...))`) returns a Response whose `body` is that stream, which the
+ * adapter would then read with `getReader()`. The client must still receive every byte.
+ */
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { getRequestListener } from '@hono/node-server'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { readTarGz, readZip } from './test-support/archives.js'
+import { bytesOf, makeApp, sha256, type TestApp, upload } from './test-support/harness.js'
+
+/** @hono/node-server's marker header of `RESPONSE_ALREADY_SENT`. */
+const ALREADY_SENT = 'x-hono-already-sent'
+
+interface Seen {
+  path: string
+  status: number
+  webBody: boolean
+  alreadySent: boolean
+}
+
+describe('download responses on Node', () => {
+  let t: TestApp
+  let server: Server
+  let base = ''
+  const seen: Seen[] = []
+  const big = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 31) & 255)
+
+  beforeAll(async () => {
+    t = makeApp()
+    const listener = getRequestListener(async (req, env) => {
+      const res = await t.app.fetch(req, env)
+      seen.push({
+        path: new URL(req.url).pathname,
+        status: res.status,
+        webBody: res.body !== null,
+        alreadySent: res.headers.get(ALREADY_SENT) !== null,
+      })
+      return res
+    })
+    server = createServer((req, res) => void listener(req, res))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    await upload(t, big as Uint8Array<ArrayBuffer>, { name: 'big.bin' })
+    t.clock.advance(1)
+    await upload(t, bytesOf('small file'), { name: 'small.txt' })
+    t.clock.advance(1)
+    await upload(t, bytesOf('read me once'), { name: 'once.txt', retention: 'one-time' })
+    // A second bucket for the archives (the one-time file above is gone after its test).
+    await upload(t, big as Uint8Array<ArrayBuffer>, { sid: 'arch', name: 'big.bin' })
+  })
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve))
+  })
+
+  async function get(path: string, headers: Record<string, string> = {}) {
+    seen.length = 0
+    const res = await fetch(base + path, { headers })
+    const body = new Uint8Array(await res.arrayBuffer())
+    expect(seen).toHaveLength(1)
+    return { res, body, route: seen[0] as Seen }
+  }
+
+  it('pipes single files (full, Range, one-time) into the Node response', async () => {
+    const listing = (await (await fetch(`${base}/bucket1.json`)).json()) as {
+      items: Array<{ name: string; url: string }>
+    }
+    const url = (name: string) => listing.items.find((i) => i.name === name)?.url as string
+    const cases: Array<{ path: string; headers: Record<string, string>; status: number; bytes: Uint8Array }> =
+      [
+        { path: url('big.bin'), headers: {}, status: 200, bytes: big },
+        { path: url('big.bin'), headers: { Range: 'bytes=1000-' }, status: 206, bytes: big.subarray(1000) },
+        { path: `${url('small.txt')}?inline=1`, headers: {}, status: 200, bytes: bytesOf('small file') },
+        { path: url('once.txt'), headers: {}, status: 200, bytes: bytesOf('read me once') },
+      ]
+    for (const c of cases) {
+      const { res, body, route } = await get(c.path, c.headers)
+      expect(res.status, c.path).toBe(c.status)
+      expect(sha256(body), c.path).toBe(sha256(c.bytes))
+      expect(route, c.path).toMatchObject({ webBody: false, alreadySent: true })
+    }
+  })
+
+  it('pipes zip and tar.gz archives into the Node response', async () => {
+    const { zipUrl, tarGzUrl } = (await (await fetch(`${base}/arch.json`)).json()) as {
+      zipUrl: string
+      tarGzUrl: string
+    }
+    for (const [path, read] of [
+      [zipUrl, readZip],
+      [tarGzUrl, readTarGz],
+    ] as const) {
+      const { res, body, route } = await get(path)
+      expect(res.status, path).toBe(200)
+      expect(sha256(read(body).get('big.bin') as Uint8Array), path).toBe(sha256(big))
+      expect(route, path).toMatchObject({ webBody: false, alreadySent: true })
+    }
+  })
+})
