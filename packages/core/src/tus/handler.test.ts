@@ -375,6 +375,59 @@ describe('PATCH (core protocol)', () => {
   })
 })
 
+describe('HEAD while a PATCH is writing', () => {
+  /** A PATCH body that sends `first`, then stalls until `release()`, then sends `second`. */
+  function stalledPatch(h: ReturnType<typeof harness>, id: string, first: Uint8Array, second: Uint8Array) {
+    let release: () => void = () => {}
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    let midway: () => void = () => {}
+    const reachedMidway = new Promise<void>((r) => {
+      midway = r
+    })
+    async function* body() {
+      yield first
+      midway() // the store took `first` and asks for more
+      await gate
+      yield second
+    }
+    const done = h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: body() })
+    return { done, reachedMidway, release }
+  }
+
+  it('waits for the write in flight and reports the offset after it', async () => {
+    const h = harness({ limits: { lockWaitMs: 10_000 } })
+    const id = await h.create(20)
+    const patch = stalledPatch(h, id, bytes(5, 1), bytes(5, 2))
+    await patch.reachedMidway
+    const head = h.send({ method: 'HEAD', id })
+    // Let the HEAD get as far as it can before the PATCH finishes.
+    await new Promise((r) => setTimeout(r, 20))
+    patch.release()
+    expect((await patch.done).status).toBe(204)
+    const res = await head
+    expect(res.status).toBe(200)
+    expect(res.headers['Upload-Offset']).toBe('10')
+    // The client resumes from there.
+    const rest = await h.send({ method: 'PATCH', id, headers: patchHeaders(10), body: bytes(10, 3) })
+    expect(rest.status).toBe(204)
+  })
+
+  it('answers from the durable state when the write outlasts the lock wait', async () => {
+    const h = harness({ limits: { lockWaitMs: 20 } })
+    const id = await h.create(20)
+    const patch = stalledPatch(h, id, bytes(5, 1), bytes(5, 2))
+    await patch.reachedMidway
+    const res = await h.send({ method: 'HEAD', id })
+    expect(res.status).toBe(200)
+    // What the store holds durably so far (MemoryStore keeps each chunk it took).
+    expect(res.headers['Upload-Offset']).toBe('5')
+    patch.release()
+    expect((await patch.done).status).toBe(204)
+  })
+})
+
 describe('creation-defer-length', () => {
   it('defers the length until a PATCH sets it', async () => {
     const h = harness({ limits: { maxSize: 100 } })

@@ -59,7 +59,7 @@ export async function handleTus(req: TusRequest, deps: TusDeps): Promise<TusResp
     await deps.hooks.authorize?.(req, ref)
     switch (method) {
       case 'HEAD':
-        return await head(ref, deps)
+        return await head(req, ref, deps)
       case 'PATCH':
         return await patch(req, ref, deps)
       case 'DELETE':
@@ -269,12 +269,8 @@ async function loadPartials(parts: readonly string[], deps: TusDeps): Promise<Fi
 // ---------------------------------------------------------------------------------------------
 // HEAD
 
-async function head(ref: FileRef, deps: TusDeps): Promise<TusResponse> {
-  let meta = await load(ref, deps)
-  if (!meta.complete && meta.uploadLength !== null && meta.offset === meta.uploadLength) {
-    // All bytes arrived but finalization did not (crash between the two): repair now.
-    meta = await tryRepairCompletion(ref, meta, deps)
-  }
+async function head(req: TusRequest, ref: FileRef, deps: TusDeps): Promise<TusResponse> {
+  const meta = await settledMeta(req, ref, deps)
   const headers: Headers_ = { 'Cache-Control': 'no-store', 'Upload-Offset': String(meta.offset) }
   if (meta.uploadLength === null) headers['Upload-Defer-Length'] = '1'
   else headers['Upload-Length'] = String(meta.uploadLength)
@@ -285,17 +281,36 @@ async function head(ref: FileRef, deps: TusDeps): Promise<TusResponse> {
   return respond(200, expiresHeader(meta, headers))
 }
 
-async function tryRepairCompletion(ref: FileRef, meta: FileMeta, deps: TusDeps): Promise<FileMeta> {
-  let lock: Lock
+/**
+ * The upload's record for HEAD. A PATCH in flight (say one whose connection was just cut) may
+ * still be saving bytes, and a client resumes from the offset HEAD reports: so HEAD waits for
+ * the upload's lock like a PATCH does and reads the offset once that write has settled. If the
+ * lock stays taken (a long upload is streaming), HEAD answers from the store's durable state
+ * anyway: it never fails because an upload is being written, and never reports bytes that are
+ * not durable (the store's offset is the durable one).
+ */
+async function settledMeta(req: TusRequest, ref: FileRef, deps: TusDeps): Promise<FileMeta> {
+  let lock: Lock | undefined
   try {
-    lock = await deps.locker.lock(formatFileRef(ref), { waitMs: 0 })
-  } catch {
-    return meta // someone is writing; they will finish it
+    lock = await deps.locker.lock(formatFileRef(ref), {
+      waitMs: deps.limits?.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+      ...(req.signal ? { signal: req.signal } : {}),
+    })
+  } catch (err) {
+    // The client went away: nobody to answer. Any other failure to lock (held too long, a
+    // locker backend hiccup) leaves the store's durable state as the answer.
+    if (isPsiError(err) && err.code === 'ABORTED') throw err
+    if (!isPsiError(err)) deps.hooks.onError?.(err)
   }
   try {
-    return await finish(ref, meta, deps)
+    const meta = await load(ref, deps)
+    if (lock && !meta.complete && meta.uploadLength !== null && meta.offset === meta.uploadLength) {
+      // All bytes arrived but finalization did not (crash between the two): repair now.
+      return await finish(ref, meta, deps)
+    }
+    return meta
   } finally {
-    await lock.release()
+    await lock?.release()
   }
 }
 
