@@ -7,7 +7,15 @@
 import { existsSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Clock, type Locker, MemoryLocker, PsiError, parseFileRef, type Store } from '@psitransfer/core'
+import {
+  type ChecksumBudget,
+  type Clock,
+  type Locker,
+  MemoryLocker,
+  PsiError,
+  parseFileRef,
+  type Store,
+} from '@psitransfer/core'
 import { type Context, Hono } from 'hono'
 import type { Config } from './config.js'
 import type { AppDeps } from './deps.js'
@@ -23,7 +31,7 @@ import { clientConfig, langJson } from './routes/client-config.js'
 import { downloadFile } from './routes/download.js'
 import { healthz, metrics } from './routes/health.js'
 import { putUpload } from './routes/put.js'
-import { lockBucket, tusRequest } from './routes/tus.js'
+import { configureTus, lockBucket, tusRequest } from './routes/tus.js'
 import { appPage, asset } from './routes/web.js'
 import { PasswordVerifier } from './security/passwords.js'
 import { FailureRateLimiter } from './security/rate-limit.js'
@@ -45,6 +53,8 @@ export interface CreateAppOptions {
   authFailDelayMs?: number
   limiter?: FailureRateLimiter
   isShuttingDown?: () => boolean
+  /** Bytes all checksummed TUS chunks may buffer at once, or a budget to share (default 256 MiB). */
+  checksumBudget?: number | ChecksumBudget
 }
 
 /** apps/web/dist next to this package (src/ or dist/ → ../../web/dist). */
@@ -90,6 +100,7 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
     webRoot: options.webRoot !== undefined ? options.webRoot : (config.webRoot ?? defaultWebRoot()),
     isShuttingDown: options.isShuttingDown ?? (() => false),
   }
+  configureTus(deps, options.checksumBudget !== undefined ? { checksumBudget: options.checksumBudget } : {})
   const B = config.baseUrl
   // Already resolved below B by the config (PsiTransfer: a sub-path of baseUrl).
   const U = config.uploadAppPath

@@ -7,7 +7,18 @@
  * `store.append` without a Web-stream adapter in between.
  * @module
  */
-import { handleTus, NotFoundError, parseBucketId, type TusHeaders, withLock } from '@psitransfer/core'
+import { createHash } from 'node:crypto'
+import {
+  type ChecksumBudget,
+  defaultChecksums,
+  type Hasher,
+  handleTus,
+  MemoryChecksumBudget,
+  NotFoundError,
+  parseBucketId,
+  type TusHeaders,
+  withLock,
+} from '@psitransfer/core'
 import type { Context } from 'hono'
 import { liveFiles } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
@@ -42,6 +53,46 @@ export interface TusAnswer {
   errorCode?: string
 }
 
+/**
+ * Native streaming hashers for the algorithms core offers: each piece of a checksummed chunk is
+ * hashed as it arrives and nothing is kept, where core's Web Crypto default (which has no
+ * streaming digest) hashes the whole chunk at the end, handing Node one more full copy of it.
+ */
+export const nodeChecksums: Record<string, () => Hasher> = Object.fromEntries(
+  Object.keys(defaultChecksums).map((alg) => [
+    alg,
+    () => {
+      const hash = createHash(alg)
+      return {
+        update: (chunk: Uint8Array) => {
+          hash.update(chunk)
+        },
+        digest: async () => new Uint8Array(hash.digest()),
+      }
+    },
+  ]),
+)
+
+/** Each app's checksum buffer budget, shared by its Hono route and its fast path. */
+const checksumBudgets = new WeakMap<AppDeps, ChecksumBudget>()
+
+/**
+ * Sets the app's checksum buffer budget: a byte count (default 256 MiB, core's
+ * `DEFAULT_CHECKSUM_BUDGET`) or a budget to share. Call before the first request.
+ */
+export function configureTus(
+  deps: AppDeps,
+  options: { checksumBudget?: number | ChecksumBudget } = {},
+): void {
+  const budget = options.checksumBudget
+  checksumBudgets.set(deps, typeof budget === 'object' ? budget : new MemoryChecksumBudget(budget))
+}
+
+function checksumBudgetOf(deps: AppDeps): ChecksumBudget {
+  if (!checksumBudgets.has(deps)) configureTus(deps)
+  return checksumBudgets.get(deps) as ChecksumBudget
+}
+
 export async function answerTus(call: TusCall, deps: AppDeps): Promise<TusAnswer> {
   const { method } = call
   const holder: CreateLockHolder = {}
@@ -64,6 +115,8 @@ export async function answerTus(call: TusCall, deps: AppDeps): Promise<TusAnswer
         clock: deps.clock,
         hooks: createUploadHooks(call.facts, deps, holder),
         limits: { maxSize: deps.config.maxFileSize },
+        checksums: nodeChecksums,
+        checksumBudget: checksumBudgetOf(deps),
       },
     )
   } finally {

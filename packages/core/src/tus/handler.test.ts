@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { PsiError } from '../errors.js'
 import { listAll } from '../store.js'
+import { MemoryChecksumBudget } from './checksum.js'
 import { parseUploadMetadata } from './metadata.js'
 import {
   b64,
@@ -558,6 +559,170 @@ describe('checksum', () => {
     })
     expect(res.status).toBe(413)
     expect((await h.bytesOf(id)).length).toBe(0)
+  })
+})
+
+describe('checksum memory budget', () => {
+  /** A body that sends `data` in two halves with a pause (until `gate`) between them. */
+  async function* paused(data: Uint8Array, gate: Promise<void>, started?: () => void) {
+    yield data.subarray(0, data.length >> 1)
+    started?.()
+    await gate
+    yield data.subarray(data.length >> 1)
+  }
+  function gate() {
+    let open: () => void = () => {}
+    const promise = new Promise<void>((r) => {
+      open = r
+    })
+    return { promise, open }
+  }
+  async function checksummed(data: Uint8Array, offset = 0, extra: Record<string, string> = {}) {
+    return patchHeaders(offset, {
+      'Upload-Checksum': `sha256 ${await sha('SHA-256', data)}`,
+      'Content-Length': String(data.length),
+      ...extra,
+    })
+  }
+
+  it('many parallel checksummed PATCHes never buffer more than the budget, and all land', async () => {
+    const budget = new MemoryChecksumBudget(25)
+    const h = harness({ checksumBudget: budget, limits: { checksumWaitMs: 10_000 } })
+    const ids = await Promise.all(Array.from({ length: 10 }, () => h.create(10)))
+    const datas = ids.map((_, i) => bytes(10, i + 1))
+    const headers = await Promise.all(datas.map((d) => checksummed(d)))
+    const hold = gate()
+    const pending = ids.map((id, i) =>
+      h.send({
+        method: 'PATCH',
+        id,
+        headers: headers[i],
+        body: paused(datas[i] as Uint8Array, hold.promise),
+      }),
+    )
+    // Two chunks fit; the other eight queue for room.
+    while (budget.waiting < 8) await new Promise((r) => setImmediate(r))
+    expect(budget.used).toBe(20)
+    hold.open()
+    expect((await Promise.all(pending)).map((r) => r.status)).toEqual(ids.map(() => 204))
+    expect(budget.peak).toBeLessThanOrEqual(25)
+    expect(budget.used).toBe(0)
+    for (const [i, id] of ids.entries()) expect(await h.bytesOf(id)).toEqual(datas[i])
+  })
+
+  it('a chunk that finds no room in time gets 503 with Retry-After (no hang), and nothing of it is kept', async () => {
+    const budget = new MemoryChecksumBudget(10)
+    const h = harness({ checksumBudget: budget, limits: { checksumWaitMs: 30 } })
+    const a = await h.create(10)
+    const b = await h.create(10)
+    const hold = gate()
+    const started = gate()
+    const first = bytes(10, 1)
+    const holding = h.send({
+      method: 'PATCH',
+      id: a,
+      headers: await checksummed(first),
+      body: paused(first, hold.promise, started.open),
+    })
+    await started.promise
+    expect(budget.used).toBe(10)
+    const second = bytes(10, 2)
+    const refused = await h.send({ method: 'PATCH', id: b, headers: await checksummed(second), body: second })
+    expect(refused.status).toBe(503)
+    expect(refused.headers['Retry-After']).toBe('1')
+    expect(refused.body).toMatch(/busy/)
+    expect((await h.bytesOf(b)).length).toBe(0)
+    // Creation-with-upload: the upload exists, the client resumes it from offset 0.
+    const created = await h.send({
+      method: 'POST',
+      headers: {
+        'Upload-Length': '10',
+        'Upload-Metadata': metadataHeader({ sid: 'bucket1', name: 'c.bin' }),
+        'Content-Type': 'application/offset+octet-stream',
+        'Upload-Checksum': `sha256 ${await sha('SHA-256', second)}`,
+      },
+      body: second,
+    })
+    expect(created.status).toBe(201)
+    expect(created.headers['Upload-Offset']).toBe('0')
+    hold.open()
+    expect((await holding).status).toBe(204)
+    expect(budget.used).toBe(0)
+    // The retry goes through.
+    const retried = await h.send({ method: 'PATCH', id: b, headers: await checksummed(second), body: second })
+    expect(retried.status).toBe(204)
+    expect(await h.bytesOf(b)).toEqual(second)
+  })
+
+  it('gives the reservation back on every path: mismatch, dropped body, store failure, refusal', async () => {
+    const budget = new MemoryChecksumBudget(100)
+    const h = harness({ checksumBudget: budget })
+    const id = await h.create(10)
+    const data = bytes(10)
+    const wrong = await checksummed(bytes(10, 9))
+    expect((await h.send({ method: 'PATCH', id, headers: wrong, body: data })).status).toBe(460)
+    expect(budget.used).toBe(0)
+    const dropped = await h.send({
+      method: 'PATCH',
+      id,
+      headers: await checksummed(data),
+      body: failingBody(data, 6),
+    })
+    expect(dropped.status).toBe(400)
+    expect(budget.used).toBe(0)
+    const longer = await h.send({
+      method: 'PATCH',
+      id,
+      headers: await checksummed(data.subarray(0, 4)),
+      body: chunks(data, 3),
+    })
+    expect(longer.status).toBe(400)
+    expect(budget.used).toBe(0)
+    const append = h.store.append.bind(h.store)
+    h.store.append = async () => {
+      throw new Error('disk on fire')
+    }
+    expect((await h.send({ method: 'PATCH', id, headers: await checksummed(data), body: data })).status).toBe(
+      500,
+    )
+    h.store.append = append
+    expect(budget.used).toBe(0)
+    expect((await h.bytesOf(id)).length).toBe(0)
+    expect((await h.send({ method: 'PATCH', id, headers: await checksummed(data), body: data })).status).toBe(
+      204,
+    )
+    expect(budget.used).toBe(0)
+    expect(budget.peak).toBe(10)
+  })
+
+  it('a chunk without Content-Length reserves the most it may be: the room left, or the chunk limit', async () => {
+    const budget = new MemoryChecksumBudget(1000)
+    const h = harness({ checksumBudget: budget, limits: { maxChecksumChunk: 40 } })
+    const small = await h.create(12)
+    const data = bytes(12)
+    const headers = patchHeaders(0, { 'Upload-Checksum': `sha1 ${await sha('SHA-1', data)}` })
+    expect((await h.send({ method: 'PATCH', id: small, headers, body: chunks(data, 5) })).status).toBe(204)
+    expect(budget.peak).toBe(12)
+    const deferred = await h.create(null)
+    expect((await h.send({ method: 'PATCH', id: deferred, headers, body: chunks(data, 5) })).status).toBe(204)
+    expect(budget.peak).toBe(40)
+    expect(await h.bytesOf(deferred)).toEqual(data)
+  })
+
+  it('checksummed chunks are limited to the budget, refused (413) before anything is read', async () => {
+    const budget = new MemoryChecksumBudget(8)
+    const h = harness({ checksumBudget: budget })
+    const id = await h.create(10)
+    let read = false
+    async function* body() {
+      read = true
+      yield bytes(10)
+    }
+    const res = await h.send({ method: 'PATCH', id, headers: await checksummed(bytes(10)), body: body() })
+    expect(res.status).toBe(413)
+    expect(res.body).toContain('8 bytes')
+    expect(read).toBe(false)
+    expect(budget.peak).toBe(0)
   })
 })
 

@@ -16,7 +16,7 @@ import { isPsiError, PsiError, toPsiError } from '../errors.js'
 import { type FileRef, formatFileRef, newFileId, parseFileRef } from '../ids.js'
 import type { Lock } from '../locker.js'
 import { type ConcatRole, type FileMeta, isExpired, type NewFile } from '../meta.js'
-import { defaultChecksums, toBase64 } from './checksum.js'
+import { defaultChecksumBudget, defaultChecksums, toBase64 } from './checksum.js'
 import { encodeUploadMetadata, parseUploadMetadata } from './metadata.js'
 import type { TusDeps, TusRequest, TusResponse } from './types.js'
 
@@ -34,6 +34,11 @@ export const TUS_EXTENSIONS = [
 const OFFSET_CONTENT_TYPE = 'application/offset+octet-stream'
 const DEFAULT_MAX_CHECKSUM_CHUNK = 64 * 1024 * 1024
 const DEFAULT_LOCK_WAIT_MS = 3000
+const DEFAULT_CHECKSUM_WAIT_MS = 3000
+/** `Retry-After` (seconds) of a checksummed chunk that found no room in the checksum budget. */
+const CHECKSUM_RETRY_AFTER_S = 1
+/** Largest piece a verified chunk is handed to the store in. */
+const BODY_SLICE = 1024 * 1024
 /** Largest integer the protocol's offsets can take here (JS numbers are exact up to 2^53). */
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
 
@@ -82,6 +87,8 @@ function errorResponse(err: unknown, deps: TusDeps): TusResponse {
   const headers: Headers_ = { 'Content-Type': 'text/plain; charset=utf-8' }
   if (e.code === 'UNSUPPORTED_VERSION') headers['Tus-Version'] = TUS_VERSION
   if (e.code === 'METHOD_NOT_ALLOWED') headers.Allow = 'OPTIONS, POST, HEAD, PATCH, DELETE'
+  const retryAfter = e.details?.retryAfter
+  if (typeof retryAfter === 'number') headers['Retry-After'] = String(retryAfter)
   return respond(e.status, headers, e.message)
 }
 
@@ -389,21 +396,22 @@ async function writeChunk(
       : sizeLimitError(maxSize ?? 0)
   }
 
-  let body = req.body ?? emptyBody()
-  const checksum = req.headers.get('upload-checksum')
-  if (checksum !== null)
-    body = await verifiedChunk(body, checksum, Math.min(room, contentLength ?? room), deps)
-
-  let written = 0
-  const counted = limitBody(body, room, (n) => {
-    written += n
-  })
-  let newOffset: number
-  try {
-    newOffset = await deps.store.append(ref, counted, offset, req.signal ? { signal: req.signal } : {})
-  } finally {
-    if (written > 0) deps.hooks.onBytes?.(written)
+  const append = async (body: AsyncIterable<Uint8Array>): Promise<number> => {
+    let written = 0
+    const counted = limitBody(body, room, (n) => {
+      written += n
+    })
+    try {
+      return await deps.store.append(ref, counted, offset, req.signal ? { signal: req.signal } : {})
+    } finally {
+      if (written > 0) deps.hooks.onBytes?.(written)
+    }
   }
+  const checksum = req.headers.get('upload-checksum')
+  const newOffset =
+    checksum === null
+      ? await append(req.body ?? emptyBody())
+      : await withVerifiedChunk(req, checksum, room, contentLength, deps, append)
   if (contentLength !== undefined && newOffset - offset < contentLength) {
     // The body ended early (client went away): the durable bytes stand, the client resumes.
     throw new PsiError('ABORTED', 'The request body ended before Content-Length bytes arrived')
@@ -469,43 +477,75 @@ async function* limitBody(
   }
 }
 
-/** Reads a checksummed chunk fully (bounded), verifies it, and returns it as a one-chunk body. */
-async function verifiedChunk(
-  body: AsyncIterable<Uint8Array>,
+/**
+ * Reads a checksummed chunk fully into one buffer, verifies it, and hands it to `use` (the
+ * append) as the body; a chunk that fails verification is dropped whole (460). The buffer is
+ * reserved in the checksum budget before the first byte is read (the most the chunk may take)
+ * and given back when `use` is done or anything fails; a request that finds no room in time is
+ * answered 503 with `Retry-After`.
+ */
+async function withVerifiedChunk<T>(
+  req: TusRequest,
   header: string,
   room: number,
+  contentLength: number | undefined,
   deps: TusDeps,
-): Promise<AsyncIterable<Uint8Array>> {
+  use: (body: AsyncIterable<Uint8Array>) => Promise<T>,
+): Promise<T> {
   const [algorithm = '', expected = '', ...rest] = header.trim().split(/\s+/)
   if (rest.length > 0 || !expected)
     throw new PsiError('INVALID_INPUT', 'Upload-Checksum must be "<algorithm> <base64>"')
   const makeHasher = checksums(deps)[algorithm.toLowerCase()]
   if (!makeHasher) throw new PsiError('INVALID_INPUT', `Unsupported checksum algorithm "${algorithm}"`)
-  const limit = Math.min(deps.limits?.maxChecksumChunk ?? DEFAULT_MAX_CHECKSUM_CHUNK, room)
-  const hasher = makeHasher()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for await (const chunk of asAborted(body)) {
-    size += chunk.byteLength
-    if (size > limit) {
-      throw new PsiError(
-        'TOO_LARGE',
-        size > room
-          ? 'The request body goes beyond the upload length'
-          : `Checksummed chunks are limited to ${limit} bytes`,
-      )
-    }
-    // Copy: the producer may reuse its buffer once we ask for the next chunk.
-    const copy = chunk.slice()
-    chunks.push(copy)
-    hasher.update(copy)
+  const budget = deps.checksumBudget ?? defaultChecksumBudget()
+  const maxChunk = Math.min(deps.limits?.maxChecksumChunk ?? DEFAULT_MAX_CHECKSUM_CHUNK, budget.capacity)
+  const tooLarge = () => new PsiError('TOO_LARGE', `Checksummed chunks are limited to ${maxChunk} bytes`)
+  // Content-Length beyond `room` was refused before; without one, reserve the most it may be.
+  if (contentLength !== undefined && contentLength > maxChunk) throw tooLarge()
+  const size = contentLength ?? Math.min(maxChunk, room)
+  const reservation = await budget.reserve(size, {
+    waitMs: deps.limits?.checksumWaitMs ?? DEFAULT_CHECKSUM_WAIT_MS,
+    ...(req.signal ? { signal: req.signal } : {}),
+  })
+  if (!reservation) {
+    throw new PsiError(
+      'STORE_UNAVAILABLE',
+      'The server is busy verifying other checksummed chunks; retry shortly',
+      {
+        details: { retryAfter: CHECKSUM_RETRY_AFTER_S },
+      },
+    )
   }
-  const actual = toBase64(await hasher.digest())
-  if (actual !== expected)
-    throw new PsiError('CHECKSUM_MISMATCH', 'Checksum mismatch; the chunk was discarded')
-  return (async function* () {
-    yield* chunks
-  })()
+  try {
+    // One buffer of the reserved size (pages the body does not fill are never touched).
+    const buffer = new Uint8Array(size)
+    const hasher = makeHasher()
+    let filled = 0
+    for await (const chunk of asAborted(req.body ?? emptyBody())) {
+      if (filled + chunk.byteLength > size) {
+        if (contentLength !== undefined)
+          throw new PsiError('INVALID_INPUT', 'The request body is longer than its Content-Length')
+        throw filled + chunk.byteLength > room
+          ? new PsiError('TOO_LARGE', 'The request body goes beyond the upload length')
+          : tooLarge()
+      }
+      // Copy: the producer may reuse its buffer once we ask for the next chunk.
+      buffer.set(chunk, filled)
+      hasher.update(buffer.subarray(filled, filled + chunk.byteLength))
+      filled += chunk.byteLength
+    }
+    const actual = toBase64(await hasher.digest())
+    if (actual !== expected)
+      throw new PsiError('CHECKSUM_MISMATCH', 'Checksum mismatch; the chunk was discarded')
+    return await use(slices(buffer.subarray(0, filled)))
+  } finally {
+    reservation.release()
+  }
+}
+
+/** A buffer as a body of views of at most {@link BODY_SLICE} bytes (stores get usual chunk sizes). */
+async function* slices(buffer: Uint8Array): AsyncIterable<Uint8Array> {
+  for (let at = 0; at < buffer.byteLength; at += BODY_SLICE) yield buffer.subarray(at, at + BODY_SLICE)
 }
 
 /**

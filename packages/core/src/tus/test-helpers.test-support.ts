@@ -5,7 +5,7 @@ import { MemoryLocker } from '../locker.js'
 import { computeExpiry, type FileMeta } from '../meta.js'
 import { MemoryStore } from '../testing/memory-store.js'
 import { handleTus } from './handler.js'
-import type { TusDeps, TusHooks, TusLimits, TusRequest, TusResponse } from './types.js'
+import type { ChecksumBudget, TusDeps, TusHooks, TusLimits, TusRequest, TusResponse } from './types.js'
 
 export const ENDPOINT = '/files/'
 
@@ -79,7 +79,9 @@ export async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array
   return out
 }
 
-export function harness(opts: { limits?: TusLimits; hooks?: Partial<TusHooks> } = {}): Harness {
+export function harness(
+  opts: { limits?: TusLimits; hooks?: Partial<TusHooks>; checksumBudget?: ChecksumBudget } = {},
+): Harness {
   const store = new MemoryStore()
   const clock = new ManualClock()
   const completed: FileMeta[] = []
@@ -111,6 +113,7 @@ export function harness(opts: { limits?: TusLimits; hooks?: Partial<TusHooks> } 
     clock,
     hooks,
     limits: { lockWaitMs: 50, ...opts.limits },
+    ...(opts.checksumBudget ? { checksumBudget: opts.checksumBudget } : {}),
   }
   const send = async (init: RequestInit_) => {
     const headers = new Headers(init.headers)

@@ -88,17 +88,53 @@ export interface TusLimits {
   maxSize?: number | null
   /**
    * Chunks carrying `Upload-Checksum` are held in memory until verified (so a bad chunk is never
-   * persisted). Larger checksummed chunks are refused with 413. Default 64 MiB.
+   * persisted). Larger checksummed chunks are refused with 413. Default 64 MiB (and never more
+   * than the {@link TusDeps.checksumBudget}'s capacity).
    */
   maxChecksumChunk?: number
-  /** How long a PATCH waits for another request's lock on the same upload before 423. Default 3000. */
+  /**
+   * How long a checksummed chunk waits for room in the {@link TusDeps.checksumBudget} before
+   * the request is answered 503 with `Retry-After` (clients retry). Default 3000.
+   */
+  checksumWaitMs?: number
+  /**
+   * How long a PATCH waits for another request's lock on the same upload before 423, and a
+   * HEAD for a write in flight before it answers from the durable state. Default 3000.
+   */
   lockWaitMs?: number
 }
 
-/** Streaming digest, injected so the server can use a native implementation. */
+/**
+ * Streaming digest, injected so the server can use a native implementation. `update` receives
+ * views into the machine's buffer of the chunk, which stays unchanged until `digest` resolved.
+ */
 export interface Hasher {
   update(chunk: Uint8Array): void
   digest(): Promise<Uint8Array>
+}
+
+/** Bytes held for one checksummed chunk; give them back with `release` (idempotent). */
+export interface ChecksumReservation {
+  readonly size: number
+  release(): void
+}
+
+/**
+ * The memory all checksummed chunks may buffer at once, shared by every request of a process:
+ * a request reserves the most its chunk can take before reading it. Core's implementation is
+ * {@link MemoryChecksumBudget}.
+ */
+export interface ChecksumBudget {
+  /** Total bytes. Checksummed chunks are limited to this size too. */
+  readonly capacity: number
+  /**
+   * Reserves `size` (≤ `capacity`) bytes, waiting up to `waitMs`. Resolves to `null` when the
+   * bytes did not become free in time; rejects with `ABORTED` when `signal` fires.
+   */
+  reserve(
+    size: number,
+    options: { waitMs: number; signal?: AbortSignal },
+  ): Promise<ChecksumReservation | null>
 }
 
 export interface TusDeps {
@@ -112,4 +148,9 @@ export interface TusDeps {
    * sha256, sha384 and sha512.
    */
   checksums?: Record<string, () => Hasher>
+  /**
+   * Memory budget of checksummed chunks. Default: one {@link MemoryChecksumBudget} of 256 MiB
+   * shared by every machine of the process that is given none.
+   */
+  checksumBudget?: ChecksumBudget
 }

@@ -1,0 +1,213 @@
+/**
+ * Checksummed TUS chunks over real sockets (the fast path and Hono alike): their buffers stay
+ * within the app's checksum budget however many arrive at once, a chunk that finds no room is
+ * answered 503 with Retry-After (not left hanging), a mismatch keeps nothing, and the digest is
+ * computed by Node's streaming hashers.
+ */
+import { createHash } from 'node:crypto'
+import { createServer, request, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { getRequestListener } from '@hono/node-server'
+import {
+  type ChecksumBudget,
+  defaultChecksums,
+  encodeUploadMetadata,
+  type Hasher,
+  MemoryChecksumBudget,
+  MemoryLocker,
+  type Store,
+  systemClock,
+  type TusDeps,
+} from '@psitransfer/core'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { buildApp } from './app.js'
+import { nodeChecksums } from './routes/tus.js'
+import { registryFor } from './stores.js'
+import { removeDir, tempDir } from './test-support/e2e.js'
+import { testConfig } from './test-support/harness.js'
+
+/** The deps every TUS request handed to core's machine. */
+const machineDeps = vi.hoisted(() => [] as TusDeps[])
+vi.mock('@psitransfer/core', async (importOriginal) => {
+  const real = await importOriginal<typeof import('@psitransfer/core')>()
+  return {
+    ...real,
+    handleTus: (req: Parameters<typeof real.handleTus>[0], deps: TusDeps) => {
+      machineDeps.push(deps)
+      return real.handleTus(req, deps)
+    },
+  }
+})
+
+const MiB = 1024 * 1024
+const TUS = { 'Tus-Resumable': '1.0.0' }
+
+interface Wire {
+  status: number
+  headers: Record<string, string | string[] | undefined>
+  body: string
+}
+
+function send(origin: string, method: string, path: string, headers: Record<string, string>, body?: Buffer) {
+  return new Promise<Wire>((resolve, reject) => {
+    const req = request(`${origin}${path}`, { method, headers }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      )
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('base64')
+}
+
+/** A budget whose requests wait at most `waitMs` (the machine's default wait is 3 s). */
+function impatient(inner: MemoryChecksumBudget, waitMs: number): ChecksumBudget {
+  return { capacity: inner.capacity, reserve: (size, options) => inner.reserve(size, { ...options, waitMs }) }
+}
+
+let dir: string
+let store: Store
+let server: Server
+let origin: string
+let budget: MemoryChecksumBudget
+let waitMs = 60_000
+
+beforeAll(async () => {
+  dir = tempDir()
+  const config = testConfig({ port: 0, iface: '127.0.0.1', uploadDir: dir })
+  store = await (await registryFor('filesystem')).create(config.storage, { uploadDir: dir })
+  await store.init()
+  budget = new MemoryChecksumBudget(3 * MiB)
+  const { app, tusFastPath } = buildApp({
+    config,
+    store,
+    locker: new MemoryLocker(),
+    clock: systemClock,
+    authFailDelayMs: 0,
+    webRoot: null,
+    checksumBudget: {
+      capacity: budget.capacity,
+      reserve: (size, options) => impatient(budget, waitMs).reserve(size, options),
+    },
+  })
+  const hono = getRequestListener(app.fetch)
+  server = createServer((req, res) => {
+    if (!tusFastPath(req, res)) void hono(req, res)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve))
+  await store.close?.()
+  removeDir(dir)
+})
+
+async function create(length: number): Promise<string> {
+  const res = await send(origin, 'POST', '/files/', {
+    ...TUS,
+    'Upload-Length': String(length),
+    'Upload-Metadata': encodeUploadMetadata({ sid: 'sums', name: 'f.bin' }),
+  })
+  expect(res.status).toBe(201)
+  return new URL(res.headers.location as string, origin).pathname
+}
+
+function patch(path: string, data: Buffer, digest = sha256(data)): Promise<Wire> {
+  return send(
+    origin,
+    'PATCH',
+    path,
+    {
+      ...TUS,
+      'Upload-Offset': '0',
+      'Content-Type': 'application/offset+octet-stream',
+      'Upload-Checksum': `sha256 ${digest}`,
+    },
+    data,
+  )
+}
+
+async function offsetOf(path: string): Promise<string | undefined> {
+  const head = await send(origin, 'HEAD', path, TUS)
+  return head.headers['upload-offset'] as string | undefined
+}
+
+describe('checksummed chunks', () => {
+  it('twelve parallel 1 MiB chunks never buffer more than the 3 MiB budget, and all land', async () => {
+    waitMs = 60_000
+    const datas = Array.from({ length: 12 }, (_, i) => Buffer.alloc(MiB, i + 1))
+    const paths = await Promise.all(datas.map((d) => create(d.length)))
+    const results = await Promise.all(paths.map((p, i) => patch(p, datas[i] as Buffer)))
+    expect(results.map((r) => r.status)).toEqual(paths.map(() => 204))
+    expect(budget.peak).toBeLessThanOrEqual(3 * MiB)
+    expect(budget.peak).toBeGreaterThanOrEqual(MiB)
+    expect(budget.used).toBe(0)
+    for (const p of paths) expect(await offsetOf(p)).toBe(String(MiB))
+  })
+
+  it('a chunk that finds no room in time is answered 503 with Retry-After, keeps nothing, and the retry lands', async () => {
+    waitMs = 50
+    const path = await create(MiB)
+    const data = Buffer.alloc(MiB, 7)
+    const hog = await budget.reserve(budget.capacity, { waitMs: 0 })
+    let res: Wire
+    try {
+      res = await patch(path, data)
+    } finally {
+      hog?.release()
+    }
+    expect(res.status).toBe(503)
+    expect(res.headers['retry-after']).toBe('1')
+    expect(res.body).toMatch(/busy/)
+    expect(await offsetOf(path)).toBe('0')
+    expect((await patch(path, data)).status).toBe(204)
+    expect(await offsetOf(path)).toBe(String(MiB))
+  })
+
+  it('a mismatching chunk is answered 460 and nothing of it is kept', async () => {
+    waitMs = 60_000
+    const path = await create(MiB)
+    const res = await patch(path, Buffer.alloc(MiB, 1), sha256(Buffer.alloc(MiB, 2)))
+    expect(res.status).toBe(460)
+    expect(await offsetOf(path)).toBe('0')
+    expect(budget.used).toBe(0)
+  })
+
+  it("hashes with Node's streaming hashers, and the app's budget, for every TUS request", () => {
+    expect(machineDeps.length).toBeGreaterThan(0)
+    for (const deps of machineDeps) {
+      expect(deps.checksums).toBe(nodeChecksums)
+      expect(deps.checksumBudget?.capacity).toBe(3 * MiB)
+    }
+  })
+})
+
+describe('nodeChecksums', () => {
+  it('offers the algorithms core does, and digests each chunk as it comes (keeps no reference to it)', async () => {
+    expect(Object.keys(nodeChecksums).sort()).toEqual(Object.keys(defaultChecksums).sort())
+    for (const [alg, make] of Object.entries(nodeChecksums)) {
+      const data = Buffer.from('checksummed chunk, in two parts')
+      const hasher: Hasher = make()
+      const first = Buffer.from(data.subarray(0, 10))
+      hasher.update(first)
+      first.fill(0) // the machine's buffer could not change, but a retained reference would show here
+      hasher.update(data.subarray(10))
+      expect(Buffer.from(await hasher.digest()).toString('base64'), alg).toBe(
+        createHash(alg).update(data).digest('base64'),
+      )
+    }
+  })
+})
