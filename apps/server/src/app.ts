@@ -11,6 +11,7 @@ import {
   type ChecksumBudget,
   type Clock,
   type Locker,
+  MemoryChecksumBudget,
   MemoryLocker,
   PsiError,
   parseFileRef,
@@ -31,7 +32,7 @@ import { clientConfig, langJson } from './routes/client-config.js'
 import { downloadFile } from './routes/download.js'
 import { healthz, metrics } from './routes/health.js'
 import { putUpload } from './routes/put.js'
-import { configureTus, lockBucket, tusRequest } from './routes/tus.js'
+import { lockBucket, tusRequest } from './routes/tus.js'
 import { appPage, asset } from './routes/web.js'
 import { PasswordVerifier } from './security/passwords.js'
 import { FailureRateLimiter } from './security/rate-limit.js'
@@ -53,7 +54,7 @@ export interface CreateAppOptions {
   authFailDelayMs?: number
   limiter?: FailureRateLimiter
   isShuttingDown?: () => boolean
-  /** Bytes all checksummed TUS chunks may buffer at once, or a budget to share (default 256 MiB). */
+  /** Bytes all checksummed TUS chunks may buffer at once, or a budget to share (default: `config.checksumBufferSize`). */
   checksumBudget?: number | ChecksumBudget
 }
 
@@ -99,8 +100,11 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
     authFailDelayMs: options.authFailDelayMs ?? 500,
     webRoot: options.webRoot !== undefined ? options.webRoot : (config.webRoot ?? defaultWebRoot()),
     isShuttingDown: options.isShuttingDown ?? (() => false),
+    checksumBudget:
+      typeof options.checksumBudget === 'object'
+        ? options.checksumBudget
+        : new MemoryChecksumBudget(options.checksumBudget ?? config.checksumBufferSize),
   }
-  configureTus(deps, options.checksumBudget !== undefined ? { checksumBudget: options.checksumBudget } : {})
   const B = config.baseUrl
   // Already resolved below B by the config (PsiTransfer: a sub-path of baseUrl).
   const U = config.uploadAppPath

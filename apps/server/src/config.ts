@@ -154,6 +154,12 @@ export const configSchema = z
     idleTimeout: seconds.default(120),
     /** Bounded wait for in-flight requests on SIGTERM/SIGINT, seconds. */
     shutdownTimeout: seconds.default(10),
+    /** Bytes all TUS chunks sent with `Upload-Checksum` may hold in memory at once (each is verified before it is written). */
+    checksumBufferSize: z
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(256 * 1024 * 1024),
     /** Serve `/metrics`. */
     metrics: z.boolean().default(true),
     /** Log level of the JSON logger. */
@@ -234,6 +240,7 @@ const ENV_KINDS: Record<string, Kind> = {
   requestTimeout: 'number',
   idleTimeout: 'number',
   shutdownTimeout: 'number',
+  checksumBufferSize: 'number',
   metrics: 'boolean',
   logLevel: 'string',
 }

@@ -2,7 +2,7 @@
  * Everything a route needs, built once by {@link createApp}.
  * @module
  */
-import type { Clock, Locker, Store } from '@psitransfer/core'
+import type { ChecksumBudget, Clock, Locker, Store } from '@psitransfer/core'
 import type { Config } from './config.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
@@ -34,4 +34,6 @@ export interface AppDeps {
   webRoot: string | null
   /** True while the server shuts down (health turns 503). */
   isShuttingDown: () => boolean
+  /** Memory all checksummed TUS chunks may hold at once (Hono route and fast path share it). */
+  checksumBudget: ChecksumBudget
 }

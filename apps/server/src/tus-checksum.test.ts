@@ -19,8 +19,10 @@ import {
   systemClock,
   type TusDeps,
 } from '@psitransfer/core'
+import { MemoryStore } from '@psitransfer/core/testing'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { buildApp } from './app.js'
+import { loadConfig } from './config.js'
 import { nodeChecksums } from './routes/tus.js'
 import { registryFor } from './stores.js'
 import { removeDir, tempDir } from './test-support/e2e.js'
@@ -192,6 +194,49 @@ describe('checksummed chunks', () => {
       expect(deps.checksums).toBe(nodeChecksums)
       expect(deps.checksumBudget?.capacity).toBe(3 * MiB)
     }
+  })
+})
+
+describe('checksumBufferSize', () => {
+  it("sizes the app's checksum budget (PSITRANSFER_CHECKSUM_BUFFER_SIZE): chunks above it are refused", async () => {
+    expect(testConfig({}).checksumBufferSize).toBe(256 * MiB)
+    expect(
+      loadConfig({ env: { PSITRANSFER_CHECKSUM_BUFFER_SIZE: String(32 * MiB) } }).checksumBufferSize,
+    ).toBe(32 * MiB)
+    expect(() => loadConfig({ env: { PSITRANSFER_CHECKSUM_BUFFER_SIZE: '1000' } })).toThrow(
+      /checksumBufferSize/,
+    )
+    const patchOf = async (checksumBufferSize: number, size: number) => {
+      const { app } = buildApp({
+        config: testConfig({ checksumBufferSize }),
+        store: new MemoryStore(),
+        locker: new MemoryLocker(),
+        clock: systemClock,
+        webRoot: null,
+      })
+      const meta = `sid ${btoa('checksumsize1')},name ${btoa('a.bin')}`
+      const created = await app.request('/files/', {
+        method: 'POST',
+        headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(size), 'Upload-Metadata': meta },
+      })
+      expect(created.status).toBe(201)
+      const data = Buffer.alloc(size, 3)
+      return app.request(created.headers.get('Location') as string, {
+        method: 'PATCH',
+        headers: {
+          'Tus-Resumable': '1.0.0',
+          'Upload-Offset': '0',
+          'Content-Type': 'application/offset+octet-stream',
+          'Content-Length': String(size),
+          'Upload-Checksum': `sha256 ${sha256(data)}`,
+        },
+        body: data,
+      })
+    }
+    const refused = await patchOf(MiB, MiB + 1)
+    expect(refused.status).toBe(413)
+    expect(await refused.text()).toMatch(/limited to 1048576 bytes/)
+    expect((await patchOf(2 * MiB, MiB + 1)).status).toBe(204)
   })
 })
 

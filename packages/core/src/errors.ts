@@ -50,6 +50,8 @@ export const ERROR_STATUS = {
   INTERNAL: 500,
   /** The backing storage cannot be reached or keeps failing. */
   STORE_UNAVAILABLE: 503,
+  /** A shared server resource (e.g. the checksum buffer budget) is full; retry after a moment. */
+  BUSY: 503,
   /** The backing storage is full (ENOSPC, quota). Uploads stay resumable. */
   STORAGE_FULL: 507,
   /** The store is misconfigured (permissions, missing bucket). */

@@ -9,11 +9,9 @@
  */
 import { createHash } from 'node:crypto'
 import {
-  type ChecksumBudget,
   defaultChecksums,
   type Hasher,
   handleTus,
-  MemoryChecksumBudget,
   NotFoundError,
   parseBucketId,
   type TusHeaders,
@@ -73,26 +71,6 @@ export const nodeChecksums: Record<string, () => Hasher> = Object.fromEntries(
   ]),
 )
 
-/** Each app's checksum buffer budget, shared by its Hono route and its fast path. */
-const checksumBudgets = new WeakMap<AppDeps, ChecksumBudget>()
-
-/**
- * Sets the app's checksum buffer budget: a byte count (default 256 MiB, core's
- * `DEFAULT_CHECKSUM_BUDGET`) or a budget to share. Call before the first request.
- */
-export function configureTus(
-  deps: AppDeps,
-  options: { checksumBudget?: number | ChecksumBudget } = {},
-): void {
-  const budget = options.checksumBudget
-  checksumBudgets.set(deps, typeof budget === 'object' ? budget : new MemoryChecksumBudget(budget))
-}
-
-function checksumBudgetOf(deps: AppDeps): ChecksumBudget {
-  if (!checksumBudgets.has(deps)) configureTus(deps)
-  return checksumBudgets.get(deps) as ChecksumBudget
-}
-
 export async function answerTus(call: TusCall, deps: AppDeps): Promise<TusAnswer> {
   const { method } = call
   const holder: CreateLockHolder = {}
@@ -116,7 +94,7 @@ export async function answerTus(call: TusCall, deps: AppDeps): Promise<TusAnswer
         hooks: createUploadHooks(call.facts, deps, holder),
         limits: { maxSize: deps.config.maxFileSize },
         checksums: nodeChecksums,
-        checksumBudget: checksumBudgetOf(deps),
+        checksumBudget: deps.checksumBudget,
       },
     )
   } finally {

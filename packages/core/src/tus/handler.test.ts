@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { PsiError } from '../errors.js'
 import { listAll } from '../store.js'
 import { MemoryChecksumBudget } from './checksum.js'
@@ -413,6 +413,24 @@ describe('HEAD while a PATCH is writing', () => {
     // The client resumes from there.
     const rest = await h.send({ method: 'PATCH', id, headers: patchHeaders(10), body: bytes(10, 3) })
     expect(rest.status).toBe(204)
+  })
+
+  it('does not lock a finished upload: its offset cannot move', async () => {
+    const h = harness({ limits: { lockWaitMs: 10_000 } })
+    const id = await h.create(4)
+    expect((await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(4, 1) })).status).toBe(
+      204,
+    )
+    const held = await h.deps.locker.lock(id)
+    try {
+      const lock = vi.spyOn(h.deps.locker, 'lock')
+      const res = await h.send({ method: 'HEAD', id })
+      expect(res.status).toBe(200)
+      expect(res.headers['Upload-Offset']).toBe('4')
+      expect(lock).not.toHaveBeenCalled()
+    } finally {
+      await held.release()
+    }
   })
 
   it('answers from the durable state when the write outlasts the lock wait', async () => {

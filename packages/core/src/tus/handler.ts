@@ -297,6 +297,10 @@ async function head(req: TusRequest, ref: FileRef, deps: TusDeps): Promise<TusRe
  * not durable (the store's offset is the durable one).
  */
 async function settledMeta(req: TusRequest, ref: FileRef, deps: TusDeps): Promise<FileMeta> {
+  // A finished upload's offset never moves again: no lock needed (most HEADs, e.g. a client's
+  // check after its last PATCH; on S3 a lock costs several requests).
+  const seen = await load(ref, deps)
+  if (seen.complete) return seen
   let lock: Lock | undefined
   try {
     lock = await deps.locker.lock(formatFileRef(ref), {
@@ -508,13 +512,9 @@ async function withVerifiedChunk<T>(
     ...(req.signal ? { signal: req.signal } : {}),
   })
   if (!reservation) {
-    throw new PsiError(
-      'STORE_UNAVAILABLE',
-      'The server is busy verifying other checksummed chunks; retry shortly',
-      {
-        details: { retryAfter: CHECKSUM_RETRY_AFTER_S },
-      },
-    )
+    throw new PsiError('BUSY', 'The server is busy verifying other checksummed chunks; retry shortly', {
+      details: { retryAfter: CHECKSUM_RETRY_AFTER_S },
+    })
   }
   try {
     // One buffer of the reserved size (pages the body does not fill are never touched).
