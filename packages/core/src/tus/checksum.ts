@@ -113,6 +113,8 @@ export class MemoryChecksumBudget implements ChecksumBudget {
       return Promise.reject(new RangeError(`Cannot reserve ${size} bytes of a budget of ${this.capacity}`))
     }
     if (signal?.aborted) return Promise.reject(new PsiError('ABORTED', 'Request aborted'))
+    // Nothing to hold (an empty chunk): never queue it behind a large waiter.
+    if (size === 0) return Promise.resolve(this.#grant(0))
     if (this.#waiters.length === 0 && this.#used + size <= this.capacity)
       return Promise.resolve(this.#grant(size))
     if (waitMs <= 0) return Promise.resolve(null)

@@ -628,6 +628,29 @@ describe('checksum memory budget', () => {
     for (const [i, id] of ids.entries()) expect(await h.bytesOf(id)).toEqual(datas[i])
   })
 
+  it('the whole chunk is reserved before its first byte is read and while it is written', async () => {
+    const budget = new MemoryChecksumBudget(100)
+    const h = harness({ checksumBudget: budget })
+    const id = await h.create(30)
+    const data = bytes(30, 4)
+    const append = h.store.append.bind(h.store)
+    const usedAtAppend: number[] = []
+    h.store.append = (...args: Parameters<typeof append>) => {
+      usedAtAppend.push(budget.used)
+      return append(...args)
+    }
+    const usedAtFirstByte: number[] = []
+    async function* body() {
+      usedAtFirstByte.push(budget.used)
+      yield* chunks(data, 7)
+    }
+    const res = await h.send({ method: 'PATCH', id, headers: await checksummed(data), body: body() })
+    expect(res.status).toBe(204)
+    expect(usedAtFirstByte).toEqual([30])
+    expect(usedAtAppend).toEqual([30])
+    expect(budget.used).toBe(0)
+  })
+
   it('a chunk that finds no room in time gets 503 with Retry-After (no hang), and nothing of it is kept', async () => {
     const budget = new MemoryChecksumBudget(10)
     const h = harness({ checksumBudget: budget, limits: { checksumWaitMs: 30 } })
