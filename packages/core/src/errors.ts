@@ -30,6 +30,8 @@ export const ERROR_STATUS = {
   LENGTH_REQUIRED: 411,
   /** `Tus-Resumable` missing or unsupported. */
   UNSUPPORTED_VERSION: 412,
+  /** The request body arrived too slowly (e.g. a checksummed chunk holding shared memory). */
+  TIMEOUT: 408,
   /** Upload or bucket exceeds a configured size. */
   TOO_LARGE: 413,
   /** PATCH without `application/offset+octet-stream`. */

@@ -628,6 +628,36 @@ describe('checksum memory budget', () => {
     for (const [i, id] of ids.entries()) expect(await h.bytesOf(id)).toEqual(datas[i])
   })
 
+  it('a chunk trickling in slower than the minimum rate gives its reservation back (408), nothing kept', async () => {
+    const budget = new MemoryChecksumBudget(100)
+    const h = harness({
+      checksumBudget: budget,
+      limits: { checksumGraceMs: 50, checksumMinRate: 1_000_000 },
+    })
+    const id = await h.create(20)
+    const data = bytes(20, 5)
+    const never = gate()
+    const started = gate()
+    const stalled = h.send({
+      method: 'PATCH',
+      id,
+      headers: await checksummed(data),
+      body: paused(data, never.promise, started.open),
+    })
+    await started.promise
+    expect(budget.used).toBe(20)
+    const res = await stalled
+    expect(res.status).toBe(408)
+    expect(res.body).toMatch(/too slowly/)
+    expect(budget.used).toBe(0)
+    expect((await h.bytesOf(id)).length).toBe(0)
+    // A chunk that arrives in time is unaffected.
+    expect((await h.send({ method: 'PATCH', id, headers: await checksummed(data), body: data })).status).toBe(
+      204,
+    )
+    expect(await h.bytesOf(id)).toEqual(data)
+  })
+
   it('the whole chunk is reserved before its first byte is read and while it is written', async () => {
     const budget = new MemoryChecksumBudget(100)
     const h = harness({ checksumBudget: budget })

@@ -12,6 +12,7 @@
  * gets 423 Locked, which tus-js-client retries. Bytes of two requests never interleave.
  * @module
  */
+import { abortable } from '../abortable.js'
 import { isPsiError, PsiError, toPsiError } from '../errors.js'
 import { type FileRef, formatFileRef, newFileId, parseFileRef } from '../ids.js'
 import type { Lock } from '../locker.js'
@@ -37,6 +38,8 @@ const DEFAULT_LOCK_WAIT_MS = 3000
 const DEFAULT_CHECKSUM_WAIT_MS = 3000
 /** `Retry-After` (seconds) of a checksummed chunk that found no room in the checksum budget. */
 const CHECKSUM_RETRY_AFTER_S = 1
+const DEFAULT_CHECKSUM_GRACE_MS = 15_000
+const DEFAULT_CHECKSUM_MIN_RATE = 64 * 1024
 /** Largest piece a verified chunk is handed to the store in. */
 const BODY_SLICE = 1024 * 1024
 /** Largest integer the protocol's offsets can take here (JS numbers are exact up to 2^53). */
@@ -516,12 +519,18 @@ async function withVerifiedChunk<T>(
       details: { retryAfter: CHECKSUM_RETRY_AFTER_S },
     })
   }
+  // The reservation is held while the body arrives: bound that time (see TusLimits).
+  const graceMs = deps.limits?.checksumGraceMs ?? DEFAULT_CHECKSUM_GRACE_MS
+  const minRate = deps.limits?.checksumMinRate ?? DEFAULT_CHECKSUM_MIN_RATE
+  const slow = new AbortController()
+  const timer = setTimeout(() => slow.abort(), graceMs + Math.ceil((size / minRate) * 1000))
   try {
     // One buffer of the reserved size (pages the body does not fill are never touched).
     const buffer = new Uint8Array(size)
     const hasher = makeHasher()
     let filled = 0
-    for await (const chunk of asAborted(req.body ?? emptyBody())) {
+    const body = abortable(asAborted(req.body ?? emptyBody()), slow.signal)
+    for await (const chunk of tooSlowAs408(body, slow.signal)) {
       if (filled + chunk.byteLength > size) {
         if (contentLength !== undefined)
           throw new PsiError('INVALID_INPUT', 'The request body is longer than its Content-Length')
@@ -537,9 +546,25 @@ async function withVerifiedChunk<T>(
     const actual = toBase64(await hasher.digest())
     if (actual !== expected)
       throw new PsiError('CHECKSUM_MISMATCH', 'Checksum mismatch; the chunk was discarded')
+    clearTimeout(timer)
     return await use(slices(buffer.subarray(0, filled)))
   } finally {
+    clearTimeout(timer)
     reservation.release()
+  }
+}
+
+/** The body, failing with TIMEOUT (408) instead of ABORTED when `slow` fired. */
+async function* tooSlowAs408(body: AsyncIterable<Uint8Array>, slow: AbortSignal): AsyncIterable<Uint8Array> {
+  try {
+    yield* body
+  } catch (err) {
+    if (slow.aborted) {
+      throw new PsiError('TIMEOUT', 'The checksummed chunk arrived too slowly; send smaller chunks', {
+        cause: err,
+      })
+    }
+    throw err
   }
 }
 

@@ -98,6 +98,14 @@ export interface TusLimits {
    */
   checksumWaitMs?: number
   /**
+   * A checksummed chunk holds its reservation while its body arrives, so it must arrive within
+   * `checksumGraceMs + size / checksumMinRate` (bytes per second), else the request ends with
+   * 408 and nothing of it is kept: a client trickling huge chunks cannot hold the budget of
+   * others for long. Defaults 15000 ms and 65536 B/s (a 64 MiB chunk gets 17 minutes).
+   */
+  checksumGraceMs?: number
+  checksumMinRate?: number
+  /**
    * How long a PATCH waits for another request's lock on the same upload before 423, and a
    * HEAD for a write in flight before it answers from the durable state. Default 3000.
    */
