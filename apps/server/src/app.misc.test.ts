@@ -354,6 +354,12 @@ describe('web app', () => {
     const page = await (await t.request('/dl/up/')).text()
     // The app learns where the API lives, and finds its relative assets below the upload page too.
     expect(page).toContain('<meta name="psi-base" content="/dl/">')
+    // ...and that this path is the upload page (not the download page of a bucket named "up").
+    expect(page).toContain('<meta name="psi-upload" content="/dl/up/">')
+    // As in PsiTransfer, the base URL sends visitors to the upload page.
+    const base = await t.request('/dl/')
+    expect(base.status).toBe(302)
+    expect(base.headers.get('location')).toBe('/dl/up/')
     expect(await (await t.request('/dl/up/assets/app-1234.js')).text()).toBe('console.log(1)')
     expect(await (await t.request('/dl/assets/app-1234.js')).text()).toBe('console.log(1)')
     expect((await t.request('/up/')).status).toBe(404)

@@ -196,7 +196,8 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
   app.delete(`${B}admin/buckets/:sid`, (c) => adminDeleteBucket(c, deps, c.req.param('sid') ?? ''))
   app.get(`${B}admin`, (c) => appPage(c, deps))
   if (U !== B) app.get(U, (c) => appPage(c, deps))
-  app.on(['GET', 'HEAD'], B, (c) => appPage(c, deps))
+  // PsiTransfer sends the base URL to the upload page when that lives elsewhere.
+  app.on(['GET', 'HEAD'], B, (c) => (U === B ? appPage(c, deps) : c.redirect(U, 302)))
 
   app.on(['GET', 'HEAD'], `${B}:name`, (c) => {
     const name = c.req.param('name') ?? ''

@@ -2,13 +2,13 @@ import { render } from 'preact'
 import { App, loadPage } from './App.js'
 import { Api } from './api/client.js'
 import { detectLanguage, loadMessages } from './i18n/index.js'
-import { appBase, routeOf } from './lib/router.js'
+import { appBase, routeOf, uploadPathOf } from './lib/router.js'
 import { storage } from './lib/storage.js'
 import { startPreload } from './preload.js'
 import './styles.css'
 
 const base = appBase(import.meta.url, document)
-const route = routeOf(location.pathname, base.pathname)
+const route = routeOf(location.pathname, base.pathname, uploadPathOf(document))
 const lang = detectLanguage(storage('local')?.getItem('psitransfer.lang') ?? null, navigator.languages ?? [])
 const api = new Api(base)
 

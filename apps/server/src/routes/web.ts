@@ -47,15 +47,18 @@ function notBuiltPage(url: string): string {
 }
 
 /**
- * Tells the web app where the API lives (`<meta name="psi-base">`, read by apps/web). Without
- * it the app guesses `baseUrl` from its script URL, which is wrong for the upload page when
- * `uploadAppPath` differs from `baseUrl`.
+ * Tells the web app where the API lives (`<meta name="psi-base">`) and where the upload page is
+ * (`<meta name="psi-upload">`), both read by apps/web. Without them the app guesses `baseUrl`
+ * from its script URL, and would take the upload page at `uploadAppPath` (e.g. `/psi/up/`) for
+ * the download page of a bucket named `up`.
  */
-export function withBase(html: string, baseUrl: string): string {
+export function withBase(html: string, baseUrl: string, uploadAppPath: string = baseUrl): string {
   if (/<meta\s+name=["']psi-base["']/i.test(html)) return html
   return html.replace(
     /<head(\s[^>]*)?>/i,
-    (head) => `${head}<meta name="psi-base" content="${escapeHtml(baseUrl)}">`,
+    (head) =>
+      `${head}<meta name="psi-base" content="${escapeHtml(baseUrl)}">` +
+      `<meta name="psi-upload" content="${escapeHtml(uploadAppPath)}">`,
   )
 }
 
@@ -65,7 +68,7 @@ export async function appPage(c: Context<AppEnv>, deps: AppDeps): Promise<Respon
   if (deps.webRoot) {
     try {
       const html = await readFile(resolve(deps.webRoot, 'index.html'), 'utf8')
-      return c.html(withBase(html, deps.config.baseUrl))
+      return c.html(withBase(html, deps.config.baseUrl, deps.config.uploadAppPath))
     } catch {
       // fall through to the placeholder
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { appBase, routeOf } from './router.js'
+import { appBase, routeOf, uploadPathOf } from './router.js'
 
 describe('routeOf', () => {
   it('routes the three pages below the base', () => {
@@ -15,6 +15,25 @@ describe('routeOf', () => {
     expect(routeOf('/a/b', '/')).toEqual({ page: 'notFound' })
     expect(routeOf('/%E0%A4%A', '/')).toEqual({ page: 'notFound' })
     expect(routeOf('/..', '/')).toEqual({ page: 'notFound' })
+  })
+})
+
+describe('routeOf with the upload page below the base (uploadAppPath)', () => {
+  it('is the upload page at its own path, not the download page of a bucket named like it', () => {
+    expect(routeOf('/psi/up/', '/psi/', '/psi/up/')).toEqual({ page: 'upload' })
+    expect(routeOf('/psi/up', '/psi/', '/psi/up/')).toEqual({ page: 'upload' })
+    expect(routeOf('/psi/up/', '/psi/')).toEqual({ page: 'download', sid: 'up' })
+    expect(routeOf('/psi/b1', '/psi/', '/psi/up/')).toEqual({ page: 'download', sid: 'b1' })
+    expect(routeOf('/psi/admin', '/psi/', '/psi/up/')).toEqual({ page: 'admin' })
+    expect(routeOf('/', '/', '/')).toEqual({ page: 'upload' })
+  })
+
+  it('reads the upload path from the psi-upload meta tag', () => {
+    const doc = {
+      querySelector: (s: string) => (s.includes('psi-upload') ? { getAttribute: () => '/psi/up/' } : null),
+    }
+    expect(uploadPathOf(doc)).toBe('/psi/up/')
+    expect(uploadPathOf({ querySelector: () => null })).toBeUndefined()
   })
 })
 

@@ -8,8 +8,17 @@ export type Route =
 
 const SID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
 
-/** `basePath` is the path the app is served under, ending in `/` (e.g. `/` or `/share/`). */
-export function routeOf(pathname: string, basePath: string): Route {
+/**
+ * `basePath` is the path the app is served under, ending in `/` (e.g. `/` or `/share/`);
+ * `uploadPath` the upload page's path when the server puts it elsewhere below the base (its
+ * `uploadAppPath`, e.g. `/share/up/`).
+ */
+export function routeOf(pathname: string, basePath: string, uploadPath?: string): Route {
+  if (uploadPath && uploadPath !== basePath) {
+    const slash = (p: string) => (p.endsWith('/') ? p : `${p}/`)
+    const here = slash(pathname)
+    if (here === slash(uploadPath) || here === `${slash(uploadPath)}index.html/`) return { page: 'upload' }
+  }
   let rest = pathname.startsWith(basePath) ? pathname.slice(basePath.length) : pathname.replace(/^\//, '')
   rest = rest.replace(/\/+$/, '')
   try {
@@ -21,6 +30,13 @@ export function routeOf(pathname: string, basePath: string): Route {
   if (rest === 'admin') return { page: 'admin' }
   if (SID.test(rest)) return { page: 'download', sid: rest }
   return { page: 'notFound' }
+}
+
+/** The upload page's path from the server's `<meta name="psi-upload">`, if any. */
+export function uploadPathOf(doc?: {
+  querySelector(s: string): { getAttribute(n: string): string | null } | null
+}): string | undefined {
+  return doc?.querySelector('meta[name="psi-upload"]')?.getAttribute('content') ?? undefined
 }
 
 /**
