@@ -119,7 +119,7 @@ export const configSchema = z
     /**
      * Length of the bucket ids (sid, the secret part of a share link) the web client generates, in
      * base64url characters (6 bits each). PsiTransfer's default is 12 hex characters (48 bits); ours
-     * is 22 (128 bits), and at least 12 (72 bits) so that links cannot be guessed.
+     * is 22 (132 bits), and at least 12 (72 bits) so that links cannot be guessed.
      */
     randomDownloadSidLength: z
       .number()

@@ -5,7 +5,7 @@
  * computed by Node's streaming hashers.
  */
 import { createHash } from 'node:crypto'
-import { createServer, request, type Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import {
@@ -27,6 +27,7 @@ import { nodeChecksums } from './routes/tus.js'
 import { registryFor } from './stores.js'
 import { removeDir, tempDir } from './test-support/e2e.js'
 import { testConfig } from './test-support/harness.js'
+import { send, type WireResponse } from './test-support/wire.js'
 
 /** The deps every TUS request handed to core's machine. */
 const machineDeps = vi.hoisted(() => [] as TusDeps[])
@@ -43,31 +44,6 @@ vi.mock('@psitransfer/core', async (importOriginal) => {
 
 const MiB = 1024 * 1024
 const TUS = { 'Tus-Resumable': '1.0.0' }
-
-interface Wire {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  body: string
-}
-
-function send(origin: string, method: string, path: string, headers: Record<string, string>, body?: Buffer) {
-  return new Promise<Wire>((resolve, reject) => {
-    const req = request(`${origin}${path}`, { method, headers }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString(),
-        }),
-      )
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
-}
 
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('base64')
@@ -127,7 +103,7 @@ async function create(length: number): Promise<string> {
   return new URL(res.headers.location as string, origin).pathname
 }
 
-function patch(path: string, data: Buffer, digest = sha256(data)): Promise<Wire> {
+function patch(path: string, data: Buffer, digest = sha256(data)): Promise<WireResponse> {
   return send(
     origin,
     'PATCH',
@@ -165,7 +141,7 @@ describe('checksummed chunks', () => {
     const path = await create(MiB)
     const data = Buffer.alloc(MiB, 7)
     const hog = await budget.reserve(budget.capacity, { waitMs: 0 })
-    let res: Wire
+    let res: WireResponse
     try {
       res = await patch(path, data)
     } finally {

@@ -4,7 +4,7 @@
  * route does (a twin server without the fast path answers the same script of requests), with
  * the same request id, metrics, access log, password checks and connection handling.
  */
-import { createServer, request, type Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { connect } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
@@ -15,6 +15,7 @@ import type { TusCall } from './routes/tus.js'
 import { registryFor } from './stores.js'
 import { type E2eServer, removeDir, startFsServer, tempDir } from './test-support/e2e.js'
 import { testConfig } from './test-support/harness.js'
+import { send, type WireResponse } from './test-support/wire.js'
 
 /** Calls that reached `answerTus` through the fast path (Hono's route calls it inside its module). */
 const fastCalls = vi.hoisted(() => [] as string[])
@@ -31,37 +32,6 @@ vi.mock('./routes/tus.js', async (importOriginal) => {
 
 const CONFIG = { maxFileSize: 1000, uploadPass: 'up', accessLog: true }
 const TUS = { 'Tus-Resumable': '1.0.0' }
-
-interface WireResponse {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  body: string
-}
-
-function send(
-  origin: string,
-  method: string,
-  path: string,
-  headers: Record<string, string> = {},
-  body?: Buffer,
-): Promise<WireResponse> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${origin}${path}`, { method, headers }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      )
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end(body)
-  })
-}
 
 /** A Hono-only server (no fast path) on its own FS store, configured like the e2e server. */
 async function startHonoOnly(dir: string): Promise<{ origin: string; server: Server }> {
@@ -167,28 +137,14 @@ describe('TUS fast path', () => {
     await both('DELETE', at, auth)
 
     // creation-with-upload, and a body beyond the declared length
-    await both(
-      'POST',
-      fixed('/files/'),
-      {
-        ...auth,
-        'Upload-Length': '3',
-        'Upload-Metadata': meta,
-        'Content-Type': 'application/offset+octet-stream',
-      },
-      Buffer.from('abc'),
-    )
-    await both(
-      'POST',
-      fixed('/files/'),
-      {
-        ...auth,
-        'Upload-Length': '3',
-        'Upload-Metadata': meta,
-        'Content-Type': 'application/offset+octet-stream',
-      },
-      Buffer.from('abcdef'),
-    )
+    const withUpload = {
+      ...auth,
+      'Upload-Length': '3',
+      'Upload-Metadata': meta,
+      'Content-Type': 'application/offset+octet-stream',
+    }
+    await both('POST', fixed('/files/'), withUpload, Buffer.from('abc'))
+    await both('POST', fixed('/files/'), withUpload, Buffer.from('abcdef'))
     expect(fastCalls.length).toBeGreaterThanOrEqual(17)
     expect(fastCalls.filter((c) => c.startsWith('PATCH ')).length).toBe(4)
   })

@@ -1,48 +1,80 @@
 /**
  * PsiTransfer's sub-path settings: `PSITRANSFER_BASE_URL=/psi` (no trailing slash) serves
  * everything below /psi/, uploads go to the TUS endpoint below it, and the share link's
- * bucket id has `PSITRANSFER_RANDOM_DOWNLOAD_SID_LENGTH` characters.
+ * bucket id has `PSITRANSFER_RANDOM_DOWNLOAD_SID_LENGTH` characters; with
+ * `PSITRANSFER_UPLOAD_APP_PATH=/up` the upload page and its TUS endpoint move below /psi/up/.
  */
 import { rm } from 'node:fs/promises'
-import type { Browser } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fixtureDir, random, writeFixture } from './fixtures.js'
-import { launchBrowser, newContext, type RunningServer, startServer } from './harness.js'
+import { launchBrowser, newContext, type PageErrors, type RunningServer, startServer } from './harness.js'
 
-describe('served below PSITRANSFER_BASE_URL=/psi with 12-character bucket ids', () => {
-  let server: RunningServer
-  let browser: Browser
-  let dir: string
+interface Setup {
+  server: RunningServer
+  browser: Browser
+  dir: string
+}
 
+/** A server started with `env`, a browser and a fixture directory for the tests of one describe. */
+function servedWith(env: Record<string, string>): Setup {
+  const setup = {} as Setup
   beforeAll(async () => {
-    ;[server, browser, dir] = await Promise.all([
-      startServer({ PSITRANSFER_BASE_URL: '/psi', PSITRANSFER_RANDOM_DOWNLOAD_SID_LENGTH: '12' }),
+    ;[setup.server, setup.browser, setup.dir] = await Promise.all([
+      startServer(env),
       launchBrowser(),
       fixtureDir(),
     ])
   })
-
   afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-    if (dir) await rm(dir, { recursive: true, force: true })
+    await setup.browser?.close()
+    await setup.server?.stop()
+    if (setup.dir) await rm(setup.dir, { recursive: true, force: true })
   })
+  return setup
+}
+
+/** Opens `path`, uploads one file of `size` random bytes and returns the share link and TUS paths. */
+async function uploadFrom(
+  { server, browser, dir }: Setup,
+  path: string,
+  name: string,
+  size: number,
+): Promise<{
+  context: BrowserContext
+  page: Page
+  seen: PageErrors
+  data: Buffer
+  shareUrl: string
+  tusRequests: string[]
+}> {
+  const data = random(size)
+  const file = await writeFixture(dir, name, data)
+  const { context, page, seen } = await newContext(browser)
+  const tusRequests: string[] = []
+  page.on('request', (r) => {
+    if (r.method() === 'POST' || r.method() === 'PATCH') tusRequests.push(new URL(r.url()).pathname)
+  })
+  await page.goto(`${server.url}${path}`)
+  await page.getByRole('button', { name: 'Choose files' }).waitFor()
+  await page.setInputFiles('#pick-files', [file.path])
+  await page.getByRole('button', { name: 'Upload', exact: true }).click()
+  const link = page.locator('#share-link')
+  await link.waitFor({ timeout: 60_000 })
+  return { context, page, seen, data, shareUrl: await link.inputValue(), tusRequests }
+}
+
+describe('served below PSITRANSFER_BASE_URL=/psi with 12-character bucket ids', () => {
+  const setup = servedWith({ PSITRANSFER_BASE_URL: '/psi', PSITRANSFER_RANDOM_DOWNLOAD_SID_LENGTH: '12' })
 
   it('uploads below /psi/ and shares a link with a 12-character id', async () => {
-    const data = random(300 * 1024)
-    const file = await writeFixture(dir, 'sub.bin', data)
-    const { context, page, seen } = await newContext(browser)
-    const tusRequests: string[] = []
-    page.on('request', (r) => {
-      if (r.method() === 'POST' || r.method() === 'PATCH') tusRequests.push(new URL(r.url()).pathname)
-    })
-    await page.goto(`${server.url}psi/`)
-    await page.getByRole('button', { name: 'Choose files' }).waitFor()
-    await page.setInputFiles('#pick-files', [file.path])
-    await page.getByRole('button', { name: 'Upload', exact: true }).click()
-    const link = page.locator('#share-link')
-    await link.waitFor({ timeout: 60_000 })
-    const shareUrl = await link.inputValue()
+    const { server } = setup
+    const { context, seen, data, shareUrl, tusRequests } = await uploadFrom(
+      setup,
+      'psi/',
+      'sub.bin',
+      300 * 1024,
+    )
     expect(shareUrl).toMatch(new RegExp(`^${server.url}psi/[A-Za-z0-9][A-Za-z0-9_-]{11}$`))
     expect(tusRequests.length).toBeGreaterThan(0)
     for (const path of tusRequests) expect(path).toMatch(/^\/psi\/files\//)
@@ -60,40 +92,17 @@ describe('served below PSITRANSFER_BASE_URL=/psi with 12-character bucket ids', 
 })
 
 describe('upload page at PSITRANSFER_UPLOAD_APP_PATH=/up below PSITRANSFER_BASE_URL=/psi', () => {
-  let server: RunningServer
-  let browser: Browser
-  let dir: string
-
-  beforeAll(async () => {
-    ;[server, browser, dir] = await Promise.all([
-      startServer({ PSITRANSFER_BASE_URL: '/psi', PSITRANSFER_UPLOAD_APP_PATH: '/up' }),
-      launchBrowser(),
-      fixtureDir(),
-    ])
-  })
-
-  afterAll(async () => {
-    await browser?.close()
-    await server?.stop()
-    if (dir) await rm(dir, { recursive: true, force: true })
-  })
+  const setup = servedWith({ PSITRANSFER_BASE_URL: '/psi', PSITRANSFER_UPLOAD_APP_PATH: '/up' })
 
   it('sends the base URL to /psi/up/, which is the upload page (not a bucket named "up"), and shares below /psi/', async () => {
-    const data = random(200 * 1024)
-    const file = await writeFixture(dir, 'up.bin', data)
-    const { context, page, seen } = await newContext(browser)
-    const tusRequests: string[] = []
-    page.on('request', (r) => {
-      if (r.method() === 'POST' || r.method() === 'PATCH') tusRequests.push(new URL(r.url()).pathname)
-    })
-    await page.goto(`${server.url}psi/`)
-    await page.getByRole('button', { name: 'Choose files' }).waitFor()
+    const { server } = setup
+    const { context, page, seen, shareUrl, tusRequests } = await uploadFrom(
+      setup,
+      'psi/',
+      'up.bin',
+      200 * 1024,
+    )
     expect(new URL(page.url()).pathname).toBe('/psi/up/')
-    await page.setInputFiles('#pick-files', [file.path])
-    await page.getByRole('button', { name: 'Upload', exact: true }).click()
-    const link = page.locator('#share-link')
-    await link.waitFor({ timeout: 60_000 })
-    const shareUrl = await link.inputValue()
     expect(shareUrl).toMatch(new RegExp(`^${server.url}psi/[A-Za-z0-9][A-Za-z0-9_-]+$`))
     expect(tusRequests.length).toBeGreaterThan(0)
     for (const path of tusRequests) expect(path).toMatch(/^\/psi\/up\/files\//)

@@ -546,7 +546,6 @@ async function withVerifiedChunk<T>(
     const actual = toBase64(await hasher.digest())
     if (actual !== expected)
       throw new PsiError('CHECKSUM_MISMATCH', 'Checksum mismatch; the chunk was discarded')
-    clearTimeout(timer)
     return await use(slices(buffer.subarray(0, filled)))
   } finally {
     clearTimeout(timer)
