@@ -34,7 +34,8 @@ import { healthz, metrics } from './routes/health.js'
 import { putUpload } from './routes/put.js'
 import { lockBucket, tusRequest } from './routes/tus.js'
 import { appPage, asset } from './routes/web.js'
-import { PasswordVerifier } from './security/passwords.js'
+import { KdfGate } from './security/kdf-gate.js'
+import { kdf, PasswordVerifier } from './security/passwords.js'
 import { FailureRateLimiter } from './security/rate-limit.js'
 import { DownloadTokens } from './security/tokens.js'
 import { BucketStates } from './upload/bucket-state.js'
@@ -53,6 +54,8 @@ export interface CreateAppOptions {
   /** Delay before answering a wrong password, ms (default 500). */
   authFailDelayMs?: number
   limiter?: FailureRateLimiter
+  /** Admission of Argon2 jobs (default: from `passwordQueueSize`, `passwordJobsPerClient`, …). */
+  kdfGate?: KdfGate
   isShuttingDown?: () => boolean
   /** Bytes all checksummed TUS chunks may buffer at once, or a budget to share (default: `config.checksumBufferSize`). */
   checksumBudget?: number | ChecksumBudget
@@ -96,6 +99,17 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
     tokens: new DownloadTokens(config.secret, config.downloadTokenTtl),
     limiter: options.limiter ?? new FailureRateLimiter(),
     verifier: new PasswordVerifier(),
+    kdfGate:
+      options.kdfGate ??
+      new KdfGate(
+        {
+          concurrency: kdf.size,
+          maxQueued: config.passwordQueueSize,
+          perClient: config.passwordJobsPerClient,
+          perMinute: config.passwordJobsPerMinute,
+        },
+        options.clock,
+      ),
     buckets: new BucketStates(options.store, options.clock),
     authFailDelayMs: options.authFailDelayMs ?? 500,
     webRoot: options.webRoot !== undefined ? options.webRoot : (config.webRoot ?? defaultWebRoot()),

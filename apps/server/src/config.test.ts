@@ -30,7 +30,7 @@ describe('config defaults', () => {
       disableQrCode: false,
       fileUploadedWebhook: null,
       fileDownloadedWebhook: null,
-      trustProxy: false,
+      trustProxy: 0,
       accessLog: true,
       storage: { type: 'filesystem' },
     })
@@ -67,6 +67,21 @@ describe('environment variables', () => {
     expect(loadConfig({ env: { PSITRANSFER_REQUIRE_BUCKET_PASSWORD: '1' } }).requireBucketPassword).toBe(true)
     expect(loadConfig({ env: { PSITRANSFER_ACCESS_LOG: 'false' } }).accessLog).toBe(false)
     expect(loadConfig({ env: { PSITRANSFER_ACCESS_LOG: 'dev' } }).accessLog).toBe(true)
+  })
+
+  it('reads trustProxy as a number of trusted hops (true = 1)', () => {
+    const hops = (v: string) => loadConfig({ env: { PSITRANSFER_TRUST_PROXY: v } }).trustProxy
+    expect([
+      hops('false'),
+      hops('0'),
+      hops(''),
+      hops('true'),
+      hops('1'),
+      hops('2'),
+      hops('loopback'),
+    ]).toEqual([0, 0, 0, 1, 1, 2, 1])
+    expect(parseConfig({ trustProxy: true }).trustProxy).toBe(1)
+    expect(parseConfig({ trustProxy: 3 }).trustProxy).toBe(3)
   })
 
   it('parses numbers, nulls, passwords and JSON', () => {

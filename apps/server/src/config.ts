@@ -106,11 +106,27 @@ export const configSchema = z
     disableQrCode: z.boolean().default(false),
     fileUploadedWebhook: webhookUrl.default(null),
     fileDownloadedWebhook: webhookUrl.default(null),
-    /** Trust `X-Forwarded-For/-Proto/-Host` (the server runs behind a reverse proxy). */
+    /**
+     * How many reverse proxies in front of the server to believe in `X-Forwarded-For/-Proto/-Host`
+     * (Express's `trust proxy` hop count): `false`/0 none, `true` one; the client address is the
+     * entry the outermost trusted proxy wrote. Other strings (Express's `loopback`, …) mean one hop.
+     */
     trustProxy: z
-      .union([z.boolean(), z.string()])
-      .transform((v) => v === true || (typeof v === 'string' && v !== '' && v !== 'false'))
-      .default(false),
+      .union([z.boolean(), z.number().int().nonnegative(), z.string()])
+      .transform((v) => {
+        if (typeof v === 'number') return v
+        if (typeof v === 'boolean') return v ? 1 : 0
+        const s = v.trim()
+        if (/^\d+$/.test(s)) return Number(s)
+        return s === '' || s === 'false' ? 0 : 1
+      })
+      .default(0),
+    /** Argon2 jobs (hashing or checking a bucket password) that may wait for a worker, all clients together; beyond: 503. */
+    passwordQueueSize: z.number().int().positive().default(32),
+    /** Argon2 jobs one client address may have waiting or running at once; beyond: 429. */
+    passwordJobsPerClient: z.number().int().positive().default(4),
+    /** Argon2 jobs one client address may start per minute (bursts up to this many); beyond: 429. */
+    passwordJobsPerMinute: z.number().int().positive().default(30),
     /** Access log on/off (PsiTransfer takes a morgan format name; any non-empty one means on). */
     accessLog: z
       .union([z.boolean(), z.string()])
@@ -228,6 +244,9 @@ const ENV_KINDS: Record<string, Kind> = {
   fileUploadedWebhook: 'stringOrNull',
   fileDownloadedWebhook: 'stringOrNull',
   trustProxy: 'flag',
+  passwordQueueSize: 'number',
+  passwordJobsPerClient: 'number',
+  passwordJobsPerMinute: 'number',
   accessLog: 'flag',
   chunkSize: 'number',
   randomDownloadSidLength: 'number',

@@ -6,6 +6,7 @@ import type { ChecksumBudget, Clock, Locker, Store } from '@psitransfer/core'
 import type { Config } from './config.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
+import type { KdfGate } from './security/kdf-gate.js'
 import type { PasswordVerifier } from './security/passwords.js'
 import type { FailureRateLimiter } from './security/rate-limit.js'
 import type { DownloadTokens } from './security/tokens.js'
@@ -26,6 +27,8 @@ export interface AppDeps {
   tokens: DownloadTokens
   limiter: FailureRateLimiter
   verifier: PasswordVerifier
+  /** Admission of Argon2 jobs (hashing and checking bucket passwords) per client. */
+  kdfGate: KdfGate
   /** Cached per-bucket facts for upload admission. */
   buckets: BucketStates
   /** Delay before answering a wrong password (slows guessing; PsiTransfer waits 200–500 ms). */

@@ -8,9 +8,9 @@ import { formatFileRef, newBucketId, newFileId, PsiError, parseFileName } from '
 import type { Context } from 'hono'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
-import { publicOrigin } from '../http/client.js'
+import { honoFacts, publicOrigin } from '../http/client.js'
 import { bodySignal, requestBody } from '../http/send.js'
-import { requireServicePassword } from '../security/auth.js'
+import { kdfRunner, requireServicePassword } from '../security/auth.js'
 import { hashPassword } from '../security/passwords.js'
 import { checkFileSize, initialExpiry, parseRetention, retentionExpiry } from '../upload/rules.js'
 import { publicFile } from './download.js'
@@ -50,6 +50,10 @@ export async function putUpload(c: Context<AppEnv>, deps: AppDeps, rawName: stri
       `Bucket would be larger than the maximum bucket size of ${config.maxBucketSize} bytes`,
     )
   }
+  // Hashing costs a KDF worker: admitted per client like every password check (429/503).
+  const hash = password
+    ? await kdfRunner(honoFacts(c, deps.logger), deps)(() => hashPassword(password))
+    : undefined
   const createdAt = clock.now()
   const ref = { sid: newBucketId(), key: newFileId() }
   await store.create({
@@ -59,7 +63,7 @@ export async function putUpload(c: Context<AppEnv>, deps: AppDeps, rawName: stri
     comment: '',
     type: c.req.header('content-type') ?? '',
     retention,
-    ...(password ? { password: await hashPassword(password) } : {}),
+    ...(hash ? { password: hash } : {}),
     uploadLength: length,
     createdAt,
     expiresAt: initialExpiry(createdAt, retention, config),

@@ -1,14 +1,16 @@
 /**
  * Password gates: the service passwords (`uploadPass`, `adminPass`, header `x-passwd`) and
- * bucket passwords (header `x-download-pass`). Wrong answers are delayed and counted per
- * client; too many in the window → 429 until it passes.
+ * bucket passwords (header `x-download-pass`, and `password` when a file is added to a
+ * protected bucket). Attempts are counted per client (and bucket) before they are checked and
+ * forgotten on success; wrong answers are delayed; too many in the window → 429 until it passes.
  * @module
  */
 import { PsiError } from '@psitransfer/core'
 import type { Context } from 'hono'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
-import { clientIpOf, honoFacts, type RequestFacts } from '../http/client.js'
+import { clientKeyOf, honoFacts, type RequestFacts } from '../http/client.js'
+import type { KdfRun } from './kdf-gate.js'
 import { safeEqual } from './passwords.js'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -39,9 +41,20 @@ function checkLimit(deps: AppDeps, key: string): void {
   if (wait > 0) throw rateLimited(wait)
 }
 
-async function failed(deps: AppDeps, key: string): Promise<void> {
-  deps.limiter.fail(key, deps.clock.now())
+/** Counts an attempt before it is checked (see `FailureRateLimiter.attempt`), or throws 429. */
+function countAttempt(deps: AppDeps, key: string): void {
+  const wait = deps.limiter.attempt(key, deps.clock.now())
+  if (wait > 0) throw rateLimited(wait)
+}
+
+/** The delay a wrong password is answered after. */
+export async function failureDelay(deps: AppDeps): Promise<void> {
   if (deps.authFailDelayMs > 0) await sleep(deps.authFailDelayMs)
+}
+
+/** Argon2 jobs of this request, admitted per client (see kdf-gate.ts). */
+export function kdfRunner(req: RequestFacts, deps: AppDeps): KdfRun {
+  return deps.kdfGate.runner(clientKeyOf(req, deps.config.trustProxy))
 }
 
 /**
@@ -66,7 +79,7 @@ export async function checkServicePassword(
   scope: 'upload' | 'admin',
 ): Promise<void> {
   if (expected === false) return
-  const key = `${scope}|${clientIpOf(req, deps.config.trustProxy)}`
+  const key = `${scope}|${clientKeyOf(req, deps.config.trustProxy)}`
   checkLimit(deps, key)
   const given = req.header('x-passwd')
   if (given === undefined || given === '') {
@@ -75,11 +88,51 @@ export async function checkServicePassword(
       scope === 'admin' ? 'Admin password required' : 'Upload password required',
     )
   }
+  countAttempt(deps, key)
   if (!passwordCandidates(given).some((g) => safeEqual(g, expected))) {
-    await failed(deps, key)
+    await failureDelay(deps)
     throw new PsiError('FORBIDDEN', 'Wrong password')
   }
   deps.limiter.succeed(key)
+}
+
+/**
+ * Whether `candidates` (one password, in the forms it may have been sent) match every hash of
+ * bucket `sid`. Counted per bucket and client before the check, so parallel guesses are limited
+ * like sequential ones (429 once used up; a match forgets the count); the Argon2 jobs go through
+ * the client's admission (429/503 when refused, and then the attempt is given back). No delay:
+ * callers wait {@link failureDelay} on `false`, outside any lock they hold.
+ */
+export async function checkBucketPassword(
+  req: RequestFacts,
+  deps: AppDeps,
+  sid: string,
+  hashes: readonly string[],
+  candidates: readonly string[],
+): Promise<boolean> {
+  const client = clientKeyOf(req, deps.config.trustProxy)
+  const key = `bucket|${sid}|${client}`
+  countAttempt(deps, key)
+  const admit = deps.kdfGate.runner(client)
+  let checked = false
+  const run: KdfRun = async (job) => {
+    const result = await admit(job)
+    checked = true
+    return result
+  }
+  try {
+    for (const candidate of candidates) {
+      if (await deps.verifier.verifyAll(candidate, hashes, deps.clock.now(), run)) {
+        deps.limiter.succeed(key)
+        return true
+      }
+    }
+  } catch (err) {
+    // Refused before any password was compared: this attempt tried nothing.
+    if (!checked) deps.limiter.refund(key, deps.clock.now())
+    throw err
+  }
+  return false
 }
 
 /**
@@ -93,23 +146,15 @@ export async function requireBucketPassword(
   hashes: readonly string[],
 ): Promise<void> {
   if (hashes.length === 0) return
-  const key = `bucket|${sid}|${clientIpOf(honoFacts(c, deps.logger), deps.config.trustProxy)}`
-  checkLimit(deps, key)
+  const req = honoFacts(c, deps.logger)
+  checkLimit(deps, `bucket|${sid}|${clientKeyOf(req, deps.config.trustProxy)}`)
   const given = c.req.header('x-download-pass')
   if (given === undefined || given === '') {
-    if (deps.authFailDelayMs > 0) await sleep(deps.authFailDelayMs)
+    await failureDelay(deps)
     throw new PsiError('UNAUTHORIZED', 'This download is password protected')
   }
-  let ok = false
-  for (const candidate of passwordCandidates(given)) {
-    if (await deps.verifier.verifyAll(candidate, hashes, deps.clock.now())) {
-      ok = true
-      break
-    }
-  }
-  if (!ok) {
-    await failed(deps, key)
+  if (!(await checkBucketPassword(req, deps, sid, hashes, passwordCandidates(given)))) {
+    await failureDelay(deps)
     throw new PsiError('UNAUTHORIZED', 'Wrong password')
   }
-  deps.limiter.succeed(key)
 }

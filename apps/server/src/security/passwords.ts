@@ -38,21 +38,38 @@ export async function verifyPassword(password: string, stored: string): Promise<
 
 /**
  * Verifies against several stored hashes (a bucket's files), remembering positive results
- * briefly so that repeated listings of the same bucket do not pay the KDF each time.
+ * briefly so that repeated listings of the same bucket do not pay the KDF each time. The same
+ * check already running (parallel uploads into one bucket) is joined, not run again.
  */
 export class PasswordVerifier {
   readonly #cache = new Map<string, number>()
+  readonly #running = new Map<string, Promise<boolean>>()
   constructor(
     private readonly ttlMs = 60_000,
     private readonly maxEntries = 1000,
   ) {}
 
-  async verifyAll(password: string, hashes: Iterable<string>, now: number): Promise<boolean> {
+  /** `run` admits each KDF job (see kdf-gate.ts); cached and joined checks need none. */
+  async verifyAll(
+    password: string,
+    hashes: Iterable<string>,
+    now: number,
+    run: <T>(job: () => Promise<T>) => Promise<T> = (job) => job(),
+  ): Promise<boolean> {
     for (const stored of new Set(hashes)) {
       const key = createHash('sha256').update(stored).update('\0').update(password).digest('base64')
       const until = this.#cache.get(key)
       if (until !== undefined && until > now) continue
-      if (!(await verifyPassword(password, stored))) return false
+      const own = () => {
+        const check = run(() => verifyPassword(password, stored)).finally(() => {
+          if (this.#running.get(key) === check) this.#running.delete(key)
+        })
+        this.#running.set(key, check)
+        return check
+      }
+      const joined = this.#running.get(key)
+      // A joined check refused by the gate was another client's refusal: run our own then.
+      if (!(await (joined ? joined.catch(own) : own()))) return false
       if (this.#cache.size >= this.maxEntries) {
         const oldest = this.#cache.keys().next().value
         if (oldest !== undefined) this.#cache.delete(oldest)

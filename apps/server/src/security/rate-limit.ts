@@ -34,6 +34,25 @@ export class FailureRateLimiter {
     return e.failures >= this.options.maxFailures ? Math.ceil((e.resetAt - now) / 1000) : 0
   }
 
+  /**
+   * Counts an attempt before it is checked, so parallel attempts cannot all pass while the first
+   * ones are still being verified: returns the seconds to wait (refused, not counted), or 0
+   * (counted as a failure until {@link succeed} or {@link refund}).
+   */
+  attempt(key: string, now: number): number {
+    const wait = this.retryAfter(key, now)
+    if (wait > 0) return wait
+    this.fail(key, now)
+    return 0
+  }
+
+  /** Gives back an attempt that was never checked (e.g. the server was too busy to). */
+  refund(key: string, now: number): void {
+    const e = this.#entries.get(key)
+    if (!e || e.resetAt <= now) return
+    if (--e.failures <= 0) this.#entries.delete(key)
+  }
+
   fail(key: string, now: number): void {
     const e = this.#entries.get(key)
     if (e && e.resetAt > now) {

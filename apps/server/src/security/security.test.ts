@@ -1,4 +1,6 @@
+import { ManualClock, PsiError } from '@psitransfer/core'
 import { describe, expect, it } from 'vitest'
+import { KdfGate } from './kdf-gate.js'
 import { KdfPool } from './kdf-pool.js'
 import {
   ARGON2_PARAMS,
@@ -88,6 +90,19 @@ describe('rate limiter', () => {
     expect(l.size).toBe(0)
   })
 
+  it('counts an attempt before it is checked, so parallel attempts cannot pass the limit', () => {
+    const l = new FailureRateLimiter({ maxFailures: 3, windowMs: 60_000, maxKeys: 100 })
+    // Three attempts in flight at once: all counted, the fourth is refused before any answer.
+    expect([l.attempt('k', 0), l.attempt('k', 0), l.attempt('k', 0)]).toEqual([0, 0, 0])
+    expect(l.attempt('k', 0)).toBe(60)
+    // One was never checked (the server was busy): given back, one more may try.
+    l.refund('k', 0)
+    expect(l.attempt('k', 0)).toBe(0)
+    expect(l.attempt('k', 0)).toBe(60)
+    l.succeed('k')
+    expect(l.attempt('k', 0)).toBe(0)
+  })
+
   it('stays bounded', () => {
     const l = new FailureRateLimiter({ maxFailures: 1, windowMs: 60_000, maxKeys: 10 })
     for (let i = 0; i < 1000; i++) l.fail(`k${i}`, 0)
@@ -141,5 +156,88 @@ describe('Argon2id worker pool', () => {
     const pool = new KdfPool(1)
     await pool.close()
     await expect(pool.hash('x', ARGON2_PARAMS)).rejects.toThrow(/stopped/)
+  })
+})
+
+/** A job that finishes when told to, recording the order jobs started in. */
+function controlledJobs() {
+  const started: string[] = []
+  const finishers: Array<() => void> = []
+  const job = (name: string) => () =>
+    new Promise<string>((resolve) => {
+      started.push(name)
+      finishers.push(() => resolve(name))
+    })
+  /** Finishes the oldest running job and lets the gate hand its slot on. */
+  const finishOne = async () => {
+    finishers.shift()?.()
+    for (let i = 0; i < 5; i++) await Promise.resolve()
+  }
+  return { started, job, finishOne }
+}
+
+function codeOf(err: unknown): string {
+  return err instanceof PsiError ? `${err.code} ${err.status} ${err.details?.retryAfter}` : String(err)
+}
+
+describe('Argon2 admission (KdfGate)', () => {
+  const options = { concurrency: 1, maxQueued: 100, perClient: 4, perMinute: 100 }
+
+  it("serves waiting clients in turn: one client's queue does not starve another", async () => {
+    const gate = new KdfGate(options, new ManualClock(0))
+    const { started, job, finishOne } = controlledJobs()
+    const done: Array<Promise<string>> = []
+    for (let i = 0; i < 4; i++) done.push(gate.run('attacker', job(`a${i}`)))
+    for (let i = 0; i < 4; i++) done.push(gate.run('attacker2', job(`b${i}`)))
+    done.push(gate.run('victim', job('victim')))
+    expect(started).toEqual(['a0'])
+    expect(gate.queued).toBe(8)
+    while (started.length < 9) await finishOne()
+    // First come, first served would run the victim last (after a1..a3, b0..b3).
+    expect(started.indexOf('victim')).toBeLessThanOrEqual(3)
+    expect(started.slice(0, 4)).toEqual(['a0', 'a1', 'b0', 'victim'])
+    await finishOne()
+    await Promise.all(done)
+    expect(gate.queued).toBe(0)
+  })
+
+  it('refuses a client with too many jobs in flight (429), others still get in', async () => {
+    const gate = new KdfGate({ ...options, perClient: 2 }, new ManualClock(0))
+    const { job, finishOne } = controlledJobs()
+    const done = [gate.run('a', job('1')), gate.run('a', job('2'))]
+    expect(codeOf(await gate.run('a', job('3')).catch((e) => e))).toBe('RATE_LIMITED 429 1')
+    done.push(gate.run('b', job('4')))
+    for (let i = 0; i < 3; i++) await finishOne()
+    expect(await Promise.all(done)).toEqual(['1', '2', '4'])
+    // Finished jobs no longer count.
+    const again = gate.run('a', job('5'))
+    await finishOne()
+    expect(await again).toBe('5')
+  })
+
+  it('bounds the queue of all clients together: 503 with Retry-After', async () => {
+    const gate = new KdfGate({ ...options, perClient: 1, maxQueued: 2 }, new ManualClock(0))
+    const { job, finishOne } = controlledJobs()
+    const done = ['a', 'b', 'c'].map((c) => gate.run(c, job(c)))
+    const refused = await gate.run('d', job('d')).catch((e) => e)
+    expect(refused).toBeInstanceOf(PsiError)
+    expect(refused.code).toBe('BUSY')
+    expect(refused.status).toBe(503)
+    expect(refused.details.retryAfter).toBeGreaterThanOrEqual(1)
+    expect(refused.message).toMatch(/busy checking passwords; try again in \d+ second/)
+    for (let i = 0; i < 3; i++) await finishOne()
+    expect(await Promise.all(done)).toEqual(['a', 'b', 'c'])
+  })
+
+  it('limits how many jobs a client starts per minute, refilling over time', async () => {
+    const clock = new ManualClock(0)
+    const gate = new KdfGate({ ...options, perMinute: 3 }, clock)
+    const ok = async () => 'ok'
+    for (let i = 0; i < 3; i++) expect(await gate.run('a', ok)).toBe('ok')
+    expect(codeOf(await gate.run('a', ok).catch((e) => e))).toBe('RATE_LIMITED 429 20')
+    expect(await gate.run('b', ok)).toBe('ok')
+    clock.advance(20_000)
+    expect(await gate.run('a', ok)).toBe('ok')
+    expect(codeOf(await gate.run('a', ok).catch((e) => e))).toBe('RATE_LIMITED 429 20')
   })
 })

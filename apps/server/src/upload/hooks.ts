@@ -30,6 +30,7 @@ import {
   parseOptionalRelativePath,
   parseRetention,
   parseType,
+  precheckBucketPassword,
   retentionExpiry,
 } from './rules.js'
 
@@ -107,12 +108,13 @@ export function createUploadHooks(req: RequestFacts, deps: AppDeps, holder: Crea
       for (const [k, v] of Object.entries(md)) if (!KNOWN_KEYS.has(k)) extra[k] = v
 
       const expiresAt = initialExpiry(createdAt, retention, config)
+      await precheckBucketPassword(req, deps, sid, password)
       const lock = await deps.bucketLocker.lock(createLockId(sid), {
         waitMs: 15_000,
         ...(input.request.signal ? { signal: input.request.signal } : {}),
       })
       try {
-        const decision = await admitToBucket(deps, sid, input.uploadLength, password)
+        const decision = await admitToBucket(req, deps, sid, input.uploadLength, password)
         holder.reservation = deps.buckets.reserve(sid, {
           size: input.uploadLength ?? 0,
           expiresAt,

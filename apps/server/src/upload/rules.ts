@@ -13,6 +13,8 @@ import {
 } from '@psitransfer/core'
 import type { Config } from '../config.js'
 import type { AppDeps } from '../deps.js'
+import type { RequestFacts } from '../http/client.js'
+import { checkBucketPassword, failureDelay, kdfRunner } from '../security/auth.js'
 import { hashPassword } from '../security/passwords.js'
 import type { BucketSnapshot } from './bucket-state.js'
 
@@ -82,6 +84,7 @@ export interface BucketDecision {
  * counting when they expire (`uploadExpiry`).
  */
 export async function admitToBucket(
+  req: RequestFacts,
   deps: AppDeps,
   sid: BucketId,
   uploadLength: number | null,
@@ -97,15 +100,42 @@ export async function admitToBucket(
       { details: { max: config.maxBucketSize } },
     )
   }
-  return { password: await bucketPassword(deps, bucket, password) }
+  return { password: await bucketPassword(req, deps, sid, bucket, password) }
+}
+
+function passwordMismatch(): PsiError {
+  return new PsiError('INVALID_INPUT', 'The password does not match the one of this bucket')
+}
+
+/**
+ * Adding a file to a protected bucket proves its password, so creation is a password check like
+ * the listing's and shares its limit (same key: bucket and client) and delay. Run before the
+ * bucket's creation lock is taken, so a wrong guess's delay does not hold up the bucket's own
+ * uploads; {@link admitToBucket} checks again under the lock (a cached or joined check then).
+ */
+export async function precheckBucketPassword(
+  req: RequestFacts,
+  deps: AppDeps,
+  sid: BucketId,
+  password: string | undefined,
+): Promise<void> {
+  if (!password) return
+  const bucket = await deps.buckets.get(sid)
+  if (bucket.count === 0 || !bucket.password) return
+  if (!(await checkBucketPassword(req, deps, sid, [bucket.password], [password]))) {
+    await failureDelay(deps)
+    throw passwordMismatch()
+  }
 }
 
 async function bucketPassword(
+  req: RequestFacts,
   deps: AppDeps,
+  sid: BucketId,
   bucket: BucketSnapshot,
   password: string | undefined,
 ): Promise<string | undefined> {
-  if (bucket.count === 0) return password ? hashPassword(password) : undefined
+  if (bucket.count === 0) return password ? kdfRunner(req, deps)(() => hashPassword(password)) : undefined
   const existing = bucket.password
   if (!existing) {
     if (password) {
@@ -118,9 +148,7 @@ async function bucketPassword(
   }
   if (!password)
     throw new PsiError('INVALID_INPUT', 'This bucket is password protected; upload with its password')
-  if (!(await deps.verifier.verifyAll(password, [existing], deps.clock.now()))) {
-    throw new PsiError('INVALID_INPUT', 'The password does not match the one of this bucket')
-  }
+  if (!(await checkBucketPassword(req, deps, sid, [existing], [password]))) throw passwordMismatch()
   // Reuse the bucket's hash: one verification then covers every file of the bucket.
   return existing
 }
