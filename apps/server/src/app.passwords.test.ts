@@ -88,10 +88,8 @@ describe('TUS creation as a password oracle', () => {
       bucketLocked: false,
       extra: {},
     })
-    let t0 = performance.now()
     expect((await createRequest(t, { sid: 'b', name: 'c', password: 'pw' }, 1)).status).toBe(201)
-    expect(performance.now() - t0).toBeLessThan(250)
-    t0 = performance.now()
+    const t0 = performance.now()
     const wrong = await createRequest(t, { sid: 'b', name: 'b', password: 'nope' }, 1)
     expect(wrong.status).toBe(400)
     // Before: answered at once (no delay on creation).

@@ -171,7 +171,7 @@ function controlledJobs() {
   /** Finishes the oldest running job and lets the gate hand its slot on. */
   const finishOne = async () => {
     finishers.shift()?.()
-    for (let i = 0; i < 5; i++) await Promise.resolve()
+    await new Promise((r) => setImmediate(r))
   }
   return { started, job, finishOne }
 }
