@@ -325,6 +325,23 @@ describe('web app', () => {
     }
   })
 
+  it('sends every HTML page with the app CSP, /index.html and other .html files of the build too', async () => {
+    writeFileSync(join(root, 'other.html'), '<!doctype html><html><head></head><body>x</body></html>')
+    const t = makeApp({ uploadAppPath: '/up/' }, { webRoot: root })
+    for (const path of ['/index.html', '/up/index.html', '/other.html']) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await t.request(path, { method })
+        expect(res.status, `${method} ${path}`).toBe(200)
+        expect(res.headers.get('content-type'), path).toMatch(/^text\/html/)
+        expect(res.headers.get('content-security-policy'), `${method} ${path}`).toContain("script-src 'self'")
+        expect(res.headers.get('x-frame-options'), path).toBe('DENY')
+        expect(res.headers.get('x-content-type-options'), path).toBe('nosniff')
+      }
+    }
+    // index.html is the app page itself (it learns where the API lives).
+    expect(await (await t.request('/index.html')).text()).toContain('<meta name="psi-base" content="/">')
+  })
+
   it('serves assets with long caching for hashed files, and nothing outside the build', async () => {
     const t = makeApp({}, { webRoot: root })
     const js = await t.request('/assets/app-1234.js')
