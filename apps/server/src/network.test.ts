@@ -422,7 +422,7 @@ describe('headers of responses written straight to the Node response', () => {
       opener: 'same-origin',
     })
 
-  it('TUS answers and downloads carry the request id, security and CORS headers', async () => {
+  it('TUS answers and downloads carry the request id and security headers, only TUS answers CORS', async () => {
     // @hono/node-server logs (console.error) a response it tried to write a second time.
     const errors = vi.spyOn(console, 'error')
     const md = `sid ${Buffer.from('hdrs').toString('base64')},name ${Buffer.from('h.txt').toString('base64')}`
@@ -466,6 +466,9 @@ describe('headers of responses written straight to the Node response', () => {
       '5',
     ])
     expectBase(head)
+    expect(head.headers.get('access-control-expose-headers')).toContain('Upload-Offset')
+    const preflight = await fetch(location, { method: 'OPTIONS' })
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('PATCH')
     const download = await fetch(location)
     expect([download.status, await download.text()]).toEqual([200, 'hello'])
     expectBase(download)
@@ -473,6 +476,13 @@ describe('headers of responses written straight to the Node response', () => {
     const headDownload = await fetch(location, { method: 'HEAD' })
     expect([headDownload.status, headDownload.headers.get('content-length')]).toEqual([200, '5'])
     expectBase(headDownload)
+    // Downloads share the `files/` prefix with TUS but are no TUS requests: no CORS, so another
+    // site's script cannot read a file whose link it learned.
+    for (const res of [download, headDownload]) {
+      for (const name of ['allow-origin', 'expose-headers', 'allow-methods', 'allow-headers']) {
+        expect(res.headers.get(`access-control-${name}`), name).toBeNull()
+      }
+    }
     await new Promise((r) => setTimeout(r, 50))
     expect(errors).not.toHaveBeenCalled()
     errors.mockRestore()
