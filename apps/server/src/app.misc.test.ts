@@ -240,7 +240,7 @@ describe('health, metrics, errors', () => {
   })
 
   it('exposes Prometheus metrics', async () => {
-    const t = makeApp()
+    const t = makeApp({ metrics: true })
     await upload(t, bytesOf('12345'))
     await t.request('/nothing.json')
     const text = await (await t.request('/metrics')).text()
@@ -253,6 +253,26 @@ describe('health, metrics, errors', () => {
     expect(text).toContain('psitransfer_active_uploads 0')
     // Disabled: /metrics is just another path (a download page), without counters.
     expect(await (await makeApp({ metrics: false }).request('/metrics')).text()).not.toContain('psitransfer_')
+  })
+
+  it('keeps /metrics off by default, and behind a bearer token when metricsToken is set', async () => {
+    const off = await makeApp().request('/metrics')
+    expect(await off.text()).not.toContain('psitransfer_')
+    const token = 'prometheus-scrape-token-1'
+    const t = makeApp({ metricsToken: token })
+    for (const authorization of [undefined, 'Bearer wrong-token-of-some-length', `Basic ${token}`, token]) {
+      const res = await t.request('/metrics', authorization ? { headers: { authorization } } : {})
+      expect(res.status, authorization).toBe(401)
+      expect(res.headers.get('www-authenticate'), authorization).toMatch(/^Bearer/)
+      const text = await res.text()
+      expect(text).not.toContain('psitransfer_')
+      expect(JSON.parse(text)).toMatchObject({ code: 'UNAUTHORIZED' })
+    }
+    const ok = await t.request('/metrics', { headers: { authorization: `Bearer ${token}` } })
+    expect(ok.status).toBe(200)
+    expect(await ok.text()).toContain('# TYPE psitransfer_http_requests_total counter')
+    // The scheme is case-insensitive (RFC 9110).
+    expect((await t.request('/metrics', { headers: { authorization: `bearer ${token}` } })).status).toBe(200)
   })
 
   it('hides internal errors behind a generic message and logs them', async () => {

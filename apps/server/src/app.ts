@@ -141,7 +141,7 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
   app.notFound((c) => c.json({ code: 'NOT_FOUND', message: 'Not found' }, 404))
 
   app.get('/healthz', (c) => healthz(c, deps))
-  if (config.metrics) app.get('/metrics', (c) => metrics(c, deps))
+  if (config.metrics || config.metricsToken) app.get('/metrics', (c) => metrics(c, deps))
 
   // TUS collection endpoint.
   for (const path of [`${U}files`, `${U}files/`]) {

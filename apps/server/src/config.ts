@@ -160,8 +160,10 @@ export const configSchema = z
       .int()
       .min(1024 * 1024)
       .default(256 * 1024 * 1024),
-    /** Serve `/metrics`. */
-    metrics: z.boolean().default(true),
+    /** Serve `/metrics` (off by default: the counters are not for the public). */
+    metrics: z.boolean().default(false),
+    /** Bearer token `/metrics` requires (`Authorization: Bearer <token>`); setting one turns `metrics` on. */
+    metricsToken: z.string().min(16).nullable().default(null),
     /** Log level of the JSON logger. */
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     storage: storageSchema.default({ type: 'filesystem' }),
@@ -242,6 +244,7 @@ const ENV_KINDS: Record<string, Kind> = {
   shutdownTimeout: 'number',
   checksumBufferSize: 'number',
   metrics: 'boolean',
+  metricsToken: 'stringOrNull',
   logLevel: 'string',
 }
 
