@@ -152,6 +152,14 @@ export const configSchema = z
     requestTimeout: seconds.default(0),
     /** Close sockets without traffic for this many seconds (`0` = never). */
     idleTimeout: seconds.default(120),
+    /**
+     * Upload bodies (POST, PATCH, PUT) must bring at least this many bytes per second over every
+     * `uploadRateWindow` (the first one is grace), else 408 and the connection is closed; what
+     * arrived stays resumable. `0` = off. Default 1024 (8 kbit/s: a 64 kbit/s link passes).
+     */
+    minUploadRate: z.number().int().nonnegative().default(1024),
+    /** Seconds of each window `minUploadRate` is measured over. */
+    uploadRateWindow: z.number().positive().default(20),
     /** Bounded wait for in-flight requests on SIGTERM/SIGINT, seconds. */
     shutdownTimeout: seconds.default(10),
     /** Bytes all TUS chunks sent with `Upload-Checksum` may hold in memory at once (each is verified before it is written). */
@@ -241,6 +249,8 @@ const ENV_KINDS: Record<string, Kind> = {
   headersTimeout: 'number',
   requestTimeout: 'number',
   idleTimeout: 'number',
+  minUploadRate: 'number',
+  uploadRateWindow: 'number',
   shutdownTimeout: 'number',
   checksumBufferSize: 'number',
   metrics: 'boolean',
