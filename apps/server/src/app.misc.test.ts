@@ -240,7 +240,7 @@ describe('health, metrics, errors', () => {
   })
 
   it('exposes Prometheus metrics', async () => {
-    const t = makeApp()
+    const t = makeApp({ metrics: true })
     await upload(t, bytesOf('12345'))
     await t.request('/nothing.json')
     const text = await (await t.request('/metrics')).text()
@@ -253,6 +253,26 @@ describe('health, metrics, errors', () => {
     expect(text).toContain('psitransfer_active_uploads 0')
     // Disabled: /metrics is just another path (a download page), without counters.
     expect(await (await makeApp({ metrics: false }).request('/metrics')).text()).not.toContain('psitransfer_')
+  })
+
+  it('keeps /metrics off by default, and behind a bearer token when metricsToken is set', async () => {
+    const off = await makeApp().request('/metrics')
+    expect(await off.text()).not.toContain('psitransfer_')
+    const token = 'prometheus-scrape-token-1'
+    const t = makeApp({ metricsToken: token })
+    for (const authorization of [undefined, 'Bearer wrong-token-of-some-length', `Basic ${token}`, token]) {
+      const res = await t.request('/metrics', authorization ? { headers: { authorization } } : {})
+      expect(res.status, authorization).toBe(401)
+      expect(res.headers.get('www-authenticate'), authorization).toMatch(/^Bearer/)
+      const text = await res.text()
+      expect(text).not.toContain('psitransfer_')
+      expect(JSON.parse(text)).toMatchObject({ code: 'UNAUTHORIZED' })
+    }
+    const ok = await t.request('/metrics', { headers: { authorization: `Bearer ${token}` } })
+    expect(ok.status).toBe(200)
+    expect(await ok.text()).toContain('# TYPE psitransfer_http_requests_total counter')
+    // The scheme is case-insensitive (RFC 9110).
+    expect((await t.request('/metrics', { headers: { authorization: `bearer ${token}` } })).status).toBe(200)
   })
 
   it('hides internal errors behind a generic message and logs them', async () => {
@@ -323,6 +343,23 @@ describe('web app', () => {
       expect(res.headers.get('content-security-policy')).toContain("default-src 'self'")
       expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'")
     }
+  })
+
+  it('sends every HTML page with the app CSP, /index.html and other .html files of the build too', async () => {
+    writeFileSync(join(root, 'other.html'), '<!doctype html><html><head></head><body>x</body></html>')
+    const t = makeApp({ uploadAppPath: '/up/' }, { webRoot: root })
+    for (const path of ['/index.html', '/up/index.html', '/other.html']) {
+      for (const method of ['GET', 'HEAD']) {
+        const res = await t.request(path, { method })
+        expect(res.status, `${method} ${path}`).toBe(200)
+        expect(res.headers.get('content-type'), path).toMatch(/^text\/html/)
+        expect(res.headers.get('content-security-policy'), `${method} ${path}`).toContain("script-src 'self'")
+        expect(res.headers.get('x-frame-options'), path).toBe('DENY')
+        expect(res.headers.get('x-content-type-options'), path).toBe('nosniff')
+      }
+    }
+    // index.html is the app page itself (it learns where the API lives).
+    expect(await (await t.request('/index.html')).text()).toContain('<meta name="psi-base" content="/">')
   })
 
   it('serves assets with long caching for hashed files, and nothing outside the build', async () => {

@@ -21,7 +21,7 @@ import { type Context, Hono } from 'hono'
 import type { Config } from './config.js'
 import type { AppDeps } from './deps.js'
 import type { AppEnv } from './env.js'
-import { closeScope, errorAnswer, openScope } from './http/request-scope.js'
+import { closeScope, errorAnswer, isTusRequest, openScope } from './http/request-scope.js'
 import { createTusFastPath, type TusFastPath } from './http/tus-fast.js'
 import { type Logger, silentLogger } from './logger.js'
 import { Metrics } from './metrics.js'
@@ -126,7 +126,8 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
 
   // Request id, structured access log and request metrics (shared with the TUS fast path).
   app.use('*', async (c, next) => {
-    const scope = openScope(logger, c.req.header('x-request-id'), c.req.path.startsWith(`${U}files`))
+    const tus = isTusRequest(c.req.method, c.req.path, U, c.req.header('tus-resumable') !== undefined)
+    const scope = openScope(logger, c.req.header('x-request-id'), tus)
     c.set('requestId', scope.requestId)
     c.set('log', scope.log)
     for (const [k, v] of Object.entries(scope.baseHeaders)) c.header(k, v)
@@ -154,7 +155,7 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
   app.notFound((c) => c.json({ code: 'NOT_FOUND', message: 'Not found' }, 404))
 
   app.get('/healthz', (c) => healthz(c, deps))
-  if (config.metrics) app.get('/metrics', (c) => metrics(c, deps))
+  if (config.metrics || config.metricsToken) app.get('/metrics', (c) => metrics(c, deps))
 
   // TUS collection endpoint.
   for (const path of [`${U}files`, `${U}files/`]) {

@@ -281,6 +281,60 @@ describe('TUS endpoint', () => {
     expect(await (await t.request(list.items[0]!.url)).text()).toBe('hello world')
   })
 
+  it('concatenation cannot multiply bytes: no repeated parts, one final per part, file and bucket limits', async () => {
+    const t = makeApp({ maxFileSize: 3000, maxBucketSize: 2500 })
+    const partial = async (size: number) => {
+      const res = await t.request('/files/', {
+        method: 'POST',
+        headers: {
+          ...TUS,
+          'Upload-Concat': 'partial',
+          'Upload-Length': String(size),
+          'Content-Type': 'application/offset+octet-stream',
+        },
+        body: new Uint8Array(size).fill(7),
+      })
+      expect(res.status).toBe(201)
+      return res.headers.get('location') as string
+    }
+    const final = (parts: string[], sid = 'bucket1') =>
+      t.request('/files/', {
+        method: 'POST',
+        headers: {
+          ...TUS,
+          'Upload-Concat': `final;${parts.join(' ')}`,
+          'Upload-Metadata': encodeUploadMetadata(md({ sid })),
+        },
+      })
+    const a = await partial(1000)
+    // The issue's attack: one partial listed 200 times.
+    const repeated = await final(Array.from({ length: 200 }, () => a))
+    expect(repeated.status).toBe(400)
+    expect(await repeated.text()).toMatch(/at most 100 can be concatenated/)
+    const twice = await final([a, a])
+    expect(twice.status).toBe(400)
+    expect(await twice.text()).toMatch(/more than once/)
+    // maxFileSize (Tus-Max-Size) and maxBucketSize count the final's whole length.
+    const big = [await partial(1500), await partial(1600)]
+    const tooBig = await final(big)
+    expect(tooBig.status).toBe(413)
+    expect(((await tooBig.json()) as { message: string }).message).toMatch(/maximum/)
+    const [b, c] = [await partial(1500), await partial(1200)]
+    const overBucket = await final([b, c])
+    expect(overBucket.status).toBe(413)
+    expect(((await overBucket.json()) as { message: string }).message).toMatch(/bucket size/)
+    expect((await final([a, b])).status).toBe(201)
+    // a and b are consumed: neither feeds another final, in this bucket or another.
+    for (const parts of [[a], [b, c]]) {
+      const again = await final(parts, 'bucket2')
+      expect(again.status).toBe(400)
+      expect(await again.text()).toMatch(/already concatenated/)
+    }
+    const files = await listAll(t.store, {})
+    expect(files.filter((f) => f.concat?.kind === 'final').map((f) => f.uploadLength)).toEqual([2500])
+    expect(await listAll(t.store, { sid: 'bucket2' as never })).toEqual([])
+  })
+
   it('calls the upload webhook without the password', async () => {
     const t = makeApp({ fileUploadedWebhook: 'http://hooks.test/up' })
     await upload(t, bytesOf('data'), { password: 'pw', comment: 'c' })

@@ -67,6 +67,13 @@ describe('environment variables', () => {
     expect(loadConfig({ env: { PSITRANSFER_REQUIRE_BUCKET_PASSWORD: '1' } }).requireBucketPassword).toBe(true)
     expect(loadConfig({ env: { PSITRANSFER_ACCESS_LOG: 'false' } }).accessLog).toBe(false)
     expect(loadConfig({ env: { PSITRANSFER_ACCESS_LOG: 'dev' } }).accessLog).toBe(true)
+    expect(
+      loadConfig({ env: { PSITRANSFER_MIN_UPLOAD_RATE: '0', PSITRANSFER_UPLOAD_RATE_WINDOW: '5' } }),
+    ).toMatchObject({ minUploadRate: 0, uploadRateWindow: 5 })
+    expect(loadConfig({ env: { PSITRANSFER_METRICS_TOKEN: 'a-long-enough-token' } }).metricsToken).toBe(
+      'a-long-enough-token',
+    )
+    expect(() => loadConfig({ env: { PSITRANSFER_METRICS_TOKEN: 'short' } })).toThrow(/metricsToken/i)
   })
 
   it('reads trustProxy as a number of trusted hops (true = 1)', () => {

@@ -168,6 +168,14 @@ export const configSchema = z
     requestTimeout: seconds.default(0),
     /** Close sockets without traffic for this many seconds (`0` = never). */
     idleTimeout: seconds.default(120),
+    /**
+     * Upload bodies (POST, PATCH, PUT) must bring at least this many bytes per second over every
+     * `uploadRateWindow` (the first one is grace), else 408 and the connection is closed; what
+     * arrived stays resumable. `0` = off. Default 1024 (8 kbit/s: a 64 kbit/s link passes).
+     */
+    minUploadRate: z.number().int().nonnegative().default(1024),
+    /** Seconds of each window `minUploadRate` is measured over. */
+    uploadRateWindow: z.number().positive().default(20),
     /** Bounded wait for in-flight requests on SIGTERM/SIGINT, seconds. */
     shutdownTimeout: seconds.default(10),
     /** Bytes all TUS chunks sent with `Upload-Checksum` may hold in memory at once (each is verified before it is written). */
@@ -176,8 +184,10 @@ export const configSchema = z
       .int()
       .min(1024 * 1024)
       .default(256 * 1024 * 1024),
-    /** Serve `/metrics`. */
-    metrics: z.boolean().default(true),
+    /** Serve `/metrics` (off by default: the counters are not for the public). */
+    metrics: z.boolean().default(false),
+    /** Bearer token `/metrics` requires (`Authorization: Bearer <token>`); setting one turns `metrics` on. */
+    metricsToken: z.string().min(16).nullable().default(null),
     /** Log level of the JSON logger. */
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     storage: storageSchema.default({ type: 'filesystem' }),
@@ -258,9 +268,12 @@ const ENV_KINDS: Record<string, Kind> = {
   headersTimeout: 'number',
   requestTimeout: 'number',
   idleTimeout: 'number',
+  minUploadRate: 'number',
+  uploadRateWindow: 'number',
   shutdownTimeout: 'number',
   checksumBufferSize: 'number',
   metrics: 'boolean',
+  metricsToken: 'stringOrNull',
   logLevel: 'string',
 }
 

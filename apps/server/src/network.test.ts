@@ -11,6 +11,7 @@ import * as tus from 'tus-js-client'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { toWebStream } from './http/send.js'
 import { type E2eServer, removeDir, startFsServer } from './test-support/e2e.js'
+import { testConfig } from './test-support/harness.js'
 
 function tusUpload(server: E2eServer, data: Buffer, metadata: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -298,6 +299,158 @@ describe('slow clients', () => {
   })
 })
 
+describe('minimum upload body rate', () => {
+  const md = (sid: string) =>
+    `sid ${Buffer.from(sid).toString('base64')},name ${Buffer.from('s').toString('base64')}`
+
+  /**
+   * Sends `head` and then `chunks` on a raw socket, one every `everyMs`, and reports what came
+   * back and when the server closed the connection (`null` when it answered 2xx, or did not
+   * close it within `waitMs`).
+   */
+  function paced(
+    port: number,
+    head: string,
+    chunks: Buffer[],
+    everyMs: number,
+    waitMs: number,
+  ): Promise<{ closedAfterMs: number | null; response: string }> {
+    return new Promise((resolve) => {
+      const started = Date.now()
+      let response = ''
+      let timer: NodeJS.Timeout | undefined
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(head)
+        let i = 0
+        timer = setInterval(() => {
+          if (i < chunks.length && socket.writable) socket.write(chunks[i++] as Buffer)
+        }, everyMs)
+      })
+      socket.on('data', (d: Buffer) => {
+        response += d.toString('latin1')
+        // A success keeps the connection open (keep-alive): done once its head arrived.
+        if (/^HTTP\/1\.1 2\d\d /.test(response) && response.includes('\r\n\r\n')) done(null)
+      })
+      socket.on('error', () => {})
+      const done = (closedAfterMs: number | null) => {
+        clearInterval(timer)
+        clearTimeout(giveUp)
+        socket.destroy()
+        resolve({ closedAfterMs, response })
+      }
+      socket.on('close', () => done(Date.now() - started))
+      const giveUp = setTimeout(() => done(null), waitMs)
+    })
+  }
+
+  const patchHead = (path: string, length: number) =>
+    `PATCH ${path} HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n` +
+    `Content-Type: application/offset+octet-stream\r\nContent-Length: ${length}\r\n\r\n`
+
+  async function create(server: E2eServer, sid: string, length: number): Promise<string> {
+    const created = await fetch(server.url('/files/'), {
+      method: 'POST',
+      headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': String(length), 'Upload-Metadata': md(sid) },
+    })
+    return new URL(created.headers.get('location') as string, server.url('/')).pathname
+  }
+
+  it('cuts off a PATCH trickling bytes (408, connection closed); what arrived stays resumable', async () => {
+    // idleTimeout (120 s) never fires: a byte arrives every 200 ms.
+    const server = await startFsServer({ config: { minUploadRate: 2000, uploadRateWindow: 1 } })
+    try {
+      const path = await create(server, 'trickle', 20_000)
+      const first = Buffer.alloc(3000, 1)
+      const drip = Array.from({ length: 100 }, () => Buffer.alloc(1, 1))
+      const { closedAfterMs, response } = await paced(
+        server.port,
+        patchHead(path, 20_000) + first.toString('latin1'),
+        drip,
+        200,
+        8000,
+      )
+      expect(closedAfterMs, 'the trickling PATCH was never cut off').not.toBeNull()
+      // Grace: the first window (with 3000 bytes) passes; the next one (5 bytes) does not.
+      expect(closedAfterMs).toBeGreaterThanOrEqual(1500)
+      expect(closedAfterMs).toBeLessThan(4000)
+      expect(response).toMatch(/^HTTP\/1\.1 408 /)
+      expect(response).toMatch(/too slowly/)
+      const head = await fetch(server.url(path), { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } })
+      const offset = Number(head.headers.get('upload-offset'))
+      expect(offset).toBeGreaterThanOrEqual(3000)
+      const rest = await fetch(server.url(path), {
+        method: 'PATCH',
+        headers: {
+          'Tus-Resumable': '1.0.0',
+          'Upload-Offset': String(offset),
+          'Content-Type': 'application/offset+octet-stream',
+        },
+        body: Buffer.alloc(20_000 - offset, 1),
+      })
+      expect([rest.status, rest.headers.get('upload-offset')]).toEqual([204, '20000'])
+    } finally {
+      await server.close()
+      removeDir(server.dir)
+    }
+  })
+
+  it('cuts off a trickling PUT (the Hono route) too', async () => {
+    const server = await startFsServer({ config: { minUploadRate: 2000, uploadRateWindow: 1 } })
+    try {
+      const drip = Array.from({ length: 100 }, () => Buffer.alloc(1, 1))
+      const { closedAfterMs } = await paced(
+        server.port,
+        'PUT /slow.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n',
+        drip,
+        200,
+        8000,
+      )
+      expect(closedAfterMs, 'the trickling PUT was never cut off').not.toBeNull()
+      expect(closedAfterMs).toBeLessThan(4000)
+    } finally {
+      await server.close()
+      removeDir(server.dir)
+    }
+  })
+
+  it('a 64 kbit/s link passes the default rate, and a slow store never counts against the client', async () => {
+    // Defaults scaled down 20x in time (window 1 s instead of 20 s; the rate, 1024 B/s, as is).
+    const server = await startFsServer({
+      config: { uploadRateWindow: 1 },
+      wrapStore: (store) =>
+        new Proxy(store, {
+          get(target, prop) {
+            if (prop === 'append') {
+              return async (...args: Parameters<Store['append']>) => {
+                // A store that stalls 2.5 s before it reads the body (a slow S3 part upload).
+                if (args[0].sid === 'stall') await new Promise((r) => setTimeout(r, 2500))
+                return target.append(...args)
+              }
+            }
+            const v = Reflect.get(target, prop, target)
+            return typeof v === 'function' ? v.bind(target) : v
+          },
+        }),
+    })
+    try {
+      expect(testConfig().minUploadRate).toBe(1024)
+      // 64 kbit/s = 8000 B/s: 800 bytes every 100 ms for 3 s.
+      const path = await create(server, 'modem', 24_000)
+      const chunks = Array.from({ length: 30 }, () => Buffer.alloc(800, 2))
+      const slow = await paced(server.port, patchHead(path, 24_000), chunks, 100, 6000)
+      expect(slow.response).toMatch(/^HTTP\/1\.1 204 /)
+      expect(slow.response).toMatch(/upload-offset: 24000/i)
+      // The client sends everything at once; the server does not read for 2.5 s.
+      const stalled = await create(server, 'stall', 50_000)
+      const fast = await paced(server.port, patchHead(stalled, 50_000), [Buffer.alloc(50_000, 3)], 1, 6000)
+      expect(fast.response).toMatch(/^HTTP\/1\.1 204 /)
+    } finally {
+      await server.close()
+      removeDir(server.dir)
+    }
+  })
+})
+
 describe('memory', () => {
   it('stays flat while a 384 MiB PATCH streams into the filesystem store', async () => {
     const server = await startFsServer()
@@ -422,7 +575,7 @@ describe('headers of responses written straight to the Node response', () => {
       opener: 'same-origin',
     })
 
-  it('TUS answers and downloads carry the request id, security and CORS headers', async () => {
+  it('TUS answers and downloads carry the request id and security headers, only TUS answers CORS', async () => {
     // @hono/node-server logs (console.error) a response it tried to write a second time.
     const errors = vi.spyOn(console, 'error')
     const md = `sid ${Buffer.from('hdrs').toString('base64')},name ${Buffer.from('h.txt').toString('base64')}`
@@ -466,6 +619,9 @@ describe('headers of responses written straight to the Node response', () => {
       '5',
     ])
     expectBase(head)
+    expect(head.headers.get('access-control-expose-headers')).toContain('Upload-Offset')
+    const preflight = await fetch(location, { method: 'OPTIONS' })
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('PATCH')
     const download = await fetch(location)
     expect([download.status, await download.text()]).toEqual([200, 'hello'])
     expectBase(download)
@@ -473,6 +629,13 @@ describe('headers of responses written straight to the Node response', () => {
     const headDownload = await fetch(location, { method: 'HEAD' })
     expect([headDownload.status, headDownload.headers.get('content-length')]).toEqual([200, '5'])
     expectBase(headDownload)
+    // Downloads share the `files/` prefix with TUS but are no TUS requests: no CORS, so another
+    // site's script cannot read a file whose link it learned.
+    for (const res of [download, headDownload]) {
+      for (const name of ['allow-origin', 'expose-headers', 'allow-methods', 'allow-headers']) {
+        expect(res.headers.get(`access-control-${name}`), name).toBeNull()
+      }
+    }
     await new Promise((r) => setTimeout(r, 50))
     expect(errors).not.toHaveBeenCalled()
     errors.mockRestore()

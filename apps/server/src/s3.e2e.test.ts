@@ -129,6 +129,33 @@ describe('e2e on the S3 store', () => {
     expect(sha256(zip.get('small.txt')!)).toBe(sha256(small))
   })
 
+  it('presigned downloads never hand a browser active content: types that are not inline-safe become octet-stream', async () => {
+    const page = Buffer.from('<html><script>alert(document.domain)</script></html>')
+    // The uploader declares the type: an "svg" sent as text/html, a real svg, a png, a text file.
+    const cases = [
+      { name: 'pic.svg', type: 'text/html', expected: 'application/octet-stream' },
+      { name: 'draw.svg', type: 'image/svg+xml', expected: 'application/octet-stream' },
+      { name: 'x.png', type: 'image/png', expected: 'image/png' },
+      { name: 'n.txt', type: 'text/plain', expected: 'text/plain; charset=utf-8' },
+    ]
+    for (const c of cases)
+      await upload(page, { sid: 's3types', name: c.name, retention: '3600', type: c.type })
+    const { items } = await listing('s3types')
+    for (const c of cases) {
+      const item = items.find((i) => i.name === c.name)!
+      const redirect = await fetch(url(item.url), { redirect: 'manual' })
+      expect(redirect.status, c.name).toBe(302)
+      // What S3 itself sends for the presigned URL.
+      const direct = await fetch(redirect.headers.get('location')!)
+      expect(direct.status, c.name).toBe(200)
+      expect(direct.headers.get('content-type'), c.name).toBe(c.expected)
+      expect(direct.headers.get('content-disposition'), c.name).toMatch(
+        new RegExp(`^attachment; filename="${c.name.replace('.', '\\.')}"`),
+      )
+      expect(Buffer.from(await direct.arrayBuffer()).equals(page), c.name).toBe(true)
+    }
+  })
+
   it('serves a one-time file exactly once across parallel requests', async () => {
     const data = randomBytes(200_000)
     await upload(data, { sid: 's3once', name: 'o.bin', retention: 'one-time' })

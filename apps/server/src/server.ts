@@ -1,5 +1,5 @@
 /**
- * Runs the app on a Node HTTP server: timeouts for slow clients, the retention sweeper, and
+ * Runs the app on a Node HTTP server: timeouts and a minimum body rate for slow clients, the retention sweeper, and
  * a graceful, bounded shutdown that leaves every upload resumable.
  * @module
  */
@@ -9,6 +9,7 @@ import { getRequestListener } from '@hono/node-server'
 import type { Clock, Locker, Store } from '@psitransfer/core'
 import { buildApp } from './app.js'
 import type { Config } from './config.js'
+import { guardBodyRate } from './http/body-rate.js'
 import { type Logger, silentLogger } from './logger.js'
 import { Metrics } from './metrics.js'
 import { Sweeper } from './sweeper.js'
@@ -65,7 +66,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   // The listener @hono/node-server's `serve` would install, behind the TUS fast path: upload
   // requests are answered without Hono (same handler code, see http/tus-fast.ts).
   const honoListener = getRequestListener(app.fetch, { hostname: config.iface })
+  const bodyRate = { minRate: config.minUploadRate, windowMs: config.uploadRateWindow * 1000, logger }
   const server = createServer({ requestTimeout, headersTimeout, keepAliveTimeout: 5000 }, (req, res) => {
+    // Uploads on both paths (TUS fast path, Hono's TUS route and PUT) must keep a minimum pace.
+    guardBodyRate(req, res, bodyRate)
     if (!tusFastPath(req, res)) void honoListener(req, res)
   })
   await new Promise<void>((resolve, reject) => {

@@ -30,7 +30,7 @@ vi.mock('./routes/tus.js', async (importOriginal) => {
   }
 })
 
-const CONFIG = { maxFileSize: 1000, uploadPass: 'up', accessLog: true }
+const CONFIG = { maxFileSize: 1000, uploadPass: 'up', accessLog: true, metrics: true }
 const TUS = { 'Tus-Resumable': '1.0.0' }
 
 /** A Hono-only server (no fast path) on its own FS store, configured like the e2e server. */

@@ -72,7 +72,10 @@ describe('downloads', () => {
       0,
     )
     const inline = await s.downloadUrl(file, { expiresIn: 60, filename: 'a.pdf', disposition: 'inline' })
-    expect((await fetch(inline)).headers.get('content-disposition')).toMatch(/^inline; filename="a.pdf"/)
+    const inlineRes = await fetch(inline)
+    expect(inlineRes.headers.get('content-disposition')).toMatch(/^inline; filename="a.pdf"/)
+    // Without a type the URL still names one: octet-stream, never what the object may carry.
+    expect(inlineRes.headers.get('content-type')).toBe('application/octet-stream')
   })
 
   it('an expired or tampered presigned URL is refused', async () => {

@@ -653,7 +653,8 @@ export class S3Store implements Store {
       Bucket: this.config.bucket,
       Key: this.#ctx.keys.data(ref),
       ResponseContentDisposition: contentDisposition(options.filename, options.disposition),
-      ...(options.contentType ? { ResponseContentType: options.contentType } : {}),
+      // Always override: never let S3 answer with whatever type the object happens to carry.
+      ResponseContentType: options.contentType || 'application/octet-stream',
     })
     try {
       return await getSignedUrl(this.#ctx.io.client, command, { expiresIn })

@@ -24,6 +24,23 @@ export interface RequestScope {
   readonly baseHeaders: Record<string, string>
 }
 
+/**
+ * True for requests of the TUS protocol on the upload endpoint `{U}files[/…]`, the only ones that
+ * get CORS headers. Downloads share the `files/` prefix (with the default layout the very same
+ * URLs): a plain GET/HEAD is a download, and a download must not be readable by other sites.
+ */
+export function isTusRequest(
+  method: string,
+  path: string,
+  uploadAppPath: string,
+  hasTusResumable: boolean,
+): boolean {
+  const collection = `${uploadAppPath}files`
+  if (path !== collection && !path.startsWith(`${collection}/`)) return false
+  if (method === 'HEAD') return hasTusResumable
+  return method === 'OPTIONS' || method === 'POST' || method === 'PATCH' || method === 'DELETE'
+}
+
 /** A client's `X-Request-Id` is kept when it is a sane token; otherwise a new one is made. */
 export function openScope(
   logger: Logger,

@@ -18,7 +18,7 @@ import type { TusHeaders } from '@psitransfer/core'
 import type { AppDeps } from '../deps.js'
 import { answerTus } from '../routes/tus.js'
 import type { RequestFacts } from './client.js'
-import { closeScope, errorAnswer, openScope } from './request-scope.js'
+import { closeScope, errorAnswer, isTusRequest, openScope } from './request-scope.js'
 import { nodeRequestBody, writeSmall } from './send.js'
 
 /** Answers the request and returns true, or returns false (the caller hands it to Hono). */
@@ -88,7 +88,13 @@ async function serve(
   path: string,
   id: string | undefined,
 ): Promise<void> {
-  const scope = openScope(deps.logger, headerOf(req.headers, 'x-request-id'), true)
+  const tus = isTusRequest(
+    method,
+    path,
+    deps.config.uploadAppPath,
+    req.headers['tus-resumable'] !== undefined,
+  )
+  const scope = openScope(deps.logger, headerOf(req.headers, 'x-request-id'), tus)
   const hasBody = method === 'POST' || method === 'PATCH'
   let signal: AbortSignal | undefined
   if (!hasBody) {

@@ -117,7 +117,9 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
     const url = await store.downloadUrl(ref, {
       expiresIn: deps.config.storage.signedUrlExpiry ?? 3600,
       filename: meta.name,
-      contentType: type,
+      // The storage answers without our sandbox CSP and nosniff: a type a browser could run
+      // (HTML, SVG, XML…) must not reach it, so only inline-safe types keep theirs.
+      contentType: isInlineSafe(type) ? withCharset(type) : 'application/octet-stream',
       disposition: 'attachment',
     })
     if (!head && range.kind === 'none') void countDownload(deps, meta)

@@ -1,11 +1,13 @@
 /**
- * `GET /healthz` (the store answers) and `GET /metrics` (Prometheus text).
+ * `GET /healthz` (the store answers) and `GET /metrics` (Prometheus text; opt-in, optionally behind
+ * a bearer token).
  * @module
  */
-import { type BucketId, type FileId, isPsiError } from '@psitransfer/core'
+import { type BucketId, type FileId, isPsiError, PsiError } from '@psitransfer/core'
 import type { Context } from 'hono'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
+import { safeEqual } from '../security/passwords.js'
 
 /** A reference that never exists; asking the store for it proves the store is reachable. */
 const PROBE = { sid: 'healthz' as BucketId, key: 'probe' as FileId }
@@ -26,5 +28,14 @@ export async function healthz(c: Context<AppEnv>, deps: AppDeps): Promise<Respon
 
 export function metrics(c: Context<AppEnv>, deps: AppDeps): Response {
   c.header('Cache-Control', 'no-store')
+  const token = deps.config.metricsToken
+  if (token) {
+    // `Authorization: Bearer <token>` (scheme case-insensitive), compared in constant time.
+    const m = /^bearer +(\S+) *$/i.exec(c.req.header('authorization') ?? '')
+    if (!m || !safeEqual(m[1] as string, token)) {
+      c.header('WWW-Authenticate', 'Bearer realm="metrics"')
+      throw new PsiError('UNAUTHORIZED', 'Metrics need Authorization: Bearer <metricsToken>')
+    }
+  }
   return c.text(deps.metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' })
 }

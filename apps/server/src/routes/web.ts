@@ -79,6 +79,8 @@ export async function appPage(c: Context<AppEnv>, deps: AppDeps): Promise<Respon
 /** Serves `relPath` from the web build; 404 when absent or outside the build directory. */
 export async function asset(c: Context<AppEnv>, deps: AppDeps, relPath: string): Promise<Response> {
   if (!deps.webRoot || relPath.includes('\0')) throw new NotFoundError('Not found')
+  // `/index.html` is the app page under another name: same content, same headers.
+  if (relPath === 'index.html') return appPage(c, deps)
   const root = resolve(deps.webRoot)
   const file = resolve(root, relPath)
   if (!file.startsWith(root + sep)) throw new NotFoundError('Not found')
@@ -93,6 +95,8 @@ export async function asset(c: Context<AppEnv>, deps: AppDeps, relPath: string):
     ETag: etag,
     'Cache-Control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
   }
+  // Every HTML page we send runs under the app's CSP (uploaded files get FILE_CSP instead).
+  if (/\.html?$/i.test(file)) headers['Content-Security-Policy'] = APP_PAGE_CSP
   if (c.req.header('if-none-match') === etag) {
     const { 'Content-Length': _l, ...rest } = headers
     return sendStream(c, { status: 304, headers: rest, body: null })

@@ -11,7 +11,6 @@ import {
   newBucketId,
   PsiError,
   parseBucketId,
-  parseFileRef,
   type TusHooks,
   type TusRequest,
 } from '@psitransfer/core'
@@ -152,13 +151,7 @@ export function createUploadHooks(req: RequestFacts, deps: AppDeps, holder: Crea
       const expiresAt = retentionExpiry(meta.createdAt, meta.retention, config)
       let final = meta
       if (expiresAt !== meta.expiresAt) final = await deps.store.update(meta, { expiresAt })
-      if (meta.concat?.kind === 'final') {
-        for (const part of meta.concat.parts) {
-          await deps.store
-            .delete(parseFileRef(part))
-            .catch((err) => log.warn({ err, part }, 'could not delete a partial upload'))
-        }
-      }
+      // The parts of a final upload are deleted by core, under their locks.
       const metadata: Record<string, unknown> = { ...publicFile(final) }
       // PsiTransfer's webhook shape: the metadata, with the password replaced by a flag.
       if (final.password) metadata._password = true

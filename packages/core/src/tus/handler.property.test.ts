@@ -150,6 +150,64 @@ describe('TUS state machine properties', () => {
     )
   })
 
+  it('concatenation never makes bytes: finals, sequential or parallel, hold each partial at most once', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 300 }), { minLength: 1, maxLength: 5 }),
+        // Each final lists some of the partials (by index; repeats allowed, as an attacker would).
+        fc.array(fc.array(fc.nat(4), { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        async (sizes, lists, parallel) => {
+          const h = harness({ limits: { lockWaitMs: 1000 } })
+          const ids: string[] = []
+          const data = new Map<string, Uint8Array>()
+          for (const [i, size] of sizes.entries()) {
+            const id = await h.create(size, { sid: 'pp', name: 'p' }, { 'Upload-Concat': 'partial' })
+            const body = bytes(size, i + 1)
+            await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body })
+            ids.push(id)
+            data.set(id, body)
+          }
+          const finalOf = (list: number[]) =>
+            h.send({
+              method: 'POST',
+              headers: {
+                'Upload-Concat': `final;${list.map((i) => `/files/${ids[i % ids.length]}`).join(' ')}`,
+                'Upload-Metadata': 'sid cHA=,name Zg==',
+              },
+            })
+          const results = parallel
+            ? await Promise.all(lists.map(finalOf))
+            : await lists.reduce<Promise<Array<{ status: number }>>>(
+                async (acc, l) => [...(await acc), await finalOf(l)],
+                Promise.resolve([]),
+              )
+          const used = new Set<string>()
+          for (const [n, res] of results.entries()) {
+            const parts = (lists[n] as number[]).map((i) => ids[i % ids.length] as string)
+            if (new Set(parts).size < parts.length) expect(res.status).toBe(400)
+            if (res.status !== 201) continue
+            for (const p of parts) {
+              expect(used.has(p), p).toBe(false)
+              used.add(p)
+            }
+          }
+          // Every final in the store is exactly the concatenation of parts no other final took.
+          let total = 0
+          for await (const m of h.store.list()) {
+            if (m.concat?.kind !== 'final') continue
+            expect(m.complete).toBe(true)
+            const expected = m.concat.parts.flatMap((p) => [...(data.get(p) as Uint8Array)])
+            expect([...(await h.bytesOf(`${m.sid}++${m.key}`))]).toEqual(expected)
+            total += m.offset
+          }
+          expect(total).toBeLessThanOrEqual(sizes.reduce((a, b) => a + b, 0))
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
   it('after termination every request for the upload is 404 and nothing is left', async () => {
     await fc.assert(
       fc.asyncProperty(

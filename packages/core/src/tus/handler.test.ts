@@ -888,6 +888,102 @@ describe('concatenation', () => {
     expect((await h.send({ method: 'POST', headers: { 'Upload-Concat': 'whatever' } })).status).toBe(400)
   })
 
+  const finalOf = (h: ReturnType<typeof harness>, parts: string[], sid = 'b9') =>
+    h.send({
+      method: 'POST',
+      headers: {
+        'Upload-Concat': `final;${parts.map((p) => `${ENDPOINT}${p}`).join(' ')}`,
+        'Upload-Metadata': metadataHeader({ sid, name: 'whole.bin' }),
+      },
+    })
+  const finals = async (h: ReturnType<typeof harness>) =>
+    (await listAll(h.store)).filter((m) => m.concat?.kind === 'final')
+
+  it('refuses a part listed twice (it would multiply its bytes), before anything is created', async () => {
+    const h = harness()
+    const a = await partial(h, bytes(1024, 1))
+    const b = await partial(h, bytes(10, 2))
+    const res = await finalOf(h, [a, b, ...Array.from({ length: 50 }, () => a)])
+    expect(res.status).toBe(400)
+    expect(res.body).toBe(`Upload-Concat: final lists upload ${a} more than once`)
+    // The same upload named by two URL spellings is still one upload.
+    expect((await finalOf(h, [a, `${a}?x=1`])).status).toBe(400)
+    expect(await finals(h)).toEqual([])
+    // The parts are untouched: a proper final still works.
+    expect((await finalOf(h, [a, b])).status).toBe(201)
+  })
+
+  it('caps the number of parts (limits.maxConcatParts, default 100)', async () => {
+    const h = harness({ limits: { maxConcatParts: 3 } })
+    const parts = [
+      await partial(h, bytes(3, 1)),
+      await partial(h, bytes(3, 2)),
+      await partial(h, bytes(3, 3)),
+    ]
+    const four = [...parts, await partial(h, bytes(3, 4))]
+    const res = await finalOf(h, four)
+    expect(res.status).toBe(400)
+    expect(res.body).toBe('Upload-Concat: final lists 4 uploads; at most 3 can be concatenated')
+    expect((await finalOf(h, parts)).status).toBe(201)
+    // Default: 101 distinct (even unknown) uploads are refused before any is looked up.
+    const d = harness()
+    const many = Array.from({ length: 101 }, (_, i) => `b9++k${i}`)
+    const big = await finalOf(d, many)
+    expect([big.status, big.body]).toEqual([400, expect.stringMatching(/at most 100 can be concatenated/)])
+  })
+
+  it('a partial feeds one final upload only: it is consumed, a later final gets a clear 400', async () => {
+    const h = harness()
+    const a = await partial(h, bytes(13, 1))
+    const b = await partial(h, bytes(7, 2))
+    expect((await finalOf(h, [a, b])).status).toBe(201)
+    // The parts are gone once the final is complete.
+    expect((await h.send({ method: 'HEAD', id: a })).status).toBe(404)
+    const again = await finalOf(h, [b])
+    expect(again.status).toBe(400)
+    expect(again.body).toMatch(
+      new RegExp(`Partial upload ${b.replace(/\+/g, '\\+')} does not exist: .*already concatenated`),
+    )
+    expect(await finals(h)).toHaveLength(1)
+  })
+
+  it('two finals racing for one partial: exactly one gets its bytes', async () => {
+    for (const lockWaitMs of [0, 2000]) {
+      const h = harness({ limits: { lockWaitMs } })
+      const a = await partial(h, bytes(1000, 1))
+      const b = await partial(h, bytes(500, 2))
+      const c = await partial(h, bytes(300, 3))
+      const results = await Promise.all([finalOf(h, [a, b]), finalOf(h, [c, b]), finalOf(h, [b])])
+      const statuses = results.map((r) => r.status)
+      expect(
+        statuses.filter((s) => s === 201),
+        String(statuses),
+      ).toHaveLength(1)
+      // The others waited and found the part used (400), or gave up waiting for it (423).
+      for (const r of results.filter((x) => x.status !== 201)) {
+        expect([400, 423]).toContain(r.status)
+        expect(r.body).toMatch(/Partial upload .*(already concatenated|being written or concatenated)/)
+      }
+      const made = await finals(h)
+      expect(made).toHaveLength(1)
+      expect(made[0]).toMatchObject({ complete: true })
+      // No byte of b was copied twice.
+      const total = made.reduce((n, m) => n + m.offset, 0)
+      expect([1500, 800, 500]).toContain(total)
+    }
+  })
+
+  it('a final upload counts against maxSize (Tus-Max-Size); refused, its parts stay usable', async () => {
+    const h = harness({ limits: { maxSize: 100 } })
+    const a = await partial(h, bytes(60, 1))
+    const b = await partial(h, bytes(60, 2))
+    const res = await finalOf(h, [a, b])
+    expect(res.status).toBe(413)
+    expect(await finals(h)).toEqual([])
+    expect((await finalOf(h, [a])).status).toBe(201)
+    expect((await finalOf(h, [b])).status).toBe(201)
+  })
+
   it('a part URL that is not valid percent-encoding is a 400 with a clear message, not a server error', async () => {
     const errors: unknown[] = []
     const h = harness({ hooks: { onError: (err) => errors.push(err) } })

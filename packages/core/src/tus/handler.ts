@@ -13,7 +13,7 @@
  * @module
  */
 import { abortable } from '../abortable.js'
-import { isPsiError, PsiError, toPsiError } from '../errors.js'
+import { isPsiError, PsiError, toPsiError, UploadLockedError } from '../errors.js'
 import { type FileRef, formatFileRef, newFileId, parseFileRef } from '../ids.js'
 import type { Lock } from '../locker.js'
 import { type ConcatRole, type FileMeta, isExpired, type NewFile } from '../meta.js'
@@ -35,6 +35,7 @@ export const TUS_EXTENSIONS = [
 const OFFSET_CONTENT_TYPE = 'application/offset+octet-stream'
 const DEFAULT_MAX_CHECKSUM_CHUNK = 64 * 1024 * 1024
 const DEFAULT_LOCK_WAIT_MS = 3000
+const DEFAULT_MAX_CONCAT_PARTS = 100
 const DEFAULT_CHECKSUM_WAIT_MS = 3000
 /** `Retry-After` (seconds) of a checksummed chunk that found no room in the checksum budget. */
 const CHECKSUM_RETRY_AFTER_S = 1
@@ -142,8 +143,23 @@ function sizeLimitError(max: number): PsiError {
 
 async function post(req: TusRequest, deps: TusDeps): Promise<TusResponse> {
   await deps.hooks.authorize?.(req, undefined)
+  const maxParts = deps.limits?.maxConcatParts ?? DEFAULT_MAX_CONCAT_PARTS
+  const concat = parseConcat(req.headers.get('upload-concat'), maxParts)
+  if (concat?.kind !== 'final') return await create(req, deps, concat)
+  // A partial feeds one final upload only: its lock is held from before it is checked until the
+  // final is complete and the partial is gone, so a second final (here or on another instance)
+  // waits and then finds it used, instead of copying its bytes again.
+  const locks = await lockParts(concat.parts, req, deps)
+  try {
+    return await create(req, deps, concat)
+  } finally {
+    await Promise.all(locks.map((l) => l.release()))
+  }
+}
+
+/** POST after its `Upload-Concat` was parsed (and, for a final upload, its parts locked). */
+async function create(req: TusRequest, deps: TusDeps, concat: ConcatRole | undefined): Promise<TusResponse> {
   const maxSize = deps.limits?.maxSize ?? null
-  const concat = parseConcat(req.headers.get('upload-concat'))
   const lengthHeader = intHeader(req, 'upload-length')
   const deferHeader = req.headers.get('upload-defer-length')
   if (deferHeader !== null && deferHeader.trim() !== '1') {
@@ -197,7 +213,14 @@ async function post(req: TusRequest, deps: TusDeps): Promise<TusResponse> {
         const data = await deps.store.read(p, req.signal ? { signal: req.signal } : {})
         offset = await deps.store.append(ref, data, offset, req.signal ? { signal: req.signal } : {})
       }
-      return finish(ref, meta, deps)
+      const done = await finish(ref, meta, deps)
+      // Consumed: removed while their locks are still held (see post).
+      for (const p of partials) {
+        await deps.store.delete(p).catch((err: unknown) => {
+          if (!(isPsiError(err) && err.code === 'NOT_FOUND')) deps.hooks.onError?.(err)
+        })
+      }
+      return done
     })
     return respond(201, expiresHeader(meta, { Location: location }))
   }
@@ -232,7 +255,7 @@ async function post(req: TusRequest, deps: TusDeps): Promise<TusResponse> {
   return respond(201, expiresHeader(meta, headers))
 }
 
-function parseConcat(header: string | null): ConcatRole | undefined {
+function parseConcat(header: string | null, maxParts: number): ConcatRole | undefined {
   if (header === null) return undefined
   const value = header.trim()
   if (value === 'partial') return { kind: 'partial' }
@@ -240,10 +263,24 @@ function parseConcat(header: string | null): ConcatRole | undefined {
     const urls = value.slice('final;'.length).trim().split(/\s+/).filter(Boolean)
     if (urls.length === 0)
       throw new PsiError('INVALID_INPUT', 'Upload-Concat: final needs at least one upload URL')
+    if (urls.length > maxParts) {
+      throw new PsiError(
+        'INVALID_INPUT',
+        `Upload-Concat: final lists ${urls.length} uploads; at most ${maxParts} can be concatenated`,
+        { details: { max: maxParts } },
+      )
+    }
     const parts = urls.map((u) => {
       const path = u.replace(/[?#].*$/, '')
       return formatFileRef(parseFileRef(decodePathSegment(path.slice(path.lastIndexOf('/') + 1))))
     })
+    // Listing one partial twice would multiply its bytes (one 1 MiB part x 200 = 200 MiB).
+    const seen = new Set<string>()
+    for (const id of parts) {
+      if (seen.has(id))
+        throw new PsiError('INVALID_INPUT', `Upload-Concat: final lists upload ${id} more than once`)
+      seen.add(id)
+    }
     return { kind: 'final', parts }
   }
   throw new PsiError('INVALID_INPUT', 'Upload-Concat must be "partial" or "final;<urls>"')
@@ -261,10 +298,54 @@ function decodePathSegment(segment: string): string {
   }
 }
 
+/**
+ * Locks every part of a final upload (in id order, so two finals sharing parts cannot deadlock),
+ * waiting like a PATCH does; on failure the locks taken so far are released.
+ */
+async function lockParts(parts: readonly string[], req: TusRequest, deps: TusDeps): Promise<Lock[]> {
+  const locks: Lock[] = []
+  try {
+    for (const id of [...parts].sort()) {
+      try {
+        locks.push(
+          await deps.locker.lock(id, {
+            waitMs: deps.limits?.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+            ...(req.signal ? { signal: req.signal } : {}),
+          }),
+        )
+      } catch (err) {
+        if (isPsiError(err) && err.code === 'UPLOAD_LOCKED') {
+          throw new UploadLockedError(
+            `Partial upload ${id} is being written or concatenated by another request; retry shortly`,
+          )
+        }
+        throw err
+      }
+    }
+    return locks
+  } catch (err) {
+    await Promise.all(locks.map((l) => l.release()))
+    throw err
+  }
+}
+
+/** The parts of a final upload, under their locks: each a finished partial upload not used yet. */
 async function loadPartials(parts: readonly string[], deps: TusDeps): Promise<FileMeta[]> {
   const out: FileMeta[] = []
   for (const id of parts) {
-    const meta = await load(parseFileRef(id), deps)
+    let meta: FileMeta
+    try {
+      meta = await load(parseFileRef(id), deps)
+    } catch (err) {
+      // A used partial is deleted by the final upload that took it.
+      if (isPsiError(err) && (err.code === 'NOT_FOUND' || err.code === 'GONE')) {
+        throw new PsiError(
+          'INVALID_INPUT',
+          `Partial upload ${id} does not exist: it expired, was terminated or was already concatenated into another upload`,
+        )
+      }
+      throw err
+    }
     if (meta.concat?.kind !== 'partial') {
       throw new PsiError('INVALID_INPUT', `Upload ${id} is not a partial upload`)
     }

@@ -110,6 +110,11 @@ export interface TusLimits {
    * HEAD for a write in flight before it answers from the durable state. Default 3000.
    */
   lockWaitMs?: number
+  /**
+   * Most uploads one `Upload-Concat: final` may list (more → 400). Default 100. Each part may
+   * be listed once and feeds one final upload only; the final counts against `maxSize`.
+   */
+  maxConcatParts?: number
 }
 
 /**
