@@ -982,3 +982,23 @@ describe('hooks', () => {
     expect(n).toBe(9)
   })
 })
+
+describe('HEAD of a finished protected file', () => {
+  it('shows only offset and length, no metadata (its name, comment and extra fields need the password)', async () => {
+    const h = harness()
+    const id = await h.create(4, { sid: 'p1', name: 'secret-plans.pdf', comment: 'q3', password: 'pw' })
+    const during = await h.send({ method: 'HEAD', id })
+    expect(parseUploadMetadata(during.headers['Upload-Metadata']).name).toBe('secret-plans.pdf')
+    await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(4) })
+    const head = await h.send({ method: 'HEAD', id })
+    expect(head.status).toBe(200)
+    expect(head.headers['Upload-Offset']).toBe('4')
+    expect(head.headers['Upload-Length']).toBe('4')
+    expect(head.headers['Upload-Metadata']).toBeUndefined()
+    // Unprotected files keep showing theirs.
+    const open = await h.create(1, { sid: 'p2', name: 'public.txt' })
+    await h.send({ method: 'PATCH', id: open, headers: patchHeaders(0), body: bytes(1) })
+    const openHead = await h.send({ method: 'HEAD', id: open })
+    expect(parseUploadMetadata(openHead.headers['Upload-Metadata']).name).toBe('public.txt')
+  })
+})

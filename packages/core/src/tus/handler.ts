@@ -328,8 +328,13 @@ async function settledMeta(req: TusRequest, ref: FileRef, deps: TusDeps): Promis
   }
 }
 
-/** The metadata HEAD may show: what the client sent, never secrets or store internals. */
+/**
+ * The metadata HEAD may show: what the client sent, never secrets or store internals. A
+ * finished protected file shows none (HEAD needs no password, its download does): only its
+ * offset and length. While it uploads, its uploader may read back what it sent.
+ */
 function publicMetadata(meta: FileMeta): string {
+  if (meta.complete && meta.password) return ''
   const md: Record<string, string> = { ...meta.extra, sid: meta.sid, name: meta.name }
   if (meta.relativePath) md.relativePath = meta.relativePath
   if (meta.comment) md.comment = meta.comment
