@@ -380,7 +380,12 @@ async function writeChunk(
       'OFFSET_MISMATCH',
       `Upload-Offset ${offset} does not match the current offset ${meta.offset}`,
     )
-  const maxSize = deps.limits?.maxSize ?? null
+  let maxSize = deps.limits?.maxSize ?? null
+  if (meta.uploadLength === null) {
+    // A deferred length escapes limits checked at creation (a bucket's size): ask again.
+    const allowed = (await deps.hooks.maxDeferredLength?.(meta)) ?? null
+    if (allowed !== null && (maxSize === null || allowed < maxSize)) maxSize = Math.max(allowed, 0)
+  }
 
   const newLength = intHeader(req, 'upload-length')
   if (newLength !== undefined) {
