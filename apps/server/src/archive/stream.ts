@@ -3,9 +3,14 @@
  * the next store read opens only after the previous entry is fully written, so an archive of
  * many files holds one open read (one S3 GET) at a time, and archiver's backpressure reaches
  * the store. `abort()` stops everything at once.
+ *
+ * The job also knows where each entry ends in the bytes it sends ({@link ArchiveJob.sentWhole}),
+ * so an archive that breaks off later still consumes the one-time files the client got whole.
  * @module
  */
+import { once } from 'node:events'
 import { Readable } from 'node:stream'
+import { createGzip, type Gzip, constants as zlibConstants } from 'node:zlib'
 import { type FileMeta, PsiError, type Store } from '@psitransfer/core'
 import archiver from 'archiver'
 import type { Logger } from '../logger.js'
@@ -20,6 +25,11 @@ export interface ArchiveJob {
   abort(): void
   /** Settles when all entries were appended and finalized (rejects on failure or abort). */
   done: Promise<void>
+  /**
+   * True when the first `bytesSent` bytes of {@link body} hold entry `index` (of `files`) whole,
+   * so a client that received them has the file even if the archive broke off afterwards.
+   */
+  sentWhole(index: number, bytesSent: number): boolean
 }
 
 export function createArchive(
@@ -33,8 +43,21 @@ export function createArchive(
       ? // Stored, not deflated: shared files are mostly compressed already, and on small
         // machines deflate would cap the download rate.
         archiver('zip', { store: true })
-      : archiver('tar', { gzip: true, gzipOptions: { level: 1 } })
+      : // Gzipped here rather than by archiver, so entry ends can be flushed (see below).
+        archiver('tar')
   const controller = new AbortController()
+  // Offset in the body at which each entry is complete: set once its bytes were produced.
+  const ends: number[] = []
+  const produced = archiveBytesWritten(archive)
+  let gzip: Gzip | undefined
+  let onEntryEnd: (index: number, end: number) => void = (index, end) => {
+    ends[index] = end
+  }
+  if (format === 'tar.gz') {
+    const gz = createGzip({ level: 1 })
+    gzip = gz
+    onEntryEnd = gzipEntryEnds(archive, gz, ends, controller.signal, logger)
+  }
   let current: Readable | undefined
   // Errors also surface through the body iterator; this listener keeps a late one from
   // becoming an uncaught exception.
@@ -61,6 +84,10 @@ export function createArchive(
         },
         controller.signal,
       )
+      // Every byte of this entry (and nothing of the next, not yet appended) is produced. A
+      // tar entry ends with zero padding to 512 bytes, which the client does not need.
+      const size = file.uploadLength ?? file.offset
+      onEntryEnd(i, produced() - (format === 'zip' ? 0 : (512 - (size % 512)) % 512))
       current = undefined
     }
     await archive.finalize()
@@ -68,18 +95,123 @@ export function createArchive(
   done.catch((err) => {
     if (!controller.signal.aborted) logger.warn({ err }, 'archive failed')
     current?.destroy()
-    archive.destroy(err instanceof Error ? err : new Error(String(err)))
+    const error = err instanceof Error ? err : new Error(String(err))
+    archive.destroy(error)
+    gzip?.destroy(error)
   })
 
   return {
-    body: archive,
+    body: gzip ?? archive,
     done,
+    sentWhole: (index, bytesSent) => {
+      const end = ends[index]
+      return end !== undefined && bytesSent >= end
+    },
     abort() {
       if (controller.signal.aborted) return
       controller.abort(new PsiError('ABORTED', 'Archive download aborted'))
       current?.destroy()
       archive.destroy()
+      gzip?.destroy()
     },
+  }
+}
+
+/**
+ * Bytes the archive format engine has produced so far (archiver passes them through 1:1).
+ * archiver has no public API for this; its engines do: zip-stream counts what it wrote
+ * (`getBytesWritten`), tar-stream's pack pushes every byte it makes. `archive.test.ts` pins
+ * this against the real entry offsets, so an archiver upgrade that changes it fails there.
+ */
+function archiveBytesWritten(archive: archiver.Archiver): () => number {
+  const engine = (archive as unknown as { _module?: { engine?: unknown } })._module?.engine as
+    | { getBytesWritten?: () => number; push?: (chunk: unknown) => boolean }
+    | undefined
+  if (typeof engine?.getBytesWritten === 'function') return () => engine.getBytesWritten?.() ?? 0
+  if (engine && typeof engine.push === 'function') {
+    quietTarSinks(engine)
+    let pushed = 0
+    const push = engine.push.bind(engine)
+    engine.push = (chunk: unknown) => {
+      if (chunk instanceof Uint8Array) pushed += chunk.byteLength
+      return push(chunk)
+    }
+    return () => pushed
+  }
+  throw new Error('archiver engine without a byte count: one-time entries could not be tracked')
+}
+
+/**
+ * tar-stream makes a sink per entry that archiver feeds with `pipe()`. When a download is
+ * aborted the pack is destroyed, the sink errors, and the pipe rethrows that error if the sink
+ * has no listener of its own (an uncaught exception). archiver reports the failure through
+ * the pack already, so the sink's copy is dropped.
+ */
+function quietTarSinks(engine: object): void {
+  const pack = engine as { entry?: (...args: unknown[]) => unknown }
+  const entry = pack.entry?.bind(pack)
+  if (!entry) return
+  pack.entry = (...args: unknown[]) => {
+    const sink = entry(...args) as { on?: (event: string, fn: () => void) => void } | undefined
+    sink?.on?.('error', () => {})
+    return sink
+  }
+}
+
+/**
+ * Pipes the tar into `gzip` and, at each entry's end, flushes the compressor (Z_SYNC_FLUSH),
+ * so the entry is decodable from the gzip bytes produced up to there: that count is its end.
+ * Returns the callback that registers an entry's end offset in the tar.
+ */
+function gzipEntryEnds(
+  archive: archiver.Archiver,
+  gzip: Gzip,
+  ends: number[],
+  signal: AbortSignal,
+  logger: Logger,
+): (index: number, tarEnd: number) => void {
+  let gzipped = 0
+  const push = gzip.push.bind(gzip)
+  gzip.push = (chunk: unknown, encoding?: BufferEncoding) => {
+    if (chunk instanceof Uint8Array) gzipped += chunk.byteLength
+    return push(chunk, encoding)
+  }
+  let fed = 0
+  const pending: { index: number; tarEnd: number }[] = []
+  const flush = (index: number) =>
+    new Promise<void>((resolve) => {
+      gzip.flush(zlibConstants.Z_SYNC_FLUSH, () => {
+        // The flush ends with an empty stored block's `00 00 ff ff`; the data is decodable
+        // without those four bytes.
+        ends[index] = Math.max(0, gzipped - 4)
+        resolve()
+      })
+    })
+  void (async () => {
+    for await (const piece of archive) {
+      let chunk = piece as Uint8Array
+      while (chunk.byteLength > 0) {
+        const next = pending[0]
+        const take = next ? Math.min(chunk.byteLength, next.tarEnd - fed) : chunk.byteLength
+        if (!gzip.write(chunk.subarray(0, take))) await once(gzip, 'drain', { signal })
+        fed += take
+        chunk = chunk.subarray(take)
+        if (next && fed >= next.tarEnd) {
+          pending.shift()
+          void flush(next.index)
+        }
+      }
+    }
+    gzip.end()
+  })().catch((err) => {
+    logger.debug({ err }, 'archive gzip stream ended early')
+    gzip.destroy(err instanceof Error ? err : new Error(String(err)))
+  })
+  return (index, tarEnd) => {
+    // The tar may already have passed through (its bytes flow before archiver reports the
+    // entry): then flush now; nothing of the next entry was appended yet.
+    if (fed >= tarEnd) void flush(index)
+    else pending.push({ index, tarEnd })
   }
 }
 

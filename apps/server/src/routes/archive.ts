@@ -1,7 +1,8 @@
 /**
  * `GET/HEAD {B}files/{sid}++{token}.zip|.tar.gz`: every servable file of a bucket, streamed.
- * One-time files are included only when this request wins their claim, and are deleted after
- * the archive was completely sent.
+ * One-time files are included only when this request wins their claim, and are deleted once
+ * their entry was sent whole, even when the archive breaks off later (the client has the file);
+ * the claims of entries that were not sent whole are given back.
  * @module
  */
 import { type FileMeta, isOneTime, NotFoundError, PsiError, parseBucketId } from '@psitransfer/core'
@@ -81,7 +82,19 @@ export async function downloadArchive(
         ))
       if (!ok) {
         job.abort()
-        await releaseAll(deps, claimed)
+        const sent = claimed.filter((f) => job.sentWhole(files.indexOf(f), bytes))
+        await releaseAll(
+          deps,
+          claimed.filter((f) => !sent.includes(f)),
+        )
+        for (const f of sent) {
+          await store
+            .delete(f)
+            .catch((err) =>
+              logger.warn({ err, sid, key: f.key }, 'could not delete a downloaded one-time file'),
+            )
+        }
+        if (sent.length > 0) deps.buckets.invalidate(sid)
         return
       }
       metrics.inc('psitransfer_downloads_total', { kind: format })

@@ -115,6 +115,20 @@ export class BucketStates {
     return entry
   }
 
+  /**
+   * Bytes of every file of `sid` but `key` (declared sizes, or the bytes received so far while
+   * a length is deferred) and of this process's reservations, read fresh from the store: for
+   * bounding an upload whose length was deferred, as its bytes arrive.
+   */
+  async bytesBesides(sid: BucketId, key: string): Promise<number> {
+    const now = this.clock.now()
+    const entry = await this.#load(sid, now)
+    let bytes = 0
+    for (const [k, f] of entry.files) if (k !== key && !isExpired(f, now)) bytes += f.size
+    for (const f of this.#pending.get(sid)?.values() ?? []) if (!isExpired(f, now)) bytes += f.size
+    return bytes
+  }
+
   /** Counts a file that is about to be created (call under the bucket's creation lock). */
   reserve(sid: BucketId, facts: Pending): Reservation {
     const id = this.#nextId++

@@ -171,5 +171,12 @@ export function createUploadHooks(req: RequestFacts, deps: AppDeps, holder: Crea
     onBytes(count: number) {
       metrics.inc('psitransfer_upload_bytes_total', {}, count)
     },
+
+    async maxDeferredLength(meta: FileMeta) {
+      // maxBucketSize was checked at creation against a declared length; a deferred one is
+      // bounded by the room its bucket has left (parts of a parallel upload live alone).
+      if (config.maxBucketSize === null || meta.concat?.kind === 'partial') return null
+      return config.maxBucketSize - (await deps.buckets.bytesBesides(meta.sid, meta.key))
+    },
   }
 }

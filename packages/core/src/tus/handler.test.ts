@@ -1078,3 +1078,84 @@ describe('hooks', () => {
     expect(n).toBe(9)
   })
 })
+
+describe('HEAD of a finished protected file', () => {
+  it('shows only offset and length, no metadata (its name, comment and extra fields need the password)', async () => {
+    const h = harness()
+    const id = await h.create(4, { sid: 'p1', name: 'secret-plans.pdf', comment: 'q3', password: 'pw' })
+    const during = await h.send({ method: 'HEAD', id })
+    expect(parseUploadMetadata(during.headers['Upload-Metadata']).name).toBe('secret-plans.pdf')
+    await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(4) })
+    const head = await h.send({ method: 'HEAD', id })
+    expect(head.status).toBe(200)
+    expect(head.headers['Upload-Offset']).toBe('4')
+    expect(head.headers['Upload-Length']).toBe('4')
+    expect(head.headers['Upload-Metadata']).toBeUndefined()
+    // Unprotected files keep showing theirs.
+    const open = await h.create(1, { sid: 'p2', name: 'public.txt' })
+    await h.send({ method: 'PATCH', id: open, headers: patchHeaders(0), body: bytes(1) })
+    const openHead = await h.send({ method: 'HEAD', id: open })
+    expect(parseUploadMetadata(openHead.headers['Upload-Metadata']).name).toBe('public.txt')
+  })
+})
+
+describe('deferred length and maxDeferredLength', () => {
+  it('cuts a deferred upload off at the room the hook gives and refuses a larger declared length', async () => {
+    const asked: number[] = []
+    const h = harness({
+      hooks: {
+        maxDeferredLength: (meta) => {
+          asked.push(meta.offset)
+          return 10
+        },
+      },
+    })
+    const id = await h.create(null)
+    // Content-Length beyond the room: refused before the body is read.
+    const tooLong = await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(11) })
+    expect(tooLong.status).toBe(413)
+    // Within the room: accepted.
+    const first = await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(6) })
+    expect(first.status).toBe(204)
+    expect(first.headers['Upload-Offset']).toBe('6')
+    const declared = await h.send({
+      method: 'PATCH',
+      id,
+      headers: patchHeaders(6, { 'Upload-Length': '11' }),
+      body: bytes(0),
+    })
+    expect(declared.status).toBe(413)
+    const head = await h.send({ method: 'HEAD', id })
+    expect(head.headers['Upload-Defer-Length']).toBe('1')
+    const ok = await h.send({
+      method: 'PATCH',
+      id,
+      headers: patchHeaders(6, { 'Upload-Length': '10' }),
+      body: bytes(4),
+    })
+    expect(ok.status).toBe(204)
+    expect(h.completed).toHaveLength(1)
+    expect(asked.length).toBeGreaterThanOrEqual(3)
+  })
+
+  it('stops a streamed deferred body at the room', async () => {
+    const h = harness({ hooks: { maxDeferredLength: () => 5 } })
+    const id = await h.create(null)
+    const res = await h.send({
+      method: 'PATCH',
+      id,
+      headers: patchHeaders(0),
+      body: chunks(bytes(50), 3),
+    })
+    expect(res.status).toBe(413)
+    expect((await h.bytesOf(id)).byteLength).toBeLessThanOrEqual(5)
+  })
+
+  it('is not asked for uploads with a known length', async () => {
+    const hook = vi.fn(() => 1)
+    const h = harness({ hooks: { maxDeferredLength: hook } })
+    const id = await h.create(8)
+    expect((await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(8) })).status).toBe(204)
+    expect(hook).not.toHaveBeenCalled()
+  })
+})

@@ -409,8 +409,13 @@ async function settledMeta(req: TusRequest, ref: FileRef, deps: TusDeps): Promis
   }
 }
 
-/** The metadata HEAD may show: what the client sent, never secrets or store internals. */
+/**
+ * The metadata HEAD may show: what the client sent, never secrets or store internals. A
+ * finished protected file shows none (HEAD needs no password, its download does): only its
+ * offset and length. While it uploads, its uploader may read back what it sent.
+ */
 function publicMetadata(meta: FileMeta): string {
+  if (meta.complete && meta.password) return ''
   const md: Record<string, string> = { ...meta.extra, sid: meta.sid, name: meta.name }
   if (meta.relativePath) md.relativePath = meta.relativePath
   if (meta.comment) md.comment = meta.comment
@@ -456,7 +461,12 @@ async function writeChunk(
       'OFFSET_MISMATCH',
       `Upload-Offset ${offset} does not match the current offset ${meta.offset}`,
     )
-  const maxSize = deps.limits?.maxSize ?? null
+  let maxSize = deps.limits?.maxSize ?? null
+  if (meta.uploadLength === null) {
+    // A deferred length escapes limits checked at creation (a bucket's size): ask again.
+    const allowed = (await deps.hooks.maxDeferredLength?.(meta)) ?? null
+    if (allowed !== null && (maxSize === null || allowed < maxSize)) maxSize = Math.max(allowed, 0)
+  }
 
   const newLength = intHeader(req, 'upload-length')
   if (newLength !== undefined) {

@@ -81,6 +81,13 @@ export interface TusHooks {
   onError?(err: unknown): void
   /** Bytes accepted by a PATCH (or creation-with-upload), for metrics. */
   onBytes?(count: number): void
+  /**
+   * The largest total length an upload whose length is deferred may reach, besides
+   * `limits.maxSize` (say the room left in its bucket); `null` = no further limit. Asked before
+   * every PATCH of such an upload, whose body is cut off there (413), and checked against the
+   * `Upload-Length` it declares.
+   */
+  maxDeferredLength?(meta: FileMeta): Promise<number | null> | number | null
 }
 
 export interface TusLimits {
