@@ -79,6 +79,8 @@ export interface BuiltApp {
    * same handler code as the app's TUS routes. Returns false for any other request.
    */
   tusFastPath: TusFastPath
+  /** What the routes share (the server's sweeper completes uploads with it). */
+  deps: AppDeps
 }
 
 export function buildApp(options: CreateAppOptions): BuiltApp {
@@ -228,5 +230,5 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
   app.on(['GET', 'HEAD'], `${B}*`, (c) => asset(c, deps, c.req.path.slice(B.length)))
   app.put(`${B}:name`, (c) => putUpload(c, deps, c.req.param('name') ?? ''))
 
-  return { app, tusFastPath: createTusFastPath(deps) }
+  return { app, tusFastPath: createTusFastPath(deps), deps }
 }

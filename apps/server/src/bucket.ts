@@ -3,7 +3,7 @@
  * @module
  */
 import { createHash } from 'node:crypto'
-import { type BucketId, type FileMeta, isExpired, type Store } from '@psitransfer/core'
+import { type BucketId, type FileMeta, isExpired, needsCompletion, type Store } from '@psitransfer/core'
 
 /** Declared size, or the bytes received so far while the length is deferred. */
 export function fileSize(meta: FileMeta): number {
@@ -25,17 +25,34 @@ export function byCreation(a: FileMeta, b: FileMeta): number {
   return a.createdAt - b.createdAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
 }
 
-/** Every unexpired file of a bucket (complete or not). */
-export async function liveFiles(store: Store, sid: BucketId, now: number): Promise<FileMeta[]> {
+/**
+ * Completes a file whose bytes are all there but whose completion never ran (see
+ * `upload/complete.ts`), resolving with its record afterwards (unchanged if it cannot now).
+ */
+export type CompleteFull = (meta: FileMeta) => Promise<FileMeta>
+
+/** Every unexpired file of a bucket (complete or not); full uploads completed by `complete` first. */
+export async function liveFiles(
+  store: Store,
+  sid: BucketId,
+  now: number,
+  complete?: CompleteFull,
+): Promise<FileMeta[]> {
   const out: FileMeta[] = []
   for await (const m of store.list({ sid })) {
-    if (m.sid === sid && !isExpired(m, now)) out.push(m)
+    if (m.sid !== sid || isExpired(m, now)) continue
+    out.push(complete && needsCompletion(m) ? await complete(m) : m)
   }
   return out.sort(byCreation)
 }
 
-export async function servableFiles(store: Store, sid: BucketId, now: number): Promise<FileMeta[]> {
-  return (await liveFiles(store, sid, now)).filter((m) => isServable(m, now))
+export async function servableFiles(
+  store: Store,
+  sid: BucketId,
+  now: number,
+  complete?: CompleteFull,
+): Promise<FileMeta[]> {
+  return (await liveFiles(store, sid, now, complete)).filter((m) => isServable(m, now))
 }
 
 /** PsiTransfer's archive token: `sha256(keys.join(',')).slice(0, 32)`. */

@@ -13,6 +13,7 @@ import { guardBodyRate } from './http/body-rate.js'
 import { type Logger, silentLogger } from './logger.js'
 import { Metrics } from './metrics.js'
 import { Sweeper } from './sweeper.js'
+import { completedOrAsIs } from './upload/complete.js'
 import { WebhookSender } from './webhooks.js'
 
 export interface StartOptions {
@@ -48,7 +49,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     onFailure: () => metrics.inc('psitransfer_webhook_failures_total'),
   })
   let shuttingDown = false
-  const { app, tusFastPath } = buildApp({
+  const { app, tusFastPath, deps } = buildApp({
     config,
     store,
     locker,
@@ -94,6 +95,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger,
     metrics,
     intervalMs: config.sweepInterval * 1000,
+    // Uploads whose last PATCH's process died before completing them (no wait: next round).
+    complete: (meta) => completedOrAsIs(deps, meta, 0),
   })
   sweeper.start()
 

@@ -20,10 +20,10 @@ describe('Sweeper', () => {
     const sweeper = new Sweeper({ store, locker, clock, logger: silentLogger, metrics, intervalMs: 60_000 })
     // A PATCH holds the lock of `busy`: skipped this round.
     const lock = await locker.lock(formatFileRef({ sid: 'b' as never, key: 'busy' as never }))
-    expect(await sweeper.runOnce()).toEqual({ deleted: 1, failed: 0, skipped: 1 })
+    expect(await sweeper.runOnce()).toEqual({ completed: 0, deleted: 1, failed: 0, skipped: 1 })
     await lock.release()
     expect((await listAll(store)).map((f) => f.key).sort()).toEqual(['busy', 'future', 'never'])
-    expect(await sweeper.runOnce()).toEqual({ deleted: 1, failed: 0, skipped: 0 })
+    expect(await sweeper.runOnce()).toEqual({ completed: 0, deleted: 1, failed: 0, skipped: 0 })
     clock.advance(1_000_000)
     expect((await sweeper.runOnce()).deleted).toBe(1)
     expect((await listAll(store)).map((f) => f.key)).toEqual(['never'])
@@ -69,7 +69,7 @@ describe('Sweeper', () => {
     })
     await sweeper.runOnce()
     fail = true
-    expect(await sweeper.runOnce()).toEqual({ deleted: 0, failed: 0, skipped: 0 })
+    expect(await sweeper.runOnce()).toEqual({ completed: 0, deleted: 0, failed: 0, skipped: 0 })
     expect(calls).toEqual([42, 42])
     const lines = JSON.stringify(logger.entries)
     expect(lines).toContain('abortedUploads')

@@ -4,7 +4,16 @@
  * A file whose upload lock is held (a PATCH is writing) is left for the next round.
  * @module
  */
-import { type Clock, formatFileRef, isExpired, isPsiError, type Locker, type Store } from '@psitransfer/core'
+import {
+  type Clock,
+  type FileMeta,
+  formatFileRef,
+  isExpired,
+  isPsiError,
+  type Locker,
+  needsCompletion,
+  type Store,
+} from '@psitransfer/core'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
 
@@ -15,9 +24,17 @@ export interface SweeperOptions {
   logger: Logger
   metrics?: Metrics
   intervalMs: number
+  /**
+   * Completes an upload whose bytes are all there but whose completion never ran (its
+   * process died in between); resolves with the record as it is afterwards. Without it such
+   * uploads are left alone.
+   */
+  complete?: (meta: FileMeta) => Promise<FileMeta>
 }
 
 export interface SweepResult {
+  /** Full uploads found incomplete and completed. */
+  completed: number
   deleted: number
   failed: number
   skipped: number
@@ -54,11 +71,19 @@ export class Sweeper {
 
   async #sweep(): Promise<SweepResult> {
     const { store, locker, clock, logger, metrics } = this.options
-    const result: SweepResult = { deleted: 0, failed: 0, skipped: 0 }
+    const result: SweepResult = { completed: 0, deleted: 0, failed: 0, skipped: 0 }
     const expired = []
+    const full: FileMeta[] = []
     const now = clock.now()
-    for await (const meta of store.list())
+    for await (const meta of store.list()) {
       if (isExpired(meta, now)) expired.push({ sid: meta.sid, key: meta.key })
+      else if (needsCompletion(meta)) full.push(meta)
+    }
+    // Nobody may ever touch these again (the client saw its last PATCH fail and may be gone).
+    for (const meta of this.options.complete ? full : []) {
+      const after = await this.options.complete?.(meta).catch(() => meta)
+      if (after?.complete) result.completed++
+    }
     for (const ref of expired) {
       let lock: Awaited<ReturnType<Locker['lock']>>
       try {
@@ -80,7 +105,7 @@ export class Sweeper {
         await lock.release()
       }
     }
-    if (result.deleted || result.failed) logger.info({ ...result }, 'retention sweep')
+    if (result.deleted || result.failed || result.completed) logger.info({ ...result }, 'retention sweep')
     if (store.sweep) {
       try {
         logger.info({ report: await store.sweep({ now }) }, 'store sweep')

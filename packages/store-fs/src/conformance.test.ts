@@ -30,6 +30,7 @@ for (const metadataCalls of ['inline', 'thread-pool'] as const) {
       cleanupDir = t.cleanup
       return new FileStore({ uploadDir: root, metadataCalls })
     },
+    reopen: () => new FileStore({ uploadDir: root, metadataCalls }),
     cleanup: async () => {
       await cleanupDir?.()
     },

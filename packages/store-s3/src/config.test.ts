@@ -30,7 +30,7 @@ describe('parseS3StoreConfig', () => {
       maxConcurrentPartUploads: 4,
       maxBufferedBytes: 64 * MiB,
       checksums: 'when-supported',
-      lockTtl: 60,
+      lockTtl: 5,
       maxAttempts: 3,
       requestTimeoutMs: 60_000,
     })

@@ -19,6 +19,9 @@ export interface S3Credentials {
   sessionToken?: string
 }
 
+/** Seconds; see {@link S3StoreConfig.lockTtl}. */
+export const DEFAULT_LOCK_TTL = 5
+
 export interface S3StoreConfig {
   /** Bucket holding everything (required; the store does not create it). */
   bucket: string
@@ -54,7 +57,10 @@ export interface S3StoreConfig {
    * S3-compatible servers (Ceph RGW 16, older MinIO) reject the SDK's aws-chunked trailers.
    */
   checksums: ChecksumMode
-  /** Seconds an upload lock lives without renewal (a crashed holder blocks at most this long). Default 60. */
+  /**
+   * Seconds an upload lock lives without renewal: a crashed holder blocks its upload about this
+   * long (plus up to a second). Holders renew every third of it. Default 5.
+   */
   lockTtl: number
   /** SDK attempts per request (retries with backoff on throttling, 5xx and network errors). Default 3. */
   maxAttempts: number
@@ -223,7 +229,7 @@ export function parseS3StoreConfig(input: unknown): S3StoreConfig {
     maxConcurrentPartUploads,
     maxBufferedBytes,
     checksums,
-    lockTtl: int(raw, 'lockTtl', 5, 86_400, ' s') ?? 60,
+    lockTtl: int(raw, 'lockTtl', 3, 86_400, ' s') ?? DEFAULT_LOCK_TTL,
     maxAttempts: int(raw, 'maxAttempts', 1, 20) ?? 3,
     requestTimeoutMs: int(raw, 'requestTimeoutMs', 1000, 3_600_000, ' ms') ?? 60_000,
   }

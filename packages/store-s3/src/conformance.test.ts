@@ -27,6 +27,12 @@ runStoreConformance({
     recorder.attach(store.client)
     return store
   },
+  // Another instance on the same bucket and prefix (nothing shared in memory with the first).
+  reopen: () => {
+    const store = makeStore(prefix, { partSize: MIN_PART_SIZE })
+    recorder.attach(store.client)
+    return store
+  },
   probe: new S3Probe(raw, prefix, recorder),
   bigFileBytes: 256 * MiB,
   bigFileTimeoutMs: 5 * 60_000,

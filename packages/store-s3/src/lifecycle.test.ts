@@ -11,7 +11,7 @@ import { patternBytes } from '@psitransfer/core/testing/pattern'
 import { afterAll, describe, expect, it } from 'vitest'
 import { MIN_PART_SIZE } from './config.js'
 import { S3Locker } from './locker.js'
-import type { S3Store } from './s3-store.js'
+import { type S3Store, storeContext } from './s3-store.js'
 import { makeStore, rawClient, s3Env, testPrefix } from './test-support/env.js'
 import { RawS3 } from './test-support/raw.js'
 import { chunks, newFile } from './test-support/upload.js'
@@ -49,6 +49,43 @@ async function uploaded(
   await s.complete(file)
   return { file, payload }
 }
+
+describe('completion after a crash', () => {
+  it('a multipart upload completed in S3 whose metadata was never marked is completed by a new instance', async () => {
+    const a = store()
+    const size = 11 * MiB + 5
+    const file = newFile(size)
+    await a.create(file)
+    const payload = patternBytes(47, 0, size)
+    await a.append(file, chunks(payload, MiB), 0)
+    // The process dies right after CompleteMultipartUpload: the metadata write never happens.
+    const io = storeContext(a).io
+    const put = io.put.bind(io)
+    io.put = async (key, body, options) => {
+      if (key.endsWith('.json') && typeof body === 'string' && body.includes('"complete":true'))
+        throw new Error('killed before the metadata write')
+      return put(key, body, options)
+    }
+    await expect(a.complete(file)).rejects.toThrow()
+    expect(await raw.head(`${prefix}${file.sid}/${file.key}`)).toMatchObject({ size })
+    const b = store()
+    expect(await b.info(file)).toMatchObject({ offset: size, complete: false })
+    expect(await b.complete(file)).toMatchObject({ complete: true, offset: size })
+    expect(await b.complete(file)).toMatchObject({ complete: true, offset: size })
+    const read = new Uint8Array(size)
+    let at = 0
+    for await (const c of await b.read(file)) {
+      read.set(c, at)
+      at += c.byteLength
+    }
+    expect(at).toBe(size)
+    expect(Buffer.from(read).equals(Buffer.from(payload))).toBe(true)
+    // Nothing left over: no tail segments, no open multipart upload.
+    const left = (await raw.list(`${prefix}${file.sid}/${file.key}`)).map((o) => o.key.slice(prefix.length))
+    expect(left.filter((k) => k.includes('.part.'))).toEqual([])
+    expect(await raw.multipartUploads(`${prefix}${file.sid}/`)).toEqual([])
+  })
+})
 
 describe('downloads', () => {
   it('a presigned URL serves the bytes with the requested name and type; ranges work too', async () => {

@@ -8,6 +8,13 @@
  * the TTL without ever deleting a lock someone else might hold. A holder only ever writes its
  * own generation's key, and a generation written while a higher one exists is given up at once,
  * so a stalled contender or holder waking up cannot take, release or renew somebody else's lock.
+ *
+ * Expiry never compares S3's `LastModified` with the local clock (instances' clocks may be off
+ * by more than a short TTL). A lock generation is expired when either
+ * - S3's own clock says so: the `Date` of the listing's answer minus the object's
+ *   `LastModified` (both whole seconds, from S3) is at least TTL + 1 s, or
+ * - this process has seen the very same version of it (same ETag: every renewal changes the
+ *   body) for a whole TTL by its own clock (for servers that send no usable `Date`).
  * @module
  */
 import { hostname } from 'node:os'
@@ -30,10 +37,16 @@ export type LockWarn = (obj: unknown, msg: string) => void
 
 const OWNER = `${hostname()}:${process.pid}`
 const OLD_GENERATIONS_KEPT = 4
+/** `LastModified` and `Date` are whole seconds: an age read from them may be up to 1 s short. */
+const SECOND = 1000
+/** Lock versions remembered with the local time they were first seen (oldest forgotten first). */
+const SEEN_LIMIT = 10_000
 
 export class S3LockManager {
   /** The generation this process released last, per lock prefix. */
   readonly #released = new Map<string, number>()
+  /** Lock object versions (key → ETag) and when this process first saw them, by its own clock. */
+  readonly #seen = new Map<string, { etag: string; since: number }>()
 
   constructor(
     private readonly io: S3Io,
@@ -43,9 +56,33 @@ export class S3LockManager {
     private readonly warn: LockWarn = () => {},
   ) {}
 
-  /** Whether a listed lock generation is currently held. */
-  isHeld(o: ListedObject, now = this.now()): boolean {
-    return o.size > 0 && o.lastModified + this.ttlMs > now
+  /** Milliseconds between renewals of a held lock: a third of the TTL. */
+  get renewMs(): number {
+    return Math.max(1000, Math.floor(this.ttlMs / 3))
+  }
+
+  /**
+   * Whether a listed lock generation is currently held. `serverTime` is S3's clock when it
+   * listed it (see {@link S3Io.listWithTime}); `now` (tests shift it) moves both clocks.
+   */
+  isHeld(o: ListedObject, serverTime: number | undefined): boolean {
+    if (o.size === 0) return false
+    const local = this.now()
+    const seen = this.#seen.get(o.key)
+    let since = local
+    if (seen?.etag === o.etag) since = seen.since
+    else {
+      this.#seen.delete(o.key)
+      if (this.#seen.size >= SEEN_LIMIT) {
+        const oldest = this.#seen.keys().next().value
+        if (oldest !== undefined) this.#seen.delete(oldest)
+      }
+      this.#seen.set(o.key, { etag: o.etag, since: local })
+    }
+    if (local - since >= this.ttlMs) return false
+    if (serverTime === undefined) return true
+    const shift = local - Date.now()
+    return serverTime + shift - o.lastModified < this.ttlMs + SECOND
   }
 
   /**
@@ -55,7 +92,8 @@ export class S3LockManager {
    */
   async tryAcquire(ref: FileRef, onFree?: () => void): Promise<LockHandle | null> {
     const prefix = this.keys.lockPrefix(ref)
-    const listed = (await this.io.listAll(prefix)).filter((o) => /^\d+$/.test(o.key.slice(prefix.length)))
+    const { objects, serverTime } = await this.io.listWithTime(prefix)
+    const listed = objects.filter((o) => /^\d+$/.test(o.key.slice(prefix.length)))
     let top: ListedObject | undefined
     let topGen = 0
     for (const o of listed) {
@@ -65,7 +103,8 @@ export class S3LockManager {
         top = o
       }
     }
-    if (top && this.isHeld(top)) return null
+    if (top && this.isHeld(top, serverTime)) return null
+    for (const o of listed) this.#seen.delete(o.key)
     const afterOwn = top !== undefined && top.size === 0 && this.#released.get(prefix) === topGen
     this.#released.delete(prefix)
     onFree?.()
@@ -117,7 +156,7 @@ export class S3LockManager {
         this.warn({ err }, 'could not renew an upload lock')
       }
     }
-    const timer = setInterval(() => void renew(), Math.max(1000, Math.floor(this.ttlMs / 3)))
+    const timer = setInterval(() => void renew(), this.renewMs)
     timer.unref()
     return {
       ref,

@@ -207,6 +207,34 @@ export class S3Io {
     } while (token)
   }
 
+  /**
+   * One page of objects (up to 1000) with S3's own time when it answered (its `Date` header,
+   * ms since the epoch, whole seconds), for comparing `lastModified` without the local clock.
+   */
+  async listWithTime(prefix: string): Promise<{ objects: ListedObject[]; serverTime?: number }> {
+    this.#count('ListObjectsV2')
+    const command = new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix })
+    let date: string | undefined
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        const out = await next(args)
+        const headers = (out.response as { headers?: Record<string, string> } | undefined)?.headers
+        date = headers?.date ?? headers?.Date
+        return out
+      },
+      { step: 'deserialize', name: 'psiServerDate' },
+    )
+    const r = await this.client.send(command)
+    const objects = (r.Contents ?? []).map((o) => ({
+      key: o.Key ?? '',
+      size: o.Size ?? 0,
+      etag: o.ETag ?? '',
+      lastModified: o.LastModified?.getTime() ?? 0,
+    }))
+    const serverTime = date === undefined ? Number.NaN : Date.parse(date)
+    return Number.isFinite(serverTime) ? { objects, serverTime } : { objects }
+  }
+
   async listAll(prefix: string): Promise<ListedObject[]> {
     const out: ListedObject[] = []
     for await (const page of this.listPages(prefix)) out.push(...page)

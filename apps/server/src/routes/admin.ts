@@ -18,6 +18,7 @@ import { byCreation, fileSize } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { requireServicePassword } from '../security/auth.js'
+import { completedOrAsIs } from '../upload/complete.js'
 
 async function requireAdmin(c: Context<AppEnv>, deps: AppDeps): Promise<void> {
   if (deps.config.adminPass === false) throw new NotFoundError('Not found')
@@ -47,8 +48,9 @@ export async function adminData(c: Context<AppEnv>, deps: AppDeps): Promise<Resp
   await requireAdmin(c, deps)
   const now = deps.clock.now()
   const bySid = new Map<string, FileMeta[]>()
-  for await (const m of deps.store.list()) {
-    if (isExpired(m, now) || m.concat?.kind === 'partial') continue
+  for await (const listed of deps.store.list()) {
+    if (isExpired(listed, now) || listed.concat?.kind === 'partial') continue
+    const m = await completedOrAsIs(deps, listed)
     const list = bySid.get(m.sid)
     if (list) list.push(m)
     else bySid.set(m.sid, [m])

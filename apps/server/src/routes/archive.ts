@@ -14,6 +14,7 @@ import type { AppEnv } from '../env.js'
 import { contentDisposition } from '../http/content-disposition.js'
 import { FILE_CSP } from '../http/headers.js'
 import { sendStream } from '../http/send.js'
+import { completedOrAsIs } from '../upload/complete.js'
 import { publicFile } from './download.js'
 
 export async function downloadArchive(
@@ -26,7 +27,7 @@ export async function downloadArchive(
   const { store, clock, metrics, logger } = deps
   const sid = parseBucketId(rawSid)
   const now = clock.now()
-  const all = await servableFiles(store, sid, now)
+  const all = await servableFiles(store, sid, now, (m) => completedOrAsIs(deps, m))
   if (all.length === 0) throw new NotFoundError('Bucket not found or expired')
   if (token !== archiveToken(all) && token !== legacyArchiveToken(all)) {
     throw new NotFoundError('The bucket changed since the download page was loaded; reload it')

@@ -10,11 +10,12 @@ import { archiveToken, fileSize, passwordHashes, servableFiles } from '../bucket
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { requireBucketPassword } from '../security/auth.js'
+import { completedOrAsIs } from '../upload/complete.js'
 
 export async function bucketListing(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Promise<Response> {
   const sid = parseBucketId(rawSid)
   const now = deps.clock.now()
-  const files = await servableFiles(deps.store, sid, now)
+  const files = await servableFiles(deps.store, sid, now, (m) => completedOrAsIs(deps, m))
   if (files.length === 0) throw new NotFoundError('Bucket not found or expired')
   const hashes = passwordHashes(files)
   await requireBucketPassword(c, deps, sid, hashes)

@@ -10,9 +10,11 @@
 import {
   type FileMeta,
   type FileRef,
+  isExpired,
   isOneTime,
   isPsiError,
   NotFoundError,
+  needsCompletion,
   PsiError,
   type Store,
 } from '@psitransfer/core'
@@ -25,11 +27,23 @@ import { FILE_CSP, PDF_PREVIEW_HEADERS } from '../http/headers.js'
 import { isInlineSafe, safeContentType, withCharset } from '../http/mime.js'
 import { parseRange } from '../http/range.js'
 import { sendStream } from '../http/send.js'
+import { completeUpload } from '../upload/complete.js'
 
-export async function loadServable(store: Store, ref: FileRef, now: number): Promise<FileMeta> {
+/**
+ * The file's record if it may be downloaded, else NOT_FOUND. With `complete`, an upload whose
+ * bytes are all there but whose completion never ran is completed first (UPLOAD_LOCKED, 423
+ * with Retry-After, while another instance's lock on it has not expired yet).
+ */
+export async function loadServable(
+  store: Store,
+  ref: FileRef,
+  now: number,
+  complete?: (meta: FileMeta) => Promise<FileMeta>,
+): Promise<FileMeta> {
   let meta: FileMeta
   try {
     meta = await store.info(ref)
+    if (complete && needsCompletion(meta) && !isExpired(meta, now)) meta = await complete(meta)
   } catch (err) {
     if (isPsiError(err) && err.code === 'NOT_FOUND') throw new NotFoundError('File not found or expired')
     throw err
@@ -64,7 +78,9 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
   const { store, clock, tokens, metrics, logger } = deps
   const head = c.req.method === 'HEAD'
   const now = clock.now()
-  const meta = await loadServable(store, ref, now)
+  const meta = await loadServable(store, ref, now, (known) =>
+    completeUpload(deps, ref, { known, signal: c.req.raw.signal }),
+  )
   if (meta.password && !tokens.verify(meta.sid, c.req.query('token'), now)) {
     throw new PsiError(
       'UNAUTHORIZED',

@@ -27,6 +27,12 @@ export interface StoreConformanceOptions<S extends Store = Store> {
   /** Runs after the kit has called `store.close?.()` (remove temp dirs, buckets, servers). */
   cleanup?: (store: S) => Promise<void>
   probe: StoreProbe
+  /**
+   * A new instance on the same backing storage as `store` (the same directory, bucket and
+   * prefix…), as a process restarted after a crash would build it; the kit calls `init()` and
+   * `close()` on it. Needed by `complete.after-crash` (skip that test, with a reason, without it).
+   */
+  reopen?: (store: S) => S | Promise<S>
   /** Tests this store does not run, each with a written reason. */
   skip?: readonly ConformanceSkip[]
   /** Size of the big-file test. Default 1 GiB. */
@@ -74,6 +80,16 @@ export function runStoreConformance<S extends Store>(options: StoreConformanceOp
       bigFileBytes,
       rssBoundBytes: options.rssBoundBytes ?? 256 * MiB,
       bigFileTimeoutMs: options.bigFileTimeoutMs ?? 20 * 60_000,
+      ...(options.reopen
+        ? {
+            reopen: async () => {
+              if (!store) throw new Error('makeStore() or init() failed; see the beforeAll error')
+              const again = await (options.reopen as (s: S) => S | Promise<S>)(store)
+              await again.init()
+              return again
+            },
+          }
+        : {}),
       test: (id, fn, testTimeout = timeoutMs) => {
         const title = `${id}: ${CONFORMANCE_TESTS[id]}`
         const reason = skips.get(id)

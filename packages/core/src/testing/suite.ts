@@ -43,6 +43,8 @@ export const CONFORMANCE_TESTS = {
   'append.deferred-length': 'deferred length: append, declare the length with update, then finish',
   'append.concurrent': 'concurrent appends at one offset: at most one succeeds, bytes never interleave',
   'complete.idempotent': 'complete refuses while bytes are missing and is idempotent',
+  'complete.after-crash':
+    'an upload whose append reached the length but whose complete never ran (instance dropped) completes, idempotently, from a new instance and reads byte-exact',
   'read.ranges': 'ranged reads return exactly the inclusive range',
   'read.bad-ranges': 'unsatisfiable ranges fail with RANGE_NOT_SATISFIABLE',
   'read.early-break': 'breaking out of a read releases it and the file stays usable',
@@ -69,6 +71,11 @@ export interface SuiteContext {
   bigFileBytes: number
   rssBoundBytes: number
   bigFileTimeoutMs: number
+  /**
+   * A second instance on the same backing storage (what a restarted process builds); the kit
+   * closes it after the test. Absent when the store did not provide `reopen`.
+   */
+  reopen?: () => Promise<Store>
   /** Registers test `id` (or its skip); `timeoutMs` overrides the kit's default. */
   test(id: ConformanceTestId, fn: () => Promise<void>, timeoutMs?: number): void
 }

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { PsiError } from '../errors.js'
 import { listAll } from '../store.js'
 import { MemoryChecksumBudget } from './checksum.js'
+import { completeIfFull } from './handler.js'
 import { parseUploadMetadata } from './metadata.js'
 import {
   b64,
@@ -444,6 +445,92 @@ describe('HEAD while a PATCH is writing', () => {
     expect(res.headers['Upload-Offset']).toBe('5')
     patch.release()
     expect((await patch.done).status).toBe(204)
+  })
+})
+
+describe('an upload whose last append outlived its completion (crash between the two)', () => {
+  /** Writes all bytes through the store, as a PATCH whose process died before complete() did. */
+  async function fullButIncomplete(h: ReturnType<typeof harness>, length: number) {
+    const id = await h.create(length)
+    const [sid, key] = id.split('++') as [string, string]
+    const ref = { sid, key } as never
+    await h.store.append(ref, chunks(bytes(length, 9), 100), 0)
+    expect(await h.store.info(ref)).toMatchObject({ offset: length, complete: false })
+    return { id, ref }
+  }
+
+  it('HEAD completes it first (the hooks run once) and only then reports the full offset', async () => {
+    const h = harness()
+    const { id, ref } = await fullButIncomplete(h, 300)
+    const res = await h.send({ method: 'HEAD', id })
+    expect(res.status).toBe(200)
+    expect(res.headers['Upload-Offset']).toBe('300')
+    expect(await h.store.info(ref)).toMatchObject({ complete: true })
+    expect(h.completed).toHaveLength(1)
+    expect(await h.bytesOf(id)).toEqual(bytes(300, 9))
+    expect((await h.send({ method: 'HEAD', id })).status).toBe(200)
+    expect(h.completed).toHaveLength(1)
+  })
+
+  it('HEAD never reports the full offset while it cannot complete it: 423 with Retry-After', async () => {
+    // The lock of the instance that died is still held (S3: until it expires).
+    const h = harness({ limits: { lockWaitMs: 20, completeWaitMs: 60 } })
+    const { id, ref } = await fullButIncomplete(h, 300)
+    const dead = await h.deps.locker.lock(id)
+    const t0 = Date.now()
+    const res = await h.send({ method: 'HEAD', id })
+    // It waited longer than a plain HEAD would (completeWaitMs), then refused.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(55)
+    expect(res.status).toBe(423)
+    expect(res.headers['Retry-After']).toBe('1')
+    expect(res.headers['Upload-Offset']).toBeUndefined()
+    expect((await h.store.info(ref)).complete).toBe(false)
+    // Once the lock is free, the client's retry completes it.
+    await dead.release()
+    const retry = await h.send({ method: 'HEAD', id })
+    expect(retry.status).toBe(200)
+    expect(retry.headers['Upload-Offset']).toBe('300')
+    expect(h.completed).toHaveLength(1)
+  })
+
+  it('a PATCH at offset == length with an empty body completes it', async () => {
+    const h = harness()
+    const { id, ref } = await fullButIncomplete(h, 300)
+    const res = await h.send({ method: 'PATCH', id, headers: patchHeaders(300), body: new Uint8Array(0) })
+    expect(res.status).toBe(204)
+    expect(res.headers['Upload-Offset']).toBe('300')
+    expect((await h.store.info(ref)).complete).toBe(true)
+    expect(h.completed).toHaveLength(1)
+  })
+
+  it('completeIfFull completes it under its lock, idempotently, and leaves other uploads alone', async () => {
+    const h = harness()
+    const { ref } = await fullButIncomplete(h, 300)
+    const [a, b] = await Promise.all([completeIfFull(ref, h.deps), completeIfFull(ref, h.deps)])
+    expect(a).toMatchObject({ complete: true, offset: 300 })
+    expect(b).toMatchObject({ complete: true, offset: 300 })
+    expect(h.completed).toHaveLength(1)
+    expect(await completeIfFull(ref, h.deps)).toMatchObject({ complete: true })
+    expect(h.completed).toHaveLength(1)
+    // Not full: returned as it is, nothing locked or completed.
+    const partId = await h.create(10)
+    await h.send({ method: 'PATCH', id: partId, headers: patchHeaders(0), body: bytes(4, 1) })
+    const [sid, key] = partId.split('++') as [string, string]
+    const lock = vi.spyOn(h.deps.locker, 'lock')
+    expect(await completeIfFull({ sid, key } as never, h.deps)).toMatchObject({ complete: false, offset: 4 })
+    expect(lock).not.toHaveBeenCalled()
+  })
+
+  it('completeIfFull fails with UPLOAD_LOCKED (and completes nothing) while the lock is held', async () => {
+    const h = harness()
+    const { id, ref } = await fullButIncomplete(h, 300)
+    const held = await h.deps.locker.lock(id)
+    await expect(completeIfFull(ref, h.deps, { waitMs: 10 })).rejects.toMatchObject({
+      code: 'UPLOAD_LOCKED',
+      details: { retryAfter: 1 },
+    })
+    expect(h.completed).toHaveLength(0)
+    await held.release()
   })
 })
 

@@ -36,6 +36,10 @@ const OFFSET_CONTENT_TYPE = 'application/offset+octet-stream'
 const DEFAULT_MAX_CHECKSUM_CHUNK = 64 * 1024 * 1024
 const DEFAULT_LOCK_WAIT_MS = 3000
 const DEFAULT_MAX_CONCAT_PARTS = 100
+/** How long completing a full upload (HEAD, {@link completeIfFull}) waits for its lock. */
+const DEFAULT_COMPLETE_WAIT_MS = 10_000
+/** `Retry-After` (seconds) of a full upload whose completion could not take the lock. */
+const COMPLETE_RETRY_AFTER_S = 1
 const DEFAULT_CHECKSUM_WAIT_MS = 3000
 /** `Retry-After` (seconds) of a checksummed chunk that found no room in the checksum budget. */
 const CHECKSUM_RETRY_AFTER_S = 1
@@ -379,16 +383,24 @@ async function head(req: TusRequest, ref: FileRef, deps: TusDeps): Promise<TusRe
  * lock stays taken (a long upload is streaming), HEAD answers from the store's durable state
  * anyway: it never fails because an upload is being written, and never reports bytes that are
  * not durable (the store's offset is the durable one).
+ *
+ * One exception: an upload whose bytes are all there but that was never completed (its last
+ * PATCH's process died between the append and the completion). Reporting `Upload-Offset ==
+ * Upload-Length` would make the client report success for a file nobody can download, and it
+ * would never send another request. So HEAD completes it first (see {@link completeIfFull}),
+ * and when the lock cannot be had in time (a dead instance's lock not expired yet) answers 423
+ * with `Retry-After`, which tus-js-client retries (a 5xx would make it create a new upload).
  */
 async function settledMeta(req: TusRequest, ref: FileRef, deps: TusDeps): Promise<FileMeta> {
   // A finished upload's offset never moves again: no lock needed (most HEADs, e.g. a client's
   // check after its last PATCH; on S3 a lock costs several requests).
   const seen = await load(ref, deps)
   if (seen.complete) return seen
+  const full = needsCompletion(seen)
   let lock: Lock | undefined
   try {
     lock = await deps.locker.lock(formatFileRef(ref), {
-      waitMs: deps.limits?.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+      waitMs: full ? completeWaitMs(deps) : (deps.limits?.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS),
       ...(req.signal ? { signal: req.signal } : {}),
     })
   } catch (err) {
@@ -399,13 +411,81 @@ async function settledMeta(req: TusRequest, ref: FileRef, deps: TusDeps): Promis
   }
   try {
     const meta = await load(ref, deps)
-    if (lock && !meta.complete && meta.uploadLength !== null && meta.offset === meta.uploadLength) {
+    if (needsCompletion(meta)) {
+      if (!lock) throw completionLocked()
       // All bytes arrived but finalization did not (crash between the two): repair now.
       return await finish(ref, meta, deps)
     }
     return meta
   } finally {
     await lock?.release()
+  }
+}
+
+/** An upload whose bytes are all there but that was not completed (yet). */
+export function needsCompletion(meta: FileMeta): boolean {
+  return !meta.complete && meta.uploadLength !== null && meta.offset === meta.uploadLength
+}
+
+function completeWaitMs(deps: Pick<TusDeps, 'limits'>): number {
+  return Math.max(deps.limits?.completeWaitMs ?? DEFAULT_COMPLETE_WAIT_MS, deps.limits?.lockWaitMs ?? 0)
+}
+
+function completionLocked(): PsiError {
+  return new UploadLockedError('The upload is being completed; retry shortly', {
+    details: { retryAfter: COMPLETE_RETRY_AFTER_S },
+  })
+}
+
+/** What {@link completeIfFull} needs: the TUS machine's ports and hooks. */
+export type CompleteDeps = Pick<TusDeps, 'store' | 'locker' | 'hooks' | 'limits'>
+
+export interface CompleteIfFullOptions {
+  /**
+   * The record the caller already has (from a listing, say): when it is complete or not full,
+   * nothing is read or locked.
+   */
+  known?: FileMeta
+  /** How long to wait for the upload's lock. Default `limits.completeWaitMs` (10 s). */
+  waitMs?: number
+  signal?: AbortSignal
+}
+
+/**
+ * Completes an upload whose bytes are all there but whose completion never ran (the process
+ * that wrote its last byte died first), under the upload's lock, from any instance: the store's
+ * `complete()` and then the `onComplete` hook, exactly as the PATCH that wrote the last byte
+ * would have. Idempotent: an upload completed meanwhile (by a PATCH, a HEAD or another caller)
+ * is returned as it is and the hook does not run again. Uploads still missing bytes and files
+ * already complete are returned unchanged.
+ *
+ * Throws `UPLOAD_LOCKED` (with `retryAfter`) when the upload needs completing but its lock
+ * could not be had in time, and the store's error when completing fails; callers that list
+ * files treat such a file as not (yet) there.
+ */
+export async function completeIfFull(
+  ref: FileRef,
+  deps: CompleteDeps,
+  options: CompleteIfFullOptions = {},
+): Promise<FileMeta> {
+  const seen = options.known ?? (await deps.store.info(ref))
+  if (!needsCompletion(seen)) return seen
+  let lock: Lock
+  try {
+    lock = await deps.locker.lock(formatFileRef(ref), {
+      waitMs: options.waitMs ?? completeWaitMs(deps),
+      ...(options.signal ? { signal: options.signal } : {}),
+    })
+  } catch (err) {
+    if (isPsiError(err) && err.code === 'UPLOAD_LOCKED') throw completionLocked()
+    throw err
+  }
+  try {
+    // Re-read under the lock: whoever held it may have completed (or deleted) it.
+    const meta = await deps.store.info(ref)
+    return needsCompletion(meta) ? await finish(ref, meta, deps) : meta
+  } finally {
+    await lock.release()
   }
 }
 
@@ -667,7 +747,11 @@ async function* slices(buffer: Uint8Array): AsyncIterable<Uint8Array> {
  * Finalizes an upload whose bytes are all there. `known` is the record the caller loaded under
  * the upload's lock (or just created), so its `complete` flag is current: no re-read needed.
  */
-async function finish(ref: FileRef, known: FileMeta, deps: TusDeps): Promise<FileMeta> {
+async function finish(
+  ref: FileRef,
+  known: FileMeta,
+  deps: Pick<TusDeps, 'store' | 'hooks'>,
+): Promise<FileMeta> {
   if (known.complete) return known
   const meta = await deps.store.complete(ref)
   try {

@@ -122,6 +122,14 @@ export interface TusLimits {
    * be listed once and feeds one final upload only; the final counts against `maxSize`.
    */
   maxConcatParts?: number
+  /**
+   * How long a HEAD (or `completeIfFull`) waits for the lock of an upload whose bytes are all
+   * there but that was never completed (its process died between the last append and the
+   * completion) before answering 423 with `Retry-After`: it must complete the upload before it
+   * may report the full offset. Long enough for a crashed instance's lock to expire. Default
+   * 10000 (never less than `lockWaitMs`).
+   */
+  completeWaitMs?: number
 }
 
 /**

@@ -2,8 +2,11 @@
 import { expect } from 'vitest'
 import { newBucketId } from '../../ids.js'
 import { assertBytes, chunked, collect, expectPsiError, newFileFixture, newRef, utf8 } from '../helpers.js'
+import { patternBytes } from '../pattern.js'
 import type { SuiteContext } from '../suite.js'
 import { collectList, publicMeta } from './metadata.js'
+
+const MiB = 1024 * 1024
 
 export function registerLifecycleSuite(ctx: SuiteContext): void {
   const { probe } = ctx
@@ -24,6 +27,39 @@ export function registerLifecycleSuite(ctx: SuiteContext): void {
     expect(await store.info(file)).toMatchObject({ complete: true, offset: 6 })
     assertBytes(await probe.readData(file), utf8('abcdef'), 'persisted completed file')
     assertBytes(await collect(await store.read(file)), utf8('abcdef'), 'read completed file')
+  })
+
+  ctx.test('complete.after-crash', async () => {
+    // The process that wrote the last byte died before complete(): its append returned the
+    // length, nothing else happened. A new instance must still finish the upload.
+    if (!ctx.reopen) throw new Error('complete.after-crash needs the reopen option (or a skip with a reason)')
+    const first = ctx.store()
+    // Several MiB with a short end, so part-based stores hold parts and a tail.
+    const length = 11 * MiB + 3
+    const payload = patternBytes(61, 0, length)
+    const file = newFileFixture({ uploadLength: length })
+    await first.create(file)
+    expect(await first.append(file, chunked(payload.subarray(0, 6 * MiB), [MiB]), 0)).toBe(6 * MiB)
+    expect(await first.append(file, chunked(payload.subarray(6 * MiB), [MiB]), 6 * MiB)).toBe(length)
+    const second = await ctx.reopen()
+    try {
+      // Every byte counts. Stores that derive completion from the bytes alone (the FS store's own
+      // sidecars) may already call it complete; the others must not before complete() ran.
+      expect(await second.info(file)).toMatchObject({ offset: length, uploadLength: length })
+      const done = await second.complete(file)
+      expect(done).toMatchObject({ complete: true, offset: length, uploadLength: length })
+      // Idempotent, from the new instance and from the old one.
+      expect(publicMeta(await second.complete(file))).toEqual(publicMeta(done))
+      expect(publicMeta(await first.complete(file))).toEqual(publicMeta(done))
+      expect(await first.info(file)).toMatchObject({ complete: true, offset: length })
+      assertBytes(await collect(await second.read(file)), payload, 'read from the new instance')
+      assertBytes(await collect(await first.read(file)), payload, 'read from the old instance')
+      assertBytes(await probe.readData(file), payload, 'persisted bytes')
+      expect((await collectList(ctx, file.sid)).map((m) => [m.key, m.complete])).toEqual([[file.key, true]])
+      await second.delete(file)
+    } finally {
+      await second.close?.()
+    }
   })
 
   ctx.test('delete', async () => {

@@ -1,0 +1,62 @@
+/**
+ * Finishing uploads whose bytes are all there but whose completion never ran (the process that
+ * wrote the last byte died first). Every place that touches such a file (download, listings,
+ * admin, archive, the sweeper) completes it through core's {@link completeIfFull}, with the
+ * same hooks as the TUS endpoint, so the webhook, the retention expiry and the clean-up of
+ * concatenated parts happen exactly once, whichever instance gets there first.
+ * @module
+ */
+import { completeIfFull, type FileMeta, type FileRef, needsCompletion } from '@psitransfer/core'
+import type { AppDeps } from '../deps.js'
+import type { RequestFacts } from '../http/client.js'
+import type { Logger } from '../logger.js'
+import { createUploadHooks } from './hooks.js'
+
+/** A listing waits this long for the lock of such a file, then leaves it out for now. */
+export const LISTING_COMPLETE_WAIT_MS = 2000
+
+function facts(log: Logger): RequestFacts {
+  return { header: () => undefined, remoteAddress: undefined, log }
+}
+
+/**
+ * Completes `ref` if it is full but not complete (see {@link completeIfFull}); returns the
+ * record. Throws UPLOAD_LOCKED (423, Retry-After) when its lock stays taken for `waitMs`.
+ */
+export function completeUpload(
+  deps: AppDeps,
+  ref: FileRef,
+  options: { known?: FileMeta; waitMs?: number; signal?: AbortSignal; log?: Logger } = {},
+): Promise<FileMeta> {
+  const { log = deps.logger, ...rest } = options
+  return completeIfFull(
+    ref,
+    {
+      store: deps.store,
+      locker: deps.locker,
+      // Only onComplete and onError run here; they need no request.
+      hooks: createUploadHooks(facts(log), deps, {}),
+      limits: { maxSize: deps.config.maxFileSize },
+    },
+    rest,
+  )
+}
+
+/**
+ * For listings: the record, completed first when it needs it. A file that cannot be completed
+ * now (its lock is still held by a crashed instance, the store failed) is returned as it is,
+ * i.e. still incomplete, so the listing leaves it out until a later request completes it.
+ */
+export async function completedOrAsIs(
+  deps: AppDeps,
+  meta: FileMeta,
+  waitMs = LISTING_COMPLETE_WAIT_MS,
+): Promise<FileMeta> {
+  if (!needsCompletion(meta)) return meta
+  try {
+    return await completeUpload(deps, meta, { known: meta, waitMs })
+  } catch (err) {
+    deps.logger.warn({ err, sid: meta.sid, key: meta.key }, 'could not complete a finished upload yet')
+    return meta
+  }
+}
