@@ -5,46 +5,31 @@
  * @module
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { createWriteStream, readdirSync, statSync, type WriteStream } from 'node:fs'
+import { createWriteStream, rmSync, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const SERVER_DIR = fileURLToPath(new URL('../../../', import.meta.url))
-const MAIN = join(SERVER_DIR, 'dist/main.js')
-
-function newestMtime(dir: string): number {
-  let newest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name)
-    if (entry.isDirectory() && entry.name === 'test-support') continue
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p))
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
-      newest = Math.max(newest, statSync(p).mtimeMs)
-    }
-  }
-  return newest
-}
 
 /**
- * Builds the server when dist/main.js is missing or older than a source file. The harness runs
- * the built server because a restart through the TypeScript loader takes seconds on a busy
- * machine, which would show up in every resume wait.
+ * Compiles the server's sources into a directory of the harness's own (under
+ * apps/server/node_modules, so the packages still resolve) and returns its main.js. The harness
+ * runs compiled JavaScript because a start through the TypeScript loader takes seconds on a busy
+ * machine, which would show up in every resume wait; and a private copy because other tests
+ * rebuild dist/ while they run (a server started from a half-written file would crash).
  */
-export function ensureBuilt(log: (msg: string) => void): void {
-  let built = 0
-  try {
-    built = statSync(MAIN).mtimeMs
-  } catch {}
-  if (built >= newestMtime(join(SERVER_DIR, 'src'))) return
-  log('building apps/server (dist is missing or older than src)…')
+export function buildServer(id: string): { main: string; remove: () => void } {
+  const out = join(SERVER_DIR, 'node_modules', '.psi-chaos', id)
   execFileSync(
     process.execPath,
-    [join(SERVER_DIR, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: SERVER_DIR,
-      stdio: 'inherit',
-    },
+    [
+      join(SERVER_DIR, 'node_modules/typescript/bin/tsc'),
+      ...['-p', 'tsconfig.build.json', '--outDir', out],
+      ...['--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'],
+    ],
+    { cwd: SERVER_DIR, stdio: 'inherit' },
   )
+  return { main: join(out, 'main.js'), remove: () => rmSync(out, { recursive: true, force: true }) }
 }
 
 export interface Instance {
@@ -67,6 +52,7 @@ export class Cluster {
 
   constructor(
     count: number,
+    private readonly main: string,
     private readonly env: Record<string, string>,
     logDir: string,
   ) {
@@ -117,7 +103,7 @@ export class Cluster {
   }
 
   async #spawn(instance: Instance): Promise<void> {
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawn(process.execPath, [this.main], {
       cwd: SERVER_DIR,
       env: { PATH: process.env.PATH ?? '', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],

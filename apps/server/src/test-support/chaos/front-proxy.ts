@@ -30,6 +30,8 @@ export interface Exchange {
   instance: number
   /** When the proxy received the request (ms since the epoch). */
   startedAt: number
+  /** Time from the last body byte forwarded to the answer (ms; null without a body end). */
+  afterBodyMs: number | null
 }
 
 export interface FrontHooks {
@@ -93,6 +95,7 @@ export class FrontProxy {
     flying.set(req, path)
     let answered = false
     let killed = false
+    let bodyEnd: number | null = null
     const kill = (kind: KillKind) => {
       if (killed) return
       killed = true
@@ -119,6 +122,7 @@ export class FrontProxy {
         headers: r.headers,
         instance: instance.id,
         startedAt,
+        afterBodyMs: bodyEnd === null ? null : Date.now() - bodyEnd,
       })
       const out = { ...r.headers }
       delete out.connection
@@ -165,6 +169,7 @@ export class FrontProxy {
         return
       }
       up.end()
+      bodyEnd = Date.now()
       if (plan?.kind === 'completion') {
         setTimeout(() => {
           if (!answered) kill('completion')

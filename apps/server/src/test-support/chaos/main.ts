@@ -1,6 +1,7 @@
 /**
  * `pnpm chaos -- --store fs|s3 [--uploads 100] [--seed s] [--concurrency 4] [--max-size 40MiB]
- * [--instances n] [--kill-rate 0.1] [--completion-kill-rate 0.5] [--fault-rate 0.03]
+ * [--instances n] [--kill-rate 0.1] [--completion-kill-rate 0.5] [--completion-share 0.5]
+ * [--max-kills-per-upload 3] [--fault-rate 0.03]
  * [--json file] [--keep]`: runs the crash and fault harness and prints a table (stderr) and the
  * JSON report (stdout, or --json file). Exits 1 when a must-be-zero figure is not 0.
  * @module
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     'kill-rate': { type: 'string' },
     'completion-kill-rate': { type: 'string' },
     'max-kills-per-upload': { type: 'string' },
+    'completion-share': { type: 'string' },
     'fault-rate': { type: 'string' },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
@@ -58,6 +60,7 @@ try {
     killRate: num(values['kill-rate'], DEFAULTS.killRate),
     completionKillRate: num(values['completion-kill-rate'], DEFAULTS.completionKillRate),
     maxKillsPerUpload: num(values['max-kills-per-upload'], DEFAULTS.maxKillsPerUpload),
+    completionShare: num(values['completion-share'], DEFAULTS.completionShare),
     faultRate: num(values['fault-rate'], DEFAULTS.faultRate),
     uploadTimeoutMs: DEFAULTS.uploadTimeoutMs,
     keep: values.keep,

@@ -17,7 +17,7 @@ import * as tus from 'tus-js-client'
 import { createJsonLogger } from '../../logger.js'
 import { registryFor } from '../../stores.js'
 import { Sweeper } from '../../sweeper.js'
-import { Cluster, ensureBuilt } from './cluster.js'
+import { buildServer, Cluster } from './cluster.js'
 import { FAULT_KINDS, FaultProxy } from './fault-proxy.js'
 import { type Exchange, FrontProxy, type KillKind, type KillPlan } from './front-proxy.js'
 import { type Rng, randomBytesFor, rng } from './rng.js'
@@ -43,6 +43,8 @@ export interface ChaosOptions {
   /** Chance that the last PATCH of an upload is a kill point. */
   completionKillRate: number
   maxKillsPerUpload: number
+  /** Share of the last-PATCH kills that land during completion (the rest: mid-body, after the ack). */
+  completionShare: number
   /** S3: share of requests to S3 that get a fault. */
   faultRate: number
   /** S3 server (the harness reaches it directly; the servers through the fault proxy). */
@@ -62,6 +64,7 @@ export const DEFAULTS: Omit<ChaosOptions, 'store' | 'seed' | 's3' | 'log'> = {
   killRate: 0.1,
   completionKillRate: 0.5,
   maxKillsPerUpload: 3,
+  completionShare: 0.5,
   faultRate: 0.03,
   uploadTimeoutMs: 10 * 60_000,
   keep: false,
@@ -180,7 +183,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const dataDir = join(work, 'data')
   mkdirSync(dataDir)
   o.log(`seed ${o.seed}; store ${o.store}; ${o.uploads} uploads; logs in ${work}`)
-  ensureBuilt(o.log)
+  const server = buildServer(runId)
 
   const env: Record<string, string> = {
     PSITRANSFER_IFACE: '127.0.0.1',
@@ -215,7 +218,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     })
   }
 
-  const cluster = new Cluster(o.instances, env, work)
+  const cluster = new Cluster(o.instances, server.main, env, work)
   await cluster.start()
 
   const plan = rng(o.seed, 'workload')
@@ -250,6 +253,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   }
   const answers = { patch: 0, locked423: 0, server5xx: 0 }
   const failures: string[] = []
+  /** How long last PATCHes took from their last body byte to the answer. */
+  const finalAnswerMs: number[] = []
 
   /** A request sent after the kill succeeded (an answer already on its way at the kill does not count). */
   const recovered = (u: Upload, ex: Exchange) => {
@@ -271,9 +276,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         if (!u.rng.chance(last ? o.completionKillRate : o.killRate)) return null
         u.kills++
         const kind = last
-          ? u.rng.pick(['completion', 'completion', 'mid-body', 'after-ack'] as const)
+          ? u.rng.chance(o.completionShare)
+            ? 'completion'
+            : u.rng.pick(['mid-body', 'after-ack'] as const)
           : u.rng.pick(['mid-body', 'after-ack'] as const)
-        return { kind, at: kind === 'completion' ? u.rng.int(0, 300) : u.rng.int(0, Math.max(0, length - 1)) }
+        // A completion kill lands anywhere in the time the server takes to answer a last PATCH
+        // once its body is in (writing the last bytes, then completing the file): up to the
+        // slowest such answer seen so far, which the run learns as it goes.
+        const window = Math.max(100, ...finalAnswerMs.slice(-20))
+        return {
+          kind,
+          at:
+            kind === 'completion' ? Math.floor(u.rng.next() * window) : u.rng.int(0, Math.max(0, length - 1)),
+        }
       },
       onAnswer(ex: Exchange) {
         if (ex.method === 'POST' && ex.status === 201) {
@@ -293,6 +308,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         if (ex.method === 'PATCH') {
           answers.patch++
           if (ex.status === 204 && Number.isFinite(offset)) {
+            if (offset === u.size && ex.afterBodyMs !== null) finalAnswerMs.push(ex.afterBodyMs)
             u.patches++
             u.maxAck = Math.max(u.maxAck, offset)
             recovered(u, ex)
@@ -424,7 +440,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           failures.push(`upload ${u.index}: ${err.message}`)
         })
         o.log(
-          `upload ${u.index}: ${u.outcome} (${u.size} B in ${u.chunkSize === Infinity ? 'one' : u.chunkSize}-byte PATCHes, ${u.kills} kill points)`,
+          `upload ${u.index}: ${u.outcome} (${u.size} B in ${u.chunkSize === Infinity ? 'one PATCH' : `${u.chunkSize}-byte PATCHes`}, ${u.kills} kill points)`,
         )
       }
     }),
@@ -520,6 +536,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     await store.close?.()
   }
   await faults?.close()
+  server.remove()
   if (!o.keep) rmSync(work, { recursive: true, force: true })
 
   const restarts = [...cluster.restartMs].sort((a, b) => a - b)
