@@ -141,6 +141,7 @@ export class FrontProxy {
     })
     req.on('error', () => up.destroy())
     res.on('close', () => {
+      finish()
       if (!res.writableFinished) up.destroy()
     })
 

@@ -118,6 +118,8 @@ export interface ChaosReport {
   multipartUploadsBeforeSweep: number
   /** S3 objects left after the sweep that are neither a complete file, its metadata nor a lock. */
   leftoverObjects: number
+  /** The first 10 of them (key below the run's prefix). */
+  leftoverObjectKeys: string[]
   resumeWaitMs: { count: number; p50: number; p90: number; max: number }
   /** From a kill to the restarted process listening (part of every resume wait). */
   restartMs: { count: number; p50: number; max: number }
@@ -462,6 +464,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   let orphanedTemp = 0
   let leftover = 0
   let abandoned = 0
+  let leftoverKeys: string[] = []
   const sweepNow = Date.now() + UPLOAD_EXPIRY_MS + 3600_000
   const logger = createJsonLogger({ level: 'error' })
   const complete = uploads.filter((u) => u.outcome === 'ok' || u.outcome === 'mismatch')
@@ -496,6 +499,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     for (const k of [...keep]) keep.add(`${k}.json`)
     const left = (await listObjects(s3, prefix)).filter((k) => !keep.has(k) && !/\.lock\.\d+$/.test(k))
     leftover = left.length
+    leftoverKeys = left.slice(0, 10).map((k) => k.slice(prefix.length))
     if (!o.keep) {
       for await (const meta of store.list()) await store.delete({ sid: meta.sid, key: meta.key } as FileRef)
       await store.sweep({ now: Date.now(), graceMs: 0 })
@@ -558,6 +562,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     multipartUploadsBeforeSweep: multipartBefore,
     abandonedUploadsSwept: abandoned,
     leftoverObjects: leftover,
+    leftoverObjectKeys: leftoverKeys,
     restartMs: {
       count: restarts.length,
       p50: quantile(restarts, 0.5),
