@@ -4,7 +4,8 @@
 #
 #   rgw.sh start    install Ceph from Debian apt when missing, bring up mon + osd + radosgw, create the
 #                   test user and bucket, print the env (idempotent: fast no-op when already up);
-#                   with PSI_RGW_LEASE, registers that process as a user first
+#                   with PSI_RGW_LEASE, registers that process as a user first. A radosgw that
+#                   died (or hangs) while mon and osd are fine is restarted alone, data kept
 #   rgw.sh release  drop the lease of $PSI_RGW_LEASE; stops the gateway when it was started for a
 #                   lease and no other live process holds one (a gateway started by hand stays up)
 #   rgw.sh stop     stop the daemons and remove the state directory (kept running while another live
@@ -19,9 +20,12 @@
 # directory so a restart keeps them) keep one run's release or stop from taking the gateway away
 # from another. Leases of dead processes do not count. Test runners call `start` and `release`
 # with PSI_RGW_LEASE set to their pid. packages/store-s3/src/rgw-script.test.ts checks this
-# against the running gateway; for a cold start, a manual check on spare ports (on a machine
-# where no other gateway runs: a second single-node cluster next to a running one did not come
-# up on the test machine, with this script or the one before it):
+# against the running gateway, and the restart of a dead radosgw against stand-ins (fake ceph
+# CLI and radosgw). For a cold start, a manual check on spare ports (on a machine where no
+# other gateway runs: a second single-node cluster next to a running one did not come up on the
+# test machine, with this script or the one before it; on 2026-12-02 one in /tmp/psi-rgw-e with
+# ports 7590 + 6890, then 6791, did not either, its OSD never reported up, even while no other
+# gateway ran):
 #
 #   export PSI_RGW_DIR=/tmp/psi-rgw-check PSI_S3_PORT=7490 PSI_RGW_MON_PORT=6790
 #   sleep 600 & A=$!; sleep 600 & B=$!
@@ -37,6 +41,7 @@
 #   PSI_RGW_MON_PORT     monitor port (default 6789)
 #   PSI_RGW_OBJECTSTORE  bluestore (default, on a sparse file) or memstore
 #   PSI_RGW_LEASE        pid to register as a user on start / to release on stop (test runners pass theirs)
+#   PSI_RGW_HANG_GRACE   seconds a running radosgw that does not answer gets before start replaces it (30)
 #
 # Daemon output goes to $PSI_RGW_DIR/log; progress goes to stderr, env lines to stdout, so
 # `eval "$(scripts/s3/rgw.sh start)"` works.
@@ -58,6 +63,7 @@ ENDPOINT="http://127.0.0.1:${PORT}"
 CONF="$DIR/ceph.conf"
 EMPTY_SHA256='e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
 TRIES=3
+RGW_HANG_GRACE="${PSI_RGW_HANG_GRACE:-30}"
 
 log() { printf '[rgw] %s\n' "$*" >&2; }
 die() {
@@ -131,6 +137,7 @@ is_up() {
 }
 
 pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+pid_gone() { ! pid_alive "$1"; }
 
 # Pids from our daemons' pid files, only while they still belong to a Ceph daemon (never a reused pid).
 daemon_pids() {
@@ -344,6 +351,40 @@ mark_owner() {
   if [ -n "$LEASE" ]; then echo lease >"$DIR/owner"; else echo manual >"$DIR/owner"; fi
 }
 
+# The radosgw process of this gateway (from its pid file, only while it is still radosgw).
+rgw_pid() {
+  local pid
+  pid=$(cat "$DIR/run/client.rgw.pid" 2>/dev/null || true)
+  [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" = radosgw ] && echo "$pid"
+  return 0
+}
+
+# radosgw can die on its own while the cluster under it is fine (16.2.15 here once crashed with a
+# general protection fault while three instances shut down). When the gateway is set up, the
+# monitor answers and the OSD is up, only radosgw is restarted (its data lives in the cluster,
+# so the user, the bucket and the objects are still there): a radosgw that is gone is started
+# again; one that runs but does not answer gets RGW_HANG_GRACE seconds (it may just be busy)
+# before it is killed and replaced. Returns non-zero when the cluster itself is not fine.
+recover_gateway() {
+  [ -f "$DIR/ready" ] || return 1
+  mon_answers && osd_up || return 1
+  local pid
+  pid=$(rgw_pid)
+  if [ -n "$pid" ]; then
+    log "radosgw (pid $pid) is not answering; waiting up to ${RGW_HANG_GRACE} s…"
+    wait_for "radosgw" "$RGW_HANG_GRACE" is_up && return 0
+    log "radosgw (pid $pid) still not answering; killing it"
+    kill -9 "$pid" 2>/dev/null || true
+    wait_for "radosgw to exit" 30 pid_gone "$pid" || return 1
+  else
+    log "radosgw is gone while the monitor and the OSD are up; restarting only radosgw"
+  fi
+  local t0=$SECONDS
+  timeout 60 radosgw -c "$CONF" -n client.rgw >>"$DIR/log/setup.log" 2>&1 9>&- || return 1
+  wait_for "the restarted gateway on port $PORT" 90 is_up || return 1
+  log "radosgw restarted in $((SECONDS - t0)) s"
+}
+
 # A gateway that is set up and whose daemons run may just be slow to answer under load (another
 # run's benchmark): give it time before concluding it is broken and rebuilding it.
 settles() {
@@ -355,7 +396,7 @@ settles() {
 
 start() {
   take_lease
-  if is_up || settles; then
+  if is_up || recover_gateway || settles; then
     # Starting by hand pins a gateway a test run started (it then outlives the run).
     [ -n "$LEASE" ] || mark_owner
     log "already up at $ENDPOINT"

@@ -1,0 +1,61 @@
+/**
+ * The S3 server for tests and the chaos harness: the PSI_S3_* variables when set (AWS, MinIO,
+ * …), otherwise the local Ceph RGW of scripts/s3/rgw.sh, started (or found, or recovered: a
+ * gateway whose radosgw died is restarted by `start`) under a lease of this process.
+ * @module
+ */
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
+export const RGW_SCRIPT = fileURLToPath(new URL('../../../../scripts/s3/rgw.sh', import.meta.url))
+
+export interface S3Server {
+  endpoint: string
+  bucket: string
+  region: string
+  accessKeyId: string
+  secretAccessKey: string
+  /** Drops this process's lease on the local gateway (no-op for an external S3). */
+  release(): Promise<void>
+}
+
+function parseEnv(text: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const line of text.split('\n')) {
+    const m = /^(?:export\s+)?([A-Z0-9_]+)=(.*)$/.exec(line.trim())
+    if (m) out[m[1] as string] = m[2] as string
+  }
+  return out
+}
+
+export async function s3Server(env: NodeJS.ProcessEnv = process.env): Promise<S3Server> {
+  let vars: Record<string, string | undefined> = env
+  let release = async () => {}
+  if (!env.PSI_S3_BUCKET) {
+    const lease = { ...env, PSI_RGW_LEASE: String(process.pid) }
+    const { stdout } = await run(RGW_SCRIPT, ['start'], {
+      env: lease,
+      timeout: 15 * 60_000,
+      maxBuffer: 1 << 20,
+    })
+    vars = parseEnv(stdout)
+    release = async () => {
+      await run(RGW_SCRIPT, ['release'], { env: lease, timeout: 120_000 }).catch(() => {})
+    }
+  }
+  const need = (k: string) => {
+    const v = vars[k]
+    if (!v) throw new Error(`${k} is not set`)
+    return v
+  }
+  return {
+    endpoint: need('PSI_S3_ENDPOINT'),
+    bucket: need('PSI_S3_BUCKET'),
+    region: vars.PSI_S3_REGION ?? 'us-east-1',
+    accessKeyId: need('PSI_S3_ACCESS_KEY'),
+    secretAccessKey: need('PSI_S3_SECRET_KEY'),
+    release,
+  }
+}
