@@ -44,6 +44,7 @@ import {
   syncDir,
   WRITE_FLAGS,
 } from './sidecar-io.js'
+import { type FsSweepResult, sweepOrphans } from './sweep.js'
 
 /**
  * When data reaches the disk (see README, "Durability"):
@@ -620,6 +621,15 @@ export class FileStore implements Store {
       load: (ref) => this.#load(this.#paths.resolve(ref), threadPoolCalls).then((r) => r.meta),
       warn: (where, message) => this.#warn(where, message),
     })
+  }
+
+  /**
+   * Removes what a crash left half-made (data without a record, a record without data, temp
+   * files), once untouched for an hour before `now`; see `sweep.ts`. The server's retention
+   * sweeper calls it.
+   */
+  sweep(options: { now: number }): Promise<FsSweepResult> {
+    return sweepOrphans(this.root, options.now, (where, message) => this.#warn(where, message))
   }
 
   async claim(ref: FileRef): Promise<boolean> {

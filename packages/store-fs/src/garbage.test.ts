@@ -5,6 +5,7 @@ import { listAll, newBucketId, newFileId } from '@psitransfer/core'
 import { afterEach, beforeEach, expect, it } from 'vitest'
 import type { FileStore } from './file-store.js'
 import {
+  collect,
   fromChunks,
   makeStore,
   newFile,
@@ -115,4 +116,47 @@ it('lists nothing (and does not crash) when uploadDir vanished after init', asyn
   const file = newFile()
   await store.create(file)
   expect((await listAll(store)).map((m) => m.key)).toEqual([file.key])
+})
+
+it('sweeps what a crash left half-made once it is an hour old, and nothing else', async () => {
+  const good = newFile({ uploadLength: 3 })
+  await store.create(good)
+  await store.append(good, fromChunks([Buffer.from('abc')]), 0)
+  await store.claim(good)
+  const bucket = path.join(dir, good.sid)
+  const old = async (name: string, body = 'x') => {
+    await writeFile(path.join(bucket, name), body)
+    await utimes(path.join(bucket, name), hoursAgo(2), hoursAgo(2))
+  }
+  // Killed during create: data file, with or without its temp sidecar.
+  const noRecord = newFileId()
+  await old(noRecord, 'orphan bytes')
+  const halfCreated = newFileId()
+  await old(halfCreated)
+  await old(`${halfCreated}.json.0a1b2c.tmp`, '{"meta')
+  // Killed during delete: the record (and a claim) outlived the data.
+  const noData = newFileId()
+  await old(`${noData}.json`, '{"metadata": {"name": "ghost"}}')
+  await old(`${noData}.claim`, '{}')
+  // A create in flight right now: too young to touch.
+  const young = newFileId()
+  await writeFile(path.join(bucket, young), '')
+  // Not ours: left for the operator.
+  await old('notes.txt', 'hello')
+  // The good file's data and sidecar are old too; they stay.
+  for (const f of [good.key, `${good.key}.json`, `${good.key}.claim`]) {
+    await utimes(path.join(bucket, f), hoursAgo(5), hoursAgo(5))
+  }
+
+  const report = await store.sweep({ now: Date.now() })
+  expect(report).toEqual({ orphanData: 2, orphanRecords: 2, tempFiles: 1 })
+  expect((await readdir(bucket)).sort()).toEqual(
+    [good.key, `${good.key}.json`, `${good.key}.claim`, young, 'notes.txt'].sort(),
+  )
+  expect((await listAll(store)).map((m) => m.key)).toEqual([good.key])
+  expect(await collect(await store.read(good))).toEqual(Buffer.from('abc'))
+
+  // With the clock an hour on, the young entry is a leftover too.
+  expect(await store.sweep({ now: Date.now() + 2 * 3600_000 })).toMatchObject({ orphanData: 1 })
+  expect(await readdir(bucket)).not.toContain(young)
 })
