@@ -164,7 +164,8 @@ export class AzureStore implements Store {
     this.container = this.service.getContainerClient(this.config.container)
     // SAS URLs need the account key; a connection string with a SAS token cannot sign new ones.
     this.capabilities = { downloadUrl: this.service.credential instanceof StorageSharedKeyCredential }
-    if (!this.capabilities.downloadUrl) delete (this as { downloadUrl?: unknown }).downloadUrl
+    // The port: `downloadUrl` is present exactly when the capability is.
+    if (!this.capabilities.downloadUrl) Object.defineProperty(this, 'downloadUrl', { value: undefined })
     this.#leases = new LeaseManager(this.config.lockStaleAfter * 1000, this.#warn)
   }
 
@@ -320,7 +321,8 @@ export class AzureStore implements Store {
     const held = this.#held.get(id)
     if (held && !held.lost.aborted) return { lease: held, own: false }
     for (let attempt = 0; attempt < 2; attempt++) {
-      const got = await this.#leases.tryAcquire(blob, false)
+      // A lease whose holder died is broken here too (on a later call: staleness needs two looks).
+      const got = await this.#leases.tryAcquire(blob, true)
       if (got === null) throw new UploadLockedError()
       if (got !== 'missing') {
         this.#own.add(got)
