@@ -820,8 +820,10 @@ export class AzureStore implements Store {
       const abandoned =
         !expired && !meta.complete && ttl > 0 && seen.data !== undefined && now - seen.data.lastModified > ttl
       if (!expired && !abandoned) continue
-      // A writer is active (its heartbeat keeps the lease): not now; the next sweep decides.
-      if (seen.data?.leased && now - seen.data.lastModified < this.config.lockStaleAfter * 1000) {
+      // A writer is active (its heartbeat keeps the lease fresh): not now, the next sweep decides.
+      // Real time here, not `now` (a report time); a lease idle for 10 × the staleness limit is dead.
+      const idle = Date.now() - (seen.data?.lastModified ?? 0)
+      if (seen.data?.leased && idle < 10 * this.config.lockStaleAfter * 1000) {
         result.skipped++
         continue
       }
