@@ -23,7 +23,7 @@ describe('parseAzureStoreConfig', () => {
       prefix: '',
       blockSize: 8 * 1024 * 1024,
       signedUrlExpiry: 3600,
-      lockStaleAfter: 8,
+      lockStaleAfter: 6,
       createContainer: false,
     })
   })

@@ -54,7 +54,7 @@ export const azureStoreConfigSchema = z.strictObject({
     .max(MAX_BLOCK_SIZE, `must be at most ${MAX_BLOCK_SIZE} bytes`)
     .default(8 * MiB),
   /** Seconds without a heartbeat after which another instance breaks an upload's lease. */
-  lockStaleAfter: z.number().int().min(4).max(60).default(8),
+  lockStaleAfter: z.number().int().min(4).max(60).default(6),
   /** Incomplete uploads untouched for this many seconds are removed by `sweep()`; 0 = never. */
   abandonedUploadTtl: z.number().int().min(0).default(0),
   /** SDK attempts per request (exponential backoff on throttling, 5xx, network errors). */

@@ -19,7 +19,7 @@ import type { BlockBlobClient } from '@azure/storage-blob'
 import { azureCode, isNotFound, statusOf, toStoreError } from './azure-errors.js'
 
 /** Minimum time between two looks at the same stale ETag before the lease is broken. */
-export const CONFIRM_MS = 1500
+export const CONFIRM_MS = 1000
 const HEARTBEAT_KEY = 'psiheartbeat'
 
 export interface Lease {
