@@ -21,6 +21,6 @@ runStoreConformance({
   // The smallest block size, so files of a few MiB already span several blocks.
   makeStore: () => new AzureStore(storeOptions(prefix, { blockSize: MiB })),
   probe: new AzureProbe(raw, prefix),
-  bigFileBytes: 128 * MiB,
+  bigFileBytes: 64 * MiB,
   bigFileTimeoutMs: 5 * 60_000,
 })

@@ -20,7 +20,7 @@ const suite = storeSuite('crash')
 
 it('loses no acknowledged byte when the appending process is killed with SIGKILL', async () => {
   const seed = 91
-  const total = 48 * MiB
+  const total = 32 * MiB
   const store = suite.store({ blockSize: MiB })
   await store.init()
   const file = newFileFixture({ uploadLength: total })
