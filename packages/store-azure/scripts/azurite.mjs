@@ -20,7 +20,6 @@ import { promisify } from 'node:util'
 export const AZURITE_VERSION = '3.37.0'
 export const NODE_VERSION = '24.22.3'
 const DIR = fileURLToPath(new URL('../.azurite/', import.meta.url))
-const MARKER = path.join(DIR, `installed-azurite-${AZURITE_VERSION}-node-${NODE_VERSION}`)
 const LOCK = path.join(DIR, '.install-lock')
 const run = promisify(execFile)
 
@@ -32,6 +31,12 @@ export const DEV_KEY =
 function needsOwnNode() {
   return Number(process.versions.node.split('.')[0]) < 22
 }
+
+// Names what was installed: a run on Node 24 installs no Node, a later run on Node 20 needs it.
+const MARKER = path.join(
+  DIR,
+  `installed-azurite-${AZURITE_VERSION}${needsOwnNode() ? `-node-${NODE_VERSION}` : ''}`,
+)
 
 /** The Node binary Azurite runs on. */
 export function azuriteNode() {
