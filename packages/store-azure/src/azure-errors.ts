@@ -68,7 +68,10 @@ export function toStoreError(err: unknown, what: string): PsiError {
   if (code === 'InsufficientAccountPermissions' || code === 'AccountBeingCreated') {
     return new PsiError('STORE_MISCONFIGURED', `Azure refused to ${what} (${code})`, { cause: err })
   }
-  if (status === 507 || code === 'AccountLimitExceeded' || code === 'BlockCountExceedsLimit') {
+  if (code === 'BlockCountExceedsLimit' || code === 'RequestBodyTooLarge') {
+    return new PsiError('TOO_LARGE', 'The file is larger than Azure block blobs allow', { cause: err })
+  }
+  if (status === 507 || code === 'AccountLimitExceeded') {
     return new PsiError('STORAGE_FULL', 'Storage is full; the upload can be resumed later', { cause: err })
   }
   return new StoreUnavailableError(undefined, { cause: err })
