@@ -41,9 +41,20 @@ describe('TUS creation as a password oracle', () => {
   it('counts guesses like the listing: parallel wrong ones are limited, and the listing is too', async () => {
     server = await startFsServer({ config: { trustProxy: 1 } })
     const s = server
-    const victim = { 'X-Forwarded-For': '198.51.100.1' }
-    const attacker = { 'X-Forwarded-For': '203.0.113.66' }
-    expect((await create(s, 'victim', 'right', victim)).status).toBe(201)
+    const victim: Record<string, string> = { 'X-Forwarded-For': '198.51.100.1' }
+    const attacker: Record<string, string> = { 'X-Forwarded-For': '203.0.113.66' }
+    const first = await create(s, 'victim', 'right', victim)
+    expect(first.status).toBe(201)
+    // A stranger is refused before any password is checked: creation tells nothing about it.
+    const stranger = await create(s, 'victim', 'right', attacker)
+    expect(stranger.status).toBe(403)
+    expect(stranger.body).not.toMatch(/password/)
+    // Whoever holds the bucket's upload token (its uploader's client, or a leaked token) still
+    // guesses no faster than through the listing.
+    const token = first.headers['x-bucket-token'] as string
+    expect(token).toBeTruthy()
+    attacker['X-Bucket-Token'] = token
+    victim['X-Bucket-Token'] = token
     const guesses = await Promise.all(
       Array.from({ length: 30 }, (_, i) => create(s, 'victim', `guess${i}`, attacker)),
     )
@@ -73,6 +84,7 @@ describe('TUS creation as a password oracle', () => {
   it('delays a wrong guess like the listing does', async () => {
     const t = makeApp({}, { authFailDelayMs: 300 })
     // A legacy plaintext password: checked without Argon2, so the time below is the delay alone.
+    await t.takeBucketId('b')
     await t.store.create({
       sid: parseBucketId('b'),
       key: parseFileId('legacy'),
@@ -99,6 +111,8 @@ describe('TUS creation as a password oracle', () => {
   it('lets the web client add many files to a new protected bucket at once', async () => {
     const t = makeApp({ passwordJobsPerClient: 2 })
     const md = (name: string) => ({ sid: 'fresh', name, password: 'pw' })
+    // The first file alone (it answers the bucket's upload token), then the rest at once.
+    expect((await createRequest(t, md('0'), 1)).status).toBe(201)
     const first = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((n) => createRequest(t, md(n), 1)))
     expect(first.map((r) => r.status)).toEqual([201, 201, 201, 201, 201, 201])
     // Later files check the password in parallel before the bucket lock: one KDF job, joined.

@@ -38,6 +38,7 @@ import { KdfGate } from './security/kdf-gate.js'
 import { kdf, PasswordVerifier } from './security/passwords.js'
 import { FailureRateLimiter } from './security/rate-limit.js'
 import { DownloadTokens } from './security/tokens.js'
+import { BucketIds, hideBucketMarks } from './upload/bucket-ids.js'
 import { BucketStates } from './upload/bucket-state.js'
 import { WebhookSender } from './webhooks.js'
 
@@ -87,9 +88,11 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
   const { config } = options
   const logger = options.logger ?? silentLogger
   const appMetrics = options.metrics ?? new Metrics()
+  // Routes never see the marks of used bucket ids; only `bucketIds` (and the sweeper) do.
+  const store = hideBucketMarks(options.store)
   const deps: AppDeps = {
     config,
-    store: options.store,
+    store,
     locker: options.locker,
     bucketLocker: new MemoryLocker(),
     clock: options.clock,
@@ -112,7 +115,12 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
         },
         options.clock,
       ),
-    buckets: new BucketStates(options.store, options.clock),
+    buckets: new BucketStates(store, options.clock),
+    bucketIds: new BucketIds(
+      options.store,
+      options.clock,
+      config.maxAge === null ? null : config.maxAge * 1000,
+    ),
     authFailDelayMs: options.authFailDelayMs ?? 500,
     webRoot: options.webRoot !== undefined ? options.webRoot : (config.webRoot ?? defaultWebRoot()),
     isShuttingDown: options.isShuttingDown ?? (() => false),

@@ -10,11 +10,13 @@ import type { KdfGate } from './security/kdf-gate.js'
 import type { PasswordVerifier } from './security/passwords.js'
 import type { FailureRateLimiter } from './security/rate-limit.js'
 import type { DownloadTokens } from './security/tokens.js'
+import type { BucketIds } from './upload/bucket-ids.js'
 import type { BucketStates } from './upload/bucket-state.js'
 import type { WebhookSender } from './webhooks.js'
 
 export interface AppDeps {
   config: Config
+  /** The store without the marks of used bucket ids (see `upload/bucket-ids.ts`). */
   store: Store
   /** Upload locks (`sid++key`): the store's own locker when it has one (S3), else in-process. */
   locker: Locker
@@ -31,6 +33,8 @@ export interface AppDeps {
   kdfGate: KdfGate
   /** Cached per-bucket facts for upload admission. */
   buckets: BucketStates
+  /** Used bucket ids and their upload tokens (the only user of the raw store besides the sweeper). */
+  bucketIds: BucketIds
   /** Delay before answering a wrong password (slows guessing; PsiTransfer waits 200–500 ms). */
   authFailDelayMs: number
   /** Directory of the built web app, or `null` when it is not built. */

@@ -11,7 +11,9 @@ import * as tus from 'tus-js-client'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { toWebStream } from './http/send.js'
 import { type E2eServer, removeDir, startFsServer } from './test-support/e2e.js'
-import { testConfig } from './test-support/harness.js'
+import { BucketTokens, testConfig } from './test-support/harness.js'
+
+const tokens = new BucketTokens()
 
 function tusUpload(server: E2eServer, data: Buffer, metadata: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -19,6 +21,8 @@ function tusUpload(server: E2eServer, data: Buffer, metadata: Record<string, str
       endpoint: server.url('/files/'),
       metadata,
       chunkSize: 4 * 1024 * 1024,
+      // As the bucket's uploader: later files of a bucket send the token its first one got.
+      ...(metadata.sid ? tokens.tusOptions(metadata.sid) : {}),
       onSuccess: () => resolve(),
       onError: reject,
     })

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RunningServer, startServer } from './server.js'
 import { lockerFor, registryFor } from './stores.js'
 import { readZip } from './test-support/archives.js'
-import { sha256, testConfig } from './test-support/harness.js'
+import { BucketTokens, sha256, testConfig } from './test-support/harness.js'
 
 const run = promisify(execFile)
 const RGW = fileURLToPath(new URL('../../../scripts/s3/rgw.sh', import.meta.url))
@@ -82,6 +82,7 @@ describe('e2e on the S3 store', () => {
     await release()
   }, 180_000)
 
+  const tokens = new BucketTokens()
   function upload(data: Buffer, metadata: Record<string, string>): Promise<void> {
     return new Promise((resolve, reject) => {
       const u = new tus.Upload(data, {
@@ -89,6 +90,8 @@ describe('e2e on the S3 store', () => {
         metadata,
         chunkSize: 3 * 1024 * 1024,
         retryDelays: [0, 200],
+        // As the bucket's uploader: later files of a bucket send the token its first one got.
+        ...(metadata.sid ? tokens.tusOptions(metadata.sid) : {}),
         onSuccess: () => resolve(),
         onError: reject,
       })

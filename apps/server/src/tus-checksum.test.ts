@@ -93,11 +93,15 @@ afterAll(async () => {
   removeDir(dir)
 })
 
+let buckets = 0
+
 async function create(length: number): Promise<string> {
+  // A bucket per file: the files are created in parallel, and a bucket's first file must be
+  // created before the others (they need its upload token).
   const res = await send(origin, 'POST', '/files/', {
     ...TUS,
     'Upload-Length': String(length),
-    'Upload-Metadata': encodeUploadMetadata({ sid: 'sums', name: 'f.bin' }),
+    'Upload-Metadata': encodeUploadMetadata({ sid: `sums${++buckets}`, name: 'f.bin' }),
   })
   expect(res.status).toBe(201)
   return new URL(res.headers.location as string, origin).pathname

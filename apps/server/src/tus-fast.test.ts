@@ -14,7 +14,7 @@ import { createApp } from './app.js'
 import type { TusCall } from './routes/tus.js'
 import { registryFor } from './stores.js'
 import { type E2eServer, removeDir, startFsServer, tempDir } from './test-support/e2e.js'
-import { testConfig } from './test-support/harness.js'
+import { BucketTokens, testConfig } from './test-support/harness.js'
 import { send, type WireResponse } from './test-support/wire.js'
 
 /** Calls that reached `answerTus` through the fast path (Hono's route calls it inside its module). */
@@ -60,6 +60,7 @@ function comparable(r: WireResponse): unknown {
     if (k === 'x-request-id') headers[k] = typeof v === 'string' && v.length > 0 ? '<id>' : v
     else if (k === 'location') headers[k] = String(v).replace(/[^/]+$/, '<id>')
     else if (k === 'upload-expires') headers[k] = '<date>'
+    else if (k === 'x-bucket-token') headers[k] = typeof v === 'string' && v.length > 0 ? '<token>' : v
     else headers[k] = v
   }
   return { status: r.status, headers, body: r.body }
@@ -88,9 +89,17 @@ describe('TUS fast path', () => {
     const auth = { ...TUS, 'X-Passwd': 'up' }
     const meta = md({ sid: 'twinbucket', name: 'a.txt', retention: '3600' })
     /** Runs one step on both servers; returns both answers after comparing them. */
+    // Each server hands out its own upload token for the bucket; later creations send it.
+    const tokens = { fast: new BucketTokens(), twin: new BucketTokens() }
     const both = async (method: string, path: (o: 'fast' | 'twin') => string, h = {}, body?: Buffer) => {
-      const a = await send(fast.url(''), method, path('fast'), h, body)
-      const b = await send(twin.origin, method, path('twin'), h, body)
+      const hh = (o: 'fast' | 'twin') =>
+        method === 'POST' ? { ...h, ...tokens[o].headers('twinbucket') } : h
+      const a = await send(fast.url(''), method, path('fast'), hh('fast'), body)
+      const b = await send(twin.origin, method, path('twin'), hh('twin'), body)
+      if (method === 'POST') {
+        tokens.fast.keep('twinbucket', a.headers)
+        tokens.twin.keep('twinbucket', b.headers)
+      }
       expect(comparable(a), `${method} ${path('fast')}`).toEqual(comparable(b))
       return { a, b }
     }
@@ -176,13 +185,17 @@ describe('TUS fast path', () => {
     expect(encoded.headers['upload-offset']).toBe('2')
     const query = await send(fast.url(''), 'HEAD', `/files/${id}?x=1`, auth)
     expect(query.headers['upload-offset']).toBe('2')
-    expect((await send(fast.url(''), 'PATCH', '/files/handover?lock=yes', auth)).status).toBe(204)
+    const token = { 'X-Bucket-Token': String(created.headers['x-bucket-token']) }
+    expect(
+      (await send(fast.url(''), 'PATCH', '/files/handover?lock=yes', { ...auth, ...token })).status,
+    ).toBe(204)
     expect((await send(fast.url(''), 'GET', '/healthz')).status).toBe(200)
     expect(fastCalls).toEqual([])
 
     // The bucket is locked now: a new file is refused (through the fast path).
     const refused = await send(fast.url(''), 'POST', '/files/', {
       ...auth,
+      ...token,
       'Upload-Length': '1',
       'Upload-Metadata': md({ sid: 'handover', name: 'c.txt' }),
     })

@@ -5,6 +5,17 @@ const meta = (m: Record<string, string>) =>
     .map(([k, v]) => `${k} ${Buffer.from(v).toString('base64')}`)
     .join(',')
 
+/**
+ * Upload tokens by server and bucket, as the bucket's uploader keeps them: the first creation
+ * into a bucket answers `X-Bucket-Token`, later creations and the lock must send it.
+ */
+const tokens = new Map<string, string>()
+
+function tokenHeader(base: string, sid: string): Record<string, string> {
+  const token = tokens.get(`${base} ${sid}`)
+  return token ? { 'X-Bucket-Token': token } : {}
+}
+
 /** Creates one complete file in bucket `sid` with TUS creation-with-upload. */
 export async function tusUpload(
   base: string,
@@ -20,10 +31,13 @@ export async function tusUpload(
       'Upload-Length': String(body.length),
       'Upload-Metadata': meta({ sid, retention: '3600', name, type: 'text/plain', ...extra }),
       'Content-Type': 'application/offset+octet-stream',
+      ...tokenHeader(base, sid),
     },
     body: new Uint8Array(body),
   })
   if (res.status !== 201) throw new Error(`upload of ${name}: ${res.status} ${await res.text()}`)
+  const token = res.headers.get('x-bucket-token')
+  if (token) tokens.set(`${base} ${sid}`, token)
   const offset = Number(res.headers.get('upload-offset') ?? 0)
   if (offset !== body.length) {
     const url = new URL(res.headers.get('location')!, base)
@@ -43,7 +57,7 @@ export async function tusUpload(
 export async function lockBucket(base: string, sid: string): Promise<void> {
   const res = await fetch(new URL(`files/${sid}?lock=yes`, base), {
     method: 'PATCH',
-    headers: { 'Tus-Resumable': '1.0.0' },
+    headers: { 'Tus-Resumable': '1.0.0', ...tokenHeader(base, sid) },
   })
   if (res.status !== 204) throw new Error(`lock: ${res.status}`)
 }

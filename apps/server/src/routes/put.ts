@@ -12,6 +12,7 @@ import { honoFacts, publicOrigin } from '../http/client.js'
 import { bodySignal, requestBody } from '../http/send.js'
 import { kdfRunner, requireServicePassword } from '../security/auth.js'
 import { hashPassword } from '../security/passwords.js'
+import { BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
 import { checkFileSize, initialExpiry, parseRetention, retentionExpiry } from '../upload/rules.js'
 import { publicFile } from './download.js'
 
@@ -56,20 +57,28 @@ export async function putUpload(c: Context<AppEnv>, deps: AppDeps, rawName: stri
     : undefined
   const createdAt = clock.now()
   const ref = { sid: newBucketId(), key: newFileId() }
-  await store.create({
-    ...ref,
-    name,
-    relativePath: '',
-    comment: '',
-    type: c.req.header('content-type') ?? '',
-    retention,
-    ...(hash ? { password: hash } : {}),
-    uploadLength: length,
-    createdAt,
-    expiresAt: initialExpiry(createdAt, retention, config),
-    bucketLocked: true,
-    extra: {},
-  })
+  // A fresh random id, marked used so that, once its file is gone, nobody uploads into it.
+  const token = await deps.bucketIds.take(ref.sid)
+  if (token === undefined) throw new PsiError('INTERNAL', 'Could not reserve a new bucket id; try again')
+  try {
+    await store.create({
+      ...ref,
+      name,
+      relativePath: '',
+      comment: '',
+      type: c.req.header('content-type') ?? '',
+      retention,
+      ...(hash ? { password: hash } : {}),
+      uploadLength: length,
+      createdAt,
+      expiresAt: initialExpiry(createdAt, retention, config),
+      bucketLocked: true,
+      extra: {},
+    })
+  } catch (err) {
+    await deps.bucketIds.release(ref.sid)
+    throw err
+  }
   deps.metrics.inc('psitransfer_uploads_created_total')
   deps.metrics.activeUploads++
   try {
@@ -99,10 +108,13 @@ export async function putUpload(c: Context<AppEnv>, deps: AppDeps, rawName: stri
     deps.webhooks.send(config.fileUploadedWebhook, 'fileUploaded', { metadata, date: clock.now() })
   } catch (err) {
     await store.delete(ref).catch(() => {})
+    await deps.bucketIds.release(ref.sid)
     throw err
   } finally {
     deps.metrics.activeUploads--
   }
   c.get('log')?.info({ id: formatFileRef(ref), name }, 'file uploaded with PUT')
+  // As for TUS: the uploader's proof for the bucket (which PUT locks at once).
+  c.header(BUCKET_TOKEN_HEADER, token)
   return c.text(`${publicOrigin(c, config.trustProxy)}${config.baseUrl}${ref.sid}\n`, 201)
 }

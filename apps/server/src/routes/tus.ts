@@ -13,6 +13,7 @@ import {
   type Hasher,
   handleTus,
   NotFoundError,
+  PsiError,
   parseBucketId,
   type TusHeaders,
   withLock,
@@ -24,6 +25,7 @@ import type { AppEnv } from '../env.js'
 import { honoFacts, type RequestFacts } from '../http/client.js'
 import { bodySignal, requestBody, sendSmall } from '../http/send.js'
 import { requireServicePassword } from '../security/auth.js'
+import { BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
 import { type CreateLockHolder, createUploadHooks } from '../upload/hooks.js'
 import { createLockId } from '../upload/rules.js'
 
@@ -76,7 +78,7 @@ export async function answerTus(call: TusCall, deps: AppDeps): Promise<TusAnswer
   const holder: CreateLockHolder = {}
   const writing = method === 'PATCH' || method === 'POST'
   if (writing) deps.metrics.activeUploads++
-  let res: Awaited<ReturnType<typeof handleTus>>
+  let res: Awaited<ReturnType<typeof handleTus>> | undefined
   try {
     res = await handleTus(
       {
@@ -100,8 +102,12 @@ export async function answerTus(call: TusCall, deps: AppDeps): Promise<TusAnswer
   } finally {
     if (writing) deps.metrics.activeUploads--
     if (holder.reservation) deps.buckets.cancel(holder.reservation)
+    // The first file of a bucket was not created after all: the id is free again.
+    if (holder.took && res?.status !== 201) await deps.bucketIds.release(holder.took.sid)
   }
   const answer: TusAnswer = { status: res.status, headers: res.headers, body: res.body }
+  // The creation that took its bucket's id hands out the right to add more and to lock it.
+  if (res.status === 201 && holder.took) answer.headers[BUCKET_TOKEN_HEADER] = holder.took.token
   if (res.status >= 400) answer.errorCode = `tus_${res.status}`
   if (res.status === 413) {
     // The contract (and PsiTransfer) answers size limits with JSON the web client can show.
@@ -137,10 +143,22 @@ export async function tusRequest(
   return sendSmall(c, answer.status, answer.headers, answer.body)
 }
 
-/** `PATCH {U}files/{sid}?lock=yes`: no more files may be added to the bucket. */
+/**
+ * `PATCH {U}files/{sid}?lock=yes`: no more files may be added to the bucket. Only its uploader
+ * may lock it (the bucket token of its first creation), else anyone knowing a share link could.
+ */
 export async function lockBucket(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Promise<Response> {
   await requireServicePassword(c, deps, deps.config.uploadPass, 'upload')
   const sid = parseBucketId(rawSid)
+  const state = await deps.bucketIds.check(sid, c.req.header(BUCKET_TOKEN_HEADER))
+  if (state === 'fresh' && (await deps.buckets.get(sid)).count === 0)
+    throw new NotFoundError('Bucket not found')
+  if (state !== 'owner') {
+    throw new PsiError(
+      'FORBIDDEN',
+      `Only the bucket's uploader can lock it (send the ${BUCKET_TOKEN_HEADER} header its first upload answered)`,
+    )
+  }
   await withLock(
     deps.bucketLocker,
     createLockId(sid),

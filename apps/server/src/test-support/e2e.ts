@@ -10,10 +10,14 @@ import { type Clock, ManualClock, MemoryLocker, type Store, systemClock } from '
 import { createMemoryLogger } from '../logger.js'
 import { type RunningServer, startServer } from '../server.js'
 import { registryFor } from '../stores.js'
+import { hideBucketMarks } from '../upload/bucket-ids.js'
 import { testConfig } from './harness.js'
 
 export interface E2eServer extends RunningServer {
+  /** The store as the routes see it: without the marks of used bucket ids. */
   store: Store
+  /** The store the server was given, marks included (what the sweeper sees). */
+  rawStore: Store
   dir: string
   url(path: string): string
   logger: ReturnType<typeof createMemoryLogger>
@@ -54,7 +58,14 @@ export async function startFsServer(
     webhookBackoffMs: 10,
     webRoot: null,
   })
-  return { ...running, store, dir, logger, url: (path) => `http://127.0.0.1:${running.port}${path}` }
+  return {
+    ...running,
+    store: hideBucketMarks(store),
+    rawStore: store,
+    dir,
+    logger,
+    url: (path) => `http://127.0.0.1:${running.port}${path}`,
+  }
 }
 
 export function removeDir(dir: string): void {

@@ -4,7 +4,14 @@
  * @module
  */
 import { createHash } from 'node:crypto'
-import { encodeUploadMetadata, ManualClock, MemoryLocker, type Store } from '@psitransfer/core'
+import {
+  encodeUploadMetadata,
+  ManualClock,
+  MemoryLocker,
+  parseBucketId,
+  parseUploadMetadata,
+  type Store,
+} from '@psitransfer/core'
 import { MemoryStore } from '@psitransfer/core/testing'
 import type { Hono } from 'hono'
 import { type CreateAppOptions, createApp } from '../app.js'
@@ -12,6 +19,7 @@ import { type Config, parseConfig } from '../config.js'
 import type { AppEnv } from '../env.js'
 import { createMemoryLogger } from '../logger.js'
 import { Metrics } from '../metrics.js'
+import { BucketIds, hideBucketMarks } from '../upload/bucket-ids.js'
 import { WebhookSender } from '../webhooks.js'
 
 export function testConfig(overrides: Record<string, unknown> = {}): Config {
@@ -20,7 +28,10 @@ export function testConfig(overrides: Record<string, unknown> = {}): Config {
 
 export interface TestApp {
   app: Hono<AppEnv>
+  /** The store as the routes see it: without the marks of used bucket ids. */
   store: Store
+  /** The store itself, marks included (what the sweeper sees). */
+  rawStore: Store
   memory: MemoryStore
   clock: ManualClock
   config: Config
@@ -28,6 +39,11 @@ export interface TestApp {
   metrics: Metrics
   webhookCalls: Array<{ url: string; body: Record<string, unknown> }>
   request(path: string, init?: RequestInit): Promise<Response>
+  /**
+   * Takes bucket id `sid` as its first upload would, for tests that put files into the store
+   * directly; `request` then sends its upload token. Resolves with the token.
+   */
+  takeBucketId(sid: string): Promise<string>
 }
 
 export function makeApp(
@@ -41,6 +57,7 @@ export function makeApp(
   const logger = createMemoryLogger()
   const metrics = new Metrics()
   const webhookCalls: TestApp['webhookCalls'] = []
+  const tokens = new Map<string, string>()
   const webhooks = new WebhookSender({
     logger,
     backoffMs: 1,
@@ -63,15 +80,47 @@ export function makeApp(
   })
   return {
     app,
-    store,
+    store: hideBucketMarks(store),
+    rawStore: store,
     memory,
     clock,
     config,
     logger,
     metrics,
     webhookCalls,
-    request: async (path, init) => app.request(path, init),
+    request: (path, init) => withBucketTokens(app, tokens, path, init),
+    async takeBucketId(sid) {
+      const maxAge = config.maxAge === null ? null : config.maxAge * 1000
+      const token = await new BucketIds(store, clock, maxAge).take(parseBucketId(sid))
+      if (token === undefined) throw new Error(`bucket id ${sid} is taken`)
+      tokens.set(sid, token)
+      return token
+    },
   }
+}
+
+/**
+ * Plays the uploader: remembers the bucket token each creation answers with and sends it with
+ * later creations into that bucket and with its lock PATCH (unless the test sets one itself).
+ * Tests of strangers use `t.app.request`.
+ */
+async function withBucketTokens(
+  app: Hono<AppEnv>,
+  tokens: Map<string, string>,
+  path: string,
+  init: RequestInit = {},
+): Promise<Response> {
+  const headers = new Headers(init.headers)
+  const method = (init.method ?? 'GET').toUpperCase()
+  let sid: string | undefined
+  if (method === 'POST') sid = parseUploadMetadata(headers.get('upload-metadata')).sid
+  else if (method === 'PATCH' && /[?&]lock=/.test(path)) sid = /files\/([^/?+]+)\?/.exec(path)?.[1]
+  const known = sid !== undefined ? tokens.get(sid) : undefined
+  if (known && !headers.has('x-bucket-token')) headers.set('x-bucket-token', known)
+  const res = await app.request(path, { ...init, headers })
+  const given = res.headers.get('x-bucket-token')
+  if (given && sid !== undefined) tokens.set(sid, given)
+  return res
 }
 
 export const TUS = { 'Tus-Resumable': '1.0.0' } as const
@@ -150,4 +199,38 @@ export function createRequest(
       ...headers,
     },
   })
+}
+
+/**
+ * Plays a bucket's uploader in tests over the wire: keeps the upload token that the first
+ * creation into a bucket answered and hands it out for later creations and the lock PATCH.
+ */
+export class BucketTokens {
+  readonly #tokens = new Map<string, string>()
+
+  /** Headers for a request into bucket `sid`: its upload token, once known. */
+  headers(sid: string): Record<string, string> {
+    const token = this.#tokens.get(sid)
+    return token ? { 'X-Bucket-Token': token } : {}
+  }
+
+  /** Keeps the token a creation into `sid` answered (nothing when it answered none). */
+  keep(sid: string, headers: Headers | Record<string, string | string[] | undefined>): void {
+    const token = headers instanceof Headers ? headers.get('x-bucket-token') : headers['x-bucket-token']
+    if (typeof token === 'string' && token !== '') this.#tokens.set(sid, token)
+  }
+
+  /** tus-js-client options doing both (start the bucket's first upload alone). */
+  tusOptions(sid: string): {
+    headers: Record<string, string>
+    onAfterResponse: (req: unknown, res: { getHeader(name: string): string | undefined }) => void
+  } {
+    return {
+      headers: this.headers(sid),
+      onAfterResponse: (_req, res) => {
+        const token = res.getHeader('x-bucket-token')
+        if (token) this.#tokens.set(sid, token)
+      },
+    }
+  }
 }

@@ -6,6 +6,7 @@ import { request } from 'node:http'
 import { encodeUploadMetadata } from '@psitransfer/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type E2eServer, removeDir, startFsServer } from '../test-support/e2e.js'
+import { BucketTokens } from '../test-support/harness.js'
 
 const MiB = 1024 * 1024
 const TUS = { 'Tus-Resumable': '1.0.0' }
@@ -46,12 +47,20 @@ function streamPatch(server: E2eServer, path: string, offset: number, total: num
   })
 }
 
+const tokens = new BucketTokens()
+
 async function create(server: E2eServer, headers: Record<string, string>, name: string) {
   const res = await fetch(server.url('/files/'), {
     method: 'POST',
-    headers: { ...TUS, 'Upload-Metadata': encodeUploadMetadata({ sid: 'small', name }), ...headers },
+    headers: {
+      ...TUS,
+      'Upload-Metadata': encodeUploadMetadata({ sid: 'small', name }),
+      ...tokens.headers('small'),
+      ...headers,
+    },
   })
   expect(res.status).toBe(201)
+  tokens.keep('small', res.headers)
   return new URL(res.headers.get('location') as string, server.url('/')).pathname
 }
 

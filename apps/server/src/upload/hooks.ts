@@ -4,6 +4,7 @@
  * @module
  */
 import {
+  type BucketId,
   type CreateDecision,
   type CreateInput,
   type FileMeta,
@@ -18,6 +19,7 @@ import type { AppDeps } from '../deps.js'
 import type { RequestFacts } from '../http/client.js'
 import { publicFile } from '../routes/download.js'
 import { checkServicePassword } from '../security/auth.js'
+import { BUCKET_TOKEN_HEADER } from './bucket-ids.js'
 import type { Reservation } from './bucket-state.js'
 import {
   admitToBucket,
@@ -30,6 +32,7 @@ import {
   parseRetention,
   parseType,
   precheckBucketPassword,
+  requireBucketOwner,
   retentionExpiry,
 } from './rules.js'
 
@@ -49,6 +52,8 @@ const KNOWN_KEYS = new Set([
 /** The bucket reservation made by `onCreate`, until the store created the file (or not). */
 export interface CreateLockHolder {
   reservation?: Reservation
+  /** The bucket id this creation took, with its upload token (answered on success). */
+  took?: { sid: BucketId; token: string }
 }
 
 export function createUploadHooks(req: RequestFacts, deps: AppDeps, holder: CreateLockHolder): TusHooks {
@@ -107,13 +112,17 @@ export function createUploadHooks(req: RequestFacts, deps: AppDeps, holder: Crea
       for (const [k, v] of Object.entries(md)) if (!KNOWN_KEYS.has(k)) extra[k] = v
 
       const expiresAt = initialExpiry(createdAt, retention, config)
+      const token = input.request.headers.get(BUCKET_TOKEN_HEADER.toLowerCase())
+      // Strangers are refused before any password is verified (creation is no password oracle).
+      await requireBucketOwner(deps, sid, token)
       await precheckBucketPassword(req, deps, sid, password)
       const lock = await deps.bucketLocker.lock(createLockId(sid), {
         waitMs: 15_000,
         ...(input.request.signal ? { signal: input.request.signal } : {}),
       })
       try {
-        const decision = await admitToBucket(req, deps, sid, input.uploadLength, password)
+        const decision = await admitToBucket(req, deps, sid, input.uploadLength, password, token)
+        if (decision.bucketToken) holder.took = { sid, token: decision.bucketToken }
         holder.reservation = deps.buckets.reserve(sid, {
           size: input.uploadLength ?? 0,
           expiresAt,

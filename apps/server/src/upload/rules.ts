@@ -16,6 +16,7 @@ import type { AppDeps } from '../deps.js'
 import type { RequestFacts } from '../http/client.js'
 import { checkBucketPassword, failureDelay, kdfRunner } from '../security/auth.js'
 import { hashPassword } from '../security/passwords.js'
+import { BUCKET_TOKEN_HEADER } from './bucket-ids.js'
 import type { BucketSnapshot } from './bucket-state.js'
 
 const MAX_COMMENT = 4096
@@ -71,12 +72,18 @@ export function retentionExpiry(createdAt: number, retention: Retention, config:
 export interface BucketDecision {
   /** Password hash to store with the new file (`undefined` = unprotected). */
   password: string | undefined
+  /** The upload token of a bucket this creation took (its first file). */
+  bucketToken?: string
 }
 
 /**
  * Checks a new file against its bucket: not locked, same protection as the files already in
  * it (all files of a bucket share one password, so one check unlocks the whole listing), and
  * within `maxBucketSize`. Callers serialize this per bucket (see `createLockId`).
+ *
+ * Only the bucket's uploader adds to it ({@link requireBucketOwner}, checked before anything
+ * else, so no password is verified for strangers); a fresh id is taken last, once the file
+ * passed every other check, and its upload token is returned.
  *
  * `maxBucketSize` counts the declared lengths of every unexpired file of the bucket, including
  * uploads still in progress: otherwise parallel uploads (the web client sends several at once)
@@ -89,8 +96,10 @@ export async function admitToBucket(
   sid: BucketId,
   uploadLength: number | null,
   password: string | undefined,
+  token: string | null | undefined,
 ): Promise<BucketDecision> {
   const { config } = deps
+  const state = await requireBucketOwner(deps, sid, token)
   const bucket = await deps.buckets.get(sid)
   if (bucket.locked) throw new PsiError('BUCKET_LOCKED', 'Bucket locked')
   if (config.maxBucketSize !== null && bucket.bytes + (uploadLength ?? 0) > config.maxBucketSize) {
@@ -100,7 +109,36 @@ export async function admitToBucket(
       { details: { max: config.maxBucketSize } },
     )
   }
-  return { password: await bucketPassword(req, deps, sid, bucket, password) }
+  const hash = await bucketPassword(req, deps, sid, bucket, password)
+  if (state === 'owner') return { password: hash }
+  const taken = await deps.bucketIds.take(sid)
+  // Another first creation of this id (on this or another instance) was faster.
+  if (taken === undefined) throw bucketTaken()
+  return { password: hash, bucketToken: taken }
+}
+
+function bucketTaken(): PsiError {
+  return new PsiError(
+    'FORBIDDEN',
+    `This bucket exists; only its uploader can add files or lock it (send the ${BUCKET_TOKEN_HEADER} header its first upload answered)`,
+  )
+}
+
+/**
+ * Refuses anyone but the bucket's uploader (see `bucket-ids.ts`): a taken id needs its upload
+ * token. An id without a live mark but with live files (its mark expired with `maxAge` before
+ * a later file did, or it predates marks) accepts nobody until those files expire. Cached: an
+ * owner adding files costs no store read per file.
+ */
+export async function requireBucketOwner(
+  deps: AppDeps,
+  sid: BucketId,
+  token: string | null | undefined,
+): Promise<'owner' | 'fresh'> {
+  const state = await deps.bucketIds.check(sid, token)
+  if (state === 'stranger') throw bucketTaken()
+  if (state === 'fresh' && (await deps.buckets.get(sid)).count > 0) throw bucketTaken()
+  return state
 }
 
 function passwordMismatch(): PsiError {

@@ -50,12 +50,19 @@ export class Api {
     })
   }
 
-  /** Locks the bucket after the last file: `PATCH <tusEndpoint><sid>?lock=yes`. */
-  async lock(tusEndpoint: string, sid: string, uploadPass?: string): Promise<void> {
+  /**
+   * Locks the bucket after the last file: `PATCH <tusEndpoint><sid>?lock=yes`, with the bucket's
+   * upload token (`X-Bucket-Token`, answered by its first creation; the server refuses others).
+   */
+  async lock(tusEndpoint: string, sid: string, uploadPass?: string, bucketToken?: string): Promise<void> {
     const url = new URL(`${encodeURIComponent(sid)}?lock=yes`, new URL(tusEndpoint, this.base))
     await request(url, {
       method: 'PATCH',
-      headers: { 'Tus-Resumable': '1.0.0', ...(uploadPass ? { 'x-passwd': headerSafe(uploadPass) } : {}) },
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        ...(uploadPass ? { 'x-passwd': headerSafe(uploadPass) } : {}),
+        ...(bucketToken ? { 'X-Bucket-Token': bucketToken } : {}),
+      },
     })
   }
 }

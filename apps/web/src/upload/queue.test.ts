@@ -44,14 +44,19 @@ const tick = () => new Promise((r) => setTimeout(r, 0))
 
 function setup(
   entries: QueueEntry[],
-  opts: { maxParallel?: number; previous?: boolean; password?: string } = {},
+  opts: { maxParallel?: number; previous?: boolean; password?: string; bucketToken?: string | null } = {},
 ) {
   const uploads: FakeUpload[] = []
   let online = true
   let allDone = 0
   const doneFiles: string[] = []
+  const tokens: string[] = []
   let now = 0
+  // By default the bucket exists (its token is known); `bucketToken: null` starts a new one.
+  const token = opts.bucketToken === undefined ? 'TOKEN' : opts.bucketToken
   const q = new UploadQueue(entries, {
+    ...(token ? { bucketToken: token } : {}),
+    onBucketToken: (t) => tokens.push(t),
     sid: 'SID',
     retention: '3600',
     password: opts.password ?? '',
@@ -77,6 +82,7 @@ function setup(
     },
     allDone: () => allDone,
     doneFiles,
+    tokens,
   }
 }
 
@@ -234,5 +240,55 @@ describe('UploadQueue', () => {
     t.q.pump()
     t.q.resumeAll()
     expect(t.allDone()).toBe(1)
+  })
+})
+
+describe('a new bucket', () => {
+  it('uploads its first file alone until the server answered the upload token, then sends it', async () => {
+    const { q, uploads, tokens } = setup([entry('a'), entry('b'), entry('c')], {
+      maxParallel: 3,
+      bucketToken: null,
+    })
+    q.pump()
+    await tick()
+    // The server gives the token to the bucket's first creation and refuses others without it.
+    expect(uploads).toHaveLength(1)
+    expect(uploads[0]!.req.bucketToken()).toBeUndefined()
+    uploads[0]!.cb.onBucketToken('T0K3N')
+    await tick()
+    expect(tokens).toEqual(['T0K3N'])
+    expect(q.bucketToken).toBe('T0K3N')
+    expect(uploads).toHaveLength(3)
+    for (const u of uploads) expect(u.req.bucketToken()).toBe('T0K3N')
+  })
+
+  it('lets the next file open the bucket when the first one fails or is paused before', async () => {
+    const [a, b, c] = [entry('a'), entry('b'), entry('c')]
+    const { q, uploads } = setup([a, b, c], { maxParallel: 3, bucketToken: null })
+    q.pump()
+    await tick()
+    uploads[0]!.cb.onError({ status: 0, message: 'network' })
+    await tick()
+    expect(a.status).toBe('error')
+    // Still one at a time: b now opens the bucket.
+    expect(uploads.map((u) => u.req.metadata.name)).toEqual(['a', 'b'])
+    q.pause(b.id)
+    await tick()
+    expect(uploads.map((u) => u.req.metadata.name)).toEqual(['a', 'b', 'c'])
+    uploads[2]!.cb.onBucketToken('T')
+    q.resume(b.id)
+    await tick()
+    expect(b.status).toBe('uploading')
+    expect(c.status).toBe('uploading')
+  })
+
+  it('starts the others once the first file moves bytes, even without a token (resumed upload)', async () => {
+    const { q, uploads } = setup([entry('a'), entry('b')], { maxParallel: 2, bucketToken: null })
+    q.pump()
+    await tick()
+    expect(uploads).toHaveLength(1)
+    uploads[0]!.cb.onProgress(10, 100)
+    await tick()
+    expect(uploads).toHaveLength(2)
   })
 })

@@ -21,12 +21,16 @@ export interface UploadCallbacks {
   onError(err: UploadFailure): void
   /** A failed request will be retried (decided by the implementation's retry policy). */
   onRetry(err: UploadFailure): void
+  /** The server answered the bucket's upload token (the creation that made the bucket). */
+  onBucketToken(token: string): void
 }
 
 export interface UploadRequest {
   file: File
   fingerprint: string
   metadata: Record<string, string>
+  /** The bucket's upload token, once known: sent with creations (and every other request). */
+  bucketToken(): string | undefined
 }
 
 export type UploadFactory = (req: UploadRequest, cb: UploadCallbacks) => UploadHandle
@@ -64,6 +68,10 @@ export interface QueueOptions {
   retention: string
   password: string
   maxParallel?: number
+  /** The bucket's upload token when the bucket exists already (a resumed session). */
+  bucketToken?: string
+  /** The first creation answered the bucket's upload token (to persist it and lock the bucket). */
+  onBucketToken?: (token: string) => void
   isOnline?: () => boolean
   now?: () => number
   onChange?: () => void
@@ -84,9 +92,18 @@ export class UploadQueue {
   private readonly handles = new Map<number, UploadHandle>()
   private readonly meters = new Map<number, SpeedMeter>()
   private readonly overall = new SpeedMeter()
-  private readonly o: Required<Omit<QueueOptions, 'onFileDone' | 'onAllDone' | 'onChange'>> &
-    Pick<QueueOptions, 'onFileDone' | 'onAllDone' | 'onChange'>
+  private readonly o: Required<
+    Omit<QueueOptions, 'onFileDone' | 'onAllDone' | 'onChange' | 'bucketToken' | 'onBucketToken'>
+  > &
+    Pick<QueueOptions, 'onFileDone' | 'onAllDone' | 'onChange' | 'onBucketToken'>
   private finished = false
+  /** The bucket's upload token (the server answers it to the creation that made the bucket). */
+  private token: string | undefined
+  /**
+   * Whether the bucket exists on the server. Until then one file uploads alone: the server gives
+   * the upload token to the bucket's first creation and refuses creations without it afterwards.
+   */
+  private bucketReady: boolean
 
   constructor(entries: QueueEntry[], options: QueueOptions) {
     this.entries = entries
@@ -96,13 +113,22 @@ export class UploadQueue {
       now: () => Date.now(),
       ...options,
     }
+    this.token = options.bucketToken || undefined
+    this.bucketReady = this.token !== undefined
+  }
+
+  /** The bucket's upload token, once the server answered it (needed to lock the bucket). */
+  get bucketToken(): string | undefined {
+    return this.token
   }
 
   /** Starts as many queued files as allowed. Call again after adding files or when back online. */
   pump(): void {
     let active = this.entries.filter((e) => ACTIVE.has(e.status)).length
+    // Until the bucket exists, its first file uploads alone.
+    const max = this.bucketReady ? this.o.maxParallel : 1
     for (const e of this.entries) {
-      if (active >= this.o.maxParallel) break
+      if (active >= max) break
       if (e.status !== 'queued' || !e.file) continue
       active++
       this.begin(e)
@@ -131,9 +157,17 @@ export class UploadQueue {
     if (e.comment) metadata.comment = e.comment
     if (this.o.password) metadata.password = this.o.password
     const handle = this.o.factory(
-      { file: e.file!, fingerprint: fingerprint(this.o.sid, e), metadata },
+      { file: e.file!, fingerprint: fingerprint(this.o.sid, e), metadata, bucketToken: () => this.token },
       {
+        onBucketToken: (token) => {
+          if (this.token === token) return
+          this.token = token
+          this.o.onBucketToken?.(token)
+          this.openBucket()
+        },
         onProgress: (sent) => {
+          // Bytes flow, so this file's upload exists (created, or resumed): so does the bucket.
+          this.openBucket()
           if (e.status === 'retrying') e.status = 'uploading'
           e.sent = sent
           const t = this.o.now()
@@ -156,6 +190,7 @@ export class UploadQueue {
           e.error = undefined
           this.handles.delete(e.id)
           this.o.onFileDone?.(e)
+          this.bucketReady = true
           this.pump()
         },
         onError: (err) => {
@@ -180,6 +215,13 @@ export class UploadQueue {
       .then(() => {
         if (e.status === 'uploading') handle.start()
       })
+  }
+
+  /** The bucket exists: the other files may start. */
+  private openBucket(): void {
+    if (this.bucketReady) return
+    this.bucketReady = true
+    this.pump()
   }
 
   pause(id: number): void {

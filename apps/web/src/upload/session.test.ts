@@ -56,6 +56,14 @@ describe('session persistence', () => {
     expect(loadSession(s)).toEqual(session())
   })
 
+  it("keeps the bucket's upload token (a reload must still add files and lock the bucket)", () => {
+    const s = new MemoryStorage()
+    saveSession(s, { ...session(), bucketToken: 'tok_1' })
+    expect(loadSession(s)?.bucketToken).toBe('tok_1')
+    s.setItem(SESSION_KEY, JSON.stringify({ ...session(), bucketToken: 42 }))
+    expect(loadSession(s)).toEqual(session())
+  })
+
   it('ignores finished, empty, foreign or corrupt data', () => {
     const s = new MemoryStorage()
     saveSession(s, session([file('a', true)]))

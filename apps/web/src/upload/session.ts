@@ -20,6 +20,8 @@ export interface UploadSession {
   retention: string
   /** The bucket password is needed again for files not created yet; cleared when the upload is finished. */
   password: string
+  /** The bucket's upload token (its first creation answered it); later files and the lock need it. */
+  bucketToken?: string
   createdAt: number
   files: SessionFile[]
 }
@@ -57,6 +59,7 @@ export function loadSession(storage: KeyValueStorage): UploadSession | null {
       sid: s.sid,
       retention: s.retention,
       password: s.password ?? '',
+      ...(typeof s.bucketToken === 'string' && s.bucketToken ? { bucketToken: s.bucketToken } : {}),
       createdAt: s.createdAt ?? 0,
       files,
     }

@@ -2,6 +2,9 @@ import { type DetailedError, Upload } from 'tus-js-client'
 import { retryDelays, shouldRetry } from './backoff.js'
 import type { UploadFactory, UploadFailure } from './queue.js'
 
+/** The bucket's upload token: answered by its first creation, sent with later ones and the lock. */
+export const BUCKET_TOKEN_HEADER = 'X-Bucket-Token'
+
 export interface TusSettings {
   /** Absolute URL of the TUS endpoint (config.json `tusEndpoint` resolved against the base). */
   endpoint: string
@@ -37,6 +40,15 @@ export function tusFactory(s: TusSettings): UploadFactory {
       retryDelays: retryDelays(),
       metadata: req.metadata,
       headers: s.uploadPass ? { 'x-passwd': s.uploadPass } : {},
+      // Later files of a bucket prove they come from its uploader (the server refuses others).
+      onBeforeRequest: (r) => {
+        const token = req.bucketToken()
+        if (token) r.setHeader(BUCKET_TOKEN_HEADER, token)
+      },
+      onAfterResponse: (_r, res) => {
+        const token = res.getHeader(BUCKET_TOKEN_HEADER)
+        if (token) cb.onBucketToken(token)
+      },
       fingerprint: () => Promise.resolve(req.fingerprint),
       storeFingerprintForResuming: true,
       removeFingerprintOnSuccess: true,

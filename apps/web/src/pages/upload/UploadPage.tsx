@@ -264,7 +264,8 @@ export function UploadPage({ api, preload }: PageProps) {
   const lock = async (c: ClientConfig) => {
     setPhase({ kind: 'locking' })
     try {
-      await api.lock(c.tusEndpoint, sid, uploadPass)
+      // Only the bucket's uploader may lock it: the token its first creation answered.
+      await api.lock(c.tusEndpoint, sid, uploadPass, queueRef.current?.bucketToken)
     } catch (e) {
       setPhase({ kind: 'lockFailed', message: errorText(e, t) })
       return
@@ -295,11 +296,15 @@ export function UploadPage({ api, preload }: PageProps) {
       return
     }
     setPasswordError(undefined)
+    // The bucket may exist already (an earlier start, or a session restored after a reload).
+    const knownToken =
+      queueRef.current?.bucketToken ?? (restored?.sid === sid ? restored.bucketToken : undefined)
     const session: UploadSession = {
       v: 1,
       sid,
       retention,
       password,
+      ...(knownToken ? { bucketToken: knownToken } : {}),
       createdAt: restored?.createdAt || Date.now(),
       files: entries.map((e) => ({
         name: e.name,
@@ -318,6 +323,12 @@ export function UploadPage({ api, preload }: PageProps) {
         sid,
         retention,
         password,
+        ...(session.bucketToken ? { bucketToken: session.bucketToken } : {}),
+        onBucketToken: (token) => {
+          // Kept with the session: after a reload, the remaining files and the lock need it.
+          session.bucketToken = token
+          if (local) saveSession(local, session)
+        },
         factory: tusFactory({
           endpoint: new URL(config.tusEndpoint, api.base).href,
           chunkSize: config.chunkSize && config.chunkSize > 0 ? config.chunkSize : 5_000_000,

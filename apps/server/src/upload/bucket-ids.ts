@@ -1,0 +1,196 @@
+/**
+ * Who may add to a bucket. A bucket id is taken by its first upload: that creation answers with
+ * a random upload token (header {@link BUCKET_TOKEN_HEADER}), and later creations into the id
+ * and the lock PATCH must send it. The id stays taken until `maxAge` after the first upload and
+ * while any of its files lives, even once the bucket is empty (its one-time file was
+ * downloaded, an admin deleted it): otherwise anyone could upload into the id of an old share
+ * link and the link would serve their file.
+ *
+ * The mark is a hidden record of the bucket, `{sid}/psitransfer-bucket` (a complete empty file
+ * holding only the token's SHA-256), made with `Store.create`, which fails on every store when
+ * the record exists: of two first creations of one id, on any instances, exactly one takes it.
+ * It expires at `maxAge`, so the retention sweeper (which sees the raw store) deletes it. The
+ * token is random and stored hashed, so it survives restarts and works across instances
+ * without a shared secret.
+ *
+ * Only {@link BucketIds} and the sweeper see marks: every route gets the store through
+ * {@link hideBucketMarks}, which leaves them out of listings (bucket listings, archives, admin,
+ * bucket totals) and answers "not found" for them.
+ * @module
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import {
+  type BucketId,
+  type Clock,
+  computeExpiry,
+  type FileId,
+  type FileMeta,
+  type FileRef,
+  isExpired,
+  isPsiError,
+  NotFoundError,
+  PsiError,
+  type Store,
+} from '@psitransfer/core'
+
+export const BUCKET_TOKEN_HEADER = 'X-Bucket-Token'
+
+/** Key of the mark of a used bucket id (never made by `newFileId`, which makes 22 characters). */
+export const BUCKET_MARK_KEY = 'psitransfer-bucket' as FileId
+
+export function isBucketMark(ref: Pick<FileRef, 'key'>): boolean {
+  return ref.key === BUCKET_MARK_KEY
+}
+
+/** Store methods whose first argument is a file ref: a mark is "not found" for them. */
+const BY_REF = new Set<PropertyKey>([
+  'info',
+  'update',
+  'append',
+  'complete',
+  'read',
+  'delete',
+  'claim',
+  'releaseClaim',
+  'downloadUrl',
+])
+
+/** The store as routes see it: without marks (see the module comment). */
+export function hideBucketMarks(store: Store): Store {
+  return new Proxy(store, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target)
+      if (typeof value !== 'function') return value
+      if (prop === 'list') {
+        return async function* list(options?: Parameters<Store['list']>[0]) {
+          for await (const m of target.list(options)) if (!isBucketMark(m)) yield m
+        }
+      }
+      if (prop === 'create') {
+        return (file: { key: FileId }, ...rest: unknown[]) =>
+          isBucketMark(file)
+            ? Promise.reject(new PsiError('INVALID_INPUT', 'This file id is reserved'))
+            : value.call(target, file, ...rest)
+      }
+      if (BY_REF.has(prop)) {
+        return (ref: FileRef, ...rest: unknown[]) =>
+          ref && isBucketMark(ref)
+            ? Promise.reject(new NotFoundError('File not found'))
+            : value.call(target, ref, ...rest)
+      }
+      return value.bind(target)
+    },
+  })
+}
+
+function sha256(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest()
+}
+
+interface Mark {
+  hash: Buffer
+  expiresAt: number | null
+}
+
+/** Marks bucket ids as used and checks upload tokens (raw store; cached per process). */
+export class BucketIds {
+  /** Marks read or made by this process. A mark never changes until it expires. */
+  readonly #marks = new Map<string, Mark>()
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    /** `maxAge` in ms (`null`: marks never expire). */
+    private readonly maxAgeMs: number | null,
+    private readonly maxCached = 10_000,
+  ) {}
+
+  /** The id's live mark, or `undefined` when the id was never taken or its mark expired. */
+  async #mark(sid: BucketId): Promise<Mark | undefined> {
+    const now = this.clock.now()
+    const cached = this.#marks.get(sid)
+    if (cached && !isExpired(cached, now)) return cached
+    if (cached) this.#marks.delete(sid)
+    let meta: FileMeta
+    try {
+      meta = await this.store.info({ sid, key: BUCKET_MARK_KEY })
+    } catch (err) {
+      if (isPsiError(err) && err.code === 'NOT_FOUND') return undefined
+      throw err
+    }
+    const hex = meta.extra.tokenSha256
+    // A damaged mark still takes the id (nobody can prove to be its uploader).
+    const mark = { hash: Buffer.from(typeof hex === 'string' ? hex : '', 'hex'), expiresAt: meta.expiresAt }
+    if (isExpired(mark, now)) return undefined
+    this.#remember(sid, mark)
+    return mark
+  }
+
+  #remember(sid: BucketId, mark: Mark): void {
+    this.#marks.delete(sid)
+    while (this.#marks.size >= this.maxCached) {
+      const oldest = this.#marks.keys().next().value
+      if (oldest === undefined) break
+      this.#marks.delete(oldest)
+    }
+    this.#marks.set(sid, mark)
+  }
+
+  /**
+   * `owner`: the id is taken and `token` is its upload token; `stranger`: taken, and the token
+   * is missing or wrong; `fresh`: not taken (never, or its mark expired).
+   */
+  async check(sid: BucketId, token: string | null | undefined): Promise<'owner' | 'stranger' | 'fresh'> {
+    const mark = await this.#mark(sid)
+    if (!mark) return 'fresh'
+    if (!token) return 'stranger'
+    const given = sha256(token)
+    return given.length === mark.hash.length && timingSafeEqual(given, mark.hash) ? 'owner' : 'stranger'
+  }
+
+  /**
+   * Takes a fresh id: resolves with its new upload token, or `undefined` when the id is taken
+   * (by another request, here or on another instance). An expired mark is replaced.
+   */
+  async take(sid: BucketId): Promise<string | undefined> {
+    const token = randomBytes(24).toString('base64url')
+    const hash = sha256(token)
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const now = this.clock.now()
+      const expiresAt = computeExpiry(now, 'one-time', this.maxAgeMs)
+      try {
+        const mark = await this.store.create({
+          sid,
+          key: BUCKET_MARK_KEY,
+          name: 'psitransfer-bucket',
+          relativePath: '',
+          comment: '',
+          type: '',
+          // With `maxAge` as its expiry; the mark is never listed or downloaded.
+          retention: 'one-time',
+          uploadLength: 0,
+          createdAt: now,
+          expiresAt,
+          bucketLocked: false,
+          extra: { tokenSha256: hash.toString('hex') },
+        })
+        await this.store.complete(mark)
+        this.#remember(sid, { hash, expiresAt })
+        return token
+      } catch (err) {
+        if (!isPsiError(err) || err.code !== 'INVALID_INPUT') throw err
+      }
+      // The mark exists: taken, unless it expired (then the sweeper has not deleted it yet).
+      const existing = await this.store.info({ sid, key: BUCKET_MARK_KEY }).catch(() => undefined)
+      if (existing && !isExpired(existing, this.clock.now())) return undefined
+      if (existing) await this.store.delete(existing).catch(() => {})
+    }
+    return undefined
+  }
+
+  /** Gives back an id taken by {@link take} whose first file was then not created. */
+  async release(sid: BucketId): Promise<void> {
+    this.#marks.delete(sid)
+    await this.store.delete({ sid, key: BUCKET_MARK_KEY }).catch(() => {})
+  }
+}
