@@ -149,6 +149,55 @@ describe('share-link takeover', () => {
     }
   })
 
+  it('takes a token the client proposes: a lost answer can be repeated, parallel first files all pass', async () => {
+    const shared = new MemoryStore()
+    const config = testConfig()
+    const clock = new ManualClock(Date.UTC(2026, 0, 1))
+    const apps = [1, 2, 3].map(() =>
+      createApp({
+        config,
+        store: shared,
+        locker: new MemoryLocker(),
+        clock,
+        authFailDelayMs: 0,
+        webRoot: null,
+      }),
+    )
+    const token = 'Client-made_token-0123456789abcdef'
+    const create = (app: (typeof apps)[number], name: string, headers: Record<string, string>) =>
+      app.request('/files/', {
+        method: 'POST',
+        headers: {
+          ...TUS,
+          'Upload-Length': '1',
+          'Upload-Metadata': `sid ${btoa('own')},name ${btoa(name)}`,
+          ...headers,
+        },
+      })
+    // Three files of one new bucket at once, on three instances, all with the client's token.
+    const first = await Promise.all(apps.map((app, i) => create(app, `f${i}`, { 'X-Bucket-Token': token })))
+    expect(first.map((r) => r.status)).toEqual([201, 201, 201])
+    expect(first.map((r) => r.headers.get('x-bucket-token')).filter(Boolean)).toContain(token)
+    // The answer of a creation was lost: the client repeats it with its token (before: 403
+    // forever, the id was burnt for its own uploader).
+    expect((await create(apps[0]!, 'again', { 'X-Bucket-Token': token })).status).toBe(201)
+    // A stranger still gets nothing; a malformed proposal for a new bucket is the client's error.
+    expect(
+      (await create(apps[1]!, 'evil', { 'X-Bucket-Token': 'Another-token-0123456789abcdef' })).status,
+    ).toBe(403)
+    const bad = await apps[2]!.request('/files/', {
+      method: 'POST',
+      headers: {
+        ...TUS,
+        'Upload-Length': '1',
+        'Upload-Metadata': `sid ${btoa('other')},name ${btoa('x')}`,
+        'X-Bucket-Token': 'short',
+      },
+    })
+    expect(bad.status).toBe(400)
+    expect(await bad.text()).toMatch(/X-Bucket-Token of a new bucket must be 22 to 128 base64url/)
+  })
+
   it('frees the id once its mark expired at maxAge (and the sweeper removes the mark)', async () => {
     const t = makeApp({ maxAge: 86_400 })
     await emptiedByOneTimeDownload(t, 'old')

@@ -83,6 +83,14 @@ export function hideBucketMarks(store: Store): Store {
   })
 }
 
+/**
+ * Whether a client may propose `token` for a new bucket: 22–128 base64url characters (22 are
+ * 132 bits, like a bucket id; the web app sends 32, i.e. 24 random bytes).
+ */
+export function isProposableToken(token: string): boolean {
+  return /^[A-Za-z0-9_-]{22,128}$/.test(token)
+}
+
 function sha256(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest()
 }
@@ -149,11 +157,16 @@ export class BucketIds {
   }
 
   /**
-   * Takes a fresh id: resolves with its new upload token, or `undefined` when the id is taken
-   * (by another request, here or on another instance). An expired mark is replaced.
+   * Takes a fresh id: resolves with its upload token, or `undefined` when the id is taken (by
+   * another request, here or on another instance). An expired mark is replaced.
+   *
+   * `proposed`: a token the client made itself (see {@link isProposableToken}) and sends from
+   * its first creation on. Then a creation whose answer was lost can be repeated (the client
+   * still holds the token: it is the owner), and parallel first creations of one bucket carrying
+   * the same token all succeed. Without one, a random token is made here.
    */
-  async take(sid: BucketId): Promise<string | undefined> {
-    const token = randomBytes(24).toString('base64url')
+  async take(sid: BucketId, proposed?: string): Promise<string | undefined> {
+    const token = proposed ?? randomBytes(24).toString('base64url')
     const hash = sha256(token)
     for (let attempt = 0; attempt < 2; attempt++) {
       const now = this.clock.now()
@@ -182,7 +195,10 @@ export class BucketIds {
       }
       // The mark exists: taken, unless it expired (then the sweeper has not deleted it yet).
       const existing = await this.store.info({ sid, key: BUCKET_MARK_KEY }).catch(() => undefined)
-      if (existing && !isExpired(existing, this.clock.now())) return undefined
+      if (existing && !isExpired(existing, this.clock.now())) {
+        // Taken with the same proposed token: a parallel first creation of the same uploader.
+        return proposed !== undefined && (await this.check(sid, proposed)) === 'owner' ? proposed : undefined
+      }
       if (existing) await this.store.delete(existing).catch(() => {})
     }
     return undefined

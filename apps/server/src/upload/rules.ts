@@ -16,7 +16,7 @@ import type { AppDeps } from '../deps.js'
 import type { RequestFacts } from '../http/client.js'
 import { checkBucketPassword, failureDelay, kdfRunner } from '../security/auth.js'
 import { hashPassword } from '../security/passwords.js'
-import { BUCKET_TOKEN_HEADER } from './bucket-ids.js'
+import { BUCKET_TOKEN_HEADER, isProposableToken } from './bucket-ids.js'
 import type { BucketSnapshot } from './bucket-state.js'
 
 const MAX_COMMENT = 4096
@@ -111,7 +111,13 @@ export async function admitToBucket(
   }
   const hash = await bucketPassword(req, deps, sid, bucket, password)
   if (state === 'owner') return { password: hash }
-  const taken = await deps.bucketIds.take(sid)
+  if (token && !isProposableToken(token)) {
+    throw new PsiError(
+      'INVALID_INPUT',
+      `${BUCKET_TOKEN_HEADER} of a new bucket must be 22 to 128 base64url characters (A-Z a-z 0-9 - _)`,
+    )
+  }
+  const taken = await deps.bucketIds.take(sid, token || undefined)
   // Another first creation of this id (on this or another instance) was faster.
   if (taken === undefined) throw bucketTaken()
   return { password: hash, bucketToken: taken }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_SID_LENGTH, isBucketId, newBucketId, sidLength } from './ids.js'
+import { DEFAULT_SID_LENGTH, isBucketId, newBucketId, newBucketToken, sidLength } from './ids.js'
 
 describe('newBucketId', () => {
   it('makes 22-character base64url ids the server accepts by default', () => {
@@ -57,5 +57,14 @@ describe('isBucketId', () => {
   it('rejects separators and traversal', () => {
     for (const bad of ['', '../x', 'a/b', 'a+b', '-abc', 'a'.repeat(65), 'a b'])
       expect(isBucketId(bad)).toBe(false)
+  })
+})
+
+describe('newBucketToken', () => {
+  it('makes 32 base64url characters (192 bits), as the server accepts for a new bucket', () => {
+    const a = newBucketToken()
+    expect(a).toMatch(/^[A-Za-z0-9_-]{32}$/)
+    expect(newBucketToken()).not.toBe(a)
+    expect(newBucketToken((n) => new Uint8Array(n).fill(63))).toBe('_'.repeat(32))
   })
 })

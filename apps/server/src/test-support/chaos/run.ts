@@ -17,6 +17,7 @@ import * as tus from 'tus-js-client'
 import { createJsonLogger } from '../../logger.js'
 import { registryFor } from '../../stores.js'
 import { Sweeper } from '../../sweeper.js'
+import { BUCKET_MARK_KEY } from '../../upload/bucket-ids.js'
 import { buildServer, Cluster } from './cluster.js'
 import { FAULT_KINDS, FaultProxy } from './fault-proxy.js'
 import { type Exchange, FrontProxy, type KillKind, type KillPlan } from './front-proxy.js'
@@ -388,6 +389,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           ...(url ? { uploadUrl: url } : {}),
           chunkSize: u.chunkSize,
           metadata: { sid: u.sid, name: `chaos-${u.index}.bin`, retention: RETENTION },
+          // The bucket's upload token, made by the client as the web app does: a creation whose
+          // answer a kill lost can be repeated by its owner.
+          headers: { 'X-Bucket-Token': `token-${u.sid}` },
           onUploadUrlAvailable: () => {
             url = upload.url
           },
@@ -498,7 +502,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       complete.flatMap((u) => [`${prefix}${u.path?.split('/').pop()?.replace('++', '/')}`]),
     )
     for (const k of [...keep]) keep.add(`${k}.json`)
-    const left = (await listObjects(s3, prefix)).filter((k) => !keep.has(k) && !/\.lock\.\d+$/.test(k))
+    const mark = new RegExp(`/${BUCKET_MARK_KEY}(\\.json)?$`)
+    const left = (await listObjects(s3, prefix)).filter(
+      (k) => !keep.has(k) && !/\.lock\.\d+$/.test(k) && !mark.test(k),
+    )
     leftover = left.length
     leftoverKeys = left.slice(0, 10).map((k) => k.slice(prefix.length))
     if (!o.keep) {
@@ -525,6 +532,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
       for (const name of names) {
         const p = join(dir, name)
         if (name.endsWith('.json') && names.includes(name.slice(0, -5))) continue
+        // The bucket's mark (a used id, see upload/bucket-ids.ts) is a record by design.
+        if (name === BUCKET_MARK_KEY) continue
         let ok = false
         if (names.includes(`${name}.json`)) {
           try {

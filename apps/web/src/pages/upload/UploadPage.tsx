@@ -4,7 +4,7 @@ import { ApiError } from '../../api/http.js'
 import type { ClientConfig } from '../../api/types.js'
 import { useI18n } from '../../i18n/context.js'
 import { formatBytes, formatDate, formatEta, formatSpeed } from '../../lib/format.js'
-import { newBucketId, sidLength } from '../../lib/ids.js'
+import { newBucketId, newBucketToken, sidLength } from '../../lib/ids.js'
 import { checkLimits } from '../../lib/limits.js'
 import { isSendablePassword } from '../../lib/password.js'
 import { displayPath } from '../../lib/paths.js'
@@ -296,9 +296,12 @@ export function UploadPage({ api, preload }: PageProps) {
       return
     }
     setPasswordError(undefined)
-    // The bucket may exist already (an earlier start, or a session restored after a reload).
+    // The bucket may exist already (an earlier start, or a session restored after a reload);
+    // a new one gets a token made here, saved with the session before its first request.
     const knownToken =
-      queueRef.current?.bucketToken ?? (restored?.sid === sid ? restored.bucketToken : undefined)
+      queueRef.current?.bucketToken ??
+      (restored?.sid === sid ? restored.bucketToken : undefined) ??
+      (restored?.sid === sid ? undefined : newBucketToken())
     const session: UploadSession = {
       v: 1,
       sid,
