@@ -51,7 +51,6 @@ try {
   const run = spawnSync(process.execPath, [path.join(app, 'node_modules/vitest/vitest.mjs'), 'run'], {
     cwd: app,
     stdio: 'inherit',
-    env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' },
   })
   status = run.status ?? 1
 } finally {
