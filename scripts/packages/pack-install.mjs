@@ -3,7 +3,8 @@
 // OS temp dir (no workspace links, no hoisting from here; third-party dependencies come from the
 // registry, `--prefer-offline` so a warm npm cache makes it fast), then runs the tests in
 // ./consumer there with vitest: every export loads, the installed FS store passes the installed
-// conformance kit, and the README example of core serves a resumed upload from tus-js-client.
+// conformance kit, and the README example of core type-checks against the installed declarations
+// and serves a resumed upload from tus-js-client.
 // Set PSI_PACK_KEEP=1 to keep the temp project (its path is printed).
 import { execFileSync, spawnSync } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -12,6 +13,7 @@ import path from 'node:path'
 import { pack, publishablePackages, ROOT } from './lib.mjs'
 
 const here = path.join(ROOT, 'scripts/packages')
+const EXAMPLE_MARKER = '<!-- example: server.mjs -->'
 const work = mkdtempSync(path.join(tmpdir(), 'psi-pack-install-'))
 if (!path.relative(ROOT, work).startsWith('..')) throw new Error(`${work} is inside the workspace`)
 const keep = process.env.PSI_PACK_KEEP === '1'
@@ -34,6 +36,8 @@ try {
   }
   deps.vitest = version('vitest')
   deps['tus-js-client'] = version('tus-js-client')
+  deps.typescript = version('typescript')
+  deps['@types/node'] = version('@types/node')
   writeFileSync(
     path.join(app, 'package.json'),
     `${JSON.stringify({ name: 'psi-pack-consumer', private: true, type: 'module', dependencies: deps }, null, 2)}\n`,
@@ -48,6 +52,16 @@ try {
     stdio: 'inherit',
   })
   console.log(`installed (${Date.now() - t1} ms)`)
+  // The README example, as published: the code block after the marker in the installed README.
+  const readme = readFileSync(path.join(app, 'node_modules/@psitransfer/core/README.md'), 'utf8')
+  const example = /```js\n([\s\S]*?)\n```/.exec(readme.split(EXAMPLE_MARKER)[1] ?? '')?.[1]
+  if (!example) throw new Error(`no \`\`\`js block after "${EXAMPLE_MARKER}" in the installed core README`)
+  writeFileSync(path.join(app, 'server.mjs'), example)
+  execFileSync(process.execPath, [path.join(app, 'node_modules/typescript/bin/tsc'), '-p', '.'], {
+    cwd: app,
+    stdio: 'inherit',
+  })
+  console.log('README example type-checks against the installed declarations (strict, skipLibCheck off)')
   const run = spawnSync(process.execPath, [path.join(app, 'node_modules/vitest/vitest.mjs'), 'run'], {
     cwd: app,
     stdio: 'inherit',

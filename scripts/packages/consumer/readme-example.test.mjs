@@ -3,24 +3,19 @@
 // in the filesystem store's layout and download back byte-exact.
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import * as tus from 'tus-js-client'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 
-const MARKER = '<!-- example: server.mjs -->'
 let child
 let endpoint = ''
 let output = ''
 let dataDir = ''
 
 beforeAll(async () => {
-  const readme = await readFile(path.join(process.cwd(), 'node_modules/@psitransfer/core/README.md'), 'utf8')
-  const after = readme.split(MARKER)[1]
-  const code = after && /```js\n([\s\S]*?)\n```/.exec(after)?.[1]
-  if (!code) throw new Error(`no \`\`\`js block after "${MARKER}" in the installed core README`)
-  await writeFile(path.join(process.cwd(), 'server.mjs'), code)
+  // server.mjs is the example block of the installed core README, written by pack-install.mjs.
   dataDir = await mkdtemp(path.join(tmpdir(), 'psi-pack-readme-'))
   child = spawn(process.execPath, ['server.mjs'], {
     cwd: process.cwd(),
