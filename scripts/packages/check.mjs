@@ -13,7 +13,7 @@ import { kB, pack, publishablePackages, ROOT, tarballStats } from './lib.mjs'
 const bin = (name) => path.join(ROOT, 'node_modules/.bin', name)
 
 /** Problems of one tarball by our own rules (publint and attw run separately). */
-export function contentProblems(stats) {
+function contentProblems(stats) {
   const problems = []
   const files = new Map(stats.entries.map((e) => [e.path, e]))
   const pkgEntry = files.get('package.json')
@@ -101,4 +101,4 @@ async function main() {
   if (failed) process.exitCode = 1
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main()
+await main()
