@@ -22,6 +22,8 @@ import { type Config, ConfigError, type LoadConfigOptions, loadConfig, withStora
 export interface FindStoreOptions {
   /** Extra packages to look in (`storePackages`). */
   packages?: readonly string[]
+  /** Imports a package (tests watch the search order through it). Default: `import()`. */
+  importer?: (specifier: string) => Promise<unknown>
 }
 
 const CONVENTION = '@psitransfer/store-'
@@ -71,7 +73,7 @@ export async function findStoreDefinition(
   for (const specifier of candidates) {
     let mod: Record<string, unknown>
     try {
-      mod = (await import(specifier)) as Record<string, unknown>
+      mod = (await (options.importer ?? ((s: string) => import(s)))(specifier)) as Record<string, unknown>
     } catch (err) {
       if (notInstalled(err, specifier)) {
         tried.push(`${specifier} (not installed)`)
