@@ -8,6 +8,7 @@ import {
   retentionOrder,
   upperSnake,
 } from './config.js'
+import { loadServerConfig } from './stores.js'
 
 describe('config defaults', () => {
   it('matches PsiTransfer', () => {
@@ -138,11 +139,13 @@ describe('environment variables', () => {
     ).toBe('https://hooks.example/dl')
   })
 
-  it('reads the storage section', () => {
-    const c = loadConfig({
-      env: {
+  it('reads the storage section through the store definition', async () => {
+    const storage = async (env: Record<string, string>, readFile?: () => string) =>
+      (await loadServerConfig({ env, ...(readFile ? { readFile } : {}) })).config.storage
+    expect(
+      await storage({
         PSITRANSFER_STORAGE_TYPE: 's3',
-        PSITRANSFER_STORAGE_BUCKET: 'b',
+        PSITRANSFER_STORAGE_BUCKET: 'bkt',
         PSITRANSFER_STORAGE_REGION: 'us-east-1',
         PSITRANSFER_STORAGE_ENDPOINT: 'http://127.0.0.1:9000',
         PSITRANSFER_STORAGE_FORCE_PATH_STYLE: 'true',
@@ -151,11 +154,10 @@ describe('environment variables', () => {
         PSITRANSFER_STORAGE_SIGNED_URL_EXPIRY: '600',
         PSITRANSFER_STORAGE_PREFIX: 'psi/',
         PSITRANSFER_STORAGE_PART_SIZE: '8388608',
-      },
-    })
-    expect(c.storage).toEqual({
+      }),
+    ).toEqual({
       type: 's3',
-      bucket: 'b',
+      bucket: 'bkt',
       region: 'us-east-1',
       endpoint: 'http://127.0.0.1:9000',
       forcePathStyle: true,
@@ -165,35 +167,31 @@ describe('environment variables', () => {
       partSize: 8388608,
     })
     expect(
-      loadConfig({
-        env: {
-          PSITRANSFER_STORAGE_TYPE: 's3',
-          PSITRANSFER_STORAGE_BUCKET: 'b',
-          PSITRANSFER_STORAGE_ADAPTIVE_PART_SIZE: 'false',
-        },
-      }).storage,
-    ).toEqual({ type: 's3', bucket: 'b', adaptivePartSize: false })
+      await storage({
+        PSITRANSFER_STORAGE_TYPE: 's3',
+        PSITRANSFER_STORAGE_BUCKET: 'bkt',
+        PSITRANSFER_STORAGE_ADAPTIVE_PART_SIZE: 'false',
+      }),
+    ).toEqual({ type: 's3', bucket: 'bkt', adaptivePartSize: false })
     // Every S3 store option has its variable; temporary credentials keep their session token.
     expect(
-      loadConfig({
-        env: {
-          PSITRANSFER_STORAGE_TYPE: 's3',
-          PSITRANSFER_STORAGE_BUCKET: 'b',
-          PSITRANSFER_STORAGE_ACCESS_KEY_ID: 'AK',
-          PSITRANSFER_STORAGE_SECRET_ACCESS_KEY: 'SK',
-          PSITRANSFER_STORAGE_SESSION_TOKEN: 'ST',
-          PSITRANSFER_STORAGE_DEFERRED_PART_SIZE: '33554432',
-          PSITRANSFER_STORAGE_MAX_CONCURRENT_PART_UPLOADS: '2',
-          PSITRANSFER_STORAGE_MAX_BUFFERED_BYTES: '67108864',
-          PSITRANSFER_STORAGE_CHECKSUMS: 'when-supported',
-          PSITRANSFER_STORAGE_LOCK_TTL: '30',
-          PSITRANSFER_STORAGE_MAX_ATTEMPTS: '5',
-          PSITRANSFER_STORAGE_REQUEST_TIMEOUT_MS: '20000',
-        },
-      }).storage,
+      await storage({
+        PSITRANSFER_STORAGE_TYPE: 's3',
+        PSITRANSFER_STORAGE_BUCKET: 'bkt',
+        PSITRANSFER_STORAGE_ACCESS_KEY_ID: 'AK',
+        PSITRANSFER_STORAGE_SECRET_ACCESS_KEY: 'SK',
+        PSITRANSFER_STORAGE_SESSION_TOKEN: 'ST',
+        PSITRANSFER_STORAGE_DEFERRED_PART_SIZE: '33554432',
+        PSITRANSFER_STORAGE_MAX_CONCURRENT_PART_UPLOADS: '2',
+        PSITRANSFER_STORAGE_MAX_BUFFERED_BYTES: '67108864',
+        PSITRANSFER_STORAGE_CHECKSUMS: 'when-supported',
+        PSITRANSFER_STORAGE_LOCK_TTL: '30',
+        PSITRANSFER_STORAGE_MAX_ATTEMPTS: '5',
+        PSITRANSFER_STORAGE_REQUEST_TIMEOUT_MS: '20000',
+      }),
     ).toEqual({
       type: 's3',
-      bucket: 'b',
+      bucket: 'bkt',
       credentials: { accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'ST' },
       deferredPartSize: 33554432,
       maxConcurrentPartUploads: 2,
@@ -203,24 +201,68 @@ describe('environment variables', () => {
       maxAttempts: 5,
       requestTimeoutMs: 20000,
     })
-    const fromFile = loadConfig({
-      env: { PSITRANSFER_CONFIG: '/etc/psitransfer.json' },
-      readFile: () =>
-        JSON.stringify({
-          storage: {
-            type: 's3',
-            bucket: 'b',
-            credentials: { accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'ST' },
-          },
-        }),
-    }).storage as { credentials?: unknown }
+    const file = () =>
+      JSON.stringify({
+        storage: {
+          type: 's3',
+          bucket: 'bkt',
+          credentials: { accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'ST' },
+        },
+      })
+    const fromFile = (await storage({ PSITRANSFER_CONFIG: '/etc/psitransfer.json' }, file)) as {
+      credentials?: unknown
+    }
     expect(fromFile.credentials).toEqual({ accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'ST' })
+    // A variable overrides one field of the file's credentials and keeps the others.
+    expect(
+      (
+        (await storage(
+          { PSITRANSFER_CONFIG: '/etc/psitransfer.json', PSITRANSFER_STORAGE_SESSION_TOKEN: 'ST2' },
+          file,
+        )) as { credentials?: unknown }
+      ).credentials,
+    ).toEqual({ accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'ST2' })
     // The filesystem store's knobs too (each store validates its own section at boot).
     expect(
-      loadConfig({
-        env: { PSITRANSFER_STORAGE_FSYNC: 'always', PSITRANSFER_STORAGE_METADATA_CALLS: 'thread-pool' },
-      }).storage,
+      await storage({
+        PSITRANSFER_STORAGE_FSYNC: 'always',
+        PSITRANSFER_STORAGE_METADATA_CALLS: 'thread-pool',
+      }),
     ).toEqual({ type: 'filesystem', fsync: 'always', metadataCalls: 'thread-pool' })
+  })
+
+  it("names the variable and value of a bad store setting, and the store type of a variable it doesn't read", async () => {
+    const load = (env: Record<string, string>) => loadServerConfig({ env })
+    await expect(
+      load({
+        PSITRANSFER_STORAGE_TYPE: 's3',
+        PSITRANSFER_STORAGE_BUCKET: 'bkt',
+        PSITRANSFER_STORAGE_PART_SIZE: 'abc',
+      }),
+    ).rejects.toThrow('PSITRANSFER_STORAGE_PART_SIZE: expected a number, got "abc"')
+    await expect(
+      load({
+        PSITRANSFER_STORAGE_TYPE: 's3',
+        PSITRANSFER_STORAGE_BUCKET: 'bkt',
+        PSITRANSFER_STORAGE_PART_SIZE: '5',
+      }),
+    ).rejects.toThrow(
+      /storage\.partSize \(PSITRANSFER_STORAGE_PART_SIZE\): must be an integer from 5242880 bytes .*\(got 5\)/,
+    )
+    await expect(load({ PSITRANSFER_STORAGE_TYPE: 's3' })).rejects.toThrow(
+      /storage\.bucket \(PSITRANSFER_STORAGE_BUCKET\): is required for storage.type "s3"/,
+    )
+    // An S3 variable with the filesystem store is a mistake, not silently ignored.
+    const err = await load({ PSITRANSFER_STORAGE_BUCKET: 'bkt' }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ConfigError)
+    expect((err as Error).message).toMatch(
+      /^PSITRANSFER_STORAGE_BUCKET: unknown setting for storage.type "filesystem" \(it reads: PSITRANSFER_STORAGE_UPLOAD_DIR, /,
+    )
+    // The store's package is found (or not) before anything else about the section.
+    await expect(load({ PSITRANSFER_STORAGE_TYPE: 'ftp' })).rejects.toThrow(
+      /No installed package provides storage.type "ftp"; tried @psitransfer\/store-ftp \(not installed\)/,
+    )
+    await expect(load({ PSITRANSFER_STORAGE_TYPE: '../x' })).rejects.toThrow(/storage.type/)
   })
 
   it('names the variable and value of a bad setting', () => {
@@ -248,10 +290,18 @@ describe('environment variables', () => {
     )
   })
 
-  it('never prints secret values in errors', () => {
+  it('never prints secret values in errors', async () => {
     let message = ''
     try {
-      parseConfig({ storage: { type: 's3', credentials: { accessKeyId: 'AKIA', secretAccessKey: 42 } } })
+      await loadServerConfig({
+        env: {
+          PSITRANSFER_STORAGE: JSON.stringify({
+            type: 's3',
+            bucket: 'bkt',
+            credentials: { accessKeyId: 'AKIA', secretAccessKey: 42 },
+          }),
+        },
+      })
     } catch (err) {
       message = (err as Error).message
     }

@@ -5,6 +5,14 @@
  * environment in; everything here is a pure function of its inputs.
  * @module
  */
+import {
+  type AnyStoreDefinition,
+  readStoreEnv,
+  STORAGE_ENV_PREFIX,
+  STORE_TYPE,
+  storeEnv,
+  upperSnake,
+} from '@psitransfer/core'
 import { z } from 'zod'
 
 const DAY = 24 * 3600
@@ -44,26 +52,20 @@ const sizeLimit = z.number().int().positive().nullable()
 const seconds = z.number().nonnegative()
 const webhookUrl = z.url({ protocol: /^https?$/ }).nullable()
 
+/**
+ * The `storage` section as far as the server reads it: the type, which names the store package,
+ * and the lifetime of presigned download URLs (used for any store with `downloadUrl`). Every
+ * other key belongs to the store: its definition's schema validates the section once the
+ * package is loaded (see {@link withStorage}).
+ */
 const storageSchema = z
   .object({
-    type: z.string().min(1).default('filesystem'),
-    bucket: z.string().min(1).optional(),
-    region: z.string().min(1).optional(),
-    endpoint: z.url().optional(),
-    forcePathStyle: z.boolean().optional(),
-    credentials: z
-      .object({
-        accessKeyId: z.string().min(1),
-        secretAccessKey: z.string().min(1),
-        // Temporary (STS) credentials come with a session token.
-        sessionToken: z.string().min(1).optional(),
-      })
-      .optional(),
+    type: z
+      .string()
+      .regex(STORE_TYPE, 'must be a store type such as "filesystem" or "s3" (lowercase letters, digits, -)')
+      .default('filesystem'),
     signedUrlExpiry: z.number().int().positive().optional(),
-    prefix: z.string().optional(),
-    partSize: z.number().int().positive().optional(),
   })
-  // Store packages may define more keys; their own schema validates the section again.
   .loose()
 
 export const configSchema = z
@@ -191,6 +193,11 @@ export const configSchema = z
     /** Log level of the JSON logger. */
     logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
     storage: storageSchema.default({ type: 'filesystem' }),
+    /**
+     * Packages to look in for the store of `storage.type`, besides `@psitransfer/store-<type>`
+     * and the store packages the server depends on (third-party stores).
+     */
+    storePackages: z.array(z.string().min(1)).default([]),
     // PsiTransfer keys we accept for compatibility but do not use (TLS belongs to the proxy).
     sslPort: z.unknown().optional(),
     sslKeyFile: z.unknown().optional(),
@@ -231,6 +238,7 @@ type Kind =
   | 'numberOrNull'
   | 'stringOrNull'
   | 'flag'
+  | 'list'
 
 /** How each top-level key is read from an environment variable. */
 const ENV_KINDS: Record<string, Kind> = {
@@ -275,40 +283,11 @@ const ENV_KINDS: Record<string, Kind> = {
   metrics: 'boolean',
   metricsToken: 'stringOrNull',
   logLevel: 'string',
+  storePackages: 'list',
 }
 
-const STORAGE_ENV_KINDS: Record<string, Kind> = {
-  type: 'string',
-  bucket: 'string',
-  region: 'string',
-  endpoint: 'string',
-  forcePathStyle: 'boolean',
-  signedUrlExpiry: 'number',
-  prefix: 'string',
-  partSize: 'number',
-  adaptivePartSize: 'boolean',
-  deferredPartSize: 'number',
-  maxConcurrentPartUploads: 'number',
-  maxBufferedBytes: 'number',
-  checksums: 'string',
-  lockTtl: 'number',
-  maxAttempts: 'number',
-  requestTimeoutMs: 'number',
-  fsync: 'string',
-  metadataCalls: 'string',
-}
-
-/** `PSITRANSFER_STORAGE_<name>` → key of `storage.credentials`. */
-const CREDENTIAL_ENV: Record<string, string> = {
-  ACCESS_KEY_ID: 'accessKeyId',
-  SECRET_ACCESS_KEY: 'secretAccessKey',
-  SESSION_TOKEN: 'sessionToken',
-}
-
-/** `maxBucketSize` → `MAX_BUCKET_SIZE`. */
-export function upperSnake(key: string): string {
-  return key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()
-}
+/** `maxBucketSize` → `MAX_BUCKET_SIZE` (core's rule, shared with the stores' variables). */
+export { upperSnake }
 
 export const ENV_PREFIX = 'PSITRANSFER_'
 
@@ -351,6 +330,11 @@ function parseEnvValue(name: string, raw: string, kind: Kind): unknown {
       } catch {
         throw bad('JSON')
       }
+    case 'list':
+      return v
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== '')
   }
 }
 
@@ -366,14 +350,15 @@ function stripJsonQuotes(v: string): string {
   return v
 }
 
-/** Reads every `PSITRANSFER_*` variable into a partial config object (unknown names are errors). */
+/**
+ * Reads every `PSITRANSFER_*` variable into a partial config object (unknown names are errors).
+ * `PSITRANSFER_STORAGE_<KEY>` variables other than `_TYPE` belong to the store: they are read by
+ * {@link withStorage} through the store definition, which knows their names and kinds.
+ */
 export function configFromEnv(env: Record<string, string | undefined>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   const storage: Record<string, unknown> = {}
   const byEnv = new Map(Object.keys(ENV_KINDS).map((k) => [ENV_PREFIX + upperSnake(k), k]))
-  const storageByEnv = new Map(
-    Object.keys(STORAGE_ENV_KINDS).map((k) => [`${ENV_PREFIX}STORAGE_${upperSnake(k)}`, k]),
-  )
   for (const [name, raw] of Object.entries(env)) {
     if (raw === undefined || !name.startsWith(ENV_PREFIX) || name === `${ENV_PREFIX}CONFIG`) continue
     const key = byEnv.get(name)
@@ -381,17 +366,11 @@ export function configFromEnv(env: Record<string, string | undefined>): Record<s
       out[key] = parseEnvValue(name, raw, ENV_KINDS[key] as Kind)
       continue
     }
-    const skey = storageByEnv.get(name)
-    if (skey !== undefined) {
-      storage[skey] = parseEnvValue(name, raw, STORAGE_ENV_KINDS[skey] as Kind)
+    if (name === `${STORAGE_ENV_PREFIX}TYPE`) {
+      storage.type = parseEnvValue(name, raw, 'string')
       continue
     }
-    const credential = CREDENTIAL_ENV[name.slice(`${ENV_PREFIX}STORAGE_`.length)]
-    if (name.startsWith(`${ENV_PREFIX}STORAGE_`) && credential !== undefined) {
-      storage.credentials ??= {}
-      ;(storage.credentials as Record<string, string>)[credential] = raw
-      continue
-    }
+    if (name.startsWith(STORAGE_ENV_PREFIX)) continue
     if (name === `${ENV_PREFIX}STORAGE`) {
       Object.assign(storage, parseEnvValue(name, raw, 'json'))
       continue
@@ -409,7 +388,7 @@ export function configFromEnv(env: Record<string, string | undefined>): Record<s
   return out
 }
 
-function describeValue(input: unknown, path: PropertyKey[]): string {
+function describeValue(input: unknown, path: readonly PropertyKey[]): string {
   let cur: unknown = input
   for (const p of path) {
     if (cur === null || typeof cur !== 'object') return 'undefined'
@@ -436,25 +415,97 @@ function merge(...sources: Record<string, unknown>[]): Record<string, unknown> {
   return out
 }
 
+interface Issue {
+  readonly code?: string
+  readonly path: readonly PropertyKey[]
+  readonly message: string
+  readonly keys?: readonly string[]
+}
+
+/** `key (VARIABLE): message; got value` for each issue (zod's, or a store schema's). */
+function issueLines(
+  issues: readonly Issue[],
+  input: Record<string, unknown>,
+  envFor: (path: readonly PropertyKey[]) => string,
+): string[] {
+  return issues.map((issue) => {
+    if (issue.code === 'unrecognized_keys' && issue.keys) {
+      const base = issue.path.map(String).join('.')
+      return issue.keys.map((k) => `${base ? `${base}.` : ''}${k}: unknown setting`).join('\n')
+    }
+    const key = issue.path.map(String).join('.') || '(root)'
+    return `${key} (${envFor(issue.path)}): ${issue.message}; got ${describeValue(input, issue.path)}`
+  })
+}
+
 /** Validates merged config sources; throws {@link ConfigError} naming every bad key and its value. */
 export function parseConfig(...sources: Record<string, unknown>[]): Config {
   const input = merge(...sources)
   const result = configSchema.safeParse(input)
   if (result.success) return result.data
-  const lines = result.error.issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      const base = issue.path.map(String).join('.')
-      return issue.keys.map((k) => `${base ? `${base}.` : ''}${k}: unknown setting`).join('\n')
-    }
-    const key = issue.path.map(String).join('.') || '(root)'
-    const top = String(issue.path[0] ?? '')
-    const env =
-      issue.path[0] === 'storage' && issue.path.length > 1
-        ? `${ENV_PREFIX}STORAGE_${upperSnake(String(issue.path[1]))}`
-        : ENV_PREFIX + upperSnake(top)
-    return `${key} (${env}): ${issue.message}; got ${describeValue(input, issue.path)}`
-  })
+  const lines = issueLines(result.error.issues, input, (path) =>
+    path[0] === 'storage' && path.length > 1
+      ? STORAGE_ENV_PREFIX + upperSnake(String(path[1]))
+      : ENV_PREFIX + upperSnake(String(path[0] ?? '')),
+  )
   throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`)
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x)
+
+/** Deep merge of plain objects (a file's `storage.credentials` and one variable of them). */
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...a }
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k]
+    out[k] = isObject(prev) && isObject(v) ? deepMerge(prev, v) : v
+  }
+  return out
+}
+
+/**
+ * Second step of loading, once the definition of `config.storage.type` is known: adds the store's
+ * own `PSITRANSFER_STORAGE_*` variables (they win over the config file) and validates the section
+ * with the store's schema. Errors name the key, the variable and the value, as for every setting;
+ * a variable the store does not read is an error naming the store type.
+ */
+export function withStorage(
+  config: Config,
+  definition: AnyStoreDefinition,
+  env: Record<string, string | undefined>,
+): Config {
+  let fromEnv: Record<string, unknown>
+  try {
+    fromEnv = readStoreEnv(definition, env)
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
+  const { type, ...section } = config.storage
+  const merged = deepMerge(section, fromEnv)
+  try {
+    definition.configSchema.parse(merged)
+  } catch (err) {
+    const vars = storeEnv(definition)
+    const envFor = (path: readonly PropertyKey[]) =>
+      vars.find((v) => v.path.join('.') === path.map(String).join('.'))?.name ?? `${ENV_PREFIX}STORAGE`
+    const issues = (err as { issues?: unknown }).issues
+    let lines: string[]
+    if (Array.isArray(issues)) {
+      lines = issueLines(
+        (issues as Issue[]).map((i) => ({ ...i, path: ['storage', ...i.path] })),
+        { storage: merged },
+        (p) => envFor(p.slice(1)),
+      )
+    } else {
+      // Hand-written schemas throw one message starting with the key: `storage.partSize must be …`.
+      const message = (err as Error).message
+      const m = /^storage\.([A-Za-z0-9_.]+) (.*)$/s.exec(message)
+      lines = [m ? `storage.${m[1]} (${envFor((m[1] as string).split('.'))}): ${m[2]}` : message]
+    }
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`)
+  }
+  return { ...config, storage: { type, ...merged } }
 }
 
 export interface LoadConfigOptions {

@@ -56,9 +56,12 @@ describe('main', () => {
     const child = run({ PSITRANSFER_PORT: 'abc' })
     expect(await child.exited).toBe(2)
     expect(child.output()).toContain('PSITRANSFER_PORT: expected a number, got "abc"')
+    // A store type no installed package provides is a configuration error too, naming where it looked.
     const store = run({ PSITRANSFER_STORAGE_TYPE: 'ftp', PSITRANSFER_PORT: '0' })
-    expect(await store.exited).toBe(1)
-    expect(store.output()).toContain('Unknown storage.type "ftp"')
+    expect(await store.exited).toBe(2)
+    expect(store.output()).toContain(
+      'No installed package provides storage.type "ftp"; tried @psitransfer/store-ftp (not installed)',
+    )
     expect(store.output()).not.toMatch(/\n\s+at /)
   })
 
@@ -136,6 +139,69 @@ describe('main', () => {
       expect(await child.exited).toBe(0)
     } finally {
       removeDir(dir)
+    }
+  }, 60_000)
+
+  it('serves a store from a package it only knows from PSITRANSFER_STORE_PACKAGES, configured by env alone', async () => {
+    const env = {
+      PSITRANSFER_STORE_PACKAGES: 'some-other-package, psitransfer-store-fixture',
+      PSITRANSFER_STORAGE_TYPE: 'fixture',
+      PSITRANSFER_STORAGE_CAPACITY_BYTES: String(1024 * 1024),
+      PSITRANSFER_PORT: '0',
+      PSITRANSFER_IFACE: '127.0.0.1',
+      PSITRANSFER_ACCESS_LOG: 'false',
+    }
+    // The fixture reads only its own variables: anything else is refused, naming its type.
+    const typo = run({ ...env, PSITRANSFER_STORAGE_CAPACITY: '5' })
+    expect(await typo.exited).toBe(2)
+    expect(typo.output()).toContain(
+      'PSITRANSFER_STORAGE_CAPACITY: unknown setting for storage.type "fixture"',
+    )
+    const bad = run({ ...env, PSITRANSFER_STORAGE_CAPACITY_BYTES: '-1' })
+    expect(await bad.exited).toBe(2)
+    expect(bad.output()).toContain('storage.capacityBytes (PSITRANSFER_STORAGE_CAPACITY_BYTES): ')
+    expect(bad.output()).toContain('got -1')
+
+    const child = run(env)
+    try {
+      const base = await listening(child)
+      const tusUpload = async (data: Buffer, name: string) => {
+        const created = await fetch(`${base}files/`, {
+          method: 'POST',
+          headers: {
+            'Tus-Resumable': '1.0.0',
+            'Upload-Length': String(data.length),
+            'Upload-Metadata': encodeUploadMetadata({ sid: 'fixture1', name, retention: '3600' }),
+          },
+        })
+        if (created.status !== 201) return created.status
+        const patch = await fetch(new URL(created.headers.get('location') as string, base), {
+          method: 'PATCH',
+          headers: {
+            'Tus-Resumable': '1.0.0',
+            'Upload-Offset': '0',
+            'Content-Type': 'application/offset+octet-stream',
+          },
+          body: new Uint8Array(data),
+        })
+        expect(patch.headers.get('upload-offset')).toBe(String(data.length))
+        return patch.status
+      }
+      const data = randomBytes(300 * 1024)
+      expect(await tusUpload(data, 'a.bin')).toBe(204)
+      // Its capacity came from PSITRANSFER_STORAGE_CAPACITY_BYTES: a bigger upload is refused.
+      expect(await tusUpload(randomBytes(1024 * 1024 + 1), 'big.bin')).toBe(507)
+
+      const listing = (await (await fetch(`${base}fixture1.json`)).json()) as {
+        items: Array<{ url: string }>
+      }
+      expect(listing.items).toHaveLength(1)
+      const got = await fetch(`${base.replace(/\/$/, '')}${listing.items[0]!.url}`)
+      expect(got.status).toBe(200)
+      expect(sha256(Buffer.from(await got.arrayBuffer()))).toBe(sha256(data))
+    } finally {
+      child.kill('SIGTERM')
+      await child.exited
     }
   }, 60_000)
 })

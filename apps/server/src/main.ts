@@ -1,20 +1,25 @@
 /**
  * Entry point: the only module that reads the environment. Parses the config once (a bad
- * setting prints the key and value and exits non-zero), builds the store through core's
- * registry, serves, and shuts down gracefully on SIGTERM/SIGINT.
+ * setting prints the key and value and exits 2), loads the package that provides
+ * `storage.type`, builds the store and its locker through core's registry, serves, and shuts down gracefully on SIGTERM/SIGINT.
  * @module
  */
 import { readFileSync } from 'node:fs'
 import { systemClock, toPsiError } from '@psitransfer/core'
-import { ConfigError, loadConfig } from './config.js'
+import { type Config, ConfigError } from './config.js'
 import { createJsonLogger } from './logger.js'
 import { startServer } from './server.js'
-import { lockerFor, registryFor } from './stores.js'
+import { loadServerConfig } from './stores.js'
 
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>
+  // Two steps: the general settings, then the store package of `storage.type` and its section.
+  let config: Config
+  let registry: Awaited<ReturnType<typeof loadServerConfig>>['registry']
   try {
-    config = loadConfig({ env: process.env, readFile: (p) => readFileSync(p, 'utf8') })
+    ;({ config, registry } = await loadServerConfig({
+      env: process.env,
+      readFile: (p) => readFileSync(p, 'utf8'),
+    }))
   } catch (err) {
     process.stderr.write(`${err instanceof ConfigError ? err.message : String(err)}\n`)
     process.exit(2)
@@ -27,9 +32,8 @@ async function main(): Promise<void> {
     )
   }
 
-  let store: Awaited<ReturnType<Awaited<ReturnType<typeof registryFor>>['create']>>
+  let store: Awaited<ReturnType<typeof registry.create>>
   try {
-    const registry = await registryFor(config.storage.type)
     store = await registry.create(config.storage, { uploadDir: config.uploadDir, logger })
     await store.init()
   } catch (err) {
@@ -38,7 +42,7 @@ async function main(): Promise<void> {
     if (e.cause) logger.error({ err: e.cause }, 'storage initialization failed')
     process.exit(1)
   }
-  const locker = await lockerFor(config.storage.type, store)
+  const locker = registry.createLocker(config.storage.type, store)
   const running = await startServer({ config, store, locker, clock: systemClock, logger })
   const display = running.origin + config.uploadAppPath
   logger.info({ url: display, store: store.type }, 'PsiTransfer is listening')

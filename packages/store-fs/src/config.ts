@@ -2,7 +2,7 @@
  * `storage.type: filesystem`: config parsing and the store definition for the registry.
  * @module
  */
-import { defineStore, PsiError } from '@psitransfer/core'
+import { type ConfigFields, defineStore, PsiError } from '@psitransfer/core'
 import { FileStore, type FsyncPolicy } from './file-store.js'
 import type { MetadataCalls } from './meta-calls.js'
 
@@ -17,7 +17,13 @@ export interface FsStoreConfig {
 
 const FSYNC_VALUES: readonly FsyncPolicy[] = ['never', 'on-complete', 'always']
 const METADATA_CALLS: readonly MetadataCalls[] = ['inline', 'thread-pool']
-const KNOWN_KEYS = ['uploadDir', 'fsync', 'metadataCalls'] as const
+/** The options and their kinds: the parser's known keys and the `PSITRANSFER_STORAGE_*` variables. */
+export const FS_CONFIG_FIELDS = {
+  uploadDir: 'string',
+  fsync: 'string',
+  metadataCalls: 'string',
+} as const satisfies ConfigFields
+const KNOWN_KEYS = Object.keys(FS_CONFIG_FIELDS)
 
 function bad(message: string): PsiError {
   return new PsiError('STORE_MISCONFIGURED', message)
@@ -32,7 +38,7 @@ export function parseFsStoreConfig(input: unknown): FsStoreConfig {
   const raw = input as Record<string, unknown>
   for (const [key, value] of Object.entries(raw)) {
     // Absent optional keys some config loaders materialize as `undefined` are not settings.
-    if (value !== undefined && !(KNOWN_KEYS as readonly string[]).includes(key)) {
+    if (value !== undefined && !KNOWN_KEYS.includes(key)) {
       throw bad(
         `storage.${key} is not an option of storage.type "filesystem" (known: ${KNOWN_KEYS.join(', ')})`,
       )
@@ -65,7 +71,8 @@ export function parseFsStoreConfig(input: unknown): FsStoreConfig {
 /** Register with the server's `StoreRegistry` to enable `storage.type: filesystem`. */
 export const fsStoreDefinition = defineStore<FsStoreConfig>({
   type: 'filesystem',
-  configSchema: { parse: parseFsStoreConfig },
+  configSchema: { parse: parseFsStoreConfig, fields: FS_CONFIG_FIELDS },
+  capabilities: { downloadUrl: false },
   create(config, context) {
     const uploadDir = config.uploadDir ?? context.uploadDir
     if (!uploadDir) throw bad('storage.uploadDir (or uploadDir) is required for storage.type "filesystem"')

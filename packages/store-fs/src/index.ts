@@ -3,7 +3,7 @@
  * with `.json` sidecars, crash-safe resumable appends and ranged reads.
  * @module
  */
-export { type FsStoreConfig, fsStoreDefinition, parseFsStoreConfig } from './config.js'
+export { FS_CONFIG_FIELDS, type FsStoreConfig, fsStoreDefinition, parseFsStoreConfig } from './config.js'
 export { FileStore, type FileStoreOptions, type FsyncPolicy } from './file-store.js'
 export type { MetadataCalls } from './meta-calls.js'
 export { decodeSidecar, encodeSidecar, SIDECAR_VERSION, UNKNOWN_RETENTION } from './sidecar.js'

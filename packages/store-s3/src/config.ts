@@ -2,7 +2,7 @@
  * `storage.type: s3`: the options, parsed by hand so every mistake gets a message naming the key.
  * @module
  */
-import { PsiError } from '@psitransfer/core'
+import { type ConfigFields, PsiError } from '@psitransfer/core'
 
 export const MiB = 1024 * 1024
 export const GiB = 1024 * MiB
@@ -68,24 +68,31 @@ export interface S3StoreConfig {
   requestTimeoutMs: number
 }
 
-const KNOWN_KEYS = [
-  'bucket',
-  'region',
-  'endpoint',
-  'forcePathStyle',
-  'credentials',
-  'prefix',
-  'signedUrlExpiry',
-  'partSize',
-  'adaptivePartSize',
-  'deferredPartSize',
-  'maxConcurrentPartUploads',
-  'maxBufferedBytes',
-  'checksums',
-  'lockTtl',
-  'maxAttempts',
-  'requestTimeoutMs',
-] as const
+/**
+ * The options and their kinds: the parser's known keys and, through the definition, the
+ * `PSITRANSFER_STORAGE_*` variables (one table, so the two cannot drift apart).
+ */
+export const S3_CONFIG_FIELDS = {
+  bucket: 'string',
+  region: 'string',
+  endpoint: 'string',
+  forcePathStyle: 'boolean',
+  credentials: { accessKeyId: 'string', secretAccessKey: 'string', sessionToken: 'string' },
+  prefix: 'string',
+  signedUrlExpiry: 'number',
+  partSize: 'number',
+  adaptivePartSize: 'boolean',
+  deferredPartSize: 'number',
+  maxConcurrentPartUploads: 'number',
+  maxBufferedBytes: 'number',
+  checksums: 'string',
+  lockTtl: 'number',
+  maxAttempts: 'number',
+  requestTimeoutMs: 'number',
+} as const satisfies ConfigFields
+
+const KNOWN_KEYS = Object.keys(S3_CONFIG_FIELDS)
+const CREDENTIAL_KEYS = Object.keys(S3_CONFIG_FIELDS.credentials)
 
 export type S3StoreOptions = Pick<S3StoreConfig, 'bucket'> & Partial<Omit<S3StoreConfig, 'bucket'>>
 
@@ -157,7 +164,7 @@ function parseCredentials(v: unknown): S3Credentials | undefined {
   const c = v as Record<string, unknown>
   // The SDK marks credential objects it has used with `$source`; that is not a user setting.
   for (const k of Object.keys(c).filter((key) => !key.startsWith('$'))) {
-    if (!['accessKeyId', 'secretAccessKey', 'sessionToken'].includes(k)) {
+    if (!CREDENTIAL_KEYS.includes(k)) {
       throw bad(
         `storage.credentials.${k} is not a credentials field (known: accessKeyId, secretAccessKey, sessionToken)`,
       )
@@ -184,7 +191,7 @@ export function parseS3StoreConfig(input: unknown): S3StoreConfig {
   }
   const raw = input as Record<string, unknown>
   for (const key of Object.keys(raw)) {
-    if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
+    if (!KNOWN_KEYS.includes(key)) {
       throw bad(`storage.${key} is not an option of storage.type "s3" (known: ${KNOWN_KEYS.join(', ')})`)
     }
   }

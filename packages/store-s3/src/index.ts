@@ -9,6 +9,7 @@ export {
   MIN_PART_SIZE,
   parseS3StoreConfig,
   partSizeFor,
+  S3_CONFIG_FIELDS,
   type S3Credentials,
   type S3StoreConfig,
   type S3StoreOptions,

@@ -5,6 +5,11 @@
  */
 export { type ConformanceSkip, runStoreConformance, type StoreConformanceOptions } from './conformance.js'
 export {
+  checkStoreDefinition,
+  type DefinitionCheckOptions,
+  runDefinitionConformance,
+} from './definition.js'
+export {
   assertBytes,
   chunked,
   collect,

@@ -268,6 +268,8 @@ export const memoryStoreDefinition = defineStore<MemoryStoreConfig>({
       }
       return {}
     },
+    fields: {},
   },
+  capabilities: { downloadUrl: false },
   create: () => new MemoryStore(),
 })
