@@ -13,7 +13,7 @@ import { guardBodyRate } from './http/body-rate.js'
 import { type Logger, silentLogger } from './logger.js'
 import { Metrics } from './metrics.js'
 import { Sweeper } from './sweeper.js'
-import { completedOrAsIs } from './upload/complete.js'
+import { completedOrAsIs, missedCompletionHooks, runMissedCompletionHooks } from './upload/complete.js'
 import { WebhookSender } from './webhooks.js'
 
 export interface StartOptions {
@@ -97,6 +97,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     intervalMs: config.sweepInterval * 1000,
     // Uploads whose last PATCH's process died before completing them (no wait: next round).
     complete: (meta) => completedOrAsIs(deps, meta, 0),
+    completionHooks: {
+      missed: (meta) => missedCompletionHooks(meta, config),
+      run: (meta) => runMissedCompletionHooks(deps, meta),
+    },
   })
   sweeper.start()
 

@@ -30,6 +30,12 @@ export interface SweeperOptions {
    * uploads are left alone.
    */
   complete?: (meta: FileMeta) => Promise<FileMeta>
+  /**
+   * Complete files whose completion hooks never ran (see `upload/complete.ts`): `missed` finds
+   * them, `run` runs the hooks (their retention expiry replaces the shorter one of unfinished
+   * uploads, which would otherwise delete them early). Checked before expiry.
+   */
+  completionHooks?: { missed(meta: FileMeta): boolean; run(meta: FileMeta): Promise<FileMeta> }
 }
 
 export interface SweepResult {
@@ -75,14 +81,23 @@ export class Sweeper {
     const expired = []
     const full: FileMeta[] = []
     const now = clock.now()
+    const hooksMissed: FileMeta[] = []
     for await (const meta of store.list()) {
-      if (isExpired(meta, now)) expired.push({ sid: meta.sid, key: meta.key })
+      if (this.options.completionHooks?.missed(meta)) hooksMissed.push(meta)
+      else if (isExpired(meta, now)) expired.push({ sid: meta.sid, key: meta.key })
       else if (needsCompletion(meta)) full.push(meta)
     }
     // Nobody may ever touch these again (the client saw its last PATCH fail and may be gone).
     for (const meta of this.options.complete ? full : []) {
       const after = await this.options.complete?.(meta).catch(() => meta)
       if (after?.complete) result.completed++
+    }
+    for (const meta of hooksMissed) {
+      const after = await this.options.completionHooks?.run(meta).catch((err) => {
+        logger.warn({ err, sid: meta.sid, key: meta.key }, 'could not run the completion hooks')
+        return undefined
+      })
+      if (after && !this.options.completionHooks?.missed(after)) result.completed++
     }
     for (const ref of expired) {
       let lock: Awaited<ReturnType<Locker['lock']>>

@@ -17,7 +17,8 @@ import { archiveToken } from '../bucket.js'
 import { silentLogger } from '../logger.js'
 import { Sweeper } from '../sweeper.js'
 import { bytesOf, makeApp, type TestApp, TUS, testConfig } from '../test-support/harness.js'
-import { completedOrAsIs } from './complete.js'
+import { WebhookSender } from '../webhooks.js'
+import { completedOrAsIs, missedCompletionHooks, runMissedCompletionHooks } from './complete.js'
 
 const HOOK = 'http://hooks.test/uploaded'
 const DATA = bytesOf('all of the bytes, never completed')
@@ -127,5 +128,58 @@ describe('completing uploads whose completion never ran', () => {
     expect(await sweeper.runOnce()).toMatchObject({ completed: 1, deleted: 0 })
     expect((await t.store.info(ref)).complete).toBe(true)
     expect(await sweeper.runOnce()).toMatchObject({ completed: 0 })
+  })
+
+  it('the sweeper runs the hooks of a file a crash left complete without them, before it expires early', async () => {
+    // The filesystem store reports a file complete by its size: a crash between its last byte
+    // and complete() leaves it complete, with the unfinished uploads' expiry (10 min here, the
+    // retention is an hour) and no webhook. Played here by completing it in the store directly.
+    const webhookCalls: string[] = []
+    const webhooks = new WebhookSender({
+      logger: silentLogger,
+      backoffMs: 1,
+      fetch: (async (url: string | URL | Request) => {
+        webhookCalls.push(String(url))
+        return new Response(null, { status: 204 })
+      }) as typeof fetch,
+    })
+    const t = makeApp({ fileUploadedWebhook: HOOK, uploadExpiry: 600 })
+    const { ref } = await crashedUpload(t)
+    await t.store.complete(ref)
+    const before = await t.store.info(ref)
+    expect(before.expiresAt).toBe(before.createdAt + 600_000)
+    const config = testConfig({ fileUploadedWebhook: HOOK, uploadExpiry: 600 })
+    const { deps } = buildApp({
+      config,
+      store: t.store,
+      locker: new MemoryLocker(),
+      clock: t.clock,
+      logger: silentLogger,
+      webhooks,
+      webRoot: null,
+    })
+    const sweeper = new Sweeper({
+      store: t.store,
+      locker: deps.locker,
+      clock: t.clock,
+      logger: silentLogger,
+      intervalMs: 60_000,
+      complete: (meta) => completedOrAsIs(deps, meta, 0),
+      completionHooks: {
+        missed: (meta) => missedCompletionHooks(meta, config),
+        run: (meta) => runMissedCompletionHooks(deps, meta),
+      },
+    })
+    // Past the short expiry, within the retention: before, the sweeper deleted the file.
+    t.clock.advance(700_000)
+    expect(await sweeper.runOnce()).toMatchObject({ completed: 1, deleted: 0 })
+    expect((await t.store.info(ref)).expiresAt).toBe(before.createdAt + 3600_000)
+    await new Promise((r) => setTimeout(r, 20))
+    expect(webhookCalls).toEqual([HOOK])
+    // Once: the next rounds find nothing to do, and the file expires with its retention.
+    expect(await sweeper.runOnce()).toMatchObject({ completed: 0, deleted: 0 })
+    t.clock.advance(3600_000)
+    expect(await sweeper.runOnce()).toMatchObject({ completed: 0, deleted: 1 })
+    expect(webhookCalls).toEqual([HOOK])
   })
 })

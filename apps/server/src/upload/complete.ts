@@ -6,11 +6,19 @@
  * concatenated parts happen exactly once, whichever instance gets there first.
  * @module
  */
-import { completeIfFull, type FileMeta, type FileRef, needsCompletion } from '@psitransfer/core'
+import {
+  completeIfFull,
+  type FileMeta,
+  type FileRef,
+  formatFileRef,
+  needsCompletion,
+} from '@psitransfer/core'
+import type { Config } from '../config.js'
 import type { AppDeps } from '../deps.js'
 import type { RequestFacts } from '../http/client.js'
 import type { Logger } from '../logger.js'
 import { createUploadHooks } from './hooks.js'
+import { initialExpiry, retentionExpiry } from './rules.js'
 
 /** A listing waits this long for the lock of such a file, then leaves it out for now. */
 export const LISTING_COMPLETE_WAIT_MS = 2000
@@ -58,5 +66,37 @@ export async function completedOrAsIs(
   } catch (err) {
     deps.logger.warn({ err, sid: meta.sid, key: meta.key }, 'could not complete a finished upload yet')
     return meta
+  }
+}
+
+/**
+ * A complete file whose completion hooks (retention expiry, webhook) never ran. A store that
+ * tells completeness from the size (the filesystem store, for PsiTransfer's data directories)
+ * reports a file complete once its last byte is written, so a crash between that byte and the
+ * completion skips the hooks: the file keeps the shorter expiry of unfinished uploads
+ * (`uploadExpiry`) and would be deleted before its retention. That expiry, where it differs from
+ * the retention one, is how such a file is recognised (the hooks replace it, nothing else sets it).
+ */
+export function missedCompletionHooks(meta: FileMeta, config: Config): boolean {
+  if (!meta.complete || meta.concat?.kind === 'partial') return false
+  const unfinished = initialExpiry(meta.createdAt, meta.retention, config)
+  return (
+    meta.expiresAt === unfinished && unfinished !== retentionExpiry(meta.createdAt, meta.retention, config)
+  )
+}
+
+/**
+ * Runs the completion hooks of such a file once, under its upload lock (a PATCH completing it
+ * right now holds that lock and runs them itself; then this waits for the next sweep).
+ */
+export async function runMissedCompletionHooks(deps: AppDeps, meta: FileMeta): Promise<FileMeta> {
+  const lock = await deps.locker.lock(formatFileRef(meta), { waitMs: 0 })
+  try {
+    const current = await deps.store.info(meta)
+    if (!missedCompletionHooks(current, deps.config)) return current
+    await createUploadHooks(facts(deps.logger), deps, {}).onComplete?.(current)
+    return await deps.store.info(meta)
+  } finally {
+    await lock.release()
   }
 }
