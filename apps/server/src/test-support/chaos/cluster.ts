@@ -5,7 +5,7 @@
  * @module
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { createWriteStream, rmSync, type WriteStream } from 'node:fs'
+import { copyFileSync, createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -19,7 +19,11 @@ const SERVER_DIR = fileURLToPath(new URL('../../../', import.meta.url))
  * rebuild dist/ while they run (a server started from a half-written file would crash).
  */
 export function buildServer(id: string): { main: string; remove: () => void } {
-  const out = join(SERVER_DIR, 'node_modules', '.psi-chaos', id)
+  const root = join(SERVER_DIR, 'node_modules', '.psi-chaos', id)
+  const out = join(root, 'dist')
+  // The server finds its store packages through the package.json next to dist/.
+  mkdirSync(root, { recursive: true })
+  copyFileSync(join(SERVER_DIR, 'package.json'), join(root, 'package.json'))
   execFileSync(
     process.execPath,
     [
@@ -29,7 +33,7 @@ export function buildServer(id: string): { main: string; remove: () => void } {
     ],
     { cwd: SERVER_DIR, stdio: 'inherit' },
   )
-  return { main: join(out, 'main.js'), remove: () => rmSync(out, { recursive: true, force: true }) }
+  return { main: join(out, 'main.js'), remove: () => rmSync(root, { recursive: true, force: true }) }
 }
 
 export interface Instance {
