@@ -5,6 +5,7 @@
  */
 export * from './abortable.js'
 export * from './clock.js'
+export * from './content-disposition.js'
 export * from './errors.js'
 export * from './ids.js'
 export * from './locker.js'

@@ -22,6 +22,7 @@ import {
   abortable,
   abortError,
   applyMetaPatch,
+  contentDisposition,
   type DownloadUrlOptions,
   type FileMeta,
   type FileRef,
@@ -53,7 +54,6 @@ import {
   maxUploadFor,
   parseAzureStoreConfig,
 } from './config.js'
-import { contentDisposition } from './content-disposition.js'
 import { type Lease, LeaseManager } from './leases.js'
 import { decodeMeta, encodeMeta, type StoredMeta, toFileMeta } from './meta-codec.js'
 

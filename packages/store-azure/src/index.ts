@@ -2,6 +2,8 @@
  * `@psitransfer/store-azure`: PsiTransfer files in Azure Blob Storage (or Azurite).
  * @module
  */
+
+export { contentDisposition } from '@psitransfer/core'
 export { AzureStore, type AzureStoreDeps, type SweepOptions, type SweepResult } from './azure-store.js'
 export { blockId, durableBlocks, parseBlockId } from './blocks.js'
 export {
@@ -14,6 +16,5 @@ export {
   maxUploadFor,
   parseAzureStoreConfig,
 } from './config.js'
-export { contentDisposition } from './content-disposition.js'
 export { azureStoreDefinition } from './definition.js'
 export { AzureLocker } from './locker.js'

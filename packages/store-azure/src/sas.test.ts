@@ -1,8 +1,9 @@
 /** SAS download URLs, checked by fetching them from Azurite like a browser would. */
+
+import { contentDisposition } from '@psitransfer/core'
 import { chunked, newFileFixture } from '@psitransfer/core/testing'
 import { patternBytes } from '@psitransfer/core/testing/pattern'
 import { expect, it } from 'vitest'
-import { contentDisposition } from './content-disposition.js'
 import { storeSuite } from './test-support/env.js'
 
 const suite = storeSuite('sas')

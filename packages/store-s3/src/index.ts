@@ -2,6 +2,8 @@
  * `@psitransfer/store-s3`: PsiTransfer files in S3 or any S3-compatible server.
  * @module
  */
+
+export { contentDisposition } from '@psitransfer/core'
 export {
   type ChecksumMode,
   MAX_PART_SIZE,
@@ -14,7 +16,6 @@ export {
   type S3StoreConfig,
   type S3StoreOptions,
 } from './config.js'
-export { contentDisposition } from './content-disposition.js'
 export { s3StoreDefinition } from './definition.js'
 export type { SweepOptions, SweepResult } from './listing.js'
 export { S3Locker, type S3LockerOptions } from './locker.js'

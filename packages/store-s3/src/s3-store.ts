@@ -14,6 +14,7 @@ import {
   type AppendOptions,
   abortError,
   applyMetaPatch,
+  contentDisposition,
   type DownloadUrlOptions,
   type FileMeta,
   type FileRef,
@@ -40,7 +41,6 @@ import {
   type S3StoreConfig,
   type S3StoreOptions,
 } from './config.js'
-import { contentDisposition } from './content-disposition.js'
 import {
   flushAbsorbed,
   type Loaded,

@@ -1,10 +1,10 @@
+import { contentDisposition } from '@psitransfer/core'
 import { describe, expect, it } from 'vitest'
 import { uniqueEntryNames } from '../archive/names.js'
 import { DEFAULT_RETENTIONS } from '../config.js'
 import { langMessages, pickLanguage, retentionLabel } from '../i18n.js'
 import { silentLogger } from '../logger.js'
 import { clientIpOf, clientKeyOf, trustedForwarded } from './client.js'
-import { contentDisposition } from './content-disposition.js'
 import { isInlineSafe, safeContentType } from './mime.js'
 import { parseRange } from './range.js'
 

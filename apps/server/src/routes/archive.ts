@@ -5,13 +5,19 @@
  * the claims of entries that were not sent whole are given back.
  * @module
  */
-import { type FileMeta, isOneTime, NotFoundError, PsiError, parseBucketId } from '@psitransfer/core'
+import {
+  contentDisposition,
+  type FileMeta,
+  isOneTime,
+  NotFoundError,
+  PsiError,
+  parseBucketId,
+} from '@psitransfer/core'
 import type { Context } from 'hono'
 import { type ArchiveFormat, createArchive } from '../archive/stream.js'
 import { archiveToken, legacyArchiveToken, passwordHashes, servableFiles } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
-import { contentDisposition } from '../http/content-disposition.js'
 import { FILE_CSP } from '../http/headers.js'
 import { sendStream } from '../http/send.js'
 import { completedOrAsIs } from '../upload/complete.js'

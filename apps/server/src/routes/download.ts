@@ -8,6 +8,7 @@
  * @module
  */
 import {
+  contentDisposition,
   type FileMeta,
   type FileRef,
   isExpired,
@@ -22,7 +23,6 @@ import type { Context } from 'hono'
 import { fileSize, isServable } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
-import { contentDisposition } from '../http/content-disposition.js'
 import { FILE_CSP, PDF_PREVIEW_HEADERS } from '../http/headers.js'
 import { isInlineSafe, safeContentType, withCharset } from '../http/mime.js'
 import { parseRange } from '../http/range.js'

@@ -1,6 +1,8 @@
 /**
- * RFC 6266 / RFC 5987 `Content-Disposition` with an ASCII fallback `filename` and the exact
- * UTF-8 name in `filename*`.
+ * `Content-Disposition` (RFC 6266) for downloads: an ASCII fallback `filename` and, when the name
+ * is not plain ASCII, the exact UTF-8 name in an RFC 5987 `filename*`. One function for the
+ * server's own downloads and the stores' signed URLs (S3 presigned, Azure SAS), so a file is
+ * named alike whichever path serves it.
  * @module
  */
 
@@ -12,13 +14,9 @@ function encodeRfc5987(value: string): string {
   )
 }
 
-/** ASCII-only fallback: non-ASCII and quote/backslash become `_`. */
-function asciiFallback(name: string): string {
-  return name.replace(/[^\x20-\x7e]|["\\]/g, '_')
-}
-
 export function contentDisposition(filename: string, type: 'attachment' | 'inline' = 'attachment'): string {
-  const fallback = asciiFallback(filename)
+  // Outside printable ASCII, quotes and backslashes become `_` in the fallback.
+  const fallback = filename.replace(/[^\x20-\x7e]|["\\]/g, '_')
   const base = `${type}; filename="${fallback}"`
   return fallback === filename ? base : `${base}; filename*=UTF-8''${encodeRfc5987(filename)}`
 }
