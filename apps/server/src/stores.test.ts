@@ -35,19 +35,21 @@ describe('findStoreDefinition', () => {
     // `filesystem` is provided by @psitransfer/store-fs, a dependency, whatever its name.
     const fs = recording()
     expect(await findStoreDefinition('filesystem', { importer: fs.importer })).toBe(fsStoreDefinition)
-    expect(fs.calls).toEqual(['@psitransfer/store-filesystem', '@psitransfer/store-fs'])
+    expect(fs.calls).toEqual([
+      '@psitransfer/store-filesystem',
+      '@psitransfer/store-azure',
+      '@psitransfer/store-fs',
+    ])
   })
 
   it('names every package it tried and what each provides when none has the type', async () => {
-    const err = await findStoreDefinition('azure', { packages: ['psitransfer-store-fixture'] }).catch(
-      (e) => e,
-    )
+    const err = await findStoreDefinition('gcs', { packages: ['psitransfer-store-fixture'] }).catch((e) => e)
     expect(isPsiError(err)).toBe(true)
     expect(err.message).toBe(
-      'No installed package provides storage.type "azure"; tried @psitransfer/store-azure (not installed), ' +
-        'psitransfer-store-fixture (provides "fixture"), @psitransfer/store-fs (provides "filesystem"), ' +
-        '@psitransfer/store-s3 (provides "s3"). Install the store\'s package, and name it in ' +
-        'PSITRANSFER_STORE_PACKAGES unless it is @psitransfer/store-azure',
+      'No installed package provides storage.type "gcs"; tried @psitransfer/store-gcs (not installed), ' +
+        'psitransfer-store-fixture (provides "fixture"), @psitransfer/store-azure (provides "azure"), ' +
+        '@psitransfer/store-fs (provides "filesystem"), @psitransfer/store-s3 (provides "s3"). ' +
+        "Install the store's package, and name it in PSITRANSFER_STORE_PACKAGES unless it is @psitransfer/store-gcs",
     )
   })
 

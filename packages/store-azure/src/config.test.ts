@@ -42,9 +42,11 @@ describe('parseAzureStoreConfig', () => {
       /storage\.connectionString .*\(hidden\)/,
     )
     expect(message({ accountName: 'a', accountKey: '', container: 'psi' })).not.toContain('""')
-    expect(message({ container: 'psi' })).toMatch(/needs storage\.connectionString/)
+    expect(message({ container: 'psi' })).toMatch(
+      /storage\.connectionString is required .*storage\.accountName and storage\.accountKey/,
+    )
     expect(message({ connectionString: cs, accountName: 'a', accountKey: 'k', container: 'psi' })).toMatch(
-      /exclude each other/,
+      /storage\.connectionString must not be combined/,
     )
     expect(message({ connectionString: cs, container: 'psi', prefix: '../x' })).toMatch(/storage\.prefix/)
     expect(message({ accountName: 'a', accountKey: 'k', container: 'psi', endpoint: 'ftp://x' })).toMatch(

@@ -88,10 +88,15 @@ export function parseAzureStoreConfig(input: unknown): AzureStoreConfig {
   const config = result.data
   const byKey = config.accountName !== undefined || config.accountKey !== undefined
   if (config.connectionString !== undefined && byKey) {
-    throw bad('storage.connectionString and storage.accountName/accountKey exclude each other')
+    // Messages start with the key, so the server can name its variable next to it.
+    throw bad(
+      'storage.connectionString must not be combined with storage.accountName/accountKey; set one or the other',
+    )
   }
   if (config.connectionString === undefined && (!config.accountName || !config.accountKey)) {
-    throw bad('storage.azure needs storage.connectionString, or storage.accountName and storage.accountKey')
+    throw bad(
+      'storage.connectionString is required for storage.type "azure", or else storage.accountName and storage.accountKey',
+    )
   }
   return config
 }

@@ -20,6 +20,8 @@ runStoreConformance({
   name: 'AzureStore',
   // The smallest block size, so files of a few MiB already span several blocks.
   makeStore: () => new AzureStore(storeOptions(prefix, { blockSize: MiB })),
+  // Another instance on the same container and prefix (nothing shared in memory with the first).
+  reopen: () => new AzureStore(storeOptions(prefix, { blockSize: MiB })),
   probe: new AzureProbe(raw, prefix),
   bigFileBytes: 64 * MiB,
   bigFileTimeoutMs: 5 * 60_000,

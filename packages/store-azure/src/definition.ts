@@ -1,25 +1,26 @@
-/** The registry entry for `storage.type: azure`. @module */
-import { defineStore, type Locker, type Store } from '@psitransfer/core'
+/** The definition of `storage.type: azure`, which the server loads from this package. @module */
+import { defineStore } from '@psitransfer/core'
 import { AzureStore } from './azure-store.js'
 import { type AzureStoreConfig, azureStoreConfigSchema, parseAzureStoreConfig } from './config.js'
 import { AzureLocker } from './locker.js'
 
-const definition = defineStore<AzureStoreConfig>({
+/**
+ * `storage.type: azure`. Each option is read from `PSITRANSFER_STORAGE_<UPPER_SNAKE_KEY>`
+ * (`connectionString` → `PSITRANSFER_STORAGE_CONNECTION_STRING`), derived from the zod schema;
+ * `parseAzureStoreConfig` validates with that schema and adds the credential rules it cannot
+ * express. Locks are blob leases, so several server instances can share the container.
+ *
+ * No `capabilities` are declared: `downloadUrl` depends on the credential (a SAS-token connection
+ * string cannot sign SAS URLs), so only the created store can say; it reports its own.
+ */
+export const azureStoreDefinition = defineStore<AzureStoreConfig>({
   type: 'azure',
-  // `parse` names the key and value in its errors; `schema` is the zod object it checks with.
-  configSchema: { parse: parseAzureStoreConfig, schema: azureStoreConfigSchema } as {
-    parse: typeof parseAzureStoreConfig
-  },
+  configSchema: { parse: parseAzureStoreConfig, '~standard': azureStoreConfigSchema['~standard'] },
   create(config, context) {
     return new AzureStore(config, context.logger ? { logger: context.logger } : {})
   },
-})
-
-/** Register with the server's `StoreRegistry` to enable `storage.type: azure`. */
-export const azureStoreDefinition = {
-  ...definition,
-  /** The lock to use with this store when several instances share the container. */
-  createLocker(store: Store): Locker {
-    return new AzureLocker(store as AzureStore)
+  createLocker(store) {
+    if (!(store instanceof AzureStore)) throw new TypeError('AzureLocker needs the AzureStore it locks for')
+    return new AzureLocker(store)
   },
-}
+})

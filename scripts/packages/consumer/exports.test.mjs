@@ -16,6 +16,7 @@ const expected = {
   '@psitransfer/core/testing/pattern': ['patternBytes', 'patternStream', 'checkPattern'],
   '@psitransfer/store-fs': ['FileStore', 'fsStoreDefinition'],
   '@psitransfer/store-s3': ['S3Store'],
+  '@psitransfer/store-azure': ['AzureStore', 'AzureLocker', 'azureStoreDefinition'],
 }
 
 describe.each(installed)('installed %s', (name) => {
