@@ -172,6 +172,8 @@ describe('main', () => {
             'Tus-Resumable': '1.0.0',
             'Upload-Length': String(data.length),
             'Upload-Metadata': encodeUploadMetadata({ sid: 'fixture1', name, retention: '3600' }),
+            // The uploader's bucket token (proposed with the first file, sent with every file).
+            'X-Bucket-Token': 'fixture1-bucket-token-0123456789',
           },
         })
         if (created.status !== 201) return created.status
