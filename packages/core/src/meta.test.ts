@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { applyMetaPatch, computeExpiry, isExpired, isOneTime } from './meta.js'
+import { applyMetaPatch, computeExpiry, hasStoredFileFields, isExpired, isOneTime } from './meta.js'
 
 const T = Date.UTC(2026, 0, 1)
 const HOUR = 3600_000
@@ -80,5 +80,48 @@ describe('applyMetaPatch', () => {
     expect(applyMetaPatch(set, { uploadLength: 10 }, 0).uploadLength).toBe(10)
     expect(() => applyMetaPatch(set, { uploadLength: 11 }, 0)).toThrow(/cannot be changed once set/)
     expect(() => applyMetaPatch(set, { uploadLength: null }, 0)).toThrow()
+  })
+})
+
+describe('hasStoredFileFields', () => {
+  const record = (): Record<string, unknown> => ({
+    sid: 'b',
+    key: 'k',
+    name: 'a.txt',
+    relativePath: '',
+    comment: '',
+    type: 'text/plain',
+    retention: 3600,
+    uploadLength: 3,
+    createdAt: T,
+    expiresAt: null,
+    lastDownload: null,
+    downloads: 0,
+    bucketLocked: false,
+    complete: true,
+    extra: { note: 'x' },
+  })
+
+  it('accepts a whole record, with or without the optional fields', () => {
+    expect(hasStoredFileFields(record())).toBe(true)
+    expect(hasStoredFileFields({ ...record(), password: '$argon2id$…', concat: { kind: 'partial' } })).toBe(
+      true,
+    )
+    expect(hasStoredFileFields({ ...record(), retention: 'one-time', uploadLength: null })).toBe(true)
+  })
+
+  it('refuses a record missing a field or with a field of the wrong type', () => {
+    for (const [k, v] of Object.entries({
+      name: undefined,
+      retention: 'forever',
+      uploadLength: -1,
+      downloads: 1.5,
+      complete: 'yes',
+      extra: { n: 1 },
+      concat: { kind: 'final', parts: [1] },
+      expiresAt: 'tomorrow',
+    })) {
+      expect(hasStoredFileFields({ ...record(), [k]: v }), k).toBe(false)
+    }
   })
 })

@@ -168,3 +168,50 @@ export function applyMetaPatch<M extends Pick<FileMeta, 'uploadLength'> & { pass
   }
   return next
 }
+
+const isStr = (v: unknown): v is string => typeof v === 'string'
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
+
+function isRetentionValue(v: unknown): v is Retention {
+  return v === 'one-time' || (typeof v === 'number' && Number.isFinite(v) && v >= 0)
+}
+
+function isConcatRole(v: unknown): v is ConcatRole {
+  if (typeof v !== 'object' || v === null) return false
+  const c = v as { kind?: unknown; parts?: unknown }
+  if (c.kind === 'partial') return true
+  return c.kind === 'final' && Array.isArray(c.parts) && c.parts.every(isStr)
+}
+
+function isStringRecord(v: unknown): v is Record<string, string> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(isStr)
+}
+
+/**
+ * Whether a parsed JSON record holds every stored field of a {@link FileMeta} with the right
+ * types (all but `offset` and `storeState`, which stores derive or keep their own way). For
+ * stores that keep the record as JSON beside the data (S3, Azure): one check of what a damaged
+ * or foreign record may lack, so every such store skips the same garbage.
+ */
+export function hasStoredFileFields(m: Record<string, unknown>): boolean {
+  return (
+    isStr(m.sid) &&
+    isStr(m.key) &&
+    isStr(m.name) &&
+    isStr(m.relativePath) &&
+    isStr(m.comment) &&
+    isStr(m.type) &&
+    isRetentionValue(m.retention) &&
+    (m.password === undefined || isStr(m.password)) &&
+    (m.uploadLength === null || isCount(m.uploadLength)) &&
+    isTime(m.createdAt) &&
+    (m.expiresAt === null || isTime(m.expiresAt)) &&
+    (m.lastDownload === null || isTime(m.lastDownload)) &&
+    isCount(m.downloads) &&
+    typeof m.bucketLocked === 'boolean' &&
+    typeof m.complete === 'boolean' &&
+    (m.concat === undefined || isConcatRole(m.concat)) &&
+    isStringRecord(m.extra)
+  )
+}

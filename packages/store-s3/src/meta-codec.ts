@@ -3,7 +3,7 @@
  * from S3), plus the store's own state under `s3`.
  * @module
  */
-import type { ConcatRole, FileMeta, FileRef, Retention } from '@psitransfer/core'
+import { type FileMeta, type FileRef, hasStoredFileFields } from '@psitransfer/core'
 import { isIncarnation } from './keys.js'
 
 /** Store-private state, kept in the metadata object. */
@@ -31,25 +31,8 @@ export function toFileMeta(meta: StoredMeta, offset: number): FileMeta {
   return { ...rest, offset, storeState: { ...s3 } }
 }
 
-const isStr = (v: unknown): v is string => typeof v === 'string'
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
-const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
-const isIntOrNull = (v: unknown): v is number | null => v === null || isInt(v)
-
-function isRetention(v: unknown): v is Retention {
-  return v === 'one-time' || (typeof v === 'number' && Number.isFinite(v) && v >= 0)
-}
-
-function isConcat(v: unknown): v is ConcatRole {
-  if (typeof v !== 'object' || v === null) return false
-  const c = v as { kind?: unknown; parts?: unknown }
-  if (c.kind === 'partial') return true
-  return c.kind === 'final' && Array.isArray(c.parts) && c.parts.every(isStr)
-}
-
-function isStringRecord(v: unknown): v is Record<string, string> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every(isStr)
-}
+const isStr = (v: unknown): v is string => typeof v === 'string'
 
 function isS3State(v: unknown): v is S3State {
   if (typeof v !== 'object' || v === null) return false
@@ -73,24 +56,7 @@ export function decodeMeta(text: string, ref: FileRef): StoredMeta | null {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null
   const m = raw as Record<string, unknown>
   if (m.v !== VERSION || m.sid !== ref.sid || m.key !== ref.key) return null
-  const ok =
-    isStr(m.name) &&
-    isStr(m.relativePath) &&
-    isStr(m.comment) &&
-    isStr(m.type) &&
-    isRetention(m.retention) &&
-    (m.password === undefined || isStr(m.password)) &&
-    isIntOrNull(m.uploadLength) &&
-    isTime(m.createdAt) &&
-    (m.expiresAt === null || isTime(m.expiresAt)) &&
-    (m.lastDownload === null || isTime(m.lastDownload)) &&
-    isInt(m.downloads) &&
-    typeof m.bucketLocked === 'boolean' &&
-    typeof m.complete === 'boolean' &&
-    (m.concat === undefined || isConcat(m.concat)) &&
-    isStringRecord(m.extra) &&
-    isS3State(m.s3)
-  if (!ok) return null
+  if (!hasStoredFileFields(m) || !isS3State(m.s3)) return null
   const { v: _v, ...meta } = m
   return meta as unknown as StoredMeta
 }
