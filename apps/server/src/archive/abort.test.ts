@@ -78,7 +78,7 @@ async function listing(server: E2eServer, sid: string) {
   }
 }
 
-async function waitFor(cond: () => Promise<boolean>, ms = 5000): Promise<void> {
+async function waitFor(cond: () => Promise<boolean>, ms = 30_000): Promise<void> {
   const until = Date.now() + ms
   while (!(await cond())) {
     if (Date.now() > until) throw new Error('timed out waiting')

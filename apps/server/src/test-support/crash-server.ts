@@ -18,6 +18,7 @@ import { parseConfig } from '../config.js'
 import { silentLogger } from '../logger.js'
 import { startServer } from '../server.js'
 import { lockerFor, registryFor } from '../stores.js'
+import { isBucketMark } from '../upload/bucket-ids.js'
 
 interface Kill {
   point: string
@@ -47,6 +48,8 @@ function armed(inner: Store, k: Kill): Store {
       return end
     },
     complete: async (ref) => {
+      // A bucket's first creation completes its id mark (upload/bucket-ids.ts): not the upload.
+      if (isBucketMark(ref)) return inner.complete(ref)
       if (k.point === 'before-complete') die()
       if (k.point === 'in-complete') setTimeout(die, k.delayMs ?? 0)
       const meta = await inner.complete(ref)
