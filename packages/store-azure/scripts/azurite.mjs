@@ -90,10 +90,12 @@ export async function installAzurite() {
 }
 
 /**
- * Starts Azurite's blob service on a free port; resolves once it listens.
- * @returns {Promise<{ port: number, connectionString: string, stop: () => Promise<void> }>}
+ * Starts Azurite's blob service on a free port; resolves once it listens. Data is in memory
+ * unless `location` names a directory to keep it in (the bench's option).
+ * @param {{ location?: string }} [options]
+ * @returns {Promise<{ port: number, pid: number, connectionString: string, stop: () => Promise<void> }>}
  */
-export async function startAzurite() {
+export async function startAzurite({ location } = {}) {
   await installAzurite()
   const main = path.join(DIR, 'node_modules/azurite/dist/src/blob/main.js')
   const child = spawn(
@@ -104,7 +106,7 @@ export async function startAzurite() {
       '127.0.0.1',
       '--blobPort',
       '0',
-      '--inMemoryPersistence',
+      ...(location ? ['--location', location] : ['--inMemoryPersistence']),
       // The SDK may speak a newer service version than this Azurite knows; the features used are old.
       '--skipApiVersionCheck',
       '--disableProductStyleUrl',
@@ -136,6 +138,7 @@ export async function startAzurite() {
   const connectionString = `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};BlobEndpoint=${endpoint};`
   return {
     port,
+    pid: child.pid,
     endpoint,
     connectionString,
     stop: () =>
