@@ -34,7 +34,7 @@ VOLUME /data
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:3000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PSITRANSFER_PORT}/healthz`).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node is PID 1: the server handles SIGTERM/SIGINT itself (stops accepting, waits up to
 # PSITRANSFER_SHUTDOWN_TIMEOUT seconds for requests in flight, exits 0), so `docker stop` is graceful.
 # Give `docker stop -t` / terminationGracePeriodSeconds more than that timeout.

@@ -17,7 +17,16 @@
 // Needs the server and web app built (`pnpm test:deploy` builds them first through turbo).
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -35,6 +44,21 @@ function step(msg) {
 function fail(msg) {
   throw new Error(`deploy-smoke: ${msg}`)
 }
+
+// The runtime stage of the Dockerfile: its ENV, CMD and HEALTHCHECK are what this runs.
+const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ')
+const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '))
+const imageEnv = {}
+for (const [, list] of runtime.matchAll(/^ENV (.*)$/gm)) {
+  for (const [, k, v] of list.matchAll(/(\w+)=(\S+)/g)) imageEnv[k] = v
+}
+const imageCmd = JSON.parse(/^CMD (\[.*\])\s*$/m.exec(runtime)?.[1] ?? 'null')
+const healthCmd = JSON.parse(/^HEALTHCHECK .*?CMD (\[.*\])\s*$/m.exec(runtime)?.[1] ?? 'null')
+const workdir = /^WORKDIR (\S+)/m.exec(runtime)?.[1]
+if (!imageCmd || !healthCmd || !workdir || !imageEnv.PSITRANSFER_UPLOAD_DIR) {
+  fail('could not read CMD, HEALTHCHECK, WORKDIR and ENV of the Dockerfile runtime stage')
+}
+const node = (argv) => (argv[0] === 'node' ? [process.execPath, ...argv.slice(1)] : argv)
 
 const webDist = path.join(ROOT, 'apps/web/dist')
 if (!existsSync(path.join(webDist, 'index.html'))) fail('apps/web/dist is not built (run pnpm test:deploy)')
@@ -70,18 +94,20 @@ try {
   const asRoot = process.getuid?.() === 0
   if (asRoot) chownSync(data, APP_UID, APP_UID)
 
-  step(`start node dist/main.js${asRoot ? ` as uid ${APP_UID}` : ''}`)
-  child = spawn(process.execPath, ['dist/main.js'], {
+  step(`start ${imageCmd.join(' ')}${asRoot ? ` as uid ${APP_UID}` : ''}`)
+  // The image's paths (WORKDIR, /data) mapped into the temp directory; any free port.
+  const mapPath = (v) => v.replace(/^\/data(?=\/|$)/, data).replace(new RegExp(`^${workdir}(?=/|$)`), app)
+  const env = { PATH: process.env.PATH }
+  for (const [k, v] of Object.entries(imageEnv)) env[k] = mapPath(v)
+  Object.assign(env, {
+    PSITRANSFER_PORT: '0',
+    PSITRANSFER_IFACE: '127.0.0.1',
+    PSITRANSFER_SHUTDOWN_TIMEOUT: String(SHUTDOWN_TIMEOUT),
+  })
+  const [cmd, ...args] = node(imageCmd)
+  child = spawn(cmd, args, {
     cwd: app,
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      PSITRANSFER_PORT: '0',
-      PSITRANSFER_IFACE: '127.0.0.1',
-      PSITRANSFER_UPLOAD_DIR: data,
-      PSITRANSFER_WEB_ROOT: path.join(app, 'public'),
-      PSITRANSFER_SHUTDOWN_TIMEOUT: String(SHUTDOWN_TIMEOUT),
-    },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(asRoot ? { uid: APP_UID, gid: APP_UID } : {}),
   })
@@ -107,8 +133,14 @@ try {
   })
   step(`listening on ${origin}`)
 
-  const health = await fetch(`${origin}/healthz`)
-  if (health.status !== 200) fail(`/healthz answered ${health.status}: ${await health.text()}`)
+  // The image's HEALTHCHECK command, as the container runtime would run it.
+  const [hcmd, ...hargs] = node(healthCmd)
+  const health = spawnSync(hcmd, hargs, {
+    env: { ...env, PSITRANSFER_PORT: new URL(origin).port },
+    encoding: 'utf8',
+    timeout: 10_000,
+  })
+  if (health.status !== 0) fail(`the HEALTHCHECK command failed (${health.status}): ${health.stderr}`)
   const index = await fetch(`${origin}/`)
   const html = await index.text()
   if (index.status !== 200 || !/<html/i.test(html)) fail(`/ answered ${index.status}, not the web app`)
