@@ -123,6 +123,9 @@ if (!process.argv.includes('--serve')) {
   const wait = () => (fs.existsSync(pidFile) || Date.now() - t > 5000 ? process.exit(0) : setTimeout(wait, 20))
   wait()
 } else {
+  // rgw.sh knows radosgw by /proc/PID/comm. A shebang script's comm is its file name on Node 20,
+  // but Node 24 names its main thread "MainThread": set it back, as the real daemon's is.
+  fs.writeFileSync('/proc/self/comm', 'radosgw')
   require('node:http').createServer((q, s) => s.end()).listen(${port}, '127.0.0.1', () => {
     fs.writeFileSync(${JSON.stringify(join(dir, 'run/client.rgw.pid'))}, String(process.pid))
   })
