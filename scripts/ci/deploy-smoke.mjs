@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto'
 import {
   chmodSync,
   chownSync,
+  copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -58,7 +59,10 @@ const workdir = /^WORKDIR (\S+)/m.exec(runtime)?.[1]
 if (!imageCmd || !healthCmd || !workdir || !imageEnv.PSITRANSFER_UPLOAD_DIR) {
   fail('could not read CMD, HEALTHCHECK, WORKDIR and ENV of the Dockerfile runtime stage')
 }
-const node = (argv) => (argv[0] === 'node' ? [process.execPath, ...argv.slice(1)] : argv)
+// `node` of the image's commands: this Node, copied where the app user can run it when it cannot
+// (scripts/ci/node24.sh keeps Node 24 under root's home, which uid 1000 cannot enter).
+let nodeBin = process.execPath
+const node = (argv) => (argv[0] === 'node' ? [nodeBin, ...argv.slice(1)] : argv)
 
 const webDist = path.join(ROOT, 'apps/web/dist')
 if (!existsSync(path.join(webDist, 'index.html'))) fail('apps/web/dist is not built (run pnpm test:deploy)')
@@ -92,7 +96,14 @@ try {
   mkdirSync(data)
 
   const asRoot = process.getuid?.() === 0
-  if (asRoot) chownSync(data, APP_UID, APP_UID)
+  if (asRoot) {
+    chownSync(data, APP_UID, APP_UID)
+    if (spawnSync(nodeBin, ['--version'], { uid: APP_UID, gid: APP_UID }).status !== 0) {
+      nodeBin = path.join(work, 'node')
+      copyFileSync(process.execPath, nodeBin)
+      chmodSync(nodeBin, 0o755)
+    }
+  }
 
   step(`start ${imageCmd.join(' ')}${asRoot ? ` as uid ${APP_UID}` : ''}`)
   // The image's paths (WORKDIR, /data) mapped into the temp directory; any free port.
