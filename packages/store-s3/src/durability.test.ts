@@ -59,14 +59,32 @@ async function offsetAfterKill(
   ref: Parameters<S3Store['info']>[0],
   size: number,
 ): Promise<number> {
-  const { offset } = await store().info(ref)
+  // A part the killed process had sent whole may still land in S3 after the kill (RGW finishes
+  // the request): the durable offset can grow for a moment. Wait until it holds still, as the
+  // next writer must start from it (else its append is a 409, which a client would re-HEAD).
+  let offset = (await store().info(ref)).offset
+  for (let last = -1, i = 0; offset !== last && i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 750))
+    last = offset
+    offset = (await store().info(ref)).offset
+  }
   expect(await probe.verifyPrefix(ref, patternBytes(seed, 0, size))).toBeGreaterThanOrEqual(offset)
   return offset
 }
 
 async function finishAndCheck(s: S3Store, seed: number, ref: Parameters<S3Store['info']>[0], size: number) {
-  const { offset } = await s.info(ref)
-  expect(await s.append(ref, pattern(seed, offset, size), offset)).toBe(size)
+  // A killed writer's lock lasts its TTL on S3's clock (a skewed local clock does not shorten it):
+  // retry while it is held, as a resuming client does.
+  for (const until = Date.now() + 30_000; ; ) {
+    const { offset } = await s.info(ref)
+    try {
+      expect(await s.append(ref, pattern(seed, offset, size), offset)).toBe(size)
+      break
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'UPLOAD_LOCKED' || Date.now() > until) throw err
+      await new Promise((r) => setTimeout(r, 250))
+    }
+  }
   await s.complete(ref)
   expect(await probe.verify(ref, patternBytes(seed, 0, size))).toBe(size)
 }
