@@ -3,15 +3,16 @@
  * processes SIGKILLed mid-PATCH, right after acknowledgements and during completion, then
  * restarted, on the filesystem store and on S3 (two instances sharing the bucket, behind a
  * proxy injecting resets, lost answers, latency, stalls and 503 SlowDown). Every must-be-zero
- * figure must be 0. The seed is random and printed; replay one with CHAOS_SEED=<seed>.
+ * figure must be 0. The seed is fixed (replayable); CHAOS_SEED=<seed> runs another.
  */
 import { afterAll, describe, expect, it } from 'vitest'
-import { newSeed } from './test-support/chaos/rng.js'
 import { type ChaosOptions, DEFAULTS, formatReport, mustBeZero, runChaos } from './test-support/chaos/run.js'
 import { type S3Server, s3Server } from './test-support/rgw.js'
 
 const MiB = 1024 * 1024
-const seed = process.env.CHAOS_SEED ?? newSeed()
+// A fixed seed in the test command, so a CI run can be replayed; `pnpm chaos` draws a new one
+// every run, and CHAOS_SEED=<seed> picks any other here.
+const seed = process.env.CHAOS_SEED ?? '0f3r5d9'
 const small = {
   ...DEFAULTS,
   seed,

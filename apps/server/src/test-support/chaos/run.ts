@@ -411,6 +411,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
         failures.push(`upload ${u.index}: not complete after ${o.uploadTimeoutMs / 1000} s: ${u.detail}`)
         return
       }
+      // As a user pressing "retry": not at once (a client failing at once would spin here).
+      await new Promise((r) => setTimeout(r, 1000))
     }
     if (!u.path && url) {
       u.path = new URL(url).pathname
