@@ -10,6 +10,22 @@ export function abortError(signal: AbortSignal): PsiError {
   return new PsiError('ABORTED', 'The transfer was aborted', { cause: signal.reason })
 }
 
+/** Waits `ms`, or rejects with {@link abortError} as soon as `signal` fires. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, ms)
+    function done() {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }
+    function onAbort() {
+      clearTimeout(timer)
+      reject(abortError(signal as AbortSignal))
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
 /**
  * One `next()` that an abort interrupts, even while the source is stalled. The abort listener
  * lives only as long as this step: racing every `next()` against one long-lived abort promise

@@ -43,6 +43,7 @@ import {
   type ReadOptions,
   type Store,
   type StoreCapabilities,
+  sleep,
   UploadLockedError,
 } from '@psitransfer/core'
 import { isConditionFailed, isLeaseConflict, isNotFound, statusOf, toStoreError } from './azure-errors.js'
@@ -84,21 +85,6 @@ function checkRef(ref: FileRef): FileRef {
   if (!ref || !isValidId(ref.sid)) throw new PsiError('INVALID_ID', 'Invalid bucket id')
   if (!isValidId(ref.key)) throw new PsiError('INVALID_ID', 'Invalid file id')
   return ref
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(done, ms)
-    function done() {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }
-    function onAbort() {
-      clearTimeout(timer)
-      reject(abortError(signal as AbortSignal))
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }
 
 /** Bytes received but not staged yet, taken out a block at a time (one copy per block). */

@@ -5,12 +5,12 @@
  * @module
  */
 import {
-  abortError,
   type Lock,
   type Locker,
   type LockOptions,
   MemoryLocker,
   parseFileRef,
+  sleep,
   UploadLockedError,
 } from '@psitransfer/core'
 import { acquire } from './acquire.js'
@@ -27,21 +27,6 @@ export interface S3LockerOptions {
    * Default 250 ms.
    */
   lingerMs?: number
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(done, ms)
-    function done() {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }
-    function onAbort() {
-      clearTimeout(timer)
-      reject(abortError(signal as AbortSignal))
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }
 
 export class S3Locker implements Locker {
