@@ -7,8 +7,12 @@
 # What goes into the runtime stage is smoke-tested without a container runtime by
 # scripts/ci/deploy-smoke.mjs (part of `pnpm test:all`): the same `pnpm deploy` output, command and user.
 
+# The base of both stages. CI builds on a locally made stand-in (scripts/ci/image-smoke.mjs: Debian
+# bookworm minbase + the same Node 24 build) because it cannot pull from a container registry.
+ARG NODE_IMAGE=node:24-slim
+
 # --- build: install with the lockfile, build everything, deploy the server with production deps only
-FROM node:24-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 ENV CI=1
 COPY . .
@@ -18,7 +22,7 @@ RUN npx --yes pnpm@10.34.9 install --frozen-lockfile \
  && cp -r apps/web/dist /out/public
 
 # --- runtime: Node 24, the deployed server and the built web app, nothing else
-FROM node:24-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production \
     PSITRANSFER_PORT=3000 \
     PSITRANSFER_UPLOAD_DIR=/data \

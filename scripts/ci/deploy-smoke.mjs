@@ -1,8 +1,12 @@
 #!/usr/bin/env node
-// Smoke test of what goes into the container image (see Dockerfile), without a container runtime.
+// Smoke test of the container image (see Dockerfile).
 //
-// Podman/buildah cannot build the image here: they would have to pull node:24-slim from a registry.
-// So this runs the image's payload the way the image runs it: the `pnpm deploy --prod` output of
+// With --image, and when this machine can (root, podman; scripts/ci/image-smoke.mjs installs what is
+// missing and says why it cannot), it builds the image with podman from the Dockerfile, on a local
+// stand-in for node:24-slim (no container registry is reachable here), and runs the checks below against
+// the container: published port, named /data volume, `podman healthcheck run`, `podman stop`.
+// Otherwise (no --image, or the image cannot be built here), it runs the image's payload the way the
+// image runs it: the `pnpm deploy --prod` output of
 // @psitransfer/server plus the built web app, started with the image's command (`node dist/main.js`
 // in the deploy directory), its environment (PSITRANSFER_UPLOAD_DIR, PSITRANSFER_WEB_ROOT) and, when
 // this runs as root, its unprivileged user (uid/gid 1000, like the image's `node` user) with a data
@@ -10,11 +14,14 @@
 //   - `curl -T`-style PUT upload, download, byte-exact;
 //   - TUS creation + PATCH in two chunks, HEAD, download, byte-exact;
 //   - /healthz and the web app's index page;
-//   - SIGTERM while a download is held open: the process exits 0 within the shutdown timeout.
+//   - the server does not run as root (uid 1000, the image's `node` user);
+//   - SIGTERM while a download is held open: the process exits 0 within the shutdown timeout;
+//   - started again on the same data: both files are still there, byte-exact.
 //
-//   node scripts/ci/deploy-smoke.mjs [--keep]     (--keep leaves the temp directory for inspection)
+//   node scripts/ci/deploy-smoke.mjs [--image] [--keep]   (--keep leaves the temp directory, volume and
+//                                                          containers for inspection)
 //
-// Needs the server and web app built (`pnpm test:deploy` builds them first through turbo).
+// The directory test needs the server and web app built (`pnpm test:deploy` builds them through turbo).
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import {
@@ -32,6 +39,7 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { buildImage, IMAGE, imageTestUnavailable, podman, ulimitArgs } from './image-smoke.mjs'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SHUTDOWN_TIMEOUT = 5 // seconds, PSITRANSFER_SHUTDOWN_TIMEOUT of the run
@@ -64,44 +72,57 @@ if (!imageCmd || !healthCmd || !workdir || !imageEnv.PSITRANSFER_UPLOAD_DIR) {
 let nodeBin = process.execPath
 const node = (argv) => (argv[0] === 'node' ? [nodeBin, ...argv.slice(1)] : argv)
 
+const asRoot = process.getuid?.() === 0
+let inImage = false
+if (process.argv.includes('--image')) {
+  const why = imageTestUnavailable(step)
+  if (why)
+    step(`cannot test the image on this machine (${why}): testing the deploy directory it is built from`)
+  inImage = !why
+}
+const keep = process.argv.includes('--keep')
 const webDist = path.join(ROOT, 'apps/web/dist')
-if (!existsSync(path.join(webDist, 'index.html'))) fail('apps/web/dist is not built (run pnpm test:deploy)')
-if (!existsSync(path.join(ROOT, 'apps/server/dist/main.js'))) fail('apps/server/dist is not built')
+if (!inImage) {
+  if (!existsSync(path.join(webDist, 'index.html'))) fail('apps/web/dist is not built (run pnpm test:deploy)')
+  if (!existsSync(path.join(ROOT, 'apps/server/dist/main.js'))) fail('apps/server/dist is not built')
+}
 
 const work = mkdtempSync(path.join(tmpdir(), 'psi-deploy-smoke-'))
 chmodSync(work, 0o755)
 const app = path.join(work, 'app')
 const data = path.join(work, 'data')
-let child
-try {
-  // The Dockerfile's build stage, same command and flags.
-  step('pnpm deploy --prod')
-  const deploy = spawnSync(
-    'npx',
-    [
-      '--yes',
-      'pnpm@10.34.9',
-      '--filter',
-      '@psitransfer/server',
-      'deploy',
-      '--prod',
-      '--legacy',
-      '--prefer-offline',
-      app,
-    ],
-    { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '1' } },
-  )
-  if (deploy.status !== 0) fail(`pnpm deploy failed:\n${deploy.stdout}\n${deploy.stderr}`)
-  cpSync(webDist, path.join(app, 'public'), { recursive: true })
-  mkdirSync(data)
+const cleanups = []
 
-  const asRoot = process.getuid?.() === 0
-  if (asRoot) {
-    chownSync(data, APP_UID, APP_UID)
-    if (spawnSync(nodeBin, ['--version'], { uid: APP_UID, gid: APP_UID }).status !== 0) {
-      nodeBin = path.join(work, 'node')
-      copyFileSync(process.execPath, nodeBin)
-      chmodSync(nodeBin, 0o755)
+// The deploy directory run as the image runs it. Returns the server (see startContainer).
+async function startDirectory() {
+  if (!existsSync(app)) {
+    // The Dockerfile's build stage, same command and flags.
+    step('pnpm deploy --prod')
+    const deploy = spawnSync(
+      'npx',
+      [
+        '--yes',
+        'pnpm@10.34.9',
+        '--filter',
+        '@psitransfer/server',
+        'deploy',
+        '--prod',
+        '--legacy',
+        '--prefer-offline',
+        app,
+      ],
+      { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '1' } },
+    )
+    if (deploy.status !== 0) fail(`pnpm deploy failed:\n${deploy.stdout}\n${deploy.stderr}`)
+    cpSync(webDist, path.join(app, 'public'), { recursive: true })
+    mkdirSync(data)
+    if (asRoot) {
+      chownSync(data, APP_UID, APP_UID)
+      if (spawnSync(nodeBin, ['--version'], { uid: APP_UID, gid: APP_UID }).status !== 0) {
+        nodeBin = path.join(work, 'node')
+        copyFileSync(process.execPath, nodeBin)
+        chmodSync(nodeBin, 0o755)
+      }
     }
   }
 
@@ -116,12 +137,14 @@ try {
     PSITRANSFER_SHUTDOWN_TIMEOUT: String(SHUTDOWN_TIMEOUT),
   })
   const [cmd, ...args] = node(imageCmd)
-  child = spawn(cmd, args, {
+  const child = spawn(cmd, args, {
     cwd: app,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(asRoot ? { uid: APP_UID, gid: APP_UID } : {}),
   })
+  const kill = () => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')
+  cleanups.push(kill)
   let output = ''
   child.stderr.on('data', (d) => {
     output += d
@@ -142,19 +165,95 @@ try {
       reject(new Error(`server exited (${signal ?? code}) before listening:\n${output}`))
     })
   })
+  return {
+    origin,
+    pid: child.pid,
+    output: () => output,
+    // The image's HEALTHCHECK command, as the container runtime would run it.
+    healthcheck: () => {
+      const [hcmd, ...hargs] = node(healthCmd)
+      return spawnSync(hcmd, hargs, {
+        env: { ...env, PSITRANSFER_PORT: new URL(origin).port },
+        encoding: 'utf8',
+        timeout: 10_000,
+      })
+    },
+    stop: async () => {
+      child.kill('SIGTERM')
+      const deadline = setTimeout(kill, (SHUTDOWN_TIMEOUT + 5) * 1000)
+      const { code, signal } = await exited
+      clearTimeout(deadline)
+      return signal ?? code
+    },
+  }
+}
+
+// The image run with podman: its port published on 127.0.0.1, /data a named volume (kept across starts).
+const runName = `psi-smoke-${randomBytes(4).toString('hex')}`
+let starts = 0
+async function startContainer() {
+  if (!starts) {
+    buildImage(step, path.join(work, 'podman-build.log'))
+    podman(['volume', 'create', runName])
+    if (!keep) cleanups.push(() => podman(['volume', 'rm', '-f', runName], { allowFail: true }))
+  }
+  const name = `${runName}-${++starts}`
+  step(`podman run ${IMAGE} as ${name}`)
+  if (!keep) cleanups.push(() => podman(['rm', '-f', '-t', '0', name], { allowFail: true }))
+  const port = imageEnv.PSITRANSFER_PORT
+  const publish = ['-p', `127.0.0.1::${port}`, '-v', `${runName}:/data`]
+  const env = ['-e', `PSITRANSFER_SHUTDOWN_TIMEOUT=${SHUTDOWN_TIMEOUT}`]
+  podman(['run', '-d', '--name', name, ...ulimitArgs(), ...publish, ...env, IMAGE])
+  const output = () => {
+    const logs = podman(['logs', name], { allowFail: true })
+    return logs.stdout + logs.stderr
+  }
+  const inspect = (format) => podman(['inspect', '--format', format, name]).stdout.trim()
+  for (let waited = 0; !/PsiTransfer listening on/.test(output()); waited += 200) {
+    if (inspect('{{.State.Running}}') !== 'true') fail(`the container exited before listening:\n${output()}`)
+    if (waited > 30_000) fail(`the container did not listen within 30 s:\n${output()}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  return {
+    origin: `http://${podman(['port', name, `${port}/tcp`]).stdout.trim()}`,
+    pid: Number(inspect('{{.State.Pid}}')),
+    output,
+    healthcheck: () => podman(['healthcheck', 'run', name], { allowFail: true }),
+    // `podman stop`: the image's stop signal (SIGTERM), SIGKILL after the grace period.
+    stop: async () => {
+      podman(['stop', '-t', String(SHUTDOWN_TIMEOUT + 5), name])
+      return Number(inspect('{{.State.ExitCode}}'))
+    },
+  }
+}
+
+const start = inImage ? startContainer : startDirectory
+// The bucket's file `name` (its download URL is signed per boot, so it is read from the listing).
+async function download(origin, sid, name) {
+  const listing = await fetch(`${origin}/${sid}.json`)
+  if (listing.status !== 200) fail(`listing of ${sid} answered ${listing.status}`)
+  const item = (await listing.json()).items.find((i) => i.name === name)
+  if (!item) fail(`${name} is not in its bucket listing`)
+  const url = new URL(item.url, origin)
+  return { url, body: Buffer.from(await (await fetch(url)).arrayBuffer()) }
+}
+
+try {
+  let server = await start()
+  const { origin } = server
   step(`listening on ${origin}`)
 
-  // The image's HEALTHCHECK command, as the container runtime would run it.
-  const [hcmd, ...hargs] = node(healthCmd)
-  const health = spawnSync(hcmd, hargs, {
-    env: { ...env, PSITRANSFER_PORT: new URL(origin).port },
-    encoding: 'utf8',
-    timeout: 10_000,
-  })
-  if (health.status !== 0) fail(`the HEALTHCHECK command failed (${health.status}): ${health.stderr}`)
+  const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1])
+  const wantUid = inImage || asRoot ? APP_UID : process.getuid?.()
+  if (uid !== wantUid) fail(`the server runs as uid ${uid}, not ${wantUid}`)
+
+  const health = server.healthcheck()
+  if (health.status !== 0)
+    fail(`the HEALTHCHECK command failed (${health.status}): ${health.stdout}${health.stderr}`)
   const index = await fetch(`${origin}/`)
   const html = await index.text()
   if (index.status !== 200 || !/<html/i.test(html)) fail(`/ answered ${index.status}, not the web app`)
+  step(`runs as uid ${uid}; HEALTHCHECK and web app ok`)
 
   // PUT like `curl -T smoke.bin http://host/`: the answer is the share URL.
   const putBody = randomBytes(300_000)
@@ -162,11 +261,7 @@ try {
   const shareUrl = (await put.text()).trim()
   if (put.status !== 201) fail(`PUT answered ${put.status}: ${shareUrl}`)
   const sid = new URL(shareUrl).pathname.split('/').filter(Boolean).pop()
-  const listing = await fetch(`${origin}/${sid}.json`)
-  if (listing.status !== 200) fail(`listing of ${sid} answered ${listing.status}`)
-  const item = (await listing.json()).items.find((i) => i.name === 'smoke.bin')
-  if (!item) fail('the PUT file is not in its bucket listing')
-  const got = Buffer.from(await (await fetch(new URL(item.url, origin))).arrayBuffer())
+  const got = (await download(origin, sid, 'smoke.bin')).body
   if (!got.equals(putBody)) fail(`PUT download differs (${got.length} of ${putBody.length} bytes)`)
   step('PUT upload and download ok')
 
@@ -201,35 +296,43 @@ try {
   }
   const head = await fetch(location, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } })
   if (head.headers.get('upload-offset') !== String(tusBody.length)) fail('HEAD offset is not the full length')
-  const tusListing = await (await fetch(`${origin}/${tusSid}.json`)).json()
-  const tusItem = tusListing.items.find((i) => i.name === 'tus.bin')
-  if (!tusItem) fail('the TUS file is not in its bucket listing')
-  const tusGot = Buffer.from(await (await fetch(new URL(tusItem.url, origin))).arrayBuffer())
-  if (!tusGot.equals(tusBody)) fail(`TUS download differs (${tusGot.length} of ${tusBody.length} bytes)`)
+  const tus = await download(origin, tusSid, 'tus.bin')
+  if (!tus.body.equals(tusBody)) fail(`TUS download differs (${tus.body.length} of ${tusBody.length} bytes)`)
   step('TUS upload and download ok')
 
   // SIGTERM with a connection open (a paused download reader): the server stops accepting and
   // exits 0 within the shutdown timeout.
-  const held = request(new URL(tusItem.url, origin), (res) => res.pause())
+  const held = request(tus.url, (res) => res.pause())
   held.on('error', () => {})
   held.end()
   await new Promise((r) => setTimeout(r, 300))
   const termAt = Date.now()
-  child.kill('SIGTERM')
-  const deadline = setTimeout(() => child.kill('SIGKILL'), (SHUTDOWN_TIMEOUT + 5) * 1000)
-  const { code, signal } = await exited
-  clearTimeout(deadline)
+  const exit = await server.stop()
   const took = (Date.now() - termAt) / 1000
-  if (code !== 0)
-    fail(`after SIGTERM the server exited with ${signal ?? code} in ${took.toFixed(1)} s:\n${output}`)
+  if (exit !== 0)
+    fail(`after SIGTERM the server exited with ${exit} in ${took.toFixed(1)} s:\n${server.output()}`)
   if (took > SHUTDOWN_TIMEOUT + 2)
     fail(`shutdown took ${took.toFixed(1)} s, timeout is ${SHUTDOWN_TIMEOUT} s`)
   held.destroy()
   step(`SIGTERM: clean exit 0 in ${took.toFixed(1)} s`)
-  child = undefined
+
+  // Started again on the same data (directory or volume): nothing is lost.
+  server = await start()
+  for (const [s, name, body] of [
+    [sid, 'smoke.bin', putBody],
+    [tusSid, 'tus.bin', tusBody],
+  ]) {
+    const again = (await download(server.origin, s, name)).body
+    if (!again.equals(body)) fail(`after a restart ${name} differs (${again.length} of ${body.length} bytes)`)
+  }
+  if ((await server.stop()) !== 0) fail(`the restarted server did not exit 0:\n${server.output()}`)
+  step('restarted on the same data: both files intact')
   step('passed')
 } finally {
-  if (child && child.exitCode === null) child.kill('SIGKILL')
-  if (!process.argv.includes('--keep')) rmSync(work, { recursive: true, force: true })
-  else process.stderr.write(`deploy-smoke: kept ${work}\n`)
+  for (const cleanup of cleanups.reverse()) cleanup()
+  if (!keep) rmSync(work, { recursive: true, force: true })
+  else
+    process.stderr.write(
+      `deploy-smoke: kept ${work}${inImage ? ` and the volume/containers ${runName}*` : ''}\n`,
+    )
 }
