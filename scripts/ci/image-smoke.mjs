@@ -73,10 +73,11 @@ export function ulimitArgs() {
 }
 
 /** Runs podman with this machine's settings; throws with its output when it fails, unless `allowFail`. */
-export function podman(args, { allowFail = false, input } = {}) {
+export function podman(args, { allowFail = false, input, stdio } = {}) {
   const r = spawnSync('podman', [...GLOBAL, ...args], {
     encoding: 'utf8',
     input,
+    stdio,
     maxBuffer: 64 * 1024 * 1024,
   })
   if (r.error) throw r.error
@@ -138,7 +139,7 @@ function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts })
   if (r.status !== 0)
     throw new Error(
-      `${cmd} ${args.join(' ')} failed (${r.error?.message ?? r.status}):\n${r.stdout}${r.stderr}`,
+      `${cmd} ${args.join(' ')} failed (${r.error?.message ?? r.status}):\n${r.stdout ?? ''}${r.stderr ?? ''}`,
     )
   return r.stdout
 }
@@ -213,18 +214,19 @@ function ensureBase(step) {
 
 const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy']
 
-/**
- * Builds the repository's Dockerfile into IMAGE (replacing the previous build) and returns IMAGE.
- * The build log goes to `logFile`.
- */
-export function buildImage(step, logFile) {
+// Outside the test's temp directory, so that it outlives a failed run.
+const BUILD_LOG = path.join(tmpdir(), 'psi-image-build.log')
+
+/** Builds the repository's Dockerfile into IMAGE (replacing the previous build) and returns IMAGE. */
+export function buildImage(step) {
   const base = ensureBase(step)
   const previous = podman(['image', 'inspect', '--format={{.Id}}', IMAGE], { allowFail: true }).stdout.trim()
   const store = path.join(CACHE, 'image-build/pnpm-store')
   const npmCache = path.join(CACHE, 'image-build/npm-cache')
   mkdirSync(store, { recursive: true })
   mkdirSync(npmCache, { recursive: true })
-  step(`podman build (FROM ${base}; log ${logFile})`)
+  step(`podman build (FROM ${base}; log ${BUILD_LOG})`)
+  const log = openSync(BUILD_LOG, 'w')
   const build = podman(
     [
       'build',
@@ -245,13 +247,12 @@ export function buildImage(step, logFile) {
       IMAGE,
       ROOT,
     ],
-    { allowFail: true },
+    { allowFail: true, stdio: ['ignore', log, log] },
   )
-  writeFileSync(logFile, build.stdout + build.stderr)
+  closeSync(log)
   if (build.status !== 0) {
-    throw new Error(
-      `podman build failed (${build.status}); the end of ${logFile}:\n${tail(build.stdout + build.stderr)}`,
-    )
+    const end = readFileSync(BUILD_LOG, 'utf8').trimEnd().split('\n').slice(-40).join('\n')
+    throw new Error(`podman build failed (${build.status}); the end of ${BUILD_LOG}:\n${end}`)
   }
   if (previous && podman(['image', 'inspect', '--format={{.Id}}', IMAGE]).stdout.trim() !== previous) {
     // The previous build is untagged now; a container still using it keeps it (allowFail).
@@ -259,8 +260,6 @@ export function buildImage(step, logFile) {
   }
   return IMAGE
 }
-
-export const tail = (text, lines = 40) => text.trimEnd().split('\n').slice(-lines).join('\n')
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const started = Date.now()
@@ -271,8 +270,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
     process.stderr.write(`image-smoke: cannot build the image here: ${why}\n`)
     process.exit(1)
   }
-  const log = path.join(tmpdir(), 'psi-image-build.log')
-  buildImage(step, log)
+  buildImage(step)
   step('built')
   process.stdout.write(`${IMAGE}\n`)
 }
