@@ -5,8 +5,8 @@
 // installs what is missing, or says why it cannot), it builds the image with podman from the Dockerfile,
 // on a local stand-in for node:24-slim (no container registry is reachable here), and runs the checks
 // below against the container: published port, named /data volume, `podman healthcheck run`, `podman
-// stop`. Not the default: on the shared 2-core CI machine the build alone took 9 minutes warm (the pnpm
-// install and turbo build of the build stage run in the container every time the sources change).
+// stop`. Not the default: on the shared 2-core CI machine a warm run took 4.5 to 9 minutes, by the load
+// (the build stage's pnpm install and turbo build run in the container whenever the sources change).
 // Otherwise (or with PSI_IMAGE_SMOKE=0, or when the image cannot be built here) it runs the image's
 // payload the way the image runs it: the `pnpm deploy --prod` output of
 // @psitransfer/server plus the built web app, started with the image's command (`node dist/main.js`
