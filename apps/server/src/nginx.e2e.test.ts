@@ -51,7 +51,10 @@ interface RequestOptions {
   localAddress?: string
 }
 
-describe('nginx (deploy/nginx/psitransfer.conf) in front of 3 instances on one S3 bucket', () => {
+// Tens of MiB through nginx, 3 servers and RGW on a shared machine: well beyond the default 30 s.
+describe('nginx (deploy/nginx/psitransfer.conf) in front of 3 instances on one S3 bucket', {
+  timeout: 180_000,
+}, () => {
   let work: string
   let s3: S3Server
   let build: ReturnType<typeof buildServer> | undefined
