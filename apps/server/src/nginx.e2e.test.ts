@@ -37,6 +37,15 @@ const INSTANCES = 3
 const MiB = 1024 * 1024
 const ADMIN = 'nginx-admin-pass'
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 interface Answer {
   status: number
   headers: IncomingMessage['headers']
@@ -386,5 +395,48 @@ describe('nginx (deploy/nginx/psitransfer.conf) in front of 3 instances on one S
     const put = await fetchAll('/note.txt', { method: 'PUT', body: 'hello through nginx' })
     expect(put.status).toBe(201)
     expect(put.body.toString()).toMatch(new RegExp(`^${origin.replace(/\./g, '\\.')}/[A-Za-z0-9_-]+\\n$`))
+  })
+  // Last: it leaves one instance stopped.
+  it('keeps serving through nginx while an instance shuts down gracefully (SIGTERM), with no client retry', async () => {
+    const logFile = join(work, 'server-1.log')
+    const pid = Number([...readFileSync(logFile, 'utf8').matchAll(/^--- start #\d+ pid (\d+)/gm)].pop()?.[1])
+    expect(pid).toBeGreaterThan(0)
+    const data = randomBytes(8 * MiB)
+    let sent = 0
+    const upload = tusUpload(
+      data,
+      { sid: 'nginxdrain', name: 'drain.bin', retention: '3600' },
+      {
+        chunkSize: 256 * 1024,
+        // Any failed request fails the upload: nginx must hide the stopping instance.
+        retryDelays: null,
+        onProgress: (n) => {
+          sent = n
+        },
+      },
+    )
+    const health: number[] = []
+    let polling = true
+    const poller = (async () => {
+      while (polling) {
+        health.push((await fetchAll('/healthz')).status)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    })()
+    while (sent < 2 * MiB) await new Promise((r) => setTimeout(r, 10))
+    process.kill(pid, 'SIGTERM')
+    await upload
+    // The instance exits on its own (0) once its requests in flight are done.
+    const deadline = Date.now() + 20_000
+    while (Date.now() < deadline && isAlive(pid)) await new Promise((r) => setTimeout(r, 100))
+    expect(isAlive(pid)).toBe(false)
+    for (let i = 0; i < 2 * INSTANCES; i++) health.push((await fetchAll('/healthz')).status)
+    polling = false
+    await poller
+    expect(health.filter((s) => s !== 200)).toEqual([])
+    expect(readFileSync(logFile, 'utf8')).toMatch(/"shutting down"/)
+    const { items } = await listing('nginxdrain')
+    const presigned = (await fetchAll(items[0]!.url)).headers.location as string
+    expect(sha256(Buffer.from(await (await fetch(presigned)).arrayBuffer()))).toBe(sha256(data))
   })
 })
