@@ -38,8 +38,8 @@ fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   if ! command -v sudo >/dev/null 2>&1 || ! sudo -n true 2>/dev/null; then
-    echo "ensure-nginx: nginx is missing and installing it needs root: run 'sudo apt-get install nginx-light'" \
-      "(or nginx), or set NGINX_BIN to an nginx binary" >&2
+    echo "ensure-nginx: nginx is missing and installing it needs root: run 'sudo apt-get install nginx'" \
+      "or set NGINX_BIN to an nginx binary" >&2
     exit 1
   fi
   SUDO="sudo -n"
