@@ -3,7 +3,8 @@
 //
 // Packs @psitransfer/server and the workspace packages it depends on (core and the stores; none is
 // on a registry here) as `pnpm publish` would, installs the tarballs with npm into an empty project
-// under the OS temp dir (third-party dependencies from the registry, `--prefer-offline`), and there:
+// under the OS temp dir (third-party dependencies from the registry, `--prefer-offline`; no test
+// tool such as vitest may come along), and there:
 //   1. `npx --no psitransfer` with no setting but a free port: the web app shipped in the tarball
 //      is served (an asset byte-exact with apps/web/dist), `curl -T`-style PUT upload and download,
 //      TUS creation + two PATCHes + HEAD + download, all byte-exact, and the files are in ./data of
@@ -107,6 +108,9 @@ try {
   const installed = path.join(app, 'node_modules', SERVER)
   if (!existsSync(path.join(installed, 'public/index.html')))
     throw new Error(`the installed ${SERVER} has no web app (public/index.html)`)
+  // Test tools stay out of a production install (core's `./testing` has vitest as an optional peer).
+  for (const dev of ['vitest', 'tus-js-client', 'typescript'])
+    if (existsSync(path.join(app, 'node_modules', dev))) throw new Error(`npm install pulled in ${dev}`)
   const version = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')).version
   step(`npm install of the tarballs into ${app}`)
 
