@@ -59,7 +59,7 @@ if (!imageCmd || !healthCmd || !workdir || !imageEnv.PSITRANSFER_UPLOAD_DIR) {
   fail('could not read CMD, HEALTHCHECK, WORKDIR and ENV of the Dockerfile runtime stage')
 }
 // `node` of the image's commands: this Node, copied where the app user can run it when it cannot
-// (scripts/ci/node24.sh keeps Node 24 under root's home, which uid 1000 cannot enter).
+// (scripts/ci/node.sh keeps Node 24 under root's home, which uid 1000 cannot enter).
 let nodeBin = process.execPath
 const node = (argv) => (argv[0] === 'node' ? [nodeBin, ...argv.slice(1)] : argv)
 
