@@ -15,8 +15,7 @@
 //   node scripts/ci/deploy-smoke.mjs [--keep]     (--keep leaves the temp directory for inspection)
 //
 // Needs the server and web app built (`pnpm test:deploy` builds them first through turbo).
-import { spawn, spawnSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { spawnSync } from 'node:child_process'
 import {
   chmodSync,
   chownSync,
@@ -28,10 +27,10 @@ import {
   readFileSync,
   rmSync,
 } from 'node:fs'
-import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { putRoundTrip, sigtermWithHeldDownload, startServer, tusRoundTrip } from './smoke-lib.mjs'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SHUTDOWN_TIMEOUT = 5 // seconds, PSITRANSFER_SHUTDOWN_TIMEOUT of the run
@@ -72,7 +71,7 @@ const work = mkdtempSync(path.join(tmpdir(), 'psi-deploy-smoke-'))
 chmodSync(work, 0o755)
 const app = path.join(work, 'app')
 const data = path.join(work, 'data')
-let child
+let server
 try {
   // The Dockerfile's build stage, same command and flags.
   step('pnpm deploy --prod')
@@ -116,32 +115,12 @@ try {
     PSITRANSFER_SHUTDOWN_TIMEOUT: String(SHUTDOWN_TIMEOUT),
   })
   const [cmd, ...args] = node(imageCmd)
-  child = spawn(cmd, args, {
+  server = await startServer(cmd, args, {
     cwd: app,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
     ...(asRoot ? { uid: APP_UID, gid: APP_UID } : {}),
   })
-  let output = ''
-  child.stderr.on('data', (d) => {
-    output += d
-  })
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
-  const origin = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 30 s:\n${output}`)), 30_000)
-    child.stdout.on('data', (d) => {
-      output += d
-      const m = /PsiTransfer listening on (https?:\/\/[^/\s]+)/.exec(output)
-      if (m) {
-        clearTimeout(timer)
-        resolve(m[1])
-      }
-    })
-    exited.then(({ code, signal }) => {
-      clearTimeout(timer)
-      reject(new Error(`server exited (${signal ?? code}) before listening:\n${output}`))
-    })
-  })
+  const { origin } = server
   step(`listening on ${origin}`)
 
   // The image's HEALTHCHECK command, as the container runtime would run it.
@@ -156,80 +135,21 @@ try {
   const html = await index.text()
   if (index.status !== 200 || !/<html/i.test(html)) fail(`/ answered ${index.status}, not the web app`)
 
-  // PUT like `curl -T smoke.bin http://host/`: the answer is the share URL.
-  const putBody = randomBytes(300_000)
-  const put = await fetch(`${origin}/smoke.bin`, { method: 'PUT', body: putBody })
-  const shareUrl = (await put.text()).trim()
-  if (put.status !== 201) fail(`PUT answered ${put.status}: ${shareUrl}`)
-  const sid = new URL(shareUrl).pathname.split('/').filter(Boolean).pop()
-  const listing = await fetch(`${origin}/${sid}.json`)
-  if (listing.status !== 200) fail(`listing of ${sid} answered ${listing.status}`)
-  const item = (await listing.json()).items.find((i) => i.name === 'smoke.bin')
-  if (!item) fail('the PUT file is not in its bucket listing')
-  const got = Buffer.from(await (await fetch(new URL(item.url, origin))).arrayBuffer())
-  if (!got.equals(putBody)) fail(`PUT download differs (${got.length} of ${putBody.length} bytes)`)
+  await putRoundTrip(origin)
   step('PUT upload and download ok')
-
-  // TUS: creation, two PATCHes, HEAD, download.
-  const tusBody = randomBytes(1_000_000)
-  const b64 = (s) => Buffer.from(s).toString('base64')
-  const tusSid = `smoke${randomBytes(6).toString('hex')}`
-  const create = await fetch(`${origin}/files/`, {
-    method: 'POST',
-    headers: {
-      'Tus-Resumable': '1.0.0',
-      'Upload-Length': String(tusBody.length),
-      'Upload-Metadata': `sid ${b64(tusSid)},name ${b64('tus.bin')}`,
-    },
-  })
-  if (create.status !== 201) fail(`TUS creation answered ${create.status}: ${await create.text()}`)
-  const location = new URL(create.headers.get('location'), origin)
-  let offset = 0
-  for (const end of [400_000, tusBody.length]) {
-    const patch = await fetch(location, {
-      method: 'PATCH',
-      headers: {
-        'Tus-Resumable': '1.0.0',
-        'Upload-Offset': String(offset),
-        'Content-Type': 'application/offset+octet-stream',
-      },
-      body: tusBody.subarray(offset, end),
-    })
-    if (patch.status !== 204) fail(`PATCH at ${offset} answered ${patch.status}: ${await patch.text()}`)
-    offset = Number(patch.headers.get('upload-offset'))
-    if (offset !== end) fail(`PATCH acknowledged ${offset}, sent up to ${end}`)
-  }
-  const head = await fetch(location, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } })
-  if (head.headers.get('upload-offset') !== String(tusBody.length)) fail('HEAD offset is not the full length')
-  const tusListing = await (await fetch(`${origin}/${tusSid}.json`)).json()
-  const tusItem = tusListing.items.find((i) => i.name === 'tus.bin')
-  if (!tusItem) fail('the TUS file is not in its bucket listing')
-  const tusGot = Buffer.from(await (await fetch(new URL(tusItem.url, origin))).arrayBuffer())
-  if (!tusGot.equals(tusBody)) fail(`TUS download differs (${tusGot.length} of ${tusBody.length} bytes)`)
+  const tus = await tusRoundTrip(origin)
   step('TUS upload and download ok')
 
-  // SIGTERM with a connection open (a paused download reader): the server stops accepting and
-  // exits 0 within the shutdown timeout.
-  const held = request(new URL(tusItem.url, origin), (res) => res.pause())
-  held.on('error', () => {})
-  held.end()
-  await new Promise((r) => setTimeout(r, 300))
-  const termAt = Date.now()
-  child.kill('SIGTERM')
-  const deadline = setTimeout(() => child.kill('SIGKILL'), (SHUTDOWN_TIMEOUT + 5) * 1000)
-  const { code, signal } = await exited
-  clearTimeout(deadline)
-  const took = (Date.now() - termAt) / 1000
-  if (code !== 0)
-    fail(`after SIGTERM the server exited with ${signal ?? code} in ${took.toFixed(1)} s:\n${output}`)
-  if (took > SHUTDOWN_TIMEOUT + 2)
-    fail(`shutdown took ${took.toFixed(1)} s, timeout is ${SHUTDOWN_TIMEOUT} s`)
-  held.destroy()
+  // SIGTERM with a connection open: the server stops accepting and exits 0 within the timeout.
+  const took = await sigtermWithHeldDownload(server, tus.url, SHUTDOWN_TIMEOUT)
   step(`SIGTERM: clean exit 0 in ${took.toFixed(1)} s`)
-  child = undefined
   step('passed')
+} catch (err) {
+  // Once the server runs, its output goes with every failure.
+  const msg = err.message.replace(/^deploy-smoke: /, '')
+  fail(`${msg}${server ? `\nserver output:\n${server.output()}` : ''}`)
 } finally {
-  if (child && child.exitCode === null) child.kill('SIGKILL')
+  if (server && server.child.exitCode === null) server.child.kill('SIGKILL')
   if (!process.argv.includes('--keep')) rmSync(work, { recursive: true, force: true })
   else process.stderr.write(`deploy-smoke: kept ${work}\n`)
 }
