@@ -5,7 +5,7 @@
 // installs what is missing, or says why it cannot), it builds the image with podman from the Dockerfile,
 // on a local stand-in for node:24-slim (no container registry is reachable here), and runs the checks
 // below against the container: published port, named /data volume, `podman healthcheck run`, `podman
-// stop`. Not the default: on the shared 2-core CI machine a warm run took 4.5 to 9 minutes, by the load
+// stop`. Not the default: on the shared 2-core CI machine a warm run took 3 to 9 minutes, by the load
 // (the build stage's pnpm install and turbo build run in the container whenever the sources change).
 // Otherwise (or with PSI_IMAGE_SMOKE=0, or when the image cannot be built here) it runs the image's
 // payload the way the image runs it: the `pnpm deploy --prod` output of
@@ -24,7 +24,7 @@
 //                                                          containers for inspection)
 //
 // The directory test needs the server and web app built (`pnpm test:deploy` builds them through turbo).
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import {
   chmodSync,
@@ -37,11 +37,18 @@ import {
   readFileSync,
   rmSync,
 } from 'node:fs'
-import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { buildImage, IMAGE, imageTestUnavailable, podman, ulimitArgs } from './image-smoke.mjs'
+import { buildImage, IMAGE, imageTestUnavailable, podman, podmanAsync, ulimitArgs } from './image-smoke.mjs'
+import {
+  download,
+  itemUrl,
+  putRoundTrip,
+  sigtermWithHeldDownload,
+  startServer,
+  tusRoundTrip,
+} from './smoke-lib.mjs'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const SHUTDOWN_TIMEOUT = 5 // seconds, PSITRANSFER_SHUTDOWN_TIMEOUT of the run
@@ -70,7 +77,7 @@ if (!imageCmd || !healthCmd || !workdir || !imageEnv.PSITRANSFER_UPLOAD_DIR) {
   fail('could not read CMD, HEALTHCHECK, WORKDIR and ENV of the Dockerfile runtime stage')
 }
 // `node` of the image's commands: this Node, copied where the app user can run it when it cannot
-// (scripts/ci/node24.sh keeps Node 24 under root's home, which uid 1000 cannot enter).
+// (scripts/ci/node.sh keeps Node 24 under root's home, which uid 1000 cannot enter).
 let nodeBin = process.execPath
 const node = (argv) => (argv[0] === 'node' ? [nodeBin, ...argv.slice(1)] : argv)
 
@@ -95,7 +102,7 @@ const app = path.join(work, 'app')
 const data = path.join(work, 'data')
 const cleanups = []
 
-// The deploy directory run as the image runs it. Returns the server (see startContainer).
+// The deploy directory run as the image runs it: a smoke-lib server plus `pid` and `healthcheck()`.
 async function startDirectory() {
   if (!existsSync(app)) {
     // The Dockerfile's build stage, same command and flags.
@@ -139,58 +146,28 @@ async function startDirectory() {
     PSITRANSFER_SHUTDOWN_TIMEOUT: String(SHUTDOWN_TIMEOUT),
   })
   const [cmd, ...args] = node(imageCmd)
-  const child = spawn(cmd, args, {
+  const server = await startServer(cmd, args, {
     cwd: app,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
     ...(asRoot ? { uid: APP_UID, gid: APP_UID } : {}),
   })
-  const kill = () => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')
-  cleanups.push(kill)
-  let output = ''
-  child.stderr.on('data', (d) => {
-    output += d
-  })
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
-  const origin = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 30 s:\n${output}`)), 30_000)
-    child.stdout.on('data', (d) => {
-      output += d
-      const m = /PsiTransfer listening on (https?:\/\/[^/\s]+)/.exec(output)
-      if (m) {
-        clearTimeout(timer)
-        resolve(m[1])
-      }
+  cleanups.push(() => server.child.exitCode === null && server.child.kill('SIGKILL'))
+  server.pid = server.child.pid
+  // The image's HEALTHCHECK command, as the container runtime would run it.
+  server.healthcheck = () => {
+    const [hcmd, ...hargs] = node(healthCmd)
+    return spawnSync(hcmd, hargs, {
+      env: { ...env, PSITRANSFER_PORT: new URL(server.origin).port },
+      encoding: 'utf8',
+      timeout: 10_000,
     })
-    exited.then(({ code, signal }) => {
-      clearTimeout(timer)
-      reject(new Error(`server exited (${signal ?? code}) before listening:\n${output}`))
-    })
-  })
-  return {
-    origin,
-    pid: child.pid,
-    output: () => output,
-    // The image's HEALTHCHECK command, as the container runtime would run it.
-    healthcheck: () => {
-      const [hcmd, ...hargs] = node(healthCmd)
-      return spawnSync(hcmd, hargs, {
-        env: { ...env, PSITRANSFER_PORT: new URL(origin).port },
-        encoding: 'utf8',
-        timeout: 10_000,
-      })
-    },
-    stop: async () => {
-      child.kill('SIGTERM')
-      const deadline = setTimeout(kill, (SHUTDOWN_TIMEOUT + 5) * 1000)
-      const { code, signal } = await exited
-      clearTimeout(deadline)
-      return signal ?? code
-    },
   }
+  return server
 }
 
-// The image run with podman: its port published on 127.0.0.1, /data a named volume (kept across starts).
+// The image run with podman: its port published on 127.0.0.1, /data a named volume kept across starts.
+// The same shape as a smoke-lib server; its `child.kill('SIGTERM')` is `podman stop` (the image's stop
+// signal, SIGKILL after the grace period).
 const runName = `psi-smoke-${randomBytes(4).toString('hex')}`
 let starts = 0
 async function startContainer() {
@@ -216,39 +193,37 @@ async function startContainer() {
     if (waited > 30_000) fail(`the container did not listen within 30 s:\n${output()}`)
     await new Promise((r) => setTimeout(r, 200))
   }
+  const child = {
+    exitCode: null,
+    kill: (signal) =>
+      signal === 'SIGTERM'
+        ? podmanAsync(['stop', '-t', String(SHUTDOWN_TIMEOUT + 5), name])
+        : podmanAsync(['kill', '--signal', signal, name]),
+  }
+  const exited = podmanAsync(['wait', name]).then(({ stdout }) => {
+    child.exitCode = Number(stdout.trim())
+    return { code: child.exitCode, signal: null }
+  })
   return {
     origin: `http://${podman(['port', name, `${port}/tcp`]).stdout.trim()}`,
     pid: Number(inspect('{{.State.Pid}}')),
+    child,
+    exited,
     output,
     healthcheck: () => podman(['healthcheck', 'run', name], { allowFail: true }),
-    // `podman stop`: the image's stop signal (SIGTERM), SIGKILL after the grace period.
-    stop: async () => {
-      podman(['stop', '-t', String(SHUTDOWN_TIMEOUT + 5), name])
-      return Number(inspect('{{.State.ExitCode}}'))
-    },
   }
 }
 
 const start = inImage ? startContainer : startDirectory
-// The bucket's file `name` (its download URL is signed per boot, so it is read from the listing).
-async function download(origin, sid, name) {
-  const listing = await fetch(`${origin}/${sid}.json`)
-  if (listing.status !== 200) fail(`listing of ${sid} answered ${listing.status}`)
-  const item = (await listing.json()).items.find((i) => i.name === name)
-  if (!item) fail(`${name} is not in its bucket listing`)
-  const url = new URL(item.url, origin)
-  return { url, body: Buffer.from(await (await fetch(url)).arrayBuffer()) }
-}
-
+let server
 try {
-  let server = await start()
+  server = await start()
   const { origin } = server
   step(`listening on ${origin}`)
 
   const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1])
   const wantUid = inImage || asRoot ? APP_UID : process.getuid?.()
   if (uid !== wantUid) fail(`the server runs as uid ${uid}, not ${wantUid}`)
-
   const health = server.healthcheck()
   if (health.status !== 0)
     fail(`the HEALTHCHECK command failed (${health.status}): ${health.stdout}${health.stderr}`)
@@ -257,79 +232,32 @@ try {
   if (index.status !== 200 || !/<html/i.test(html)) fail(`/ answered ${index.status}, not the web app`)
   step(`runs as uid ${uid}; HEALTHCHECK and web app ok`)
 
-  // PUT like `curl -T smoke.bin http://host/`: the answer is the share URL.
-  const putBody = randomBytes(300_000)
-  const put = await fetch(`${origin}/smoke.bin`, { method: 'PUT', body: putBody })
-  const shareUrl = (await put.text()).trim()
-  if (put.status !== 201) fail(`PUT answered ${put.status}: ${shareUrl}`)
-  const sid = new URL(shareUrl).pathname.split('/').filter(Boolean).pop()
-  const got = (await download(origin, sid, 'smoke.bin')).body
-  if (!got.equals(putBody)) fail(`PUT download differs (${got.length} of ${putBody.length} bytes)`)
+  const put = await putRoundTrip(origin)
   step('PUT upload and download ok')
-
-  // TUS: creation, two PATCHes, HEAD, download.
-  const tusBody = randomBytes(1_000_000)
-  const b64 = (s) => Buffer.from(s).toString('base64')
-  const tusSid = `smoke${randomBytes(6).toString('hex')}`
-  const create = await fetch(`${origin}/files/`, {
-    method: 'POST',
-    headers: {
-      'Tus-Resumable': '1.0.0',
-      'Upload-Length': String(tusBody.length),
-      'Upload-Metadata': `sid ${b64(tusSid)},name ${b64('tus.bin')}`,
-    },
-  })
-  if (create.status !== 201) fail(`TUS creation answered ${create.status}: ${await create.text()}`)
-  const location = new URL(create.headers.get('location'), origin)
-  let offset = 0
-  for (const end of [400_000, tusBody.length]) {
-    const patch = await fetch(location, {
-      method: 'PATCH',
-      headers: {
-        'Tus-Resumable': '1.0.0',
-        'Upload-Offset': String(offset),
-        'Content-Type': 'application/offset+octet-stream',
-      },
-      body: tusBody.subarray(offset, end),
-    })
-    if (patch.status !== 204) fail(`PATCH at ${offset} answered ${patch.status}: ${await patch.text()}`)
-    offset = Number(patch.headers.get('upload-offset'))
-    if (offset !== end) fail(`PATCH acknowledged ${offset}, sent up to ${end}`)
-  }
-  const head = await fetch(location, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } })
-  if (head.headers.get('upload-offset') !== String(tusBody.length)) fail('HEAD offset is not the full length')
-  const tus = await download(origin, tusSid, 'tus.bin')
-  if (!tus.body.equals(tusBody)) fail(`TUS download differs (${tus.body.length} of ${tusBody.length} bytes)`)
+  const tus = await tusRoundTrip(origin)
   step('TUS upload and download ok')
 
-  // SIGTERM with a connection open (a paused download reader): the server stops accepting and
-  // exits 0 within the shutdown timeout.
-  const held = request(tus.url, (res) => res.pause())
-  held.on('error', () => {})
-  held.end()
-  await new Promise((r) => setTimeout(r, 300))
-  const termAt = Date.now()
-  const exit = await server.stop()
-  const took = (Date.now() - termAt) / 1000
-  if (exit !== 0)
-    fail(`after SIGTERM the server exited with ${exit} in ${took.toFixed(1)} s:\n${server.output()}`)
-  if (took > SHUTDOWN_TIMEOUT + 2)
-    fail(`shutdown took ${took.toFixed(1)} s, timeout is ${SHUTDOWN_TIMEOUT} s`)
-  held.destroy()
+  // SIGTERM with a connection open: the server stops accepting and exits 0 within the timeout.
+  const took = await sigtermWithHeldDownload(server, tus.url, SHUTDOWN_TIMEOUT)
   step(`SIGTERM: clean exit 0 in ${took.toFixed(1)} s`)
 
-  // Started again on the same data (directory or volume): nothing is lost.
+  // Started again on the same data (directory or volume): nothing is lost. The download URLs are read
+  // from the listings again (a file URL can be signed with the per-boot key).
   server = await start()
-  for (const [s, name, body] of [
-    [sid, 'smoke.bin', putBody],
-    [tusSid, 'tus.bin', tusBody],
-  ]) {
-    const again = (await download(server.origin, s, name)).body
-    if (!again.equals(body)) fail(`after a restart ${name} differs (${again.length} of ${body.length} bytes)`)
+  let url
+  for (const file of [put, tus]) {
+    url = await itemUrl(server.origin, file.sid, file.name)
+    const again = await download(server.origin, url)
+    if (!again.equals(file.body))
+      fail(`after a restart ${file.name} differs (${again.length} of ${file.body.length} bytes)`)
   }
-  if ((await server.stop()) !== 0) fail(`the restarted server did not exit 0:\n${server.output()}`)
+  await sigtermWithHeldDownload(server, url, SHUTDOWN_TIMEOUT)
   step('restarted on the same data: both files intact')
   step('passed')
+} catch (err) {
+  // Once the server runs, its output goes with every failure.
+  const msg = err.message.replace(/^deploy-smoke: /, '')
+  fail(`${msg}${server ? `\nserver output:\n${server.output()}` : ''}`)
 } finally {
   for (const cleanup of cleanups.reverse()) cleanup()
   if (!keep) rmSync(work, { recursive: true, force: true })

@@ -5,7 +5,7 @@
 // node:24-slim cannot be pulled here (no container registry is reachable, the npm registry and the Debian
 // mirror are), so the Dockerfile is built with `--build-arg NODE_IMAGE=` a local stand-in for it, made
 // once and kept in podman's image store: Debian bookworm minbase (debootstrap from the Debian mirror,
-// `podman import`), the pinned Node 24 binary of scripts/ci/node24.sh, the npm that Node release bundles
+// `podman import`), the pinned Node 24 binary of scripts/ci/node.sh, the npm that Node release bundles
 // (npx runs pnpm in the build stage) and the `node` user (uid/gid 1000) of the official Node images.
 //
 // What this machine (a VM, root without CAP_SYS_RESOURCE, cgroups v1 + v2 "hybrid", no systemd) needs:
@@ -21,7 +21,7 @@
 // host directories kept next to the Node 24 cache, so a rebuild downloads nothing it has seen.
 //
 //   node scripts/ci/image-smoke.mjs      prepare the base (idempotent), build the image, print its name
-import { spawnSync } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import {
   closeSync,
   copyFileSync,
@@ -38,9 +38,9 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-// The cache directory of scripts/ci/node24.sh.
+// The cache directory of scripts/ci/node.sh.
 const CACHE =
-  process.env.PSI_NODE24_CACHE ??
+  process.env.PSI_NODE_CACHE ??
   path.join(process.env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache'), 'psitransfer-ci')
 // The npm that Node 24.22.3 bundles (its CHANGELOG: "upgrade npm to 11.19.1").
 const NPM_VERSION = '11.19.1'
@@ -131,6 +131,16 @@ export function imageTestUnavailable(step) {
   return undefined
 }
 
+/** podman without blocking this process: resolves to { status, stdout, stderr }. */
+export function podmanAsync(args) {
+  return new Promise((resolve, reject) => {
+    execFile('podman', [...GLOBAL, ...args], (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') reject(err)
+      else resolve({ status: err ? err.code : 0, stdout, stderr })
+    })
+  })
+}
+
 function podmanImageExists(image) {
   return podman(['image', 'exists', image], { allowFail: true }).status === 0
 }
@@ -166,7 +176,7 @@ function ensureDebian(step) {
 
 /** The stand-in for node:24-slim; returns its name. */
 function ensureBase(step) {
-  const nodeBin = path.join(run(path.join(ROOT, 'scripts/ci/node24.sh'), ['--path']).trim(), 'node')
+  const nodeBin = path.join(run(path.join(ROOT, 'scripts/ci/node.sh'), ['24', '--path']).trim(), 'node')
   const nodeVersion = run(nodeBin, ['--version']).trim().slice(1)
   const extraCa = process.env.NODE_EXTRA_CA_CERTS
   const image = `localhost/psitransfer-ci-node:${nodeVersion}-${DEBIAN_SUITE}-r${BASE_RECIPE}${extraCa ? '-ca' : ''}`

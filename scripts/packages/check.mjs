@@ -2,10 +2,12 @@
 // tarball: publint --strict, arethetypeswrong (ESM-only profile: node16 from ESM and bundler must
 // resolve every entry point with types), and our own rules: LICENSE and README shipped, no tests
 // or test support, no workspace:/catalog: ranges left, every export target and every source-map
-// source present, no stale build output (a dist file whose source is gone). Exits non-zero on any
+// source present, every package the built JS imports declared as a dependency (or peer), no stale
+// build output (a dist file whose source is gone). Exits non-zero on any
 // problem. Run `pnpm build` first (the script `check:packages` does).
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
+import { builtinModules } from 'node:module'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { kB, pack, publishablePackages, ROOT, tarballStats } from './lib.mjs'
@@ -28,6 +30,9 @@ function contentProblems(stats) {
       if (/^(workspace|catalog|link|file):/.test(range)) problems.push(`${field}.${dep} is "${range}"`)
     }
   }
+  const declared = new Set(
+    ['dependencies', 'peerDependencies', 'optionalDependencies'].flatMap((k) => Object.keys(pkg[k] ?? {})),
+  )
   const targets = []
   const walk = (v) => {
     if (typeof v === 'string') targets.push(v)
@@ -45,6 +50,18 @@ function contentProblems(stats) {
       for (const s of map.sources ?? []) {
         const src = path.posix.join(path.posix.dirname(f), map.sourceRoot ?? '', s)
         if (!files.has(src)) problems.push(`${f} points to ${src}, which is not in the tarball`)
+      }
+    }
+    // Every package the build imports is declared (an installed package has no workspace hoisting).
+    if (/^(dist|bin)\/.*\.js$/.test(f)) {
+      const code = e.data.toString('utf8')
+      for (const [, spec] of code.matchAll(/(?:\bfrom|\bimport\s*\(?)\s*['"]([^'"./][^'"]*)['"]/g)) {
+        const name = spec
+          .split('/')
+          .slice(0, spec.startsWith('@') ? 2 : 1)
+          .join('/')
+        if (spec.startsWith('node:') || builtinModules.includes(name) || name === pkg.name) continue
+        if (!declared.has(name)) problems.push(`${f} imports ${spec}, but ${name} is not a dependency`)
       }
     }
     const m = /^dist\/(.+)\.(js|d\.ts)$/.exec(f)

@@ -72,7 +72,14 @@ if (!dryRun) {
 // A fresh build, so nothing stale is packed (turbo restores cached outputs only when inputs match).
 execFileSync(
   path.join(ROOT, 'node_modules/.bin/turbo'),
-  ['run', 'build', '--filter=./packages/*', '--output-logs=errors-only'],
+  [
+    'run',
+    'build',
+    '--filter=./packages/*',
+    '--filter=@psitransfer/server...',
+    '--filter=@psitransfer/web',
+    '--output-logs=errors-only',
+  ],
   {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -90,7 +97,9 @@ try {
   rmSync(dest, { recursive: true, force: true })
 }
 const w = Math.max(...rows.map((r) => `${r.p.name}@${r.p.version}`.length))
-console.log(`\n${dryRun ? 'Would publish' : 'Publishing'} (packages not private; apps are private):`)
+console.log(
+  `\n${dryRun ? 'Would publish' : 'Publishing'} (every package not private; the server with the web app inside):`,
+)
 for (const { p, stats, state } of rows) {
   const verdict =
     state === 'published' ? 'skip: already on npm' : state === 'new' ? 'publish' : `publish? ${state}`

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { listAll, PsiError, type Store } from '@psitransfer/core'
 import { MemoryStore } from '@psitransfer/core/testing'
 import { afterAll, describe, expect, it } from 'vitest'
+import { defaultWebRoot } from './app.js'
 import { bytesOf, makeApp, upload } from './test-support/harness.js'
 
 describe('config.json and lang.json', () => {
@@ -376,6 +377,27 @@ describe('web app', () => {
     expect((await t.request('/assets/missing.js')).status).toBe(404)
     expect((await t.request('/assets/..%2f..%2fetc%2fpasswd')).status).toBe(404)
     expect((await t.request('/%2e%2e/%2e%2e/etc/passwd')).status).toBe(404)
+  })
+
+  it('finds the build by default in the workspace, else in the public/ of an installed package', () => {
+    const base = mkdtempSync(join(tmpdir(), 'psi-webroot-'))
+    try {
+      // An installed package: node_modules/@psitransfer/server with the tarball's public/.
+      const server = join(base, 'node_modules', '@psitransfer', 'server')
+      mkdirSync(join(server, 'public'), { recursive: true })
+      expect(defaultWebRoot(server)).toBeNull() // no index.html: not a build
+      writeFileSync(join(server, 'public', 'index.html'), '<!doctype html>')
+      expect(defaultWebRoot(server)).toBe(join(server, 'public'))
+      // The workspace (apps/server beside apps/web) serves apps/web/dist, not a leftover public/.
+      mkdirSync(join(base, 'node_modules', '@psitransfer', 'web', 'dist'), { recursive: true })
+      writeFileSync(
+        join(base, 'node_modules', '@psitransfer', 'web', 'dist', 'index.html'),
+        '<!doctype html>',
+      )
+      expect(defaultWebRoot(server)).toBe(join(base, 'node_modules', '@psitransfer', 'web', 'dist'))
+    } finally {
+      rmSync(base, { recursive: true, force: true })
+    }
   })
 
   it('says so when the web app is not built', async () => {

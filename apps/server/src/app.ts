@@ -48,7 +48,7 @@ export interface CreateAppOptions {
   locker: Locker
   clock: Clock
   logger?: Logger
-  /** Built web app; default: `config.webRoot`, else `apps/web/dist` when it exists. */
+  /** Built web app; default: `config.webRoot`, else {@link defaultWebRoot}. */
   webRoot?: string | null
   metrics?: Metrics
   webhooks?: WebhookSender
@@ -62,11 +62,19 @@ export interface CreateAppOptions {
   checksumBudget?: number | ChecksumBudget
 }
 
-/** apps/web/dist next to this package (src/ or dist/ → ../../web/dist). */
-function defaultWebRoot(): string | null {
-  const here = dirname(fileURLToPath(import.meta.url))
-  const candidate = resolve(here, '..', '..', 'web', 'dist')
-  return existsSync(resolve(candidate, 'index.html')) ? candidate : null
+/**
+ * The built web app when `webRoot` is not configured: the workspace's apps/web/dist (this
+ * package's sibling), else the `public/` folder inside this package, where the published
+ * tarball and the container image carry it. The workspace build comes first because a `public/`
+ * there is only a copy `pnpm pack` makes (and removes again). `packageDir`: for tests.
+ */
+export function defaultWebRoot(
+  packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..'),
+): string | null {
+  for (const candidate of [resolve(packageDir, '..', 'web', 'dist'), resolve(packageDir, 'public')]) {
+    if (existsSync(resolve(candidate, 'index.html'))) return candidate
+  }
+  return null
 }
 
 export function createApp(options: CreateAppOptions): Hono<AppEnv> {

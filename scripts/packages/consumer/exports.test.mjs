@@ -17,6 +17,7 @@ const expected = {
   '@psitransfer/store-fs': ['FileStore', 'fsStoreDefinition'],
   '@psitransfer/store-s3': ['S3Store'],
   '@psitransfer/store-azure': ['AzureStore', 'AzureLocker', 'azureStoreDefinition'],
+  '@psitransfer/server': ['createApp', 'startServer', 'loadConfig', 'createJsonLogger'],
 }
 
 describe.each(installed)('installed %s', (name) => {
