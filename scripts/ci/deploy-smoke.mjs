@@ -45,6 +45,7 @@ import {
   download,
   itemUrl,
   putRoundTrip,
+  resumeStalled,
   sigtermWithHeldDownload,
   startServer,
   tusRoundTrip,
@@ -238,8 +239,8 @@ try {
   step('TUS upload and download ok')
 
   // SIGTERM with a connection open: the server stops accepting and exits 0 within the timeout.
-  const took = await sigtermWithHeldDownload(server, tus.url, SHUTDOWN_TIMEOUT)
-  step(`SIGTERM: clean exit 0 in ${took.toFixed(1)} s`)
+  const { took, stalled } = await sigtermWithHeldDownload(server, tus.url, SHUTDOWN_TIMEOUT)
+  step(`SIGTERM with a download and a stalled PATCH in flight: clean exit 0 in ${took.toFixed(1)} s`)
 
   // Started again on the same data (directory or volume): nothing is lost. The download URLs are read
   // from the listings again (a file URL can be signed with the per-boot key).
@@ -251,6 +252,8 @@ try {
     if (!again.equals(file.body))
       fail(`after a restart ${file.name} differs (${again.length} of ${file.body.length} bytes)`)
   }
+  const resumedAt = await resumeStalled(server.origin, stalled)
+  step(`the PATCH stalled at shutdown resumed at ${resumedAt} of ${stalled.sent} sent bytes and completed`)
   await sigtermWithHeldDownload(server, url, SHUTDOWN_TIMEOUT)
   step('restarted on the same data: both files intact')
   step('passed')

@@ -170,8 +170,8 @@ try {
       throw new Error(`${name} differs after the restart`)
   }
   step('the files of the first run download byte-exact after the restart')
-  const took = await sigtermWithHeldDownload(server, tus.url, SHUTDOWN_TIMEOUT)
-  step(`SIGTERM: clean exit 0 in ${took.toFixed(1)} s`)
+  const { took } = await sigtermWithHeldDownload(server, tus.url, SHUTDOWN_TIMEOUT)
+  step(`SIGTERM with a download and a stalled PATCH in flight: clean exit 0 in ${took.toFixed(1)} s`)
   step('passed')
 } catch (err) {
   process.stderr.write(`npx-smoke: FAILED: ${err.message}\n`)

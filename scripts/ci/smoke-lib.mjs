@@ -78,42 +78,52 @@ export async function putRoundTrip(origin, name = 'smoke.bin', size = 300_000) {
   return { sid, name, url, body }
 }
 
-/** TUS: creation, two PATCHes, HEAD, then the download, byte-exact. */
-export async function tusRoundTrip(origin, name = 'tus.bin', size = 1_000_000) {
-  const body = randomBytes(size)
+const TUS = { 'Tus-Resumable': '1.0.0' }
+
+/** TUS creation of a `size`-byte file in a fresh bucket; returns the upload's URL and bucket. */
+async function tusCreate(origin, name, size) {
   const b64 = (s) => Buffer.from(s).toString('base64')
   const sid = `smoke${randomBytes(6).toString('hex')}`
   const create = await fetch(`${origin}/files/`, {
     method: 'POST',
     headers: {
-      'Tus-Resumable': '1.0.0',
-      'Upload-Length': String(body.length),
+      ...TUS,
+      'Upload-Length': String(size),
       'Upload-Metadata': `sid ${b64(sid)},name ${b64(name)}`,
     },
   })
   if (create.status !== 201) throw new Error(`TUS creation answered ${create.status}: ${await create.text()}`)
-  const location = new URL(create.headers.get('location'), origin)
-  let offset = 0
-  for (const end of [Math.floor(size / 2.5), body.length]) {
-    const patch = await fetch(location, {
-      method: 'PATCH',
-      headers: {
-        'Tus-Resumable': '1.0.0',
-        'Upload-Offset': String(offset),
-        'Content-Type': 'application/offset+octet-stream',
-      },
-      body: body.subarray(offset, end),
-    })
-    if (patch.status !== 204)
-      throw new Error(`PATCH at ${offset} answered ${patch.status}: ${await patch.text()}`)
-    offset = Number(patch.headers.get('upload-offset'))
-    if (offset !== end) throw new Error(`PATCH acknowledged ${offset}, sent up to ${end}`)
-  }
-  const head = await fetch(location, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } })
-  if (head.headers.get('upload-offset') !== String(body.length))
-    throw new Error(
-      `HEAD says offset ${head.headers.get('upload-offset')}, not the full length ${body.length}`,
-    )
+  return { sid, location: new URL(create.headers.get('location'), origin) }
+}
+
+/** PATCH `body[offset, end)`; throws unless the server acknowledges exactly `end`. */
+async function tusPatch(location, body, offset, end) {
+  const patch = await fetch(location, {
+    method: 'PATCH',
+    headers: { ...TUS, 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' },
+    body: body.subarray(offset, end),
+  })
+  if (patch.status !== 204)
+    throw new Error(`PATCH at ${offset} answered ${patch.status}: ${await patch.text()}`)
+  const acked = Number(patch.headers.get('upload-offset'))
+  if (acked !== end) throw new Error(`PATCH acknowledged ${acked}, sent up to ${end}`)
+}
+
+async function tusOffset(location) {
+  const head = await fetch(location, { method: 'HEAD', headers: TUS })
+  if (head.status !== 200) throw new Error(`HEAD ${location.pathname} answered ${head.status}`)
+  return Number(head.headers.get('upload-offset'))
+}
+
+/** TUS: creation, two PATCHes, HEAD, then the download, byte-exact. */
+export async function tusRoundTrip(origin, name = 'tus.bin', size = 1_000_000) {
+  const body = randomBytes(size)
+  const { sid, location } = await tusCreate(origin, name, size)
+  const middle = Math.floor(size / 2.5)
+  await tusPatch(location, body, 0, middle)
+  await tusPatch(location, body, middle, size)
+  const offset = await tusOffset(location)
+  if (offset !== size) throw new Error(`HEAD says offset ${offset}, not the full length ${size}`)
   const url = await itemUrl(origin, sid, name)
   const got = await download(origin, url)
   if (!got.equals(body)) throw new Error(`TUS download differs (${got.length} of ${body.length} bytes)`)
@@ -121,24 +131,70 @@ export async function tusRoundTrip(origin, name = 'tus.bin', size = 1_000_000) {
 }
 
 /**
- * SIGTERM while a download is held open (a paused reader): the server must stop accepting and
- * exit 0 within `shutdownTimeout` seconds (+2 of slack). Returns the seconds it took.
+ * A TUS upload whose PATCH sent `sent` of `size` bytes and then stalls, its request held open: what a
+ * shutdown finds in flight besides downloads. {@link resumeStalled} finishes it after a restart.
+ */
+export async function stallPatch(origin, name = 'stalled.bin', size = 2 << 20, sent = 256 << 10) {
+  const body = randomBytes(size)
+  const { sid, location } = await tusCreate(origin, name, size)
+  const req = request(location, {
+    method: 'PATCH',
+    headers: {
+      ...TUS,
+      'Upload-Offset': '0',
+      'Content-Type': 'application/offset+octet-stream',
+      'Content-Length': String(size),
+    },
+  })
+  req.on('error', () => {})
+  req.write(body.subarray(0, sent))
+  await new Promise((r) => setTimeout(r, 300))
+  return { sid, name, location, body, sent, req }
+}
+
+/**
+ * After a restart: the stalled upload resumes exactly where its bytes stopped (none lost, none
+ * invented), and completes byte-exact.
+ */
+export async function resumeStalled(origin, stalled) {
+  const { sid, name, body, sent } = stalled
+  const location = new URL(stalled.location.pathname, origin)
+  const offset = await tusOffset(location)
+  if (!(offset >= 0 && offset <= sent))
+    throw new Error(`the stalled upload resumes at offset ${offset}, but only ${sent} bytes were sent`)
+  // The connection was cut by the shutdown after every byte had arrived: the server stores them
+  // before it exits (server.ts), so a client resends nothing.
+  if (offset !== sent)
+    throw new Error(
+      `the stalled upload resumes at offset ${offset}: of ${sent} bytes received before the shutdown, ${sent - offset} were not stored`,
+    )
+  await tusPatch(location, body, offset, body.length)
+  const got = await download(origin, await itemUrl(origin, sid, name))
+  if (!got.equals(body)) throw new Error(`the resumed upload differs (${got.length} of ${body.length} bytes)`)
+  return offset
+}
+
+/**
+ * SIGTERM while a download is held open (a paused reader) and a PATCH stalls mid-body: the server
+ * must stop accepting and exit 0 within `shutdownTimeout` seconds (+2 of slack). Returns the
+ * seconds it took and the stalled upload, for {@link resumeStalled} after a restart.
  */
 export async function sigtermWithHeldDownload(server, url, shutdownTimeout) {
   const held = request(new URL(url, server.origin), (res) => res.pause())
   held.on('error', () => {})
   held.end()
-  await new Promise((r) => setTimeout(r, 300))
+  const stalled = await stallPatch(server.origin)
   const termAt = Date.now()
   server.child.kill('SIGTERM')
   const deadline = setTimeout(() => server.child.kill('SIGKILL'), (shutdownTimeout + 5) * 1000)
   const { code, signal } = await server.exited
   clearTimeout(deadline)
   held.destroy()
+  stalled.req.destroy()
   const took = (Date.now() - termAt) / 1000
   if (code !== 0)
     throw new Error(`after SIGTERM the server exited with ${signal ?? code} in ${took.toFixed(1)} s`)
   if (took > shutdownTimeout + 2)
     throw new Error(`shutdown took ${took.toFixed(1)} s, the timeout is ${shutdownTimeout} s`)
-  return took
+  return { took, stalled }
 }

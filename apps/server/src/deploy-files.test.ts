@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { HANDLER_GRACE_MS } from './server.js'
 import { loadServerConfig } from './stores.js'
 
 const DEPLOY = fileURLToPath(new URL('../../../deploy/', import.meta.url))
@@ -79,7 +80,9 @@ describe('deploy/ examples', () => {
     const s = unitSettings(unit)
     expect(s.KillSignal).toBe('SIGTERM')
     const { config } = await loadServerConfig({ env: { ...envLines(unit), ...envLines(envFile) } })
-    expect(Number.parseInt(s.TimeoutStopSec as string, 10)).toBeGreaterThan(config.shutdownTimeout)
+    expect(Number.parseInt(s.TimeoutStopSec as string, 10)).toBeGreaterThan(
+      config.shutdownTimeout + HANDLER_GRACE_MS / 1000,
+    )
     expect(s.RestartPreventExitStatus).toBe('2') // main.ts: exit 2 = invalid configuration
     // V8's JIT needs W+X memory: this hardening option would kill node at start.
     expect(s.MemoryDenyWriteExecute ?? 'no').toBe('no')
@@ -103,7 +106,7 @@ describe('deploy/ examples', () => {
 
     const grace = Number(/terminationGracePeriodSeconds: (\d+)/.exec(kube)?.[1])
     const preStop = Number(/command: \["sleep", "(\d+)"\]/.exec(kube)?.[1])
-    expect(grace).toBeGreaterThan(preStop + config.shutdownTimeout)
+    expect(grace).toBeGreaterThan(preStop + config.shutdownTimeout + HANDLER_GRACE_MS / 1000)
     expect(/replicas: (\d+)/.exec(kube)?.[1]).toBe('3')
     for (const probe of ['readinessProbe', 'livenessProbe']) {
       expect(

@@ -16,6 +16,9 @@ import { Sweeper } from './sweeper.js'
 import { completedOrAsIs, missedCompletionHooks, runMissedCompletionHooks } from './upload/complete.js'
 import { WebhookSender } from './webhooks.js'
 
+/** How long a shutdown waits, after cutting the connections, for their handlers to store what arrived. */
+export const HANDLER_GRACE_MS = 5000
+
 export interface StartOptions {
   config: Config
   store: Store
@@ -68,10 +71,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   // requests are answered without Hono (same handler code, see http/tus-fast.ts).
   const honoListener = getRequestListener(app.fetch, { hostname: config.iface })
   const bodyRate = { minRate: config.minUploadRate, windowMs: config.uploadRateWindow * 1000, logger }
+  // Requests whose handler has not settled. A connection cut at shutdown ends its upload's body;
+  // the handler then still writes what arrived to the store, and the process must not exit first.
+  const inFlight = new Set<Promise<unknown>>()
   const server = createServer({ requestTimeout, headersTimeout, keepAliveTimeout: 5000 }, (req, res) => {
     // Uploads on both paths (TUS fast path, Hono's TUS route and PUT) must keep a minimum pace.
     guardBodyRate(req, res, bodyRate)
-    if (!tusFastPath(req, res)) void honoListener(req, res)
+    const fast = tusFastPath(req, res)
+    const work = fast === false ? honoListener(req, res) : fast
+    inFlight.add(work)
+    void work.finally(() => inFlight.delete(work))
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -125,6 +134,16 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         await closed
       }
       clearTimeout(timer)
+      // Handlers of the connections just cut store the bytes their uploads received (bounded: a
+      // store that hangs must not hold the process; what it did not store is simply resent).
+      if (inFlight.size > 0) {
+        const settled = Promise.allSettled([...inFlight])
+        const bound = new Promise<void>((r) => {
+          timer = setTimeout(r, HANDLER_GRACE_MS)
+        })
+        await Promise.race([settled, bound])
+        clearTimeout(timer)
+      }
       await webhooks.drain(Math.min(5000, config.shutdownTimeout * 1000))
       await store.close?.()
     })()

@@ -21,8 +21,11 @@ import type { RequestFacts } from './client.js'
 import { closeScope, errorAnswer, isTusRequest, openScope } from './request-scope.js'
 import { nodeRequestBody, writeSmall } from './send.js'
 
-/** Answers the request and returns true, or returns false (the caller hands it to Hono). */
-export type TusFastPath = (req: IncomingMessage, res: ServerResponse) => boolean
+/**
+ * Answers the request and returns the promise of that work (settled once the store write behind it
+ * settled: a graceful shutdown waits for it), or returns false (the caller hands it to Hono).
+ */
+export type TusFastPath = (req: IncomingMessage, res: ServerResponse) => Promise<void> | false
 
 /** An id segment the fast path takes as it is (Hono would percent-decode anything else). */
 const PLAIN_ID = /^[^/%]+$/
@@ -71,12 +74,11 @@ export function createTusFastPath(deps: AppDeps): TusFastPath {
     } else {
       return false
     }
-    serve(deps, req, res, method, url, id).catch((err: unknown) => {
+    return serve(deps, req, res, method, url, id).catch((err: unknown) => {
       // Not reached (serve answers its own errors); never let a request crash the process.
       deps.logger.error({ err }, 'TUS request failed')
       res.destroy()
     })
-    return true
   }
 }
 
