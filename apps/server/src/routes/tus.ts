@@ -26,8 +26,8 @@ import { honoFacts, type RequestFacts } from '../http/client.js'
 import { bodySignal, requestBody, sendSmall } from '../http/send.js'
 import { requireServicePassword } from '../security/auth.js'
 import { BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
-import { type CreateLockHolder, createUploadHooks } from '../upload/hooks.js'
-import { createLockId } from '../upload/rules.js'
+import { type CreateLockHolder, createUploadHooks, releaseBucketLock } from '../upload/hooks.js'
+import { bucketLockId } from '../upload/rules.js'
 
 /** One TUS request, framework-neutral. */
 export interface TusCall {
@@ -102,8 +102,13 @@ export async function answerTus(call: TusCall, deps: AppDeps): Promise<TusAnswer
   } finally {
     if (writing) deps.metrics.activeUploads--
     if (holder.reservation) deps.buckets.cancel(holder.reservation)
-    // The first file of a bucket was not created after all: the id is free again.
-    if (holder.took && res?.status !== 201) await deps.bucketIds.release(holder.took.sid)
+    try {
+      // The first file of a bucket was not created after all: the id is free again (released
+      // before the bucket's lock, so no admission in between sees a mark without a file).
+      if (holder.took && res?.status !== 201) await deps.bucketIds.release(holder.took.sid)
+    } finally {
+      await releaseBucketLock(holder, call.facts.log)
+    }
   }
   const answer: TusAnswer = { status: res.status, headers: res.headers, body: res.body }
   // The creation that took its bucket's id hands out the right to add more and to lock it.
@@ -161,11 +166,14 @@ export async function lockBucket(c: Context<AppEnv>, deps: AppDeps, rawSid: stri
   }
   await withLock(
     deps.bucketLocker,
-    createLockId(sid),
+    bucketLockId(sid),
     { waitMs: 15_000, signal: c.req.raw.signal },
     async () => {
       const files = await liveFiles(deps.store, sid, deps.clock.now())
       if (files.length === 0) throw new NotFoundError('Bucket not found')
+      // The shared ledger first: admissions on every instance read it (the files' flags are
+      // what listings show, and what a recount goes by).
+      await deps.buckets.ledgers?.lock(sid)
       for (const f of files) if (!f.bucketLocked) await deps.store.update(f, { bucketLocked: true })
       deps.buckets.locked(sid)
     },
