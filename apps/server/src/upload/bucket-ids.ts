@@ -152,7 +152,13 @@ export class BucketIds {
    * `owner`: the id is taken and `token` is its upload token; `stranger`: taken, and the token
    * is missing or wrong; `fresh`: not taken (never, or its mark expired).
    */
-  async check(sid: BucketId, token: string | null | undefined): Promise<'owner' | 'stranger' | 'fresh'> {
+  async check(
+    sid: BucketId,
+    token: string | null | undefined,
+    options: { fresh?: boolean } = {},
+  ): Promise<'owner' | 'stranger' | 'fresh'> {
+    // `fresh`: read the mark from the store (another instance may have released it).
+    if (options.fresh) this.#marks.delete(sid)
     const mark = await this.#mark(sid)
     if (!mark) return 'fresh'
     if (!token) return 'stranger'

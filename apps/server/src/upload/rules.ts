@@ -112,8 +112,15 @@ export async function admitToBucket(
   password: string | undefined,
   token: string | null | undefined,
 ): Promise<BucketDecision> {
-  const state = await requireBucketOwner(deps, sid, token)
   const admission = await deps.buckets.admission(sid)
+  // Again under the lock, from the store itself when it is shared (another instance may have
+  // released or replaced the mark since this process cached it).
+  const state = await deps.bucketIds.check(sid, token, { fresh: deps.buckets.ledgers !== undefined })
+  if (state === 'stranger') throw bucketTaken()
+  if (state === 'fresh' && admission.bucket.count > 0) {
+    // Live files without a live mark take nobody; a shared ledger may over-count them.
+    if (!(await admission.recount()) || admission.bucket.count > 0) throw bucketTaken()
+  }
   try {
     checkRoom(deps.config, admission.bucket, file.uploadLength)
   } catch (err) {
