@@ -138,6 +138,24 @@ describe('bucket admission through the shared ledger', () => {
     expect(declare.status).toBe(413)
   })
 
+  it('forgets the lock and the password of a bucket whose files are all gone', async () => {
+    const [a, b] = instances(2, { maxBucketSize: 100, adminPass: 'root' }) as [TestApp, TestApp]
+    expect((await createRequest(a, { sid: 's', name: 'f.bin', password: 'pw-one' }, 10)).status).toBe(201)
+    expect((await b.request('/files/s?lock=yes', { method: 'PATCH' })).status).toBe(204)
+    // The admin deletes the bucket (its mark and ledger stay: the id is still the uploader's).
+    const del = await b.app.request('/admin/buckets/s', { method: 'DELETE', headers: { 'x-passwd': 'root' } })
+    expect(del.status).toBe(204)
+    expect((await ledger(a.rawStore, 's')).locked).toBe(true)
+    // The uploader starts over without a password: the ledger's lock and protection are stale.
+    expect((await createRequest(a, { sid: 's', name: 'g.bin' }, 10)).status).toBe(201)
+    expect(await ledger(a.rawStore, 's')).toEqual({ locked: false, files: [[10, expect.any(Number)]] })
+    expect((await createRequest(b, { sid: 's', name: 'h.bin' }, 10)).status).toBe(201)
+    // Not locked, only protected: the protection alone is stale as well.
+    expect((await createRequest(a, { sid: 'p', name: 'f.bin', password: 'pw-two' }, 10)).status).toBe(201)
+    await b.app.request('/admin/buckets/p', { method: 'DELETE', headers: { 'x-passwd': 'root' } })
+    expect((await createRequest(b, { sid: 'p', name: 'g.bin' }, 10)).status).toBe(201)
+  })
+
   it('takes over a mark from before ledgers by counting the files', async () => {
     const store = new MemoryStore()
     const [a] = instances(1, { maxBucketSize: 100 }, store) as [TestApp]

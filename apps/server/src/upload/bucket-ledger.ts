@@ -184,14 +184,19 @@ export class BucketLedgers {
         if (!mark) {
           mark = await this.#mark(sid)
           ledger = (mark && decodeLedger(mark.extra)) ?? (await this.#count(sid))
+          snap = snapshotOf(ledger, this.clock.now())
         }
         // Released (its first file failed) or expired since this uploader's token was checked.
         if (!mark) throw new PsiError('GONE', 'This bucket no longer exists; upload into a new one')
         const current = ledger as Ledger
+        // Nothing lives in the bucket: its old lock and password went with its files (as the
+        // snapshot says); the file admitted now has passed the checks for the bucket as it is.
+        const empty = snap.count === 0
         mark = await this.#write(mark, {
-          ...current,
-          ...(current.password || !file.password ? {} : { password: file.password }),
-          files: [...current.files, entryOf(file)],
+          locked: empty ? false : current.locked,
+          // Once the bucket has files, admission gives every new one the bucket's hash.
+          ...(file.password ? { password: file.password } : {}),
+          files: [...(empty ? [] : current.files), entryOf(file)],
         })
       },
       markExtra: (file) => {

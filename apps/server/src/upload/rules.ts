@@ -128,6 +128,8 @@ export async function admitToBucket(
     if (!(await admission.recount())) throw err
     checkRoom(deps.config, admission.bucket, file.uploadLength)
   }
+  // Protection unlike the bucket's is refused: the same recount first (its files may be gone).
+  if (admission.bucket.count > 0 && !admission.bucket.password !== !password) await admission.recount()
   const hash = await bucketPassword(req, deps, sid, admission.bucket, password)
   const admitted = {
     size: file.uploadLength ?? 0,
