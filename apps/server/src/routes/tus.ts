@@ -12,6 +12,8 @@ import {
   defaultChecksums,
   type Hasher,
   handleTus,
+  ID_SEPARATOR,
+  type Locker,
   NotFoundError,
   PsiError,
   parseBucketId,
@@ -25,7 +27,7 @@ import type { AppEnv } from '../env.js'
 import { honoFacts, type RequestFacts } from '../http/client.js'
 import { bodySignal, requestBody, sendSmall } from '../http/send.js'
 import { requireServicePassword } from '../security/auth.js'
-import { BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
+import { BUCKET_MARK_KEY, BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
 import { type CreateLockHolder, createUploadHooks, releaseBucketLock } from '../upload/hooks.js'
 import { bucketLockId } from '../upload/rules.js'
 
@@ -73,6 +75,27 @@ export const nodeChecksums: Record<string, () => Hasher> = Object.fromEntries(
   ]),
 )
 
+const tusLockers = new WeakMap<Locker, Locker>()
+
+/**
+ * The upload locker as TUS requests use it: an id naming a bucket's mark (PATCH, HEAD or a
+ * concatenation part `{sid}++psitransfer-bucket`) is not found without taking its lock, which
+ * is the bucket's lock (`bucketLockId`): requests for it would hold up the bucket's creations.
+ */
+function tusLocker(locker: Locker): Locker {
+  let guarded = tusLockers.get(locker)
+  if (!guarded) {
+    guarded = {
+      lock: (id, options) =>
+        id.endsWith(`${ID_SEPARATOR}${BUCKET_MARK_KEY}`)
+          ? Promise.reject(new NotFoundError('Upload not found'))
+          : locker.lock(id, options),
+    }
+    tusLockers.set(locker, guarded)
+  }
+  return guarded
+}
+
 export async function answerTus(call: TusCall, deps: AppDeps): Promise<TusAnswer> {
   const { method } = call
   const holder: CreateLockHolder = {}
@@ -91,7 +114,7 @@ export async function answerTus(call: TusCall, deps: AppDeps): Promise<TusAnswer
       },
       {
         store: deps.store,
-        locker: deps.locker,
+        locker: tusLocker(deps.locker),
         clock: deps.clock,
         hooks: createUploadHooks(call.facts, deps, holder),
         limits: { maxSize: deps.config.maxFileSize },

@@ -3,7 +3,14 @@
  * one MemoryStore and one MemoryLocker, passed as a shared locker (as S3's would be). The
  * RGW end-to-end version is `many-instances.e2e.test.ts`.
  */
-import { type BucketId, ManualClock, MemoryLocker, type NewFile, type Store } from '@psitransfer/core'
+import {
+  type BucketId,
+  type Locker,
+  ManualClock,
+  MemoryLocker,
+  type NewFile,
+  type Store,
+} from '@psitransfer/core'
 import { MemoryStore } from '@psitransfer/core/testing'
 import { describe, expect, it } from 'vitest'
 import { createRequest, makeApp, type TestApp, TUS } from '../test-support/harness.js'
@@ -154,6 +161,32 @@ describe('bucket admission through the shared ledger', () => {
     expect((await createRequest(a, { sid: 'p', name: 'f.bin', password: 'pw-two' }, 10)).status).toBe(201)
     await b.app.request('/admin/buckets/p', { method: 'DELETE', headers: { 'x-passwd': 'root' } })
     expect((await createRequest(b, { sid: 'p', name: 'g.bin' }, 10)).status).toBe(201)
+  })
+
+  it('never takes the bucket lock for a TUS request naming the mark', async () => {
+    const ids: string[] = []
+    const inner = new MemoryLocker()
+    const locker: Locker = {
+      lock: (id, options) => {
+        ids.push(id)
+        return inner.lock(id, options)
+      },
+    }
+    const t = makeApp({}, { locker, sharedLocker: true })
+    expect((await createRequest(t, { sid: 's', name: 'f.bin' }, 1)).status).toBe(201)
+    ids.length = 0
+    const patch = await t.app.request(`/files/s++${BUCKET_MARK_KEY}`, {
+      method: 'PATCH',
+      headers: { ...TUS, 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' },
+      body: new Uint8Array(1),
+    })
+    expect(patch.status).toBe(404)
+    const final = await t.app.request('/files/', {
+      method: 'POST',
+      headers: { ...TUS, 'Upload-Concat': `final;/files/s++${BUCKET_MARK_KEY}` },
+    })
+    expect(final.status).toBe(404)
+    expect(ids).toEqual([])
   })
 
   it('takes over a mark from before ledgers by counting the files', async () => {
