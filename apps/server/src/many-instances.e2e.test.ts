@@ -1,7 +1,8 @@
 /**
  * Bucket rules across server instances: three servers share one bucket of a real S3 server (a
- * local Ceph RADOS Gateway started by scripts/s3/rgw.sh, or the server named by PSI_S3_*), each
- * wired as main.ts wires it (configured by PSITRANSFER_* variables, the store's own locker).
+ * local Ceph RADOS Gateway started by scripts/s3/rgw.sh, or the server named by PSI_S3_*), and
+ * then one Azure container (Azurite, or PSI_AZURE_CONNECTION_STRING), each wired as main.ts
+ * wires it (configured by PSITRANSFER_* variables, the store's own locker).
  * Requests for one bucket are spread over the instances, as a load balancer without sticky
  * sessions would: `maxBucketSize`, the bucket lock and the one-uploader rule must hold as on one
  * server, with no cache window, and a one-time file must be served once. See docs/many-instances.md.
@@ -10,63 +11,84 @@ import { randomBytes } from 'node:crypto'
 import { systemClock } from '@psitransfer/core'
 import * as tus from 'tus-js-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+// @ts-expect-error plain ESM script without types (store-azure's Azurite starter, shared with its tests)
+import { startAzurite } from '../../../packages/store-azure/scripts/azurite.mjs'
 import { type RunningServer, startServer } from './server.js'
 import { loadServerConfig } from './stores.js'
 import { sha256 } from './test-support/harness.js'
 import { type S3Server, s3Server } from './test-support/rgw.js'
 
 const MAX_BUCKET = 10_000
-const servers: RunningServer[] = []
-let s3: S3Server
 const prefix = `psi-many-test-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}/`
 
-/** What an operator sets for each instance: the same variables everywhere. */
-function env(): Record<string, string> {
-  return {
+interface Backend {
+  name: string
+  /** The store's PSITRANSFER_STORAGE_* variables, and how to let go of the server afterwards. */
+  start(): Promise<{ env: Record<string, string>; stop(): Promise<void> }>
+}
+
+const backends: Backend[] = [
+  {
+    name: 'one S3 bucket (RGW)',
+    async start() {
+      const s3: S3Server = await s3Server()
+      return {
+        env: {
+          PSITRANSFER_STORAGE_TYPE: 's3',
+          PSITRANSFER_STORAGE_BUCKET: s3.bucket,
+          PSITRANSFER_STORAGE_REGION: s3.region,
+          PSITRANSFER_STORAGE_ENDPOINT: s3.endpoint,
+          PSITRANSFER_STORAGE_FORCE_PATH_STYLE: 'true',
+          PSITRANSFER_STORAGE_ACCESS_KEY_ID: s3.accessKeyId,
+          PSITRANSFER_STORAGE_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        },
+        stop: s3.release,
+      }
+    },
+  },
+  {
+    name: 'one Azure container (Azurite)',
+    async start() {
+      const external = process.env.PSI_AZURE_CONNECTION_STRING
+      const azurite = external
+        ? { connectionString: external, stop: async () => {} }
+        : ((await startAzurite()) as { connectionString: string; stop(): Promise<void> })
+      return {
+        env: {
+          PSITRANSFER_STORAGE_TYPE: 'azure',
+          PSITRANSFER_STORAGE_CONNECTION_STRING: azurite.connectionString,
+          PSITRANSFER_STORAGE_CONTAINER: external
+            ? (process.env.PSI_AZURE_CONTAINER ?? 'psitransfer-test')
+            : 'psi-many-test',
+          PSITRANSFER_STORAGE_CREATE_CONTAINER: 'true',
+        },
+        stop: azurite.stop,
+      }
+    },
+  },
+]
+
+/** One instance as an operator configures it: the same variables everywhere. */
+async function start(storage: Record<string, string>): Promise<RunningServer> {
+  const env = {
     PSITRANSFER_PORT: '0',
     PSITRANSFER_IFACE: '127.0.0.1',
     PSITRANSFER_ADMIN_PASS: 'admin-pass',
     PSITRANSFER_SECRET: 'a-long-random-string-shared-by-all-instances',
     PSITRANSFER_ACCESS_LOG: 'false',
     PSITRANSFER_MAX_BUCKET_SIZE: String(MAX_BUCKET),
-    PSITRANSFER_STORAGE_TYPE: 's3',
-    PSITRANSFER_STORAGE_BUCKET: s3.bucket,
-    PSITRANSFER_STORAGE_REGION: s3.region,
-    PSITRANSFER_STORAGE_ENDPOINT: s3.endpoint,
-    PSITRANSFER_STORAGE_FORCE_PATH_STYLE: 'true',
-    PSITRANSFER_STORAGE_ACCESS_KEY_ID: s3.accessKeyId,
-    PSITRANSFER_STORAGE_SECRET_ACCESS_KEY: s3.secretAccessKey,
     PSITRANSFER_STORAGE_PREFIX: prefix,
+    ...storage,
   }
-}
-
-async function start(): Promise<RunningServer> {
-  const { config, registry } = await loadServerConfig({ env: env() })
+  const { config, registry } = await loadServerConfig({ env })
   const store = await registry.create(config.storage, {})
   await store.init()
   const locker = registry.createLocker(config.storage.type, store)
-  const server = await startServer({
-    config,
-    store,
-    locker,
-    clock: systemClock,
-    authFailDelayMs: 0,
-    webRoot: null,
-  })
-  servers.push(server)
-  return server
+  return startServer({ config, store, locker, clock: systemClock, authFailDelayMs: 0, webRoot: null })
 }
 
-beforeAll(async () => {
-  s3 = await s3Server()
-  for (let i = 0; i < 3; i++) await start()
-}, 16 * 60_000)
-
-afterAll(async () => {
-  for (const s of servers) await s.close()
-  await s3?.release()
-}, 180_000)
-
+/** The instances of the backend under test. */
+let servers: RunningServer[] = []
 const base = (i: number) => `http://127.0.0.1:${(servers[i % servers.length] as RunningServer).port}`
 const b64 = (s: string) => Buffer.from(s).toString('base64')
 /** An upload token a client proposes for its new bucket (as the web app does). */
@@ -106,7 +128,20 @@ function upload(i: number, data: Buffer, metadata: Record<string, string>, token
   })
 }
 
-describe('bucket rules across three instances on one S3 bucket', () => {
+describe.each(backends)('bucket rules across three instances on $name', (backend) => {
+  let stop = async () => {}
+  beforeAll(async () => {
+    const started = await backend.start()
+    stop = started.stop
+    servers = []
+    for (let i = 0; i < 3; i++) servers.push(await start(started.env))
+  }, 16 * 60_000)
+
+  afterAll(async () => {
+    for (const s of servers) await s.close()
+    await stop()
+  }, 180_000)
+
   it('parallel creations through three instances never exceed maxBucketSize; the rest get 413', async () => {
     const sid = newSid('limit')
     const token = newToken()
