@@ -39,7 +39,9 @@ import { kdf, PasswordVerifier } from './security/passwords.js'
 import { FailureRateLimiter } from './security/rate-limit.js'
 import { DownloadTokens } from './security/tokens.js'
 import { BucketIds, hideBucketMarks } from './upload/bucket-ids.js'
+import { BucketLedgers } from './upload/bucket-ledger.js'
 import { BucketStates } from './upload/bucket-state.js'
+import { retentionExpiry } from './upload/rules.js'
 import { WebhookSender } from './webhooks.js'
 
 export interface CreateAppOptions {
@@ -58,6 +60,13 @@ export interface CreateAppOptions {
   /** Admission of Argon2 jobs (default: from `passwordQueueSize`, `passwordJobsPerClient`, …). */
   kdfGate?: KdfGate
   isShuttingDown?: () => boolean
+  /**
+   * Whether `locker` holds across server instances (a store definition's own locker, such as
+   * S3's or Azure's): then bucket admission and the bucket lock go through it and the buckets'
+   * ledgers in the store (`upload/bucket-ledger.ts`). Default: any locker but core's in-process
+   * `MemoryLocker`.
+   */
+  sharedLocker?: boolean
   /** Bytes all checksummed TUS chunks may buffer at once, or a budget to share (default: `config.checksumBufferSize`). */
   checksumBudget?: number | ChecksumBudget
 }
@@ -98,11 +107,17 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
   const appMetrics = options.metrics ?? new Metrics()
   // Routes never see the marks of used bucket ids; only `bucketIds` (and the sweeper) do.
   const store = hideBucketMarks(options.store)
+  const shared = options.sharedLocker ?? !(options.locker instanceof MemoryLocker)
+  const ledgers = shared
+    ? new BucketLedgers(options.store, options.clock, (meta) =>
+        retentionExpiry(meta.createdAt, meta.retention, config),
+      )
+    : undefined
   const deps: AppDeps = {
     config,
     store,
     locker: options.locker,
-    bucketLocker: new MemoryLocker(),
+    bucketLocker: shared ? options.locker : new MemoryLocker(),
     clock: options.clock,
     logger,
     metrics: appMetrics,
@@ -123,7 +138,7 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
         },
         options.clock,
       ),
-    buckets: new BucketStates(store, options.clock),
+    buckets: new BucketStates(store, options.clock, undefined, undefined, ledgers),
     bucketIds: new BucketIds(
       options.store,
       options.clock,

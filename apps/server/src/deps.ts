@@ -20,7 +20,10 @@ export interface AppDeps {
   store: Store
   /** Upload locks (`sid++key`): the store's own locker when it has one (S3), else in-process. */
   locker: Locker
-  /** In-process locks on bucket-level ids (`create:{sid}`). */
+  /**
+   * Locks on buckets (`bucketLockId`): `locker` itself when that holds across instances, else
+   * in-process.
+   */
   bucketLocker: Locker
   clock: Clock
   logger: Logger
@@ -31,7 +34,7 @@ export interface AppDeps {
   verifier: PasswordVerifier
   /** Admission of Argon2 jobs (hashing and checking bucket passwords) per client. */
   kdfGate: KdfGate
-  /** Cached per-bucket facts for upload admission. */
+  /** Per-bucket facts for upload admission (cached, or the shared ledgers in the store). */
   buckets: BucketStates
   /** Used bucket ids and their upload tokens (the only user of the raw store besides the sweeper). */
   bucketIds: BucketIds

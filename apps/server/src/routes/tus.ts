@@ -12,6 +12,8 @@ import {
   defaultChecksums,
   type Hasher,
   handleTus,
+  ID_SEPARATOR,
+  type Locker,
   NotFoundError,
   PsiError,
   parseBucketId,
@@ -25,9 +27,9 @@ import type { AppEnv } from '../env.js'
 import { honoFacts, type RequestFacts } from '../http/client.js'
 import { bodySignal, requestBody, sendSmall } from '../http/send.js'
 import { requireServicePassword } from '../security/auth.js'
-import { BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
-import { type CreateLockHolder, createUploadHooks } from '../upload/hooks.js'
-import { createLockId } from '../upload/rules.js'
+import { BUCKET_MARK_KEY, BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
+import { type CreateLockHolder, createUploadHooks, releaseBucketLock } from '../upload/hooks.js'
+import { bucketLockId } from '../upload/rules.js'
 
 /** One TUS request, framework-neutral. */
 export interface TusCall {
@@ -73,6 +75,27 @@ export const nodeChecksums: Record<string, () => Hasher> = Object.fromEntries(
   ]),
 )
 
+const tusLockers = new WeakMap<Locker, Locker>()
+
+/**
+ * The upload locker as TUS requests use it: an id naming a bucket's mark (PATCH, HEAD or a
+ * concatenation part `{sid}++psitransfer-bucket`) is not found without taking its lock, which
+ * is the bucket's lock (`bucketLockId`): requests for it would hold up the bucket's creations.
+ */
+function tusLocker(locker: Locker): Locker {
+  let guarded = tusLockers.get(locker)
+  if (!guarded) {
+    guarded = {
+      lock: (id, options) =>
+        id.endsWith(`${ID_SEPARATOR}${BUCKET_MARK_KEY}`)
+          ? Promise.reject(new NotFoundError('Upload not found'))
+          : locker.lock(id, options),
+    }
+    tusLockers.set(locker, guarded)
+  }
+  return guarded
+}
+
 export async function answerTus(call: TusCall, deps: AppDeps): Promise<TusAnswer> {
   const { method } = call
   const holder: CreateLockHolder = {}
@@ -91,7 +114,7 @@ export async function answerTus(call: TusCall, deps: AppDeps): Promise<TusAnswer
       },
       {
         store: deps.store,
-        locker: deps.locker,
+        locker: tusLocker(deps.locker),
         clock: deps.clock,
         hooks: createUploadHooks(call.facts, deps, holder),
         limits: { maxSize: deps.config.maxFileSize },
@@ -102,8 +125,13 @@ export async function answerTus(call: TusCall, deps: AppDeps): Promise<TusAnswer
   } finally {
     if (writing) deps.metrics.activeUploads--
     if (holder.reservation) deps.buckets.cancel(holder.reservation)
-    // The first file of a bucket was not created after all: the id is free again.
-    if (holder.took && res?.status !== 201) await deps.bucketIds.release(holder.took.sid)
+    try {
+      // The first file of a bucket was not created after all: the id is free again (released
+      // before the bucket's lock, so no admission in between sees a mark without a file).
+      if (holder.took && res?.status !== 201) await deps.bucketIds.release(holder.took.sid)
+    } finally {
+      await releaseBucketLock(holder, call.facts.log)
+    }
   }
   const answer: TusAnswer = { status: res.status, headers: res.headers, body: res.body }
   // The creation that took its bucket's id hands out the right to add more and to lock it.
@@ -161,11 +189,14 @@ export async function lockBucket(c: Context<AppEnv>, deps: AppDeps, rawSid: stri
   }
   await withLock(
     deps.bucketLocker,
-    createLockId(sid),
+    bucketLockId(sid),
     { waitMs: 15_000, signal: c.req.raw.signal },
     async () => {
       const files = await liveFiles(deps.store, sid, deps.clock.now())
       if (files.length === 0) throw new NotFoundError('Bucket not found')
+      // The shared ledger first: admissions on every instance read it (the files' flags are
+      // what listings show, and what a recount goes by).
+      await deps.buckets.ledgers?.lock(sid)
       for (const f of files) if (!f.bucketLocked) await deps.store.update(f, { bucketLocked: true })
       deps.buckets.locked(sid)
     },

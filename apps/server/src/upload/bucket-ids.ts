@@ -7,7 +7,8 @@
  * link and the link would serve their file.
  *
  * The mark is a hidden record of the bucket, `{sid}/psitransfer-bucket` (a complete empty file
- * holding only the token's SHA-256), made with `Store.create`, which fails on every store when
+ * holding the token's SHA-256, and on stores shared by several instances the bucket's ledger,
+ * see `bucket-ledger.ts`), made with `Store.create`, which fails on every store when
  * the record exists: of two first creations of one id, on any instances, exactly one takes it.
  * It expires at `maxAge`, so the retention sweeper (which sees the raw store) deletes it. The
  * token is random and stored hashed, so it survives restarts and works across instances
@@ -102,7 +103,10 @@ interface Mark {
 
 /** Marks bucket ids as used and checks upload tokens (raw store; cached per process). */
 export class BucketIds {
-  /** Marks read or made by this process. A mark never changes until it expires. */
+  /**
+   * Marks read or made by this process. Token and expiry of a mark never change until it
+   * expires (its `extra` also holds the bucket's ledger, see `bucket-ledger.ts`, which does).
+   */
   readonly #marks = new Map<string, Mark>()
 
   constructor(
@@ -148,7 +152,13 @@ export class BucketIds {
    * `owner`: the id is taken and `token` is its upload token; `stranger`: taken, and the token
    * is missing or wrong; `fresh`: not taken (never, or its mark expired).
    */
-  async check(sid: BucketId, token: string | null | undefined): Promise<'owner' | 'stranger' | 'fresh'> {
+  async check(
+    sid: BucketId,
+    token: string | null | undefined,
+    options: { fresh?: boolean } = {},
+  ): Promise<'owner' | 'stranger' | 'fresh'> {
+    // `fresh`: read the mark from the store (another instance may have released it).
+    if (options.fresh) this.#marks.delete(sid)
     const mark = await this.#mark(sid)
     if (!mark) return 'fresh'
     if (!token) return 'stranger'
@@ -166,6 +176,18 @@ export class BucketIds {
    * the same token all succeed. Without one, a random token is made here.
    */
   async take(sid: BucketId, proposed?: string): Promise<string | undefined> {
+    return (await this.takeMark(sid, proposed))?.token
+  }
+
+  /**
+   * {@link take}, telling whether this call made the mark (`created`; with `extra` in it, the
+   * bucket's ledger) or joined a parallel first creation with the same proposed token.
+   */
+  async takeMark(
+    sid: BucketId,
+    proposed?: string,
+    extra: Record<string, string> = {},
+  ): Promise<{ token: string; created: boolean } | undefined> {
     const token = proposed ?? randomBytes(24).toString('base64url')
     const hash = sha256(token)
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -185,11 +207,11 @@ export class BucketIds {
           createdAt: now,
           expiresAt,
           bucketLocked: false,
-          extra: { tokenSha256: hash.toString('hex') },
+          extra: { ...extra, tokenSha256: hash.toString('hex') },
         })
         await this.store.complete(mark)
         this.#remember(sid, { hash, expiresAt })
-        return token
+        return { token, created: true }
       } catch (err) {
         if (!isPsiError(err) || err.code !== 'INVALID_INPUT') throw err
       }
@@ -197,7 +219,9 @@ export class BucketIds {
       const existing = await this.store.info({ sid, key: BUCKET_MARK_KEY }).catch(() => undefined)
       if (existing && !isExpired(existing, this.clock.now())) {
         // Taken with the same proposed token: a parallel first creation of the same uploader.
-        return proposed !== undefined && (await this.check(sid, proposed)) === 'owner' ? proposed : undefined
+        return proposed !== undefined && (await this.check(sid, proposed)) === 'owner'
+          ? { token: proposed, created: false }
+          : undefined
       }
       if (existing) await this.store.delete(existing).catch(() => {})
     }

@@ -9,11 +9,15 @@
  * reservation becomes the file when the store created it, or is cancelled.
  *
  * This process's own changes are applied directly; changes made by other instances sharing
- * the storage are seen after at most `ttlMs`.
+ * the storage are seen after at most `ttlMs`. That is why, when the store is shared (its
+ * definition brings a cross-instance locker), admission does not use the cache at all but the
+ * bucket's ledger in the store ({@link BucketStates.admission}, `bucket-ledger.ts`); the cache
+ * then only serves early refusals that admission repeats.
  * @module
  */
 import { type BucketId, type Clock, type FileMeta, isExpired, type Store } from '@psitransfer/core'
 import { fileSize, isPartial, liveFiles } from '../bucket.js'
+import type { BucketLedgers, AdmittedFile as LedgerFile } from './bucket-ledger.js'
 
 interface FileFacts {
   size: number
@@ -43,6 +47,27 @@ interface Pending extends FileFacts {
   password: string | undefined
 }
 
+/** A file admission lets in (see {@link Admission}). */
+export interface AdmittedFile extends LedgerFile {
+  /** Its expiry while unfinished (what this process's reservations count with). */
+  expiresAt: number | null
+}
+
+/** One admission into a bucket, under the bucket's creation lock. */
+export interface Admission {
+  /** The bucket as admission sees it (a shared ledger may over-count: see `recount`). */
+  readonly bucket: BucketSnapshot
+  /** Counts the bucket from its files when `bucket` may over-count; false when it is exact. */
+  recount(): Promise<boolean>
+  /**
+   * Counts the admitted file before the store creates it: this process's reservation (to
+   * commit or cancel), or an entry in the shared ledger (`undefined`).
+   */
+  add(file: AdmittedFile): Promise<Reservation | undefined>
+  /** The `extra` of a new bucket's mark (the shared ledger with this first file). */
+  markExtra(file: AdmittedFile): Record<string, string>
+}
+
 /** A reserved place in a bucket, from admission until the store created the file. */
 export interface Reservation {
   readonly sid: BucketId
@@ -60,7 +85,39 @@ export class BucketStates {
     private readonly clock: Clock,
     private readonly ttlMs = 3000,
     private readonly maxBuckets = 10_000,
+    /** Set when the store is shared by several instances: admission uses their ledgers. */
+    readonly ledgers?: BucketLedgers,
   ) {}
+
+  /**
+   * The bucket for one admission, under its creation lock: this process's view (cache and
+   * reservations), or with {@link ledgers} the ledger read fresh from the store.
+   */
+  async admission(sid: BucketId): Promise<Admission> {
+    if (this.ledgers) {
+      const open = await this.ledgers.open(sid)
+      return {
+        get bucket() {
+          return open.bucket
+        },
+        recount: open.recount,
+        add: async (file) => {
+          await open.add(file)
+          return undefined
+        },
+        markExtra: open.markExtra,
+      }
+    }
+    const bucket = await this.get(sid)
+    return {
+      bucket,
+      // The cache is exact for this process.
+      recount: async () => false,
+      add: async (file) =>
+        this.reserve(sid, { size: file.size, expiresAt: file.expiresAt, password: file.password }),
+      markExtra: () => ({}),
+    }
+  }
 
   async get(sid: BucketId): Promise<BucketSnapshot> {
     const now = this.clock.now()

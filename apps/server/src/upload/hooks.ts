@@ -9,22 +9,25 @@ import {
   type CreateInput,
   type FileMeta,
   type FileRef,
+  type Lock,
   newBucketId,
   PsiError,
   parseBucketId,
   type TusHooks,
   type TusRequest,
+  withLock,
 } from '@psitransfer/core'
 import type { AppDeps } from '../deps.js'
 import type { RequestFacts } from '../http/client.js'
+import type { Logger } from '../logger.js'
 import { publicFile } from '../routes/download.js'
 import { checkServicePassword } from '../security/auth.js'
 import { BUCKET_TOKEN_HEADER } from './bucket-ids.js'
 import type { Reservation } from './bucket-state.js'
 import {
   admitToBucket,
+  bucketLockId,
   checkFileSize,
-  createLockId,
   initialExpiry,
   parseComment,
   parseName,
@@ -54,6 +57,15 @@ export interface CreateLockHolder {
   reservation?: Reservation
   /** The bucket id this creation took, with its upload token (answered on success). */
   took?: { sid: BucketId; token: string }
+  /** The bucket's lock, held until the store created the file (with a shared ledger). */
+  lock?: Lock
+}
+
+/** Releases the bucket lock a creation still holds (idempotent). */
+export async function releaseBucketLock(holder: CreateLockHolder, log: Logger): Promise<void> {
+  const lock = holder.lock
+  holder.lock = undefined
+  await lock?.release().catch((err: unknown) => log.warn({ err }, 'could not release a bucket lock'))
 }
 
 export function createUploadHooks(req: RequestFacts, deps: AppDeps, holder: CreateLockHolder): TusHooks {
@@ -116,18 +128,32 @@ export function createUploadHooks(req: RequestFacts, deps: AppDeps, holder: Crea
       // Strangers are refused before any password is verified (creation is no password oracle).
       await requireBucketOwner(deps, sid, token)
       await precheckBucketPassword(req, deps, sid, password)
-      const lock = await deps.bucketLocker.lock(createLockId(sid), {
+      const lock = await deps.bucketLocker.lock(bucketLockId(sid), {
         waitMs: 15_000,
         ...(input.request.signal ? { signal: input.request.signal } : {}),
       })
+      let release = true
       try {
-        const decision = await admitToBucket(req, deps, sid, input.uploadLength, password, token)
+        const decision = await admitToBucket(
+          req,
+          deps,
+          sid,
+          {
+            uploadLength: input.uploadLength,
+            expiresAt,
+            retainedUntil: retentionExpiry(createdAt, retention, config),
+          },
+          password,
+          token,
+        )
         if (decision.bucketToken) holder.took = { sid, token: decision.bucketToken }
-        holder.reservation = deps.buckets.reserve(sid, {
-          size: input.uploadLength ?? 0,
-          expiresAt,
-          password: decision.password,
-        })
+        if (decision.reservation) holder.reservation = decision.reservation
+        // A shared ledger and the store agree whenever the lock is free (see bucket-ledger.ts):
+        // it is released once the store created the file (onCreated), or failed to.
+        if (deps.buckets.ledgers) {
+          holder.lock = lock
+          release = false
+        }
         metrics.inc('psitransfer_uploads_created_total')
         return {
           sid,
@@ -143,7 +169,7 @@ export function createUploadHooks(req: RequestFacts, deps: AppDeps, holder: Crea
           extra,
         }
       } finally {
-        await lock.release()
+        if (release) await lock.release()
       }
     },
 
@@ -151,6 +177,8 @@ export function createUploadHooks(req: RequestFacts, deps: AppDeps, holder: Crea
       // The bucket reservation made by onCreate is now this file.
       if (holder.reservation) deps.buckets.commit(holder.reservation, meta)
       holder.reservation = undefined
+      // Not awaited: bytes sent with the creation request should not wait for it.
+      void releaseBucketLock(holder, log)
     },
 
     async onComplete(meta: FileMeta) {
@@ -185,7 +213,13 @@ export function createUploadHooks(req: RequestFacts, deps: AppDeps, holder: Crea
       // maxBucketSize was checked at creation against a declared length; a deferred one is
       // bounded by the room its bucket has left (parts of a parallel upload live alone).
       if (config.maxBucketSize === null || meta.concat?.kind === 'partial') return null
-      return config.maxBucketSize - (await deps.buckets.bytesBesides(meta.sid, meta.key))
+      const besides = () => deps.buckets.bytesBesides(meta.sid, meta.key)
+      // With a shared ledger, creations on other instances count once created: wait for those
+      // in flight (they hold the bucket's lock until then).
+      const bytes = deps.buckets.ledgers
+        ? await withLock(deps.bucketLocker, bucketLockId(meta.sid), { waitMs: 15_000 }, besides)
+        : await besides()
+      return config.maxBucketSize - bytes
     },
   }
 }

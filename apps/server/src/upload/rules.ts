@@ -6,6 +6,7 @@
 import {
   type BucketId,
   computeExpiry,
+  formatFileRef,
   PsiError,
   parseFileName,
   parseRelativePath,
@@ -16,8 +17,8 @@ import type { AppDeps } from '../deps.js'
 import type { RequestFacts } from '../http/client.js'
 import { checkBucketPassword, failureDelay, kdfRunner } from '../security/auth.js'
 import { hashPassword } from '../security/passwords.js'
-import { BUCKET_TOKEN_HEADER, isProposableToken } from './bucket-ids.js'
-import type { BucketSnapshot } from './bucket-state.js'
+import { BUCKET_MARK_KEY, BUCKET_TOKEN_HEADER, isProposableToken } from './bucket-ids.js'
+import type { BucketSnapshot, Reservation } from './bucket-state.js'
 
 const MAX_COMMENT = 4096
 const MAX_TYPE = 255
@@ -74,12 +75,25 @@ export interface BucketDecision {
   password: string | undefined
   /** The upload token of a bucket this creation took (its first file). */
   bucketToken?: string
+  /** This process's reservation of the file's place (without a shared ledger). */
+  reservation?: Reservation
+}
+
+/** The new file as admission counts it. */
+export interface NewFileFacts {
+  /** Declared length, `null` while deferred. */
+  uploadLength: number | null
+  /** Its expiry while unfinished. */
+  expiresAt: number | null
+  /** When its retention ends. */
+  retainedUntil: number | null
 }
 
 /**
  * Checks a new file against its bucket: not locked, same protection as the files already in
  * it (all files of a bucket share one password, so one check unlocks the whole listing), and
- * within `maxBucketSize`. Callers serialize this per bucket (see `createLockId`).
+ * within `maxBucketSize`; then counts it in the bucket. Callers hold the bucket's lock (see
+ * `bucketLockId`) until the file is counted, and with a shared store until it is created.
  *
  * Only the bucket's uploader adds to it ({@link requireBucketOwner}, checked before anything
  * else, so no password is verified for strangers); a fresh id is taken last, once the file
@@ -94,13 +108,54 @@ export async function admitToBucket(
   req: RequestFacts,
   deps: AppDeps,
   sid: BucketId,
-  uploadLength: number | null,
+  file: NewFileFacts,
   password: string | undefined,
   token: string | null | undefined,
 ): Promise<BucketDecision> {
-  const { config } = deps
-  const state = await requireBucketOwner(deps, sid, token)
-  const bucket = await deps.buckets.get(sid)
+  const admission = await deps.buckets.admission(sid)
+  // Again under the lock, from the store itself when it is shared (another instance may have
+  // released or replaced the mark since this process cached it).
+  const state = await deps.bucketIds.check(sid, token, { fresh: deps.buckets.ledgers !== undefined })
+  if (state === 'stranger') throw bucketTaken()
+  if (state === 'fresh' && admission.bucket.count > 0) {
+    // Live files without a live mark take nobody; a shared ledger may over-count them.
+    if (!(await admission.recount()) || admission.bucket.count > 0) throw bucketTaken()
+  }
+  try {
+    checkRoom(deps.config, admission.bucket, file.uploadLength)
+  } catch (err) {
+    // A shared ledger still counts files deleted since: refuse only what the files say.
+    if (!(await admission.recount())) throw err
+    checkRoom(deps.config, admission.bucket, file.uploadLength)
+  }
+  // Protection unlike the bucket's is refused: the same recount first (its files may be gone).
+  if (admission.bucket.count > 0 && !admission.bucket.password !== !password) await admission.recount()
+  const hash = await bucketPassword(req, deps, sid, admission.bucket, password)
+  const admitted = {
+    size: file.uploadLength ?? 0,
+    deferred: file.uploadLength === null,
+    expiresAt: file.expiresAt,
+    retainedUntil: file.retainedUntil,
+    password: hash,
+  }
+  const counted = (reservation: Reservation | undefined) => (reservation ? { reservation } : {})
+  if (state === 'owner') return { password: hash, ...counted(await admission.add(admitted)) }
+  if (token && !isProposableToken(token)) {
+    throw new PsiError(
+      'INVALID_INPUT',
+      `${BUCKET_TOKEN_HEADER} of a new bucket must be 22 to 128 base64url characters (A-Z a-z 0-9 - _)`,
+    )
+  }
+  const taken = await deps.bucketIds.takeMark(sid, token || undefined, admission.markExtra(admitted))
+  // Another first creation of this id (on this or another instance) was faster.
+  if (taken === undefined) throw bucketTaken()
+  // A mark made here counts the file in its ledger already; joining one made by a parallel
+  // first creation of the same uploader does not.
+  const reservation = taken.created && deps.buckets.ledgers ? undefined : await admission.add(admitted)
+  return { password: hash, bucketToken: taken.token, ...counted(reservation) }
+}
+
+function checkRoom(config: Config, bucket: BucketSnapshot, uploadLength: number | null): void {
   if (bucket.locked) throw new PsiError('BUCKET_LOCKED', 'Bucket locked')
   if (config.maxBucketSize !== null && bucket.bytes + (uploadLength ?? 0) > config.maxBucketSize) {
     throw new PsiError(
@@ -109,18 +164,6 @@ export async function admitToBucket(
       { details: { max: config.maxBucketSize } },
     )
   }
-  const hash = await bucketPassword(req, deps, sid, bucket, password)
-  if (state === 'owner') return { password: hash }
-  if (token && !isProposableToken(token)) {
-    throw new PsiError(
-      'INVALID_INPUT',
-      `${BUCKET_TOKEN_HEADER} of a new bucket must be 22 to 128 base64url characters (A-Z a-z 0-9 - _)`,
-    )
-  }
-  const taken = await deps.bucketIds.take(sid, token || undefined)
-  // Another first creation of this id (on this or another instance) was faster.
-  if (taken === undefined) throw bucketTaken()
-  return { password: hash, bucketToken: taken }
 }
 
 function bucketTaken(): PsiError {
@@ -198,12 +241,11 @@ async function bucketPassword(
 }
 
 /**
- * Id for `AppDeps.bucketLocker`, serializing file creation in one bucket. That locker is
- * in-process (store lockers such as S3's only lock upload ids), like the bucket-state cache
- * it protects; across instances the limits hold up to that cache's TTL.
+ * Id for `AppDeps.bucketLocker`, serializing admission and the bucket lock per bucket: the
+ * mark's upload id, so with a shared store's locker the sweeper never deletes a mark in use.
  */
-export function createLockId(sid: BucketId): string {
-  return `create:${sid}`
+export function bucketLockId(sid: BucketId): string {
+  return formatFileRef({ sid, key: BUCKET_MARK_KEY })
 }
 
 export function parseName(value: string | undefined): string {
