@@ -334,6 +334,20 @@ export class AzureStore implements Store {
     throw new NotFoundError('File not found')
   }
 
+  /**
+   * Starts `read` at once when this process holds the upload's lock (AzureLocker, the server's
+   * PATCH path): nobody else stages or commits then, so the block list can be read alongside
+   * the metadata, one round trip less per call. The caller awaits `early`, or drops it when the
+   * metadata read fails first (no unhandled rejection).
+   */
+  #readAhead<T>(ref: FileRef, read: () => Promise<T>): { lease?: Lease; early?: Promise<T> } {
+    const lease = this.#held.get(formatFileRef(ref))
+    if (!lease || lease.lost.aborted) return {}
+    const early = read()
+    early.catch(() => {})
+    return { lease, early }
+  }
+
   async #dropLease(ref: FileRef, lease: Lease): Promise<void> {
     const id = formatFileRef(ref)
     if (this.#held.get(id) === lease) this.#held.delete(id)
@@ -394,8 +408,11 @@ export class AzureStore implements Store {
 
   async info(ref: FileRef): Promise<FileMeta> {
     checkRef(ref)
+    // A PATCH's own info (under its lock) reads the offset alongside the metadata; HEAD and
+    // downloads only once the metadata says incomplete, so a finished file costs one read.
+    const { early } = this.#readAhead(ref, () => this.#offset(ref))
     const { meta } = await this.#loadMeta(ref)
-    const offset = meta.complete ? (meta.uploadLength ?? 0) : await this.#offset(ref)
+    const offset = meta.complete ? (meta.uploadLength ?? 0) : await (early ?? this.#offset(ref))
     return toFileMeta(meta, offset)
   }
 
@@ -419,11 +436,7 @@ export class AzureStore implements Store {
     const { signal } = options
     if (signal?.aborted) throw abortError(signal)
     const blob = this.#data(ref)
-    // Under a lock this process holds (AzureLocker, the server's case) nobody else can stage or
-    // commit, so the block list is read alongside the metadata: one round trip less per PATCH.
-    const held = this.#held.get(formatFileRef(ref))
-    const early = held && !held.lost.aborted ? this.#blocks(blob) : undefined
-    early?.catch(() => {}) // awaited below, or moot when the metadata read fails
+    const { lease: held, early } = this.#readAhead(ref, () => this.#blocks(blob))
     const { meta } = await this.#loadMeta(ref)
     const { lease, own } = await this.#writeLease(ref, blob, meta.type)
     try {
