@@ -3,9 +3,19 @@
 // and @tus/server with @tus/azure-store where it can be installed.
 //
 //   pnpm --filter @psitransfer/store-azure bench     (starts a private Azurite, scripts/azurite.mjs)
-//   BENCH_RUNS=3 BENCH_MIB=256                       (rounds, size of each upload)
+//   BENCH_RUNS=4 BENCH_MIB=256                       (rounds, size of each upload)
 //   BENCH_AZURITE_DISK=1                             (Azurite keeps data in a temp dir, not in memory)
-//   BENCH_NO_TUS=1                                   (skip the @tus/azure-store columns)
+//   BENCH_NO_TUS=1                                   (skip the @tus/azure-store rows)
+//
+// Fairness: every upload row has a bare-SDK baseline staging the same bytes in the same blocks
+// with the same concurrency: 16 MiB PATCHes become 8 MiB blocks (the store's block size), so
+// their baseline stages 8 MiB blocks; 5,000,000-byte PATCHes become one 5,000,000-byte block
+// each, so theirs stages 5,000,000-byte blocks; one block in flight in both (the store stages
+// a PATCH's blocks one after another). The baseline's blocks are slices of one prepared buffer
+// (the no-copy bound); the store gets the body as 64 KiB chunks, as from a request.
+// Rounds run every scenario once, in alternating order (A B C … then … C B A), so neither side
+// always runs first or on a fuller Azurite; the ratio is taken per round, the table shows
+// medians and the range across rounds.
 //
 // The bare-SDK rows use the store's own ContainerClient (same pipeline, keep-alive, retries).
 // Each PATCH is driven like the TUS machine drives the store: AzureLocker lock, info, append,
@@ -14,11 +24,11 @@
 // with npm from bench/package.json: outside the workspace, its lockfile and the package).
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
-import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { AzureLocker, AzureStore } from '../dist/index.js'
@@ -27,20 +37,26 @@ import { startAzurite } from '../scripts/azurite.mjs'
 const run = promisify(execFile)
 const HERE = fileURLToPath(new URL('.', import.meta.url))
 const MiB = 1024 * 1024
-const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+const RUNS = Number(process.env.BENCH_RUNS ?? 4)
 const SIZE = Math.round(Number(process.env.BENCH_MIB ?? 256)) * MiB
 const DISK = process.env.BENCH_AZURITE_DISK === '1'
 const CONTAINER = 'psi-bench'
 
-// One random block reused as the content of every upload: generating data is not what we measure.
-const BLOCK = randomBytes(16 * MiB)
+// One random pattern reused as the content of every upload: generating data is not what we
+// measure. Byte i of an upload is PATTERN[i % 16 MiB]; the buffer is 8 MiB longer than the
+// period so any block of up to 8 MiB is one slice of it, never a copy.
+const PERIOD = 16 * MiB
+const PATTERN = (() => {
+  const head = randomBytes(PERIOD)
+  return Buffer.concat([head, head.subarray(0, 8 * MiB)])
+})()
 
-/** `size` bytes from offset `at` of the pattern, as a request body would arrive: 64 KiB chunks. */
+/** `size` bytes from offset `start` of the pattern, as a request body would arrive: 64 KiB chunks. */
 function* body(size, start = 0, chunk = 64 * 1024) {
   for (let at = start; at < start + size; ) {
-    const from = at % BLOCK.byteLength
-    const n = Math.min(chunk, start + size - at, BLOCK.byteLength - from)
-    yield BLOCK.subarray(from, from + n)
+    const from = at % PERIOD
+    const n = Math.min(chunk, start + size - at, PERIOD - from)
+    yield PATTERN.subarray(from, from + n)
     at += n
   }
 }
@@ -72,6 +88,7 @@ const sdkBlockId = (n) => Buffer.from(`bench-${String(n).padStart(8, '0')}`).toS
 
 /** Bare SDK: `blockSize` blocks staged with `inFlight` in flight, one commitBlockList, delete. */
 async function sdkBlocks(container, size, blockSize, inFlight) {
+  if (blockSize > PATTERN.byteLength - PERIOD) throw new Error('blocks beyond 8 MiB would need a copy')
   const blob = container.getBlockBlobClient(`sdk/blocks-${++seq}`)
   const count = Math.ceil(size / blockSize)
   const ids = []
@@ -81,26 +98,13 @@ async function sdkBlocks(container, size, blockSize, inFlight) {
       const n = next++
       const at = n * blockSize
       const len = Math.min(blockSize, size - at)
-      // The pattern repeats every 16 MiB, so a block that wraps is copied (as the store copies).
-      const from = at % BLOCK.byteLength
-      const bytes =
-        from + len <= BLOCK.byteLength ? BLOCK.subarray(from, from + len) : Buffer.concat([...body(len, at)])
+      const from = at % PERIOD
       ids[n] = sdkBlockId(n)
-      await blob.stageBlock(ids[n], bytes, len)
+      await blob.stageBlock(ids[n], PATTERN.subarray(from, from + len), len)
     }
   }
   await Promise.all(Array.from({ length: inFlight }, worker))
   await blob.commitBlockList(ids)
-  await blob.delete()
-}
-
-/**
- * Bare SDK from a body that arrives as 64 KiB chunks (as a request's does): uploadStream gathers
- * them into `blockSize` buffers and stages `inFlight` at a time (the work the store does too).
- */
-async function sdkStream(container, size, blockSize, inFlight) {
-  const blob = container.getBlockBlobClient(`sdk/stream-${++seq}`)
-  await blob.uploadStream(Readable.from(body(size)), blockSize, inFlight)
   await blob.delete()
 }
 
@@ -224,25 +228,23 @@ function rssOf(pid) {
 }
 
 const scenarios = []
-function scenario(name, fn, { ratio = true, isCeiling = false, isStreamCeiling = false } = {}) {
-  scenarios.push({
-    name,
-    fn,
-    ratio,
-    isCeiling,
-    isStreamCeiling,
-    times: [],
-    ratios: [],
-    streamRatios: [],
-    rss: 0,
-    azuriteRss: 0,
-  })
+/** A row; `baseline` is the row its ratio is taken against (same round), none for a baseline. */
+function scenario(name, fn, baseline) {
+  const sc = { name, fn, baseline, mibs: [], ratios: [], cpu: [], requests: [], rss: 0, azuriteRss: 0 }
+  scenarios.push(sc)
+  return sc
 }
 
-// Rounds: every scenario once per round, the ceiling first, so each ratio compares runs minutes
-// apart at most (a shared machine's speed drifts over a run); the table shows medians.
 async function runRounds(azurite) {
   let current
+  // Requests this process sends to Azurite while a scenario runs (the @tus rows' PATCHes to
+  // their local server are not counted).
+  let requests = 0
+  const azuriteHost = `127.0.0.1:${azurite.port}`
+  const onRequest = ({ request }) => {
+    if (request.getHeader('host') === azuriteHost) requests++
+  }
+  subscribe('http.client.request.start', onRequest)
   const sampler = setInterval(() => {
     if (!current) return
     current.rss = Math.max(current.rss, process.memoryUsage().rss)
@@ -250,28 +252,44 @@ async function runRounds(azurite) {
   }, 50)
   try {
     for (let round = 0; round < RUNS; round++) {
-      let ceiling = 0
-      let streamCeiling = 0
-      for (const sc of scenarios) {
+      const order = round % 2 === 0 ? scenarios : [...scenarios].reverse()
+      for (const sc of order) {
         current = sc
+        const cpu0 = process.cpuUsage()
+        requests = 0
         const t = await timed(sc.fn)
-        sc.times.push(t)
-        const mibs = SIZE / MiB / t
-        if (sc.isCeiling) ceiling = mibs
-        else sc.ratios.push(mibs / ceiling)
-        if (sc.isStreamCeiling) streamCeiling = mibs
-        else if (streamCeiling) sc.streamRatios.push(mibs / streamCeiling)
-        const r = sc.isCeiling
-          ? ''
-          : ` (${(mibs / ceiling).toFixed(2)}×${streamCeiling && !sc.isStreamCeiling ? `, ${(mibs / streamCeiling).toFixed(2)}× of uploadStream` : ''})`
-        console.error(`round ${round + 1}: ${sc.name}: ${mibs.toFixed(1)} MiB/s${r}`)
+        const cpu = process.cpuUsage(cpu0)
+        sc.requests.push(requests)
+        sc.mibs.push(SIZE / MiB / t)
+        sc.cpu.push((cpu.user + cpu.system) / 1e6)
+      }
+      for (const sc of order) {
+        const mibs = sc.mibs[round]
+        if (sc.baseline) sc.ratios.push(mibs / sc.baseline.mibs[round])
+        const r = sc.baseline ? ` (${sc.ratios[round].toFixed(2)}× of its baseline)` : ''
+        console.error(
+          `round ${round + 1}: ${sc.name}: ${mibs.toFixed(1)} MiB/s${r}, client CPU ${sc.cpu[round].toFixed(2)} s`,
+        )
       }
     }
   } finally {
     clearInterval(sampler)
+    unsubscribe('http.client.request.start', onRequest)
   }
 }
 
+/** The commit measured, marked dirty when the package has uncommitted changes. */
+async function revision() {
+  try {
+    const { stdout: head } = await run('git', ['rev-parse', '--short', 'HEAD'], { cwd: HERE })
+    const { stdout: dirty } = await run('git', ['status', '--porcelain', '--', '..'], { cwd: HERE })
+    return `commit ${head.trim()}${dirty.trim() ? ' + uncommitted changes' : ''}`
+  } catch {
+    return 'unknown commit'
+  }
+}
+
+const loadStart = os.loadavg()
 const location = DISK ? mkdtempSync(path.join(os.tmpdir(), 'psi-azurite-bench-')) : undefined
 const azurite = await startAzurite({ location })
 const closers = []
@@ -286,24 +304,25 @@ try {
   closers.push(() => store.close())
   const locker = new AzureLocker(store)
   const blockSize = store.config.blockSize
-  const bs = `${blockSize / MiB} MiB`
+  if (blockSize !== 8 * MiB) throw new Error('the baselines assume the default 8 MiB block size')
   const mib = `${SIZE / MiB} MiB`
 
-  scenario(
-    `bare SDK stageBlock, ${bs} blocks, 1 in flight, commitBlockList, ${mib}`,
-    () => sdkBlocks(store.container, SIZE, blockSize, 1),
-    { ratio: false, isCeiling: true },
+  const bare8 = scenario(`bare SDK stageBlock, 8 MiB blocks, 1 in flight, ${mib}`, () =>
+    sdkBlocks(store.container, SIZE, 8 * MiB, 1),
   )
-  scenario(`bare SDK stageBlock, ${bs} blocks, 4 in flight, commitBlockList, ${mib}`, () =>
-    sdkBlocks(store.container, SIZE, blockSize, 4),
+  const bare5 = scenario(`bare SDK stageBlock, 5,000,000-byte blocks, 1 in flight, ${mib}`, () =>
+    sdkBlocks(store.container, SIZE, 5_000_000, 1),
   )
   scenario(
-    `bare SDK uploadStream from 64 KiB chunks, ${bs} buffers, 1 in flight, ${mib}`,
-    () => sdkStream(store.container, SIZE, blockSize, 1),
-    { isStreamCeiling: true },
+    `AzureStore, 16 MiB PATCHes (8 MiB blocks), ${mib}`,
+    () => storeUpload(store, locker, SIZE, 16 * MiB),
+    bare8,
   )
-  scenario(`AzureStore, ${mib} in 16 MiB PATCHes`, () => storeUpload(store, locker, SIZE, 16 * MiB))
-  scenario(`AzureStore, ${mib} in 5,000,000-byte PATCHes`, () => storeUpload(store, locker, SIZE, 5_000_000))
+  scenario(
+    `AzureStore, 5,000,000-byte PATCHes (one block each), ${mib}`,
+    () => storeUpload(store, locker, SIZE, 5_000_000),
+    bare5,
+  )
 
   const tus = await tusPeers()
   if (tus.reason) {
@@ -321,13 +340,17 @@ try {
       () => new Promise((r) => httpServer.close(r)),
       () => agent.destroy(),
     )
-    const tusRow = (patch, label) =>
-      scenario(`@tus/server + @tus/azure-store over node:http, ${mib} in ${label} PATCHes`, async () => {
-        const id = await tusUpload(agent, port, SIZE, patch)
-        await client.getBlobClient(id).delete()
-      })
-    tusRow(16 * MiB, '16 MiB')
-    tusRow(5_000_000, '5,000,000-byte')
+    const tusRow = (patch, label, baseline) =>
+      scenario(
+        `@tus/server + @tus/azure-store over node:http, ${label} PATCHes, ${mib}`,
+        async () => {
+          const id = await tusUpload(agent, port, SIZE, patch)
+          await client.getBlobClient(id).delete()
+        },
+        baseline,
+      )
+    tusRow(16 * MiB, '16 MiB', bare8)
+    tusRow(5_000_000, '5,000,000-byte', bare5)
   }
   await runRounds(azurite)
 } finally {
@@ -336,24 +359,23 @@ try {
   if (location) rmSync(location, { recursive: true, force: true })
 }
 
+const loadEnd = os.loadavg()
 const fmt = (v, d = 1) => v.toFixed(d)
 console.log(
-  `\nRounds: ${RUNS} (each scenario once per round, the ceiling first; medians, ratio range across rounds). ` +
-    `Azurite data: ${DISK ? 'disk (temp dir)' : 'memory'}. Node ${process.versions.node}.` +
+  `\n${new Date().toISOString()}, ${await revision()}, Node ${process.versions.node}, ${os.cpus().length} CPUs, load average ` +
+    `${fmt(loadStart[0], 2)} at the start, ${fmt(loadEnd[0], 2)} at the end. Rounds: ${RUNS} (alternating order; ` +
+    `medians, ratio range across rounds). Azurite data: ${DISK ? 'disk (temp dir)' : 'memory'}.` +
     (tusNote ? ` @tus rows left out: ${tusNote}.` : ''),
 )
 console.log(
-  '\n| scenario | MiB/s | vs stageBlock, 1 in flight (range) | vs uploadStream, 1 in flight (range) | peak RSS MiB | Azurite peak RSS MiB |',
+  '\n| scenario | MiB/s | vs its bare baseline (range) | requests to Azurite | client CPU s | peak RSS MiB | Azurite peak RSS MiB |',
 )
-console.log('|---|---|---|---|---|---|')
-const ratioCell = (xs) =>
-  xs.length === 0
-    ? '–'
-    : `${median(xs).toFixed(2)}× (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)})`
+console.log('|---|---|---|---|---|---|---|')
 for (const sc of scenarios) {
-  const ratio = sc.isCeiling ? '1' : ratioCell(sc.ratios)
-  const streamRatio = sc.isStreamCeiling ? '1' : ratioCell(sc.streamRatios)
+  const ratio = sc.baseline
+    ? `${median(sc.ratios).toFixed(2)}× (${Math.min(...sc.ratios).toFixed(2)}–${Math.max(...sc.ratios).toFixed(2)})`
+    : 'baseline'
   console.log(
-    `| ${sc.name} | ${fmt(SIZE / MiB / median(sc.times))} | ${ratio} | ${streamRatio} | ${fmt(sc.rss / MiB, 0)} | ${fmt(sc.azuriteRss / MiB, 0)} |`,
+    `| ${sc.name} | ${fmt(median(sc.mibs))} | ${ratio} | ${median(sc.requests)} | ${fmt(median(sc.cpu), 2)} | ${fmt(sc.rss / MiB, 0)} | ${fmt(sc.azuriteRss / MiB, 0)} |`,
   )
 }
