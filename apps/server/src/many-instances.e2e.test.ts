@@ -16,7 +16,7 @@ import { startAzurite } from '../../../packages/store-azure/scripts/azurite.mjs'
 import { type RunningServer, startServer } from './server.js'
 import { loadServerConfig } from './stores.js'
 import { sha256 } from './test-support/harness.js'
-import { type S3Server, s3Server } from './test-support/rgw.js'
+import { type S3Server, s3Server, s3StorageEnv } from './test-support/rgw.js'
 
 const MAX_BUCKET = 10_000
 const prefix = `psi-many-test-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}/`
@@ -33,15 +33,7 @@ const backends: Backend[] = [
     async start() {
       const s3: S3Server = await s3Server()
       return {
-        env: {
-          PSITRANSFER_STORAGE_TYPE: 's3',
-          PSITRANSFER_STORAGE_BUCKET: s3.bucket,
-          PSITRANSFER_STORAGE_REGION: s3.region,
-          PSITRANSFER_STORAGE_ENDPOINT: s3.endpoint,
-          PSITRANSFER_STORAGE_FORCE_PATH_STYLE: 'true',
-          PSITRANSFER_STORAGE_ACCESS_KEY_ID: s3.accessKeyId,
-          PSITRANSFER_STORAGE_SECRET_ACCESS_KEY: s3.secretAccessKey,
-        },
+        env: s3StorageEnv(s3),
         stop: s3.release,
       }
     },

@@ -32,7 +32,7 @@ import {
   selfSignedCert,
   startNginx,
 } from './test-support/nginx.js'
-import { type S3Server, s3Server } from './test-support/rgw.js'
+import { type S3Server, s3Server, s3StorageEnv } from './test-support/rgw.js'
 
 const INSTANCES = 3
 const MiB = 1024 * 1024
@@ -93,13 +93,7 @@ describe('nginx (deploy/nginx/psitransfer.conf) in front of 3 instances on one S
         PSITRANSFER_SECRET: `nginx-test-secret-${runId}`,
         PSITRANSFER_TRUST_PROXY: '1',
         PSITRANSFER_ADMIN_PASS: ADMIN,
-        PSITRANSFER_STORAGE_TYPE: 's3',
-        PSITRANSFER_STORAGE_BUCKET: s3.bucket,
-        PSITRANSFER_STORAGE_REGION: s3.region,
-        PSITRANSFER_STORAGE_ENDPOINT: s3.endpoint,
-        PSITRANSFER_STORAGE_FORCE_PATH_STYLE: 'true',
-        PSITRANSFER_STORAGE_ACCESS_KEY_ID: s3.accessKeyId,
-        PSITRANSFER_STORAGE_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        ...s3StorageEnv(s3),
         PSITRANSFER_STORAGE_PREFIX: `psi-${runId}/`,
       },
       work,

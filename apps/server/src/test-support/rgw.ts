@@ -21,6 +21,19 @@ export interface S3Server {
   release(): Promise<void>
 }
 
+/** The server's `PSITRANSFER_STORAGE_*` variables for `s3` (through `endpoint` when given, e.g. a proxy). */
+export function s3StorageEnv(s3: Omit<S3Server, 'release'>, endpoint = s3.endpoint): Record<string, string> {
+  return {
+    PSITRANSFER_STORAGE_TYPE: 's3',
+    PSITRANSFER_STORAGE_BUCKET: s3.bucket,
+    PSITRANSFER_STORAGE_REGION: s3.region,
+    PSITRANSFER_STORAGE_ENDPOINT: endpoint,
+    PSITRANSFER_STORAGE_FORCE_PATH_STYLE: 'true',
+    PSITRANSFER_STORAGE_ACCESS_KEY_ID: s3.accessKeyId,
+    PSITRANSFER_STORAGE_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  }
+}
+
 function parseEnv(text: string): Record<string, string> {
   const out: Record<string, string> = {}
   for (const line of text.split('\n')) {

@@ -18,6 +18,7 @@ import { createJsonLogger } from '../../logger.js'
 import { registryFor } from '../../stores.js'
 import { Sweeper } from '../../sweeper.js'
 import { BUCKET_MARK_KEY } from '../../upload/bucket-ids.js'
+import { s3StorageEnv } from '../rgw.js'
 import { buildServer, Cluster } from './cluster.js'
 import { FAULT_KINDS, FaultProxy } from './fault-proxy.js'
 import { type Exchange, FrontProxy, type KillKind, type KillPlan } from './front-proxy.js'
@@ -208,13 +209,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     )
     const faultPort = await faults.listen()
     Object.assign(env, {
-      PSITRANSFER_STORAGE_TYPE: 's3',
-      PSITRANSFER_STORAGE_BUCKET: o.s3.bucket,
-      PSITRANSFER_STORAGE_REGION: o.s3.region,
-      PSITRANSFER_STORAGE_ENDPOINT: `http://127.0.0.1:${faultPort}`,
-      PSITRANSFER_STORAGE_FORCE_PATH_STYLE: 'true',
-      PSITRANSFER_STORAGE_ACCESS_KEY_ID: o.s3.accessKeyId,
-      PSITRANSFER_STORAGE_SECRET_ACCESS_KEY: o.s3.secretAccessKey,
+      ...s3StorageEnv(o.s3, `http://127.0.0.1:${faultPort}`),
       PSITRANSFER_STORAGE_PREFIX: prefix,
       // Stalls of up to 6 s: a request silent for 5 s is given up and retried by the store.
       PSITRANSFER_STORAGE_REQUEST_TIMEOUT_MS: '5000',
