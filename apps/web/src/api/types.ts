@@ -1,4 +1,4 @@
-/** Shapes of the server's JSON (see /tmp/psi-api.md and apps/server/API.md). */
+/** Shapes of the server's JSON responses, mirrored by hand from apps/server/API.md (a generated type source is a later item). */
 
 export interface ClientConfig {
   retentions: Record<string, string>
