@@ -1,0 +1,92 @@
+import { useCallback, useRef, useState } from 'preact/hooks'
+import type { ClientConfig } from '../../api/types.js'
+import { useI18n } from '../../i18n/context.js'
+import { newBucketId, sidLength } from '../../lib/ids.js'
+import type { PickedFile } from '../../upload/collect.js'
+import type { QueueEntry } from '../../upload/queue.js'
+import { loadSession, type UploadSession } from '../../upload/session.js'
+import { addPicked, restoredEntries } from './entries.js'
+
+/** A retention the config offers: the current one if it still exists, else the default, else the first. */
+function offeredRetention(current: string, c: ClientConfig): string {
+  if (current && current in c.retentions) return current
+  return c.defaultRetention in c.retentions ? c.defaultRetention : (Object.keys(c.retentions)[0] ?? '')
+}
+
+/**
+ * The bucket being put together before (and while) it uploads: its id, files and settings, starting from
+ * the session an earlier page load left unfinished, if any.
+ */
+export function useBucketDraft(local: Storage | null) {
+  const { t } = useI18n()
+  const [restored, setRestored] = useState<UploadSession | null>(() => (local ? loadSession(local) : null))
+  // Until config.json says how long ids are (randomDownloadSidLength), a default-length id; a
+  // restored session keeps its own.
+  const [sid, setSid] = useState(() => restored?.sid ?? newBucketId())
+  const restoredSid = useRef(restored?.sid)
+  const [entries, setEntries] = useState<QueueEntry[]>(() => (restored ? restoredEntries(restored) : []))
+  const [retention, setRetention] = useState(restored?.retention ?? '')
+  const [password, setPassword] = useState(restored?.password ?? '')
+  const [passwordError, setPasswordError] = useState<string>()
+  const [notices, setNotices] = useState<string[]>([])
+
+  const applyConfig = useCallback((c: ClientConfig) => {
+    // Nothing was uploaded under the provisional id yet (the page waited for this config).
+    const length = sidLength(c.randomDownloadSidLength)
+    setSid((s) => (s === restoredSid.current || s.length === length ? s : newBucketId(length)))
+    setRetention((r) => offeredRetention(r, c))
+  }, [])
+
+  const addFiles = useCallback(
+    (picked: PickedFile[]) => {
+      let skipped: string[] = []
+      setEntries((current) => {
+        const added = addPicked(current, picked)
+        skipped = added.skipped
+        return added.entries
+      })
+      setNotices(skipped.map((name) => t('duplicateSkipped', { name })))
+    },
+    [t],
+  )
+
+  const setComment = (id: number, comment: string) =>
+    setEntries((es) => es.map((e) => (e.id === id ? { ...e, comment } : e)))
+  const remove = (id: number) => setEntries((es) => es.filter((e) => e.id !== id))
+  const changePassword = (v: string) => {
+    setPassword(v)
+    setPasswordError(undefined)
+  }
+
+  /** Forgets the files and the restored session: a new, empty bucket with a new id. */
+  const clear = (config: ClientConfig | null) => {
+    setRestored(null)
+    setEntries([])
+    restoredSid.current = undefined
+    setSid(newBucketId(sidLength(config?.randomDownloadSidLength)))
+    setPassword('')
+    setNotices([])
+    if (config)
+      setRetention(config.defaultRetention in config.retentions ? config.defaultRetention : retention)
+  }
+
+  return {
+    restored,
+    sid,
+    entries,
+    retention,
+    password,
+    passwordError,
+    notices,
+    applyConfig,
+    addFiles,
+    setComment,
+    remove,
+    setRetention,
+    changePassword,
+    setPasswordError,
+    clear,
+  }
+}
+
+export type BucketDraft = ReturnType<typeof useBucketDraft>

@@ -1,0 +1,44 @@
+import { useEffect, useMemo, useState } from 'preact/hooks'
+import type { Api } from '../../api/client.js'
+import type { ClientConfig } from '../../api/types.js'
+import { useI18n } from '../../i18n/context.js'
+import { retentionLabel, sortRetentions } from '../../lib/retention.js'
+
+export interface RetentionOption {
+  value: string
+  label: string
+}
+
+/** The retention choices in the operator's order, labelled in the current language. */
+export function useRetentionOptions(api: Api, config: ClientConfig | null): RetentionOption[] {
+  const { t, locale, lang } = useI18n()
+  const [serverMessages, setServerMessages] = useState<Record<string, string>>({})
+
+  // Server-side strings (retention labels) in the current language; the page works without them.
+  useEffect(() => {
+    if (!config) return
+    api.lang(lang).then(
+      (r) => setServerMessages(r.messages ?? {}),
+      () => setServerMessages({}),
+    )
+  }, [api, lang, config])
+
+  return useMemo(
+    () =>
+      config
+        ? (
+            config.retentionOrder?.filter((v) => v in config.retentions) ??
+            sortRetentions(Object.keys(config.retentions))
+          ).map((value) => ({
+            value,
+            label: retentionLabel(value, {
+              serverMessages,
+              configLabel: config.retentions[value],
+              oneTimeLabel: t('oneTime'),
+              locale,
+            }),
+          }))
+        : [],
+    [config, serverMessages, t, locale],
+  )
+}

@@ -1,0 +1,152 @@
+import { useEffect, useRef, useState } from 'preact/hooks'
+import type { Api } from '../../api/client.js'
+import type { ClientConfig } from '../../api/types.js'
+import { useI18n } from '../../i18n/context.js'
+import { newBucketToken } from '../../lib/ids.js'
+import { expiryOf, ONE_TIME } from '../../lib/retention.js'
+import { UploadQueue } from '../../upload/queue.js'
+import { clearSession, saveSession, storedUploadUrls, type UploadSession } from '../../upload/session.js'
+import { tusFactory } from '../../upload/tus.js'
+import type { DoneInfo } from './DonePanel.js'
+import { sameFile, sessionFiles } from './entries.js'
+import { errorText, passwordProblem } from './messages.js'
+import type { BucketDraft } from './useBucketDraft.js'
+import { useFrameRefresh } from './useFrameRefresh.js'
+
+export type RunPhase =
+  | { kind: 'edit' }
+  | { kind: 'uploading' }
+  | { kind: 'locking' }
+  | { kind: 'lockFailed'; message: string }
+  | ({ kind: 'done' } & DoneInfo)
+
+interface Options {
+  api: Api
+  config: ClientConfig | null
+  uploadPass: string | undefined
+  draft: BucketDraft
+  local: Storage | null
+}
+
+/**
+ * Uploading the draft: the queue that sends its files, the session saved so a reload can continue, the
+ * lock that finishes the bucket, and starting over.
+ */
+export function useUploadRun({ api, config, uploadPass, draft, local }: Options) {
+  const { t } = useI18n()
+  const [phase, setPhase] = useState<RunPhase>({ kind: 'edit' })
+  const queueRef = useRef<UploadQueue | null>(null)
+  // Re-render on queue progress at most once per frame.
+  const refresh = useFrameRefresh()
+  const { sid, retention, password, restored, entries } = draft
+
+  const lock = async (c: ClientConfig) => {
+    setPhase({ kind: 'locking' })
+    try {
+      // Only the bucket's uploader may lock it: the token its first creation answered.
+      await api.lock(c.tusEndpoint, sid, uploadPass, queueRef.current?.bucketToken)
+    } catch (e) {
+      setPhase({ kind: 'lockFailed', message: errorText(e, t) })
+      return
+    }
+    if (local) clearSession(local, sid)
+    queueRef.current = null
+    setPhase({
+      kind: 'done',
+      url: new URL(encodeURIComponent(sid), api.base).href,
+      expiresAt: expiryOf(retention, Date.now()),
+      oneTime: retention === ONE_TIME,
+      protected: password !== '',
+    })
+  }
+
+  const start = () => {
+    if (!config) return
+    const problem = passwordProblem(password, config.requireBucketPassword, t)
+    if (problem) {
+      draft.setPasswordError(problem)
+      document.getElementById('bucket-password')?.focus()
+      return
+    }
+    draft.setPasswordError(undefined)
+    // The bucket may exist already (an earlier start, or a session restored after a reload);
+    // a new one gets a token made here, saved with the session before its first request.
+    const knownToken =
+      queueRef.current?.bucketToken ??
+      (restored?.sid === sid ? restored.bucketToken : undefined) ??
+      (restored?.sid === sid ? undefined : newBucketToken())
+    const session: UploadSession = {
+      v: 1,
+      sid,
+      retention,
+      password,
+      ...(knownToken ? { bucketToken: knownToken } : {}),
+      createdAt: restored?.createdAt || Date.now(),
+      files: sessionFiles(entries),
+    }
+    if (local) saveSession(local, session)
+    const queue = new UploadQueue(
+      entries.map((e) => ({ ...e })),
+      {
+        sid,
+        retention,
+        password,
+        ...(session.bucketToken ? { bucketToken: session.bucketToken } : {}),
+        onBucketToken: (token) => {
+          // Kept with the session: after a reload, the remaining files and the lock need it.
+          session.bucketToken = token
+          if (local) saveSession(local, session)
+        },
+        factory: tusFactory({
+          endpoint: new URL(config.tusEndpoint, api.base).href,
+          chunkSize: config.chunkSize && config.chunkSize > 0 ? config.chunkSize : 5_000_000,
+          uploadPass,
+        }),
+        isOnline: () => navigator.onLine,
+        onChange: refresh,
+        onFileDone: (e) => {
+          const f = session.files.find((s) => sameFile(s, e))
+          if (f) f.done = true
+          if (local) saveSession(local, session)
+        },
+        onAllDone: () => void lock(config),
+      },
+    )
+    queueRef.current = queue
+    setPhase({ kind: 'uploading' })
+    queue.pump()
+  }
+
+  /** Stops everything and begins a new bucket; `terminate` also abandons the unfinished one on the server. */
+  const reset = async (terminate: boolean) => {
+    const q = queueRef.current
+    queueRef.current = null
+    await q?.stop()
+    if (local && terminate) {
+      // Best effort: free the server from the abandoned partial uploads; the sweeper gets any we miss.
+      for (const url of storedUploadUrls(local, sid)) api.terminate(url, uploadPass).catch(() => {})
+    }
+    if (local) clearSession(local, terminate ? sid : undefined)
+    draft.clear(config)
+    setPhase({ kind: 'edit' })
+  }
+
+  // Move focus to the result so keyboard and screen reader users notice the change.
+  useEffect(() => {
+    if (phase.kind === 'done') document.getElementById('done-title')?.focus()
+  }, [phase.kind])
+
+  return {
+    phase,
+    /** The running (or last started) queue; `null` while editing and after the bucket is finished. */
+    queue: queueRef.current,
+    /** Whether leaving the page now would abandon uploads in progress. */
+    busy: () => queueRef.current?.running === true,
+    online: () => queueRef.current?.online(),
+    start,
+    retryLock: () => {
+      if (config) void lock(config)
+    },
+    reset,
+  }
+}
