@@ -645,3 +645,51 @@ describe('headers of responses written straight to the Node response', () => {
     errors.mockRestore()
   })
 })
+
+describe('graceful shutdown', () => {
+  it('stops accepting at once and closes each connection that still answers (no keep-alive)', async () => {
+    const server = await startFsServer()
+    try {
+      const create = await fetch(server.url('/files/'), {
+        method: 'POST',
+        headers: {
+          'Tus-Resumable': '1.0.0',
+          'Upload-Length': '2000',
+          'Upload-Metadata': `sid ${Buffer.from('drain').toString('base64')},name ${Buffer.from('d.bin').toString('base64')}`,
+        },
+      })
+      expect(create.status).toBe(201)
+      // A PATCH in flight: half its body now, the rest once the shutdown has begun.
+      const patch = request(new URL(create.headers.get('location') as string, server.url('/')), {
+        method: 'PATCH',
+        headers: {
+          'Tus-Resumable': '1.0.0',
+          'Upload-Offset': '0',
+          'Content-Type': 'application/offset+octet-stream',
+          'Content-Length': '2000',
+          Connection: 'keep-alive',
+        },
+      })
+      const answered = new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        patch.on('response', (res) => {
+          res.resume()
+          resolve({ status: res.statusCode ?? 0, connection: res.headers.connection })
+        })
+        patch.on('error', reject)
+      })
+      patch.write(randomBytes(1000))
+      await new Promise((r) => setTimeout(r, 100))
+      const closing = server.close()
+      // Synchronously: a proxy must find the port closed, not a server answering 503s.
+      expect(server.server.listening).toBe(false)
+      patch.end(randomBytes(1000))
+      const res = await answered
+      expect(res.status).toBe(204)
+      expect(res.connection).toBe('close')
+      await closing
+    } finally {
+      await server.close()
+      removeDir(server.dir)
+    }
+  })
+})

@@ -3,7 +3,7 @@
  * a graceful, bounded shutdown that leaves every upload resumable.
  * @module
  */
-import { createServer, type Server } from 'node:http'
+import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import type { Clock, Locker, Store } from '@psitransfer/core'
@@ -74,9 +74,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   // Requests whose handler has not settled. A connection cut at shutdown ends its upload's body;
   // the handler then still writes what arrived to the store, and the process must not exit first.
   const inFlight = new Set<Promise<unknown>>()
+  // Node keeps serving keep-alive connections after close(): a proxy's pooled connection would
+  // keep bringing requests (its /healthz polls get 503) until the timeout. So every answer given
+  // during the shutdown closes its connection, and the proxy reconnects to another instance.
+  const unanswered = new Set<ServerResponse>()
   const server = createServer({ requestTimeout, headersTimeout, keepAliveTimeout: 5000 }, (req, res) => {
     // Uploads on both paths (TUS fast path, Hono's TUS route and PUT) must keep a minimum pace.
     guardBodyRate(req, res, bodyRate)
+    if (shuttingDown) res.setHeader('Connection', 'close')
+    else {
+      unanswered.add(res)
+      res.once('close', () => unanswered.delete(res))
+    }
     const fast = tusFastPath(req, res)
     const work = fast === false ? honoListener(req, res) : fast
     inFlight.add(work)
@@ -121,9 +130,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const close = () => {
     closing ??= (async () => {
       shuttingDown = true
-      await sweeper.stop()
+      // Stop accepting first, before anything that awaits: until then new requests still come in.
       const closed = new Promise<void>((r) => server.close(() => r()))
       server.closeIdleConnections()
+      for (const res of unanswered) if (!res.headersSent) res.setHeader('Connection', 'close')
+      unanswered.clear()
+      await sweeper.stop()
       let timer: NodeJS.Timeout | undefined
       const timedOut = new Promise<'timeout'>((r) => {
         timer = setTimeout(() => r('timeout'), config.shutdownTimeout * 1000)
