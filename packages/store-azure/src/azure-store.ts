@@ -541,9 +541,14 @@ export class AzureStore implements Store {
       } catch (err) {
         // Azure refused our lease: another instance may have deleted the upload since info.
         const code = (err as PsiError).code
-        if (code === 'UPLOAD_LOCKED' || code === 'NOT_FOUND') {
-          if ((await this.#readMeta(ref).catch(() => undefined)) === null)
-            throw new NotFoundError('File not found')
+        if (
+          (code === 'UPLOAD_LOCKED' || code === 'NOT_FOUND') &&
+          (await this.#readMeta(ref).catch(() => 0)) === null
+        ) {
+          // A Put Block after the delete recreates the blob with only uncommitted blocks, which
+          // listings (and so the sweeper) do not show: remove it (Azure would after a week).
+          await blob.deleteIfExists().catch(() => {})
+          throw new NotFoundError('File not found')
         }
         throw err
       }

@@ -142,6 +142,10 @@ it('fails an append working from what info read when another instance deleted th
   }
   await expectPsiError(b.info(file), 'NOT_FOUND')
   const left: { name: string }[] = []
-  for await (const x of suite.raw.listBlobsFlat({ prefix: `${suite.prefix}${file.sid}/` })) left.push(x)
+  for await (const x of suite.raw.listBlobsFlat({
+    prefix: `${suite.prefix}${file.sid}/`,
+    includeUncommitedBlobs: true,
+  }))
+    left.push(x)
   expect(left.map((x) => x.name)).toEqual([])
 })
