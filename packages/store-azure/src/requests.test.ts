@@ -5,6 +5,7 @@
 
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import type { ClientRequest } from 'node:http'
+import type { FileRef } from '@psitransfer/core'
 import { chunked, expectPsiError, newFileFixture } from '@psitransfer/core/testing'
 import { patternBytes } from '@psitransfer/core/testing/pattern'
 import { expect, it } from 'vitest'
@@ -37,16 +38,22 @@ async function requestsOf(fn: () => Promise<unknown>): Promise<string[]> {
   return seen
 }
 
-/** One PATCH as the TUS machine drives the store. */
-async function patch(store: AzureStore, file: { sid: string; key: string }, offset: number, size: number) {
+/** Runs `fn` holding the upload's lock, as the TUS machine does around a PATCH. */
+async function underLock<T>(store: AzureStore, file: FileRef, fn: () => Promise<T>): Promise<T> {
   const lock = await new AzureLocker(store).lock(`${file.sid}++${file.key}`)
   try {
-    const meta = await store.info(file as never)
-    expect(meta.offset).toBe(offset)
-    return await store.append(file as never, chunked(patternBytes(7, offset, size)), offset)
+    return await fn()
   } finally {
     await lock.release()
   }
+}
+
+/** One PATCH as the TUS machine drives the store: lock, info, append, release. */
+function patch(store: AzureStore, file: FileRef, offset: number, size: number) {
+  return underLock(store, file, async () => {
+    expect((await store.info(file)).offset).toBe(offset)
+    return await store.append(file, chunked(patternBytes(7, offset, size)), offset)
+  })
 }
 
 it('makes 6 requests per PATCH: lease, metadata and block list once, the block, the commit, release', async () => {
@@ -99,15 +106,12 @@ it('drops what info read when the metadata changes under the lock (a length decl
   const store = suite.store()
   const file = newFileFixture({ uploadLength: null, name: 'deferred.bin' })
   await store.create(file)
-  const lock = await new AzureLocker(store).lock(`${file.sid}++${file.key}`)
-  try {
+  await underLock(store, file, async () => {
     expect((await store.info(file)).uploadLength).toBe(null)
     await store.update(file, { uploadLength: 10 })
     // With the length info read (none), 20 bytes would be taken.
     await expectPsiError(store.append(file, chunked(patternBytes(8, 0, 20)), 0), 'TOO_LARGE')
-  } finally {
-    await lock.release()
-  }
+  })
   expect((await store.info(file)).offset).toBe(0)
 })
 
@@ -115,15 +119,12 @@ it('uses what info read for one append only (appends in a row under one lock, as
   const store = suite.store()
   const file = newFileFixture({ uploadLength: 30, name: 'row.bin' })
   await store.create(file)
-  const lock = await new AzureLocker(store).lock(`${file.sid}++${file.key}`)
-  try {
+  await underLock(store, file, async () => {
     expect((await store.info(file)).offset).toBe(0)
     expect(await store.append(file, chunked(patternBytes(9, 0, 10)), 0)).toBe(10)
     expect(await store.append(file, chunked(patternBytes(9, 10, 10)), 10)).toBe(20)
     await expectPsiError(store.append(file, chunked(patternBytes(9, 0, 10)), 0), 'OFFSET_MISMATCH')
-  } finally {
-    await lock.release()
-  }
+  })
   expect((await store.info(file)).offset).toBe(20)
 })
 
@@ -132,14 +133,11 @@ it('fails an append working from what info read when another instance deleted th
   const b = suite.store()
   const file = newFileFixture({ uploadLength: 10, name: 'deleted.bin' })
   await a.create(file)
-  const lock = await new AzureLocker(a).lock(`${file.sid}++${file.key}`)
-  try {
+  await underLock(a, file, async () => {
     expect((await a.info(file)).offset).toBe(0)
     await b.delete(file)
     await expectPsiError(a.append(file, chunked(patternBytes(3, 0, 10)), 0), 'NOT_FOUND')
-  } finally {
-    await lock.release()
-  }
+  })
   await expectPsiError(b.info(file), 'NOT_FOUND')
   const left: { name: string }[] = []
   for await (const x of suite.raw.listBlobsFlat({
