@@ -32,6 +32,12 @@ export interface Lease {
 
 export type Warn = (obj: unknown, msg: string) => void
 
+/** The times of a response, for how long ago the blob was modified. */
+interface Touched {
+  date?: Date
+  lastModified?: Date
+}
+
 interface Seen {
   etag: string
   at: number
@@ -54,18 +60,19 @@ export class LeaseManager {
     const leaseId = randomUUID()
     const leases = blob.getBlobLeaseClient(leaseId)
     try {
-      await leases.acquireLease(-1)
+      const res = await leases.acquireLease(-1)
       this.#stale.delete(blob.name)
-      return this.#held(blob, leaseId)
+      return this.#held(blob, leaseId, res)
     } catch (err) {
       if (isNotFound(err)) return 'missing'
       if (azureCode(err) !== 'LeaseAlreadyPresent' && statusOf(err) !== 409)
         throw toStoreError(err, 'lock an upload')
     }
     if (!breakStale || !(await this.#isStale(blob))) return null
+    let res: Touched
     try {
       await blob.getBlobLeaseClient().breakLease(0)
-      await leases.acquireLease(-1)
+      res = await leases.acquireLease(-1)
     } catch (err) {
       if (isNotFound(err)) return 'missing'
       if (statusOf(err) === 409) return null // another contender was faster
@@ -73,7 +80,7 @@ export class LeaseManager {
     }
     this.#stale.delete(blob.name)
     this.warn({ blob: blob.name }, 'took over the lock of an upload whose holder stopped answering')
-    return this.#held(blob, leaseId)
+    return this.#held(blob, leaseId, res)
   }
 
   async #isStale(blob: BlockBlobClient): Promise<boolean> {
@@ -99,7 +106,8 @@ export class LeaseManager {
     return Date.now() - seen.at >= CONFIRM_MS
   }
 
-  #held(blob: BlockBlobClient, leaseId: string): Lease {
+  /** `acquired`: the acquire's response (when the blob was last touched, by Azure's clock). */
+  #held(blob: BlockBlobClient, leaseId: string, acquired: Touched): Lease {
     const lost = new AbortController()
     let released = false
     const beat = async () => {
@@ -118,7 +126,13 @@ export class LeaseManager {
     }
     const timer = setInterval(() => void beat(), Math.max(500, Math.floor(this.staleMs / 4)))
     timer.unref()
-    void beat()
+    // A blob touched less than a beat interval ago (by the previous PATCH's commit, typically)
+    // is as fresh as right after a heartbeat, and the first beat of the interval keeps it so:
+    // no beat now (one request less per PATCH). Anything older is touched at once, so a
+    // contender never takes a lease just acquired for stale (both times have 1 s resolution,
+    // which the beat interval, at least 1 s for `staleMs` ≥ 4 s, absorbs).
+    const age = (acquired.date?.getTime() ?? 0) - (acquired.lastModified?.getTime() ?? 0)
+    if (!acquired.date || !acquired.lastModified || age > this.staleMs / 4) void beat()
     return {
       leaseId,
       lost: lost.signal,
