@@ -8,7 +8,7 @@
 # machine's `npx`/`npm` scripts (`#!/usr/bin/env node`) and pnpm all run on it.
 #
 #   scripts/ci/node.sh 24                 install (idempotent), then `pnpm install` + `pnpm test:suite` on Node 24
-#   scripts/ci/node.sh 22 -- CMD ARGS...  install (idempotent), then run CMD on Node 22
+#   scripts/ci/node.sh 22 -- CMD ARGS...  install (idempotent), then run CMD on Node 22 (in the current directory)
 #   scripts/ci/node.sh 24 --path          install (idempotent) and print the bin directory to put on PATH
 #
 # PSI_SKIP_NODE_LTS=1 skips the default suite run (for a machine that is not linux-x64, or a quick local
@@ -17,6 +17,7 @@
 # The dependencies' native addons (rolldown, lightningcss) are Node-API prebuilds and esbuild is a Go
 # binary, so they work on any Node; the suite reinstalls with --frozen-lockfile anyway.
 set -euo pipefail
+caller_dir="$PWD"
 cd "$(dirname "$0")/../.."
 
 major="${1:-}"
@@ -58,6 +59,7 @@ fi
 export PATH="$BIN:$PATH"
 if [ "${1:-}" = "--" ]; then
   shift
+  cd "$caller_dir" # the command runs where it was asked for
   exec "$@"
 fi
 export CI=1
