@@ -71,25 +71,21 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   // requests are answered without Hono (same handler code, see http/tus-fast.ts).
   const honoListener = getRequestListener(app.fetch, { hostname: config.iface })
   const bodyRate = { minRate: config.minUploadRate, windowMs: config.uploadRateWindow * 1000, logger }
-  // Requests whose handler has not settled. A connection cut at shutdown ends its upload's body;
-  // the handler then still writes what arrived to the store, and the process must not exit first.
-  const inFlight = new Set<Promise<unknown>>()
-  // Node keeps serving keep-alive connections after close(): a proxy's pooled connection would
-  // keep bringing requests (its /healthz polls get 503) until the timeout. So every answer given
-  // during the shutdown closes its connection, and the proxy reconnects to another instance.
-  const unanswered = new Set<ServerResponse>()
+  // Requests whose handler has not settled, by response. A connection cut at shutdown ends its
+  // upload's body; the handler then still writes what arrived to the store, and the process must
+  // not exit first. And Node keeps serving keep-alive connections after close(): a proxy's pooled
+  // connection would keep bringing requests (its /healthz polls get 503) until the timeout, so
+  // every answer given during the shutdown closes its connection and the proxy reconnects to
+  // another instance.
+  const inFlight = new Map<ServerResponse, Promise<unknown>>()
   const server = createServer({ requestTimeout, headersTimeout, keepAliveTimeout: 5000 }, (req, res) => {
     // Uploads on both paths (TUS fast path, Hono's TUS route and PUT) must keep a minimum pace.
     guardBodyRate(req, res, bodyRate)
     if (shuttingDown) res.setHeader('Connection', 'close')
-    else {
-      unanswered.add(res)
-      res.once('close', () => unanswered.delete(res))
-    }
     const fast = tusFastPath(req, res)
     const work = fast === false ? honoListener(req, res) : fast
-    inFlight.add(work)
-    void work.finally(() => inFlight.delete(work))
+    inFlight.set(res, work)
+    void work.finally(() => inFlight.delete(res))
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -133,8 +129,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       // Stop accepting first, before anything that awaits: until then new requests still come in.
       const closed = new Promise<void>((r) => server.close(() => r()))
       server.closeIdleConnections()
-      for (const res of unanswered) if (!res.headersSent) res.setHeader('Connection', 'close')
-      unanswered.clear()
+      for (const res of inFlight.keys()) if (!res.headersSent) res.setHeader('Connection', 'close')
       await sweeper.stop()
       let timer: NodeJS.Timeout | undefined
       const timedOut = new Promise<'timeout'>((r) => {
@@ -149,7 +144,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       // Handlers of the connections just cut store the bytes their uploads received (bounded: a
       // store that hangs must not hold the process; what it did not store is simply resent).
       if (inFlight.size > 0) {
-        const settled = Promise.allSettled([...inFlight])
+        const settled = Promise.allSettled(inFlight.values())
         const bound = new Promise<void>((r) => {
           timer = setTimeout(r, HANDLER_GRACE_MS)
         })
