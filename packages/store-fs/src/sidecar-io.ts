@@ -50,7 +50,14 @@ export class DamagedSidecarError extends Error {
 }
 
 export interface PreparedSidecar {
+  /** Puts the document in place, replacing any sidecar there. */
   commit(): Promise<void>
+  /**
+   * Puts the document in place only if no sidecar exists (hard link, then the temp name is
+   * removed): of two creations of one file, in any processes, exactly one publishes. Fails
+   * with EEXIST (the temp file removed) when a sidecar is there.
+   */
+  commitNew(): Promise<void>
   discard(): Promise<void>
 }
 
@@ -133,6 +140,12 @@ export class SidecarIO {
       await close()
       await rm(tmp, { force: true }).catch(() => {})
     }
+    const published = async () => {
+      void close()
+      // rename and link keep inode, size and mtime, so the next lstat of `file` matches this entry.
+      this.#remember(file, id, structuredClone(doc))
+      if (durable) await syncDir(path.dirname(file), calls)
+    }
     return {
       discard,
       commit: async () => {
@@ -142,10 +155,18 @@ export class SidecarIO {
           await discard()
           throw err
         }
-        void close()
-        // rename keeps inode, size and mtime, so the next lstat of `file` matches this entry.
-        this.#remember(file, id, structuredClone(doc))
-        if (durable) await syncDir(path.dirname(file), calls)
+        await published()
+      },
+      commitNew: async () => {
+        try {
+          await calls.link(tmp, file)
+        } catch (err) {
+          await discard()
+          throw err
+        }
+        // A crash before this unlink leaves a temp file, which the sweep removes.
+        await calls.unlink(tmp).catch(() => {})
+        await published()
       },
     }
   }
