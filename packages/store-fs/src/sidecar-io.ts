@@ -10,6 +10,7 @@ import { constants } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { NotFoundError } from '@psitransfer/core'
+import { isErrno } from './fs-errors.js'
 import { fdatasync, fsync, type MetaCalls } from './meta-calls.js'
 import { TEMP_SUFFIX } from './paths.js'
 
@@ -159,7 +160,22 @@ export class SidecarIO {
       },
       commitNew: async () => {
         try {
-          await calls.link(tmp, file)
+          try {
+            await calls.link(tmp, file)
+          } catch (err) {
+            // File systems without hard links (some network and FUSE mounts, FAT): look, then
+            // rename. Not atomic across processes there, which only several instances on one
+            // such directory would notice.
+            if (!isErrno(err, 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS')) throw err
+            const there = await calls.lstat(file).then(
+              () => true,
+              (e: unknown) => (isErrno(e, 'ENOENT') ? false : Promise.reject(e)),
+            )
+            if (there) throw Object.assign(new Error(`${file} exists`), { code: 'EEXIST' })
+            await calls.rename(tmp, file)
+            await published()
+            return
+          }
         } catch (err) {
           await discard()
           throw err
