@@ -78,8 +78,9 @@ describe('resumable-upload machine properties', () => {
 
           // Creation, in one of the draft's strategies; the id comes from the 104 or the answer.
           const live: InformationalResponse[] = []
-          const declared = how.kind !== 'optimistic' && how.declare ? { 'Upload-Length': String(length) } : {}
-          const headers = {
+          const declared: Record<string, string> =
+            how.kind !== 'optimistic' && how.declare ? { 'Upload-Length': String(length) } : {}
+          const headers: Record<string, string> = {
             'Upload-Metadata': metadata(),
             'Upload-Complete': how.kind === 'optimistic' ? '?1' : '?0',
             ...declared,
