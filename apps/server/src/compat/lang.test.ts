@@ -1,3 +1,4 @@
+/** Upstream line numbers: psi-4ward/psitransfer app/src/Upload/Settings.vue at 2d6056d, app/src/Upload/store/upload.js at de654c5. */
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_RETENTIONS } from '../config.js'
 import { LANGUAGES, langMessages } from '../i18n.js'
@@ -76,10 +77,13 @@ describe('PsiTransfer lang.json', () => {
     }
   })
 
-  it.each(LANGUAGES)('%s has as many %%%% placeholders per key as upstream', (lang) => {
-    const body = psitransferLang(lang, DEFAULT_RETENTIONS)
-    for (const key of PSI_TEXT_KEYS) expect(count(body[key]), key).toBe(UPSTREAM_PLACEHOLDERS[key] ?? 0)
-  })
+  it.each(LANGUAGES)(
+    '%s has as many %%%% per key as upstream (Upload/store/upload.js:56 and :97 replace two, size then limit)',
+    (lang) => {
+      const body = psitransferLang(lang, DEFAULT_RETENTIONS)
+      for (const key of PSI_TEXT_KEYS) expect(count(body[key]), key).toBe(UPSTREAM_PLACEHOLDERS[key] ?? 0)
+    },
+  )
 
   it('texts are translated, not English copies (a few words may coincide)', () => {
     const en = psitransferLang('en', DEFAULT_RETENTIONS)
@@ -90,7 +94,7 @@ describe('PsiTransfer lang.json', () => {
     }
   })
 
-  it('retentions holds exactly the configured keys, labelled, in display order', () => {
+  it('Settings.vue:16 reads lang.retentions[seconds]: exactly the configured keys, labelled', () => {
     const configured = { '3600': '1 Hour', 'one-time': 'one time download', '1209600': '2 Weeks' }
     for (const lang of LANGUAGES) {
       const { retentions } = psitransferLang(lang, configured)
