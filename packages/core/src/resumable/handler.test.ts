@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from 'vitest'
 import { PsiError } from '../errors.js'
+import { parseFileRef } from '../ids.js'
 import { MemoryLocker } from '../locker.js'
 import { listAll } from '../store.js'
-import { handleTus } from '../tus/handler.js'
+import { completeIfFull, handleTus, needsCompletion } from '../tus/handler.js'
 import type { TusDeps } from '../tus/types.js'
 import { PROBLEM_TYPES } from './fields.js'
 import { handleResumable, RESUMABLE_PROTOCOL, UPLOAD_PROTOCOL_KEY } from './handler.js'
@@ -826,6 +827,55 @@ describe('one protocol per upload', () => {
       expect(problem(res).detail).toMatch(/TUS/)
     }
     expect(await h.bytesOf(id)).toEqual(new Uint8Array())
+  })
+
+  it('an upload created here is refused by TUS 1.0, never completed for its client, and TUS cannot forge the mark', async () => {
+    const h = harness()
+    const id = await h.create({ 'Upload-Length': '4' })
+    // All bytes, but the client has not said `Upload-Complete: ?1` yet.
+    const sent = await h.send({ method: 'PATCH', id, headers: appendHeaders(0, false), body: bytes(4) })
+    expect(sent.status).toBe(204)
+    const tus = (method: string, headers: Record<string, string> = {}) =>
+      handleTus(
+        { method, id, headers: new Headers({ 'Tus-Resumable': '1.0.0', ...headers }), endpoint: '/files/' },
+        tusDeps(h),
+      )
+    for (const method of ['HEAD', 'DELETE']) {
+      const res = await tus(method)
+      expect(res.status, method).toBe(400)
+      expect(res.body, method).toMatch(/IETF/)
+    }
+    const patch = await tus('PATCH', {
+      'Upload-Offset': '4',
+      'Content-Type': 'application/offset+octet-stream',
+      'Content-Length': '0',
+    })
+    expect(patch.status).toBe(400)
+    // Listings, downloads and the sweeper complete full TUS uploads; this one waits for its client.
+    const ref = parseFileRef(id)
+    expect(needsCompletion(await h.store.info(ref))).toBe(false)
+    expect((await completeIfFull(ref, tusDeps(h))).complete).toBe(false)
+    expect(h.completed).toHaveLength(0)
+    const done = await h.send({ method: 'PATCH', id, headers: appendHeaders(4, true), body: bytes(0) })
+    expect(done.status).toBe(200)
+    expect((await h.store.info(ref)).complete).toBe(true)
+
+    // A TUS client sending the reserved key in Upload-Metadata does not get the mark.
+    const created = await handleTus(
+      {
+        method: 'POST',
+        headers: new Headers({
+          'Tus-Resumable': '1.0.0',
+          'Upload-Length': '3',
+          'Upload-Metadata': `${metadata()},protocol ${btoa(RESUMABLE_PROTOCOL)}`,
+        }),
+        endpoint: '/files/',
+      },
+      tusDeps(h),
+    )
+    expect(created.status).toBe(201)
+    const tusId = (created.headers.Location ?? '').slice('/files/'.length)
+    expect((await h.store.info(parseFileRef(tusId))).extra[UPLOAD_PROTOCOL_KEY]).toBeUndefined()
   })
 
   it('uploads created here carry the protocol mark TUS must check', async () => {

@@ -21,6 +21,7 @@ import { type FileRef, formatFileRef, newFileId, parseFileRef } from '../ids.js'
 import type { Lock } from '../locker.js'
 import { type FileMeta, isExpired, type NewFile } from '../meta.js'
 import { parseUploadMetadata } from '../tus/metadata.js'
+import { RESUMABLE_PROTOCOL, UPLOAD_PROTOCOL_KEY } from '../upload-protocol.js'
 import {
   contentDispositionFilename,
   PROBLEM_CONTENT_TYPE,
@@ -40,9 +41,7 @@ import type { InformationalResponse, ResumableDeps, ResumableRequest, ResumableR
  * implemented here. See docs/resumable-upload.md.
  */
 export const RESUMABLE_INTEROP_VERSIONS: readonly number[] = [8, 9]
-/** The `extra` key recording which protocol created an upload, and this machine's value. */
-export const UPLOAD_PROTOCOL_KEY = 'protocol'
-export const RESUMABLE_PROTOCOL = 'ietf-resumable'
+export { RESUMABLE_PROTOCOL, UPLOAD_PROTOCOL_KEY } from '../upload-protocol.js'
 export const PARTIAL_UPLOAD_CONTENT_TYPE = 'application/partial-upload'
 
 const DEFAULT_LOCK_WAIT_MS = 3000

@@ -1,3 +1,4 @@
+export { isResumableUpload, RESUMABLE_PROTOCOL, UPLOAD_PROTOCOL_KEY } from '../upload-protocol.js'
 export {
   contentDispositionFilename,
   PROBLEM_CONTENT_TYPE,
@@ -11,7 +12,5 @@ export {
   handleResumable,
   PARTIAL_UPLOAD_CONTENT_TYPE,
   RESUMABLE_INTEROP_VERSIONS,
-  RESUMABLE_PROTOCOL,
-  UPLOAD_PROTOCOL_KEY,
 } from './handler.js'
 export type * from './types.js'

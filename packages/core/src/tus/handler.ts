@@ -17,6 +17,7 @@ import { isPsiError, PsiError, toPsiError, UploadLockedError } from '../errors.j
 import { type FileRef, formatFileRef, newFileId, parseFileRef } from '../ids.js'
 import type { Lock } from '../locker.js'
 import { type ConcatRole, type FileMeta, isExpired, type NewFile } from '../meta.js'
+import { isResumableUpload, UPLOAD_PROTOCOL_KEY } from '../upload-protocol.js'
 import { defaultChecksumBudget, defaultChecksums, toBase64 } from './checksum.js'
 import { encodeUploadMetadata, parseUploadMetadata } from './metadata.js'
 import type { TusDeps, TusRequest, TusResponse } from './types.js'
@@ -135,6 +136,12 @@ function expiresHeader(meta: FileMeta, headers: Headers_): Headers_ {
 async function load(ref: FileRef, deps: TusDeps): Promise<FileMeta> {
   const meta = await deps.store.info(ref)
   if (isExpired(meta, deps.clock.now())) throw new PsiError('GONE', 'This upload has expired')
+  if (isResumableUpload(meta)) {
+    throw new PsiError(
+      'INVALID_INPUT',
+      'This upload was created with the IETF resumable-upload protocol and can only be resumed with it',
+    )
+  }
   return meta
 }
 
@@ -194,6 +201,8 @@ async function create(req: TusRequest, deps: TusDeps, concat: ConcatRole | undef
   if (maxSize !== null && uploadLength !== null && uploadLength > maxSize) throw sizeLimitError(maxSize)
 
   const metadata = parseUploadMetadata(req.headers.get('upload-metadata'))
+  // Reserved: a TUS upload must not pass for one of the other protocol.
+  delete metadata[UPLOAD_PROTOCOL_KEY]
   const decision = await deps.hooks.onCreate({
     metadata,
     uploadLength,
@@ -424,7 +433,13 @@ async function settledMeta(req: TusRequest, ref: FileRef, deps: TusDeps): Promis
 
 /** An upload whose bytes are all there but that was not completed (yet). */
 export function needsCompletion(meta: FileMeta): boolean {
-  return !meta.complete && meta.uploadLength !== null && meta.offset === meta.uploadLength
+  // A full IETF upload completes only when its client says so (`Upload-Complete: ?1`).
+  return (
+    !meta.complete &&
+    meta.uploadLength !== null &&
+    meta.offset === meta.uploadLength &&
+    !isResumableUpload(meta)
+  )
 }
 
 function completeWaitMs(deps: Pick<TusDeps, 'limits'>): number {
