@@ -180,6 +180,22 @@ describe('PATCH (core protocol)', () => {
     expect(await h.bytesOf(id)).toEqual(data)
   })
 
+  it('400 "Upload already completed" for bytes sent to a completed upload (as PsiTransfer); an empty PATCH at its end is 204', async () => {
+    const h = harness()
+    const data = bytes(10)
+    const id = await h.create(10)
+    expect((await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: data })).status).toBe(204)
+    for (const offset of [10, 0]) {
+      const res = await h.send({ method: 'PATCH', id, headers: patchHeaders(offset), body: bytes(3) })
+      expect(res.status, `offset ${offset}`).toBe(400)
+      expect(res.body).toMatch(/Upload already completed/)
+    }
+    const empty = await h.send({ method: 'PATCH', id, headers: patchHeaders(10), body: new Uint8Array() })
+    expect(empty.status).toBe(204)
+    expect(empty.headers['Upload-Offset']).toBe('10')
+    expect(await h.bytesOf(id)).toEqual(data)
+  })
+
   it('415 without the offset content type, 400 without Upload-Offset', async () => {
     const h = harness()
     const id = await h.create(3)

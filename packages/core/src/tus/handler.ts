@@ -551,6 +551,10 @@ async function writeChunk(
 ): Promise<FileMeta> {
   let meta = known ?? (await load(ref, deps))
   if (meta.concat?.kind === 'final') throw new PsiError('FORBIDDEN', 'A final upload cannot be patched')
+  // PsiTransfer's answer (its client and scripts know it); an empty PATCH stays a harmless repeat.
+  if (meta.complete && intHeader(req, 'content-length') !== 0) {
+    throw new PsiError('INVALID_INPUT', 'Upload already completed')
+  }
   if (meta.offset !== offset)
     throw new PsiError(
       'OFFSET_MISMATCH',
