@@ -21,8 +21,7 @@ import { type Context, Hono } from 'hono'
 import type { Config } from './config.js'
 import type { AppDeps } from './deps.js'
 import type { AppEnv } from './env.js'
-import { closeScope, errorAnswer, isTusRequest, openScope } from './http/request-scope.js'
-import { createTusFastPath, type TusFastPath } from './http/tus-fast.js'
+import { closeScope, errorAnswer, openScope } from './http/request-scope.js'
 import { type Logger, silentLogger } from './logger.js'
 import { Metrics } from './metrics.js'
 import { adminData, adminDeleteBucket, adminDeleteFile } from './routes/admin.js'
@@ -33,6 +32,14 @@ import { downloadFile } from './routes/download.js'
 import { healthz, metrics } from './routes/health.js'
 import { putUpload } from './routes/put.js'
 import { lockBucket, tusRequest } from './routes/tus.js'
+import { createTusFastPath, type TusFastPath } from './routes/tus-fast.js'
+import {
+  isTusRequest,
+  matchTusRequest,
+  TUS_COLLECTION_METHODS,
+  TUS_FILE_METHODS,
+  type TusRoute,
+} from './routes/tus-route.js'
 import { appPage, asset } from './routes/web.js'
 import { KdfGate } from './security/kdf-gate.js'
 import { kdf, PasswordVerifier } from './security/passwords.js'
@@ -93,7 +100,7 @@ export function createApp(options: CreateAppOptions): Hono<AppEnv> {
 export interface BuiltApp {
   app: Hono<AppEnv>
   /**
-   * The TUS requests of the Node server, answered without Hono (see `http/tus-fast.ts`); the
+   * The TUS requests of the Node server, answered without Hono (see `routes/tus-fast.ts`); the
    * same handler code as the app's TUS routes. Returns false for any other request.
    */
   tusFastPath: TusFastPath
@@ -190,34 +197,28 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
   app.get('/healthz', (c) => healthz(c, deps))
   if (config.metrics || config.metricsToken) app.get('/metrics', (c) => metrics(c, deps))
 
-  // TUS collection endpoint.
-  for (const path of [`${U}files`, `${U}files/`]) {
-    app.on(['POST', 'OPTIONS'], path, (c) => tusRequest(c, deps, undefined))
-  }
+  // The TUS endpoint and the bucket lock, by the route table the fast path also goes by.
+  const tusRoute = (c: Context<AppEnv>, route: TusRoute) =>
+    route.kind === 'lock' ? lockBucket(c, deps, route.sid) : tusRequest(c, deps, route.id)
+  const marks = (c: Context<AppEnv>) => ({
+    tusResumable: c.req.header('tus-resumable') !== undefined,
+    lock: c.req.query('lock') !== undefined,
+  })
+  app.on([...TUS_COLLECTION_METHODS], [`${U}files`, `${U}files/`], (c) => {
+    const route = matchTusRequest(config, c.req.method, c.req.path, marks(c))
+    if (!route) throw new PsiError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed here`)
+    return tusRoute(c, route)
+  })
 
   // `files/:id` is shared by TUS (U) and downloads (B); with the default layout both are `/`.
   for (const prefix of new Set([U, B])) {
-    const isUpload = prefix === U
     const isDownload = prefix === B
-    app.on(['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'], `${prefix}files/:id`, (c) => {
+    app.on(['GET', ...TUS_FILE_METHODS], `${prefix}files/:id`, (c) => {
+      // Hono percent-decoded the id; the table sees it decoded.
       const id = c.req.param('id') ?? ''
       const method = c.req.method
-      if (isUpload) {
-        if (method === 'PATCH' && c.req.query('lock') !== undefined && !id.includes('++')) {
-          return lockBucket(c, deps, id)
-        }
-        // TUS requests carry Tus-Resumable (HEAD included); a plain HEAD is a download.
-        const tusHead = method === 'HEAD' && (c.req.header('tus-resumable') !== undefined || !isDownload)
-        if (
-          method === 'PATCH' ||
-          method === 'DELETE' ||
-          method === 'POST' ||
-          method === 'OPTIONS' ||
-          tusHead
-        ) {
-          return tusRequest(c, deps, id)
-        }
-      }
+      const route = matchTusRequest(config, method, `${prefix}files/${id}`, marks(c))
+      if (route) return tusRoute(c, route)
       if (isDownload && (method === 'GET' || method === 'HEAD')) return download(c, id)
       throw new PsiError('METHOD_NOT_ALLOWED', `${method} is not allowed here`)
     })

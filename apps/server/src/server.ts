@@ -68,7 +68,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const headersTimeout =
     requestTimeout > 0 ? Math.min(config.headersTimeout * 1000, requestTimeout) : config.headersTimeout * 1000
   // The listener @hono/node-server's `serve` would install, behind the TUS fast path: upload
-  // requests are answered without Hono (same handler code, see http/tus-fast.ts).
+  // requests are answered without Hono (same handler code, see routes/tus-fast.ts).
   const honoListener = getRequestListener(app.fetch, { hostname: config.iface })
   const bodyRate = { minRate: config.minUploadRate, windowMs: config.uploadRateWindow * 1000, logger }
   // Requests whose handler has not settled, by response. A connection cut at shutdown ends its

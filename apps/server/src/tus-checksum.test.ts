@@ -23,11 +23,11 @@ import { MemoryStore } from '@psitransfer/core/testing'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { buildApp } from './app.js'
 import { loadConfig } from './config.js'
-import { nodeChecksums } from './routes/tus.js'
 import { registryFor } from './stores.js'
 import { removeDir, tempDir } from './test-support/e2e.js'
 import { testConfig } from './test-support/harness.js'
 import { send, type WireResponse } from './test-support/wire.js'
+import { nodeChecksums } from './upload/tus-endpoint.js'
 
 /** The deps every TUS request handed to core's machine. */
 const machineDeps = vi.hoisted(() => [] as TusDeps[])
