@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { listAll, PsiError, type Store } from '@psitransfer/core'
 import { MemoryStore } from '@psitransfer/core/testing'
 import { afterAll, describe, expect, it } from 'vitest'
-import { defaultWebRoot } from './app.js'
+import { defaultWebRoot } from './deps.js'
 import { bytesOf, makeApp, upload } from './test-support/harness.js'
 
 describe('config.json and lang.json', () => {

@@ -18,9 +18,9 @@ import {
   type TusRequest,
   type TusResponse,
 } from '@psitransfer/core'
-import type { AppDeps } from '../deps.js'
 import type { RequestFacts } from '../http/client.js'
 import { BUCKET_MARK_KEY, BUCKET_TOKEN_HEADER } from './bucket-ids.js'
+import type { UploadDeps } from './deps.js'
 import { type CreateLockHolder, createUploadHooks, releaseBucketLock } from './hooks.js'
 
 /**
@@ -81,7 +81,7 @@ function tusLocker(locker: Locker): Locker {
   return guarded
 }
 
-export async function answerTus(call: TusEndpointRequest, deps: AppDeps): Promise<TusEndpointResponse> {
+export async function answerTus(call: TusEndpointRequest, deps: UploadDeps): Promise<TusEndpointResponse> {
   const { method } = call
   const holder: CreateLockHolder = {}
   const writing = method === 'PATCH' || method === 'POST'
