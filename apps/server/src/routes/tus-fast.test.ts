@@ -10,20 +10,20 @@ import { connect } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import { encodeUploadMetadata, MemoryLocker, systemClock } from '@psitransfer/core'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createApp } from './app.js'
-import { registryFor } from './stores.js'
-import { type E2eServer, removeDir, startFsServer, tempDir } from './test-support/e2e.js'
-import { BucketTokens, testConfig } from './test-support/harness.js'
-import { send, type WireResponse } from './test-support/wire.js'
-import type { TusEndpointRequest } from './upload/tus-endpoint.js'
+import { createApp } from '../app.js'
+import { registryFor } from '../stores.js'
+import { type E2eServer, removeDir, startFsServer, tempDir } from '../test-support/e2e.js'
+import { BucketTokens, testConfig } from '../test-support/harness.js'
+import { send, type WireResponse } from '../test-support/wire.js'
+import type { TusEndpointRequest } from '../upload/tus-endpoint.js'
 
 /**
  * Calls that reached `answerTus` through the fast path: it hands over Node's headers, where
  * Hono's route hands over the Web `Headers` of its request.
  */
 const fastCalls = vi.hoisted(() => [] as string[])
-vi.mock('./upload/tus-endpoint.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('./upload/tus-endpoint.js')>()
+vi.mock('../upload/tus-endpoint.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../upload/tus-endpoint.js')>()
   return {
     ...real,
     answerTus: (call: TusEndpointRequest, deps: Parameters<typeof real.answerTus>[1]) => {
