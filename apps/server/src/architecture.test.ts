@@ -129,7 +129,9 @@ describe('import direction in the server', () => {
     expect(serverViolation('bucket.ts', './config.js')).toBeUndefined()
     expect(serverViolation('upload/complete.test.ts', '../deps.js')).toBeUndefined()
     expect(
-      importsOf("import {\n  a,\n} from '../x.js'\nexport * from './y.js'\nimport './w.js'\nawait import('./z.js')"),
+      importsOf(
+        "import {\n  a,\n} from '../x.js'\nexport * from './y.js'\nimport './w.js'\nawait import('./z.js')",
+      ),
     ).toEqual(['../x.js', './y.js', './w.js', './z.js'])
   })
 })
