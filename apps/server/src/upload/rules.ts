@@ -17,7 +17,8 @@ import type { RequestFacts } from '../http/client.js'
 import { checkBucketPassword, failureDelay, kdfRunner } from '../security/auth.js'
 import { hashPassword } from '../security/passwords.js'
 import { BUCKET_MARK_KEY, BUCKET_TOKEN_HEADER, isProposableToken } from './bucket-ids.js'
-import type { BucketSnapshot, Reservation } from './bucket-state.js'
+import type { BucketSnapshot } from './bucket-ledger.js'
+import type { Reservation } from './bucket-state.js'
 import type { UploadDeps } from './deps.js'
 
 const MAX_COMMENT = 4096
