@@ -87,7 +87,8 @@ export function buildApp(deps: AppDeps): BuiltApp {
     route.kind === 'lock' ? lockBucket(c, deps, route.sid) : tusRequest(c, deps, route.id)
   const marks = (c: Context<AppEnv>) => ({
     tusResumable: c.req.header('tus-resumable') !== undefined,
-    lock: c.req.query('lock') !== undefined,
+    // Only a PATCH can be the lock: other requests need not parse the query.
+    lock: c.req.method === 'PATCH' && c.req.query('lock') !== undefined,
   })
   app.on([...TUS_COLLECTION_METHODS], [`${U}files`, `${U}files/`], (c) => {
     const route = matchTusRequest(config, c.req.method, c.req.path, marks(c))
