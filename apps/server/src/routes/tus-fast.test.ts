@@ -26,9 +26,9 @@ vi.mock('../upload/tus-endpoint.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../upload/tus-endpoint.js')>()
   return {
     ...real,
-    answerTus: (call: TusEndpointRequest, deps: Parameters<typeof real.answerTus>[1]) => {
-      if (!(call.headers instanceof Headers)) fastCalls.push(`${call.method} ${call.id ?? ''}`)
-      return real.answerTus(call, deps)
+    answerTus: (request: TusEndpointRequest, deps: Parameters<typeof real.answerTus>[1]) => {
+      if (!(request.headers instanceof Headers)) fastCalls.push(`${request.method} ${request.id ?? ''}`)
+      return real.answerTus(request, deps)
     },
   }
 })

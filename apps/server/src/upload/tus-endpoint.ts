@@ -81,8 +81,8 @@ function tusLocker(locker: Locker): Locker {
   return guarded
 }
 
-export async function answerTus(call: TusEndpointRequest, deps: UploadDeps): Promise<TusEndpointResponse> {
-  const { method } = call
+export async function answerTus(request: TusEndpointRequest, deps: UploadDeps): Promise<TusEndpointResponse> {
+  const { method } = request
   const holder: CreateLockHolder = {}
   const writing = method === 'PATCH' || method === 'POST'
   if (writing) deps.metrics.activeUploads++
@@ -91,17 +91,17 @@ export async function answerTus(call: TusEndpointRequest, deps: UploadDeps): Pro
     res = await handleTus(
       {
         method,
-        headers: call.headers,
-        body: call.body,
-        ...(call.signal ? { signal: call.signal } : {}),
+        headers: request.headers,
+        body: request.body,
+        ...(request.signal ? { signal: request.signal } : {}),
         endpoint: `${deps.config.uploadAppPath}files/`,
-        ...(call.id !== undefined ? { id: call.id } : {}),
+        ...(request.id !== undefined ? { id: request.id } : {}),
       },
       {
         store: deps.store,
         locker: tusLocker(deps.locker),
         clock: deps.clock,
-        hooks: createUploadHooks(call.facts, deps, holder),
+        hooks: createUploadHooks(request.facts, deps, holder),
         limits: { maxSize: deps.config.maxFileSize },
         checksums: nodeChecksums,
         checksumBudget: deps.checksumBudget,
@@ -115,7 +115,7 @@ export async function answerTus(call: TusEndpointRequest, deps: UploadDeps): Pro
       // before the bucket's lock, so no admission in between sees a mark without a file).
       if (holder.took && res?.status !== 201) await deps.bucketIds.release(holder.took.sid)
     } finally {
-      await releaseBucketLock(holder, call.facts.log)
+      await releaseBucketLock(holder, request.facts.log)
     }
   }
   const answer: TusEndpointResponse = { status: res.status, headers: res.headers, body: res.body }
