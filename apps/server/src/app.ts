@@ -1,30 +1,14 @@
 /**
- * The composition root of the HTTP layer: {@link createApp} wires config, store, locker and
- * clock into a Hono app with PsiTransfer's URL layout. No environment access here (main.ts
+ * The Hono app with PsiTransfer's URL layout: {@link buildApp} puts the routes over the
+ * services `deps.ts` built ({@link createApp} does both). No environment access here (main.ts
  * owns that), so tests build apps with `app.request()` and an in-memory store.
  * @module
  */
-import { existsSync } from 'node:fs'
-import { dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import {
-  type ChecksumBudget,
-  type Clock,
-  type Locker,
-  MemoryChecksumBudget,
-  MemoryLocker,
-  PsiError,
-  parseFileRef,
-  type Store,
-} from '@psitransfer/core'
+import { PsiError, parseFileRef } from '@psitransfer/core'
 import { type Context, Hono } from 'hono'
-import type { Config } from './config.js'
-import type { AppDeps } from './deps.js'
+import { type AppDeps, type CreateAppOptions, createDeps } from './deps.js'
 import type { AppEnv } from './env.js'
-import { closeScope, errorAnswer, isTusRequest, openScope } from './http/request-scope.js'
-import { createTusFastPath, type TusFastPath } from './http/tus-fast.js'
-import { type Logger, silentLogger } from './logger.js'
-import { Metrics } from './metrics.js'
+import { closeScope, errorAnswer, openScope } from './http/request-scope.js'
 import { adminData, adminDeleteBucket, adminDeleteFile } from './routes/admin.js'
 import { downloadArchive } from './routes/archive.js'
 import { bucketListing } from './routes/bucket.js'
@@ -33,125 +17,33 @@ import { downloadFile } from './routes/download.js'
 import { healthz, metrics } from './routes/health.js'
 import { putUpload } from './routes/put.js'
 import { lockBucket, tusRequest } from './routes/tus.js'
+import { createTusFastPath, type TusFastPath } from './routes/tus-fast.js'
+import {
+  isTusRequest,
+  matchTusRequest,
+  TUS_COLLECTION_METHODS,
+  TUS_FILE_METHODS,
+  type TusRoute,
+} from './routes/tus-route.js'
 import { appPage, asset } from './routes/web.js'
-import { KdfGate } from './security/kdf-gate.js'
-import { kdf, PasswordVerifier } from './security/passwords.js'
-import { FailureRateLimiter } from './security/rate-limit.js'
-import { DownloadTokens } from './security/tokens.js'
-import { BucketIds, hideBucketMarks } from './upload/bucket-ids.js'
-import { BucketLedgers } from './upload/bucket-ledger.js'
-import { BucketStates } from './upload/bucket-state.js'
-import { retentionExpiry } from './upload/rules.js'
-import { WebhookSender } from './webhooks.js'
 
-export interface CreateAppOptions {
-  config: Config
-  store: Store
-  locker: Locker
-  clock: Clock
-  logger?: Logger
-  /** Built web app; default: `config.webRoot`, else {@link defaultWebRoot}. */
-  webRoot?: string | null
-  metrics?: Metrics
-  webhooks?: WebhookSender
-  /** Delay before answering a wrong password, ms (default 500). */
-  authFailDelayMs?: number
-  limiter?: FailureRateLimiter
-  /** Admission of Argon2 jobs (default: from `passwordQueueSize`, `passwordJobsPerClient`, …). */
-  kdfGate?: KdfGate
-  isShuttingDown?: () => boolean
-  /**
-   * Whether `locker` holds across server instances (a store definition's own locker, such as
-   * S3's or Azure's): then bucket admission and the bucket lock go through it and the buckets'
-   * ledgers in the store (`upload/bucket-ledger.ts`). Default: any locker but core's in-process
-   * `MemoryLocker`.
-   */
-  sharedLocker?: boolean
-  /** Bytes all checksummed TUS chunks may buffer at once, or a budget to share (default: `config.checksumBufferSize`). */
-  checksumBudget?: number | ChecksumBudget
-}
-
-/**
- * The built web app when `webRoot` is not configured: the workspace's apps/web/dist (this
- * package's sibling), else the `public/` folder inside this package, where the published
- * tarball and the container image carry it. The workspace build comes first because a `public/`
- * there is only a copy `pnpm pack` makes (and removes again). `packageDir`: for tests.
- */
-export function defaultWebRoot(
-  packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..'),
-): string | null {
-  for (const candidate of [resolve(packageDir, '..', 'web', 'dist'), resolve(packageDir, 'public')]) {
-    if (existsSync(resolve(candidate, 'index.html'))) return candidate
-  }
-  return null
-}
-
+/** The app with every service built from `options` (see {@link createDeps}). */
 export function createApp(options: CreateAppOptions): Hono<AppEnv> {
-  return buildApp(options).app
+  return buildApp(createDeps(options)).app
 }
 
 export interface BuiltApp {
   app: Hono<AppEnv>
   /**
-   * The TUS requests of the Node server, answered without Hono (see `http/tus-fast.ts`); the
+   * The TUS requests of the Node server, answered without Hono (see `routes/tus-fast.ts`); the
    * same handler code as the app's TUS routes. Returns false for any other request.
    */
   tusFastPath: TusFastPath
-  /** What the routes share (the server's sweeper completes uploads with it). */
-  deps: AppDeps
 }
 
-export function buildApp(options: CreateAppOptions): BuiltApp {
-  const { config } = options
-  const logger = options.logger ?? silentLogger
-  const appMetrics = options.metrics ?? new Metrics()
-  // Routes never see the marks of used bucket ids; only `bucketIds` (and the sweeper) do.
-  const store = hideBucketMarks(options.store)
-  const shared = options.sharedLocker ?? !(options.locker instanceof MemoryLocker)
-  const ledgers = shared
-    ? new BucketLedgers(options.store, options.clock, (meta) =>
-        retentionExpiry(meta.createdAt, meta.retention, config),
-      )
-    : undefined
-  const deps: AppDeps = {
-    config,
-    store,
-    locker: options.locker,
-    bucketLocker: shared ? options.locker : new MemoryLocker(),
-    clock: options.clock,
-    logger,
-    metrics: appMetrics,
-    webhooks:
-      options.webhooks ??
-      new WebhookSender({ logger, onFailure: () => appMetrics.inc('psitransfer_webhook_failures_total') }),
-    tokens: new DownloadTokens(config.secret, config.downloadTokenTtl),
-    limiter: options.limiter ?? new FailureRateLimiter(),
-    verifier: new PasswordVerifier(),
-    kdfGate:
-      options.kdfGate ??
-      new KdfGate(
-        {
-          concurrency: kdf.size,
-          maxQueued: config.passwordQueueSize,
-          perClient: config.passwordJobsPerClient,
-          perMinute: config.passwordJobsPerMinute,
-        },
-        options.clock,
-      ),
-    buckets: new BucketStates(store, options.clock, undefined, undefined, ledgers),
-    bucketIds: new BucketIds(
-      options.store,
-      options.clock,
-      config.maxAge === null ? null : config.maxAge * 1000,
-    ),
-    authFailDelayMs: options.authFailDelayMs ?? 500,
-    webRoot: options.webRoot !== undefined ? options.webRoot : (config.webRoot ?? defaultWebRoot()),
-    isShuttingDown: options.isShuttingDown ?? (() => false),
-    checksumBudget:
-      typeof options.checksumBudget === 'object'
-        ? options.checksumBudget
-        : new MemoryChecksumBudget(options.checksumBudget ?? config.checksumBufferSize),
-  }
+/** The routes over services already built (the composition root is `deps.ts`). */
+export function buildApp(deps: AppDeps): BuiltApp {
+  const { config, logger } = deps
   const B = config.baseUrl
   // Already resolved below B by the config (PsiTransfer: a sub-path of baseUrl).
   const U = config.uploadAppPath
@@ -190,34 +82,29 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
   app.get('/healthz', (c) => healthz(c, deps))
   if (config.metrics || config.metricsToken) app.get('/metrics', (c) => metrics(c, deps))
 
-  // TUS collection endpoint.
-  for (const path of [`${U}files`, `${U}files/`]) {
-    app.on(['POST', 'OPTIONS'], path, (c) => tusRequest(c, deps, undefined))
-  }
+  // The TUS endpoint and the bucket lock, by the route table the fast path also goes by.
+  const tusRoute = (c: Context<AppEnv>, route: TusRoute) =>
+    route.kind === 'lock' ? lockBucket(c, deps, route.sid) : tusRequest(c, deps, route.id)
+  const marks = (c: Context<AppEnv>) => ({
+    tusResumable: c.req.header('tus-resumable') !== undefined,
+    // Only a PATCH can be the lock: other requests need not parse the query.
+    lock: c.req.method === 'PATCH' && c.req.query('lock') !== undefined,
+  })
+  app.on([...TUS_COLLECTION_METHODS], [`${U}files`, `${U}files/`], (c) => {
+    const route = matchTusRequest(config, c.req.method, c.req.path, marks(c))
+    if (!route) throw new PsiError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed here`)
+    return tusRoute(c, route)
+  })
 
   // `files/:id` is shared by TUS (U) and downloads (B); with the default layout both are `/`.
   for (const prefix of new Set([U, B])) {
-    const isUpload = prefix === U
     const isDownload = prefix === B
-    app.on(['GET', 'HEAD', 'POST', 'PATCH', 'DELETE', 'OPTIONS'], `${prefix}files/:id`, (c) => {
+    app.on(['GET', ...TUS_FILE_METHODS], `${prefix}files/:id`, (c) => {
+      // Hono percent-decoded the id; the table sees it decoded.
       const id = c.req.param('id') ?? ''
       const method = c.req.method
-      if (isUpload) {
-        if (method === 'PATCH' && c.req.query('lock') !== undefined && !id.includes('++')) {
-          return lockBucket(c, deps, id)
-        }
-        // TUS requests carry Tus-Resumable (HEAD included); a plain HEAD is a download.
-        const tusHead = method === 'HEAD' && (c.req.header('tus-resumable') !== undefined || !isDownload)
-        if (
-          method === 'PATCH' ||
-          method === 'DELETE' ||
-          method === 'POST' ||
-          method === 'OPTIONS' ||
-          tusHead
-        ) {
-          return tusRequest(c, deps, id)
-        }
-      }
+      const route = matchTusRequest(config, method, `${prefix}files/${id}`, marks(c))
+      if (route) return tusRoute(c, route)
       if (isDownload && (method === 'GET' || method === 'HEAD')) return download(c, id)
       throw new PsiError('METHOD_NOT_ALLOWED', `${method} is not allowed here`)
     })
@@ -261,5 +148,5 @@ export function buildApp(options: CreateAppOptions): BuiltApp {
   app.on(['GET', 'HEAD'], `${B}*`, (c) => asset(c, deps, c.req.path.slice(B.length)))
   app.put(`${B}:name`, (c) => putUpload(c, deps, c.req.param('name') ?? ''))
 
-  return { app, tusFastPath: createTusFastPath(deps), deps }
+  return { app, tusFastPath: createTusFastPath(deps) }
 }

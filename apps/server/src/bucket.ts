@@ -1,5 +1,6 @@
 /**
- * Bucket-level views over the store: which files are visible, sizes, archive tokens.
+ * The bucket model over the store: which files are visible, sizes, what of a file is public,
+ * archive tokens.
  * @module
  */
 import { createHash } from 'node:crypto'
@@ -8,6 +9,23 @@ import { type BucketId, type FileMeta, isExpired, needsCompletion, type Store } 
 /** Declared size, or the bytes received so far while the length is deferred. */
 export function fileSize(meta: FileMeta): number {
   return meta.uploadLength ?? meta.offset
+}
+
+/** Public fields of a file for webhooks (never the password). */
+export function publicFile(meta: FileMeta): Record<string, unknown> {
+  return {
+    sid: meta.sid,
+    key: meta.key,
+    name: meta.name,
+    relativePath: meta.relativePath,
+    comment: meta.comment,
+    type: meta.type,
+    size: fileSize(meta),
+    retention: meta.retention,
+    createdAt: meta.createdAt,
+    expiresAt: meta.expiresAt,
+    protected: meta.password !== undefined && meta.password !== '',
+  }
 }
 
 /** Parts of a TUS concatenation are building blocks, never files of their own. */

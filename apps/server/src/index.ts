@@ -3,8 +3,9 @@
  * `main.ts` is the executable.
  * @module
  */
-export { type CreateAppOptions, createApp } from './app.js'
+export { createApp } from './app.js'
 export { type Config, ConfigError, configSchema, loadConfig, parseConfig } from './config.js'
+export type { CreateAppOptions } from './deps.js'
 export { createJsonLogger, type Logger, silentLogger } from './logger.js'
 export { Metrics } from './metrics.js'
 export { type RunningServer, type StartOptions, startServer } from './server.js'

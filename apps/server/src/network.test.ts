@@ -142,7 +142,7 @@ describe('clients that close the socket at once', () => {
   // A load test, kept as such: on the Node 20.20 this suite runs on, undici's ERR_INVALID_STATE
   // crash does not reproduce, so this also passes with Web ReadableStream bodies (a reviewer tried
   // Readable.toWeb). That downloads and archives never take that path is checked by
-  // app.node-response.test.ts.
+  // http/send.test.ts.
   it('survives 300 downloads closed right after the last byte', async () => {
     const small = (await urls('small')).items[0]!.url
     const mid = (await urls('mid')).items[0]!.url

@@ -9,12 +9,12 @@ import { getRequestListener } from '@hono/node-server'
 import type { Clock, Locker, Store } from '@psitransfer/core'
 import { buildApp } from './app.js'
 import type { Config } from './config.js'
+import { createDeps } from './deps.js'
 import { guardBodyRate } from './http/body-rate.js'
-import { type Logger, silentLogger } from './logger.js'
-import { Metrics } from './metrics.js'
+import type { Logger } from './logger.js'
 import { Sweeper } from './sweeper.js'
 import { completedOrAsIs, missedCompletionHooks, runMissedCompletionHooks } from './upload/complete.js'
-import { WebhookSender } from './webhooks.js'
+import type { WebhookSender } from './webhooks.js'
 
 /** How long a shutdown waits, after cutting the connections, for their handlers to store what arrived. */
 export const HANDLER_GRACE_MS = 5000
@@ -44,31 +44,26 @@ export interface RunningServer {
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const { config, store, locker, clock } = options
-  const logger = options.logger ?? silentLogger
-  const metrics = new Metrics()
-  const webhooks = new WebhookSender({
-    logger,
-    ...(options.webhookBackoffMs !== undefined ? { backoffMs: options.webhookBackoffMs } : {}),
-    onFailure: () => metrics.inc('psitransfer_webhook_failures_total'),
-  })
   let shuttingDown = false
-  const { app, tusFastPath, deps } = buildApp({
+  // Every service, built once: the app's routes, the fast path and the sweeper share them.
+  const deps = createDeps({
     config,
     store,
     locker,
     clock,
-    logger,
-    metrics,
-    webhooks,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.webhookBackoffMs !== undefined ? { webhookBackoffMs: options.webhookBackoffMs } : {}),
     isShuttingDown: () => shuttingDown,
     ...(options.webRoot !== undefined ? { webRoot: options.webRoot } : {}),
     ...(options.authFailDelayMs !== undefined ? { authFailDelayMs: options.authFailDelayMs } : {}),
   })
+  const { logger, metrics, webhooks } = deps
+  const { app, tusFastPath } = buildApp(deps)
   const requestTimeout = config.requestTimeout * 1000
   const headersTimeout =
     requestTimeout > 0 ? Math.min(config.headersTimeout * 1000, requestTimeout) : config.headersTimeout * 1000
   // The listener @hono/node-server's `serve` would install, behind the TUS fast path: upload
-  // requests are answered without Hono (same handler code, see http/tus-fast.ts).
+  // requests are answered without Hono (same handler code, see routes/tus-fast.ts).
   const honoListener = getRequestListener(app.fetch, { hostname: config.iface })
   const bodyRate = { minRate: config.minUploadRate, windowMs: config.uploadRateWindow * 1000, logger }
   // Requests whose handler has not settled, by response. A connection cut at shutdown ends its

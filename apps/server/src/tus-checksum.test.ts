@@ -23,11 +23,12 @@ import { MemoryStore } from '@psitransfer/core/testing'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { buildApp } from './app.js'
 import { loadConfig } from './config.js'
-import { nodeChecksums } from './routes/tus.js'
+import { createDeps } from './deps.js'
 import { registryFor } from './stores.js'
 import { removeDir, tempDir } from './test-support/e2e.js'
 import { testConfig } from './test-support/harness.js'
 import { send, type WireResponse } from './test-support/wire.js'
+import { nodeChecksums } from './upload/tus-endpoint.js'
 
 /** The deps every TUS request handed to core's machine. */
 const machineDeps = vi.hoisted(() => [] as TusDeps[])
@@ -67,18 +68,20 @@ beforeAll(async () => {
   store = await (await registryFor('filesystem')).create(config.storage, { uploadDir: dir })
   await store.init()
   budget = new MemoryChecksumBudget(3 * MiB)
-  const { app, tusFastPath } = buildApp({
-    config,
-    store,
-    locker: new MemoryLocker(),
-    clock: systemClock,
-    authFailDelayMs: 0,
-    webRoot: null,
-    checksumBudget: {
-      capacity: budget.capacity,
-      reserve: (size, options) => impatient(budget, waitMs).reserve(size, options),
-    },
-  })
+  const { app, tusFastPath } = buildApp(
+    createDeps({
+      config,
+      store,
+      locker: new MemoryLocker(),
+      clock: systemClock,
+      authFailDelayMs: 0,
+      webRoot: null,
+      checksumBudget: {
+        capacity: budget.capacity,
+        reserve: (size, options) => impatient(budget, waitMs).reserve(size, options),
+      },
+    }),
+  )
   const hono = getRequestListener(app.fetch)
   server = createServer((req, res) => {
     if (tusFastPath(req, res) === false) void hono(req, res)
@@ -187,13 +190,15 @@ describe('checksumBufferSize', () => {
       /checksumBufferSize/,
     )
     const patchOf = async (checksumBufferSize: number, size: number) => {
-      const { app } = buildApp({
-        config: testConfig({ checksumBufferSize }),
-        store: new MemoryStore(),
-        locker: new MemoryLocker(),
-        clock: systemClock,
-        webRoot: null,
-      })
+      const { app } = buildApp(
+        createDeps({
+          config: testConfig({ checksumBufferSize }),
+          store: new MemoryStore(),
+          locker: new MemoryLocker(),
+          clock: systemClock,
+          webRoot: null,
+        }),
+      )
       const meta = `sid ${btoa('checksumsize1')},name ${btoa('a.bin')}`
       const created = await app.request('/files/', {
         method: 'POST',

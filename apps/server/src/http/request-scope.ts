@@ -1,6 +1,6 @@
 /**
  * What every request gets, whichever way it is served (the Hono app, or the Node fast path
- * for TUS requests in `tus-fast.ts`): a request id and a logger bound to it, the base headers
+ * for TUS requests in `routes/tus-fast.ts`): a request id and a logger bound to it, the base headers
  * (request id, security, CORS on the TUS endpoint), request metrics and the access log at the
  * end, and one mapping of thrown errors to a status and a `{ code, message }` body.
  * @module
@@ -22,23 +22,6 @@ export interface RequestScope {
   readonly started: number
   /** Headers every response of this request gets. */
   readonly baseHeaders: Record<string, string>
-}
-
-/**
- * True for requests of the TUS protocol on the upload endpoint `{U}files[/…]`, the only ones that
- * get CORS headers. Downloads share the `files/` prefix (with the default layout the very same
- * URLs): a plain GET/HEAD is a download, and a download must not be readable by other sites.
- */
-export function isTusRequest(
-  method: string,
-  path: string,
-  uploadAppPath: string,
-  hasTusResumable: boolean,
-): boolean {
-  const collection = `${uploadAppPath}files`
-  if (path !== collection && !path.startsWith(`${collection}/`)) return false
-  if (method === 'HEAD') return hasTusResumable
-  return method === 'OPTIONS' || method === 'POST' || method === 'PATCH' || method === 'DELETE'
 }
 
 /** A client's `X-Request-Id` is kept when it is a sane token; otherwise a new one is made. */

@@ -15,13 +15,12 @@ import {
 } from '@psitransfer/core'
 import type { Context } from 'hono'
 import { type ArchiveFormat, createArchive } from '../archive/stream.js'
-import { archiveToken, legacyArchiveToken, passwordHashes, servableFiles } from '../bucket.js'
+import { archiveToken, legacyArchiveToken, passwordHashes, publicFile, servableFiles } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { FILE_CSP } from '../http/headers.js'
 import { sendStream } from '../http/send.js'
 import { completedOrAsIs } from '../upload/complete.js'
-import { publicFile } from './download.js'
 
 export async function downloadArchive(
   c: Context<AppEnv>,

@@ -20,7 +20,7 @@ import {
   type Store,
 } from '@psitransfer/core'
 import type { Context } from 'hono'
-import { fileSize, isServable } from '../bucket.js'
+import { fileSize, isServable, publicFile } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { FILE_CSP, PDF_PREVIEW_HEADERS } from '../http/headers.js'
@@ -50,23 +50,6 @@ export async function loadServable(
   }
   if (!isServable(meta, now)) throw new NotFoundError('File not found or expired')
   return meta
-}
-
-/** Public fields of a file for webhooks (never the password). */
-export function publicFile(meta: FileMeta): Record<string, unknown> {
-  return {
-    sid: meta.sid,
-    key: meta.key,
-    name: meta.name,
-    relativePath: meta.relativePath,
-    comment: meta.comment,
-    type: meta.type,
-    size: fileSize(meta),
-    retention: meta.retention,
-    createdAt: meta.createdAt,
-    expiresAt: meta.expiresAt,
-    protected: meta.password !== undefined && meta.password !== '',
-  }
 }
 
 function etagMatches(header: string, etag: string): boolean {

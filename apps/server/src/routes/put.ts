@@ -13,8 +13,8 @@ import { bodySignal, requestBody } from '../http/send.js'
 import { kdfRunner, requireServicePassword } from '../security/auth.js'
 import { hashPassword } from '../security/passwords.js'
 import { BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
-import { checkFileSize, initialExpiry, parseRetention, retentionExpiry } from '../upload/rules.js'
-import { publicFile } from './download.js'
+import { uploadCompleted } from '../upload/complete.js'
+import { checkFileSize, initialExpiry, parseRetention } from '../upload/rules.js'
 
 /** Stops the body with 413 once it passes `max` bytes (for bodies without Content-Length). */
 async function* capped(body: AsyncIterable<Uint8Array>, max: number | null): AsyncGenerator<Uint8Array> {
@@ -99,13 +99,8 @@ export async function putUpload(c: Context<AppEnv>, deps: AppDeps, rawName: stri
       throw new PsiError('ABORTED', `The body ended after ${offset} of ${length} bytes`)
     }
     if (length === null) await store.update(ref, { uploadLength: offset })
-    await store.complete(ref)
-    const meta = await store.update(ref, { expiresAt: retentionExpiry(createdAt, retention, config) })
-    deps.metrics.inc('psitransfer_uploads_completed_total')
-    const metadata: Record<string, unknown> = { ...publicFile(meta) }
-    if (meta.password) metadata._password = true
-    delete metadata.protected
-    deps.webhooks.send(config.fileUploadedWebhook, 'fileUploaded', { metadata, date: clock.now() })
+    // The retention expiry, the counter and the webhook, as for a TUS upload.
+    await uploadCompleted(deps, await store.complete(ref))
   } catch (err) {
     await store.delete(ref).catch(() => {})
     await deps.bucketIds.release(ref.sid)

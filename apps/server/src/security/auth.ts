@@ -5,13 +5,28 @@
  * forgotten on success; wrong answers are delayed; too many in the window → 429 until it passes.
  * @module
  */
-import { PsiError } from '@psitransfer/core'
+import { type Clock, PsiError } from '@psitransfer/core'
 import type { Context } from 'hono'
-import type { AppDeps } from '../deps.js'
+import type { Config } from '../config.js'
 import type { AppEnv } from '../env.js'
 import { clientKeyOf, honoFacts, type RequestFacts } from '../http/client.js'
-import type { KdfRun } from './kdf-gate.js'
-import { safeEqual } from './passwords.js'
+import type { Logger } from '../logger.js'
+import type { KdfGate, KdfRun } from './kdf-gate.js'
+import { type PasswordVerifier, safeEqual } from './passwords.js'
+import type { FailureRateLimiter } from './rate-limit.js'
+
+/** What the password gates need (a part of the app's deps). */
+export interface AuthDeps {
+  config: Pick<Config, 'trustProxy'>
+  clock: Clock
+  logger: Logger
+  limiter: FailureRateLimiter
+  verifier: PasswordVerifier
+  /** Admission of Argon2 jobs (hashing and checking bucket passwords) per client. */
+  kdfGate: KdfGate
+  /** Delay before answering a wrong password (slows guessing; PsiTransfer waits 200–500 ms). */
+  authFailDelayMs: number
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -36,24 +51,24 @@ function rateLimited(seconds: number): PsiError {
   })
 }
 
-function checkLimit(deps: AppDeps, key: string): void {
+function checkLimit(deps: AuthDeps, key: string): void {
   const wait = deps.limiter.retryAfter(key, deps.clock.now())
   if (wait > 0) throw rateLimited(wait)
 }
 
 /** Counts an attempt before it is checked (see `FailureRateLimiter.attempt`), or throws 429. */
-function countAttempt(deps: AppDeps, key: string): void {
+function countAttempt(deps: AuthDeps, key: string): void {
   const wait = deps.limiter.attempt(key, deps.clock.now())
   if (wait > 0) throw rateLimited(wait)
 }
 
 /** The delay a wrong password is answered after. */
-export async function failureDelay(deps: AppDeps): Promise<void> {
+export async function failureDelay(deps: AuthDeps): Promise<void> {
   if (deps.authFailDelayMs > 0) await sleep(deps.authFailDelayMs)
 }
 
 /** Argon2 jobs of this request, admitted per client (see kdf-gate.ts). */
-export function kdfRunner(req: RequestFacts, deps: AppDeps): KdfRun {
+export function kdfRunner(req: RequestFacts, deps: AuthDeps): KdfRun {
   return deps.kdfGate.runner(clientKeyOf(req, deps.config.trustProxy))
 }
 
@@ -63,7 +78,7 @@ export function kdfRunner(req: RequestFacts, deps: AppDeps): KdfRun {
  */
 export async function requireServicePassword(
   c: Context<AppEnv>,
-  deps: AppDeps,
+  deps: AuthDeps,
   expected: string | false,
   scope: 'upload' | 'admin',
 ): Promise<void> {
@@ -74,7 +89,7 @@ export async function requireServicePassword(
 /** {@link requireServicePassword} for any request (the TUS endpoint serves Hono and Node requests). */
 export async function checkServicePassword(
   req: RequestFacts,
-  deps: AppDeps,
+  deps: AuthDeps,
   expected: string | false,
   scope: 'upload' | 'admin',
 ): Promise<void> {
@@ -105,7 +120,7 @@ export async function checkServicePassword(
  */
 export async function checkBucketPassword(
   req: RequestFacts,
-  deps: AppDeps,
+  deps: AuthDeps,
   sid: string,
   hashes: readonly string[],
   candidates: readonly string[],
@@ -141,7 +156,7 @@ export async function checkBucketPassword(
  */
 export async function requireBucketPassword(
   c: Context<AppEnv>,
-  deps: AppDeps,
+  deps: AuthDeps,
   sid: string,
   hashes: readonly string[],
 ): Promise<void> {

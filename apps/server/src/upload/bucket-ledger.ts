@@ -28,7 +28,6 @@ import {
 } from '@psitransfer/core'
 import { fileSize, isPartial, liveFiles } from '../bucket.js'
 import { BUCKET_MARK_KEY } from './bucket-ids.js'
-import type { BucketSnapshot } from './bucket-state.js'
 
 /** Key of the ledger in the mark's `extra`. */
 const LEDGER_KEY = 'bucket'
@@ -40,6 +39,17 @@ interface Ledger {
   locked: boolean
   password?: string
   files: Entry[]
+}
+
+/** What admission goes by: a bucket as the ledger, or the cache in `bucket-state.ts`, sees it. */
+export interface BucketSnapshot {
+  locked: boolean
+  /** Password hash shared by the bucket's files (`undefined` = public). */
+  password: string | undefined
+  /** Files (and reservations) not expired at the time of the call. */
+  count: number
+  /** Sum of their declared sizes. */
+  bytes: number
 }
 
 /** What admission knows of a file it lets in. */

@@ -17,21 +17,11 @@
  */
 import { type BucketId, type Clock, type FileMeta, isExpired, type Store } from '@psitransfer/core'
 import { fileSize, isPartial, liveFiles } from '../bucket.js'
-import type { BucketLedgers, AdmittedFile as LedgerFile } from './bucket-ledger.js'
+import type { BucketLedgers, BucketSnapshot, AdmittedFile as LedgerFile } from './bucket-ledger.js'
 
 interface FileFacts {
   size: number
   expiresAt: number | null
-}
-
-export interface BucketSnapshot {
-  locked: boolean
-  /** Password hash shared by the bucket's files (`undefined` = public). */
-  password: string | undefined
-  /** Files (and reservations) not expired at the time of the call. */
-  count: number
-  /** Sum of their declared sizes. */
-  bytes: number
 }
 
 interface Entry {

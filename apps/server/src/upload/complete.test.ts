@@ -12,8 +12,8 @@ import {
 } from '@psitransfer/core'
 import { chunked } from '@psitransfer/core/testing'
 import { describe, expect, it } from 'vitest'
-import { buildApp } from '../app.js'
 import { archiveToken } from '../bucket.js'
+import { createDeps } from '../deps.js'
 import { silentLogger } from '../logger.js'
 import { Sweeper } from '../sweeper.js'
 import { bytesOf, makeApp, type TestApp, TUS, testConfig } from '../test-support/harness.js'
@@ -109,7 +109,7 @@ describe('completing uploads whose completion never ran', () => {
   it('the sweeper completes it', async () => {
     const t = makeApp({ fileUploadedWebhook: HOOK })
     const { ref } = await crashedUpload(t)
-    const { deps } = buildApp({
+    const deps = createDeps({
       config: testConfig({ fileUploadedWebhook: HOOK }),
       store: t.store,
       locker: new MemoryLocker(),
@@ -149,7 +149,7 @@ describe('completing uploads whose completion never ran', () => {
     const before = await t.store.info(ref)
     expect(before.expiresAt).toBe(before.createdAt + 600_000)
     const config = testConfig({ fileUploadedWebhook: HOOK, uploadExpiry: 600 })
-    const { deps } = buildApp({
+    const deps = createDeps({
       config,
       store: t.store,
       locker: new MemoryLocker(),

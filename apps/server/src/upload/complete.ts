@@ -1,9 +1,13 @@
 /**
- * Finishing uploads whose bytes are all there but whose completion never ran (the process that
- * wrote the last byte died first). Every place that touches such a file (download, listings,
- * admin, archive, the sweeper) completes it through core's {@link completeIfFull}, with the
- * same hooks as the TUS endpoint, so the webhook, the retention expiry and the clean-up of
- * concatenated parts happen exactly once, whichever instance gets there first.
+ * Upload completion in one place. {@link uploadCompleted} is what happens once a file has all
+ * its bytes, however it arrived (the TUS endpoint's `onComplete` hook, a curl-style PUT): the
+ * retention expiry, the counter and the "file uploaded" webhook.
+ *
+ * And finishing uploads whose bytes are all there but whose completion never ran (the process
+ * that wrote the last byte died first). Every place that touches such a file (download,
+ * listings, admin, archive, the sweeper) completes it through core's {@link completeIfFull},
+ * with the same step as the TUS endpoint, so the webhook, the retention expiry and the clean-up
+ * of concatenated parts happen exactly once, whichever instance gets there first.
  * @module
  */
 import {
@@ -12,19 +16,53 @@ import {
   type FileRef,
   formatFileRef,
   needsCompletion,
+  PsiError,
+  type TusHooks,
 } from '@psitransfer/core'
+import { publicFile } from '../bucket.js'
 import type { Config } from '../config.js'
-import type { AppDeps } from '../deps.js'
-import type { RequestFacts } from '../http/client.js'
 import type { Logger } from '../logger.js'
-import { createUploadHooks } from './hooks.js'
+import type { UploadDeps } from './deps.js'
 import { initialExpiry, retentionExpiry } from './rules.js'
 
 /** A listing waits this long for the lock of such a file, then leaves it out for now. */
 export const LISTING_COMPLETE_WAIT_MS = 2000
 
-function facts(log: Logger): RequestFacts {
-  return { header: () => undefined, remoteAddress: undefined, log }
+/**
+ * A file just got all its bytes (the store completed it): unfinished uploads got a shorter
+ * expiry, now the retention applies; it is counted and the "file uploaded" webhook goes out.
+ * Parts of a parallel upload are building blocks: nothing happens for them (core deletes them
+ * once the final upload is complete). Returns the record with its new expiry.
+ */
+export async function uploadCompleted(deps: UploadDeps, meta: FileMeta): Promise<FileMeta> {
+  if (meta.concat?.kind === 'partial') return meta
+  const { config } = deps
+  deps.metrics.inc('psitransfer_uploads_completed_total')
+  const expiresAt = retentionExpiry(meta.createdAt, meta.retention, config)
+  const final = expiresAt === meta.expiresAt ? meta : await deps.store.update(meta, { expiresAt })
+  // PsiTransfer's webhook shape: the metadata, with the password replaced by a flag.
+  const metadata: Record<string, unknown> = { ...publicFile(final) }
+  if (final.password) metadata._password = true
+  delete metadata.protected
+  deps.webhooks.send(config.fileUploadedWebhook, 'fileUploaded', { metadata, date: deps.clock.now() })
+  return final
+}
+
+/**
+ * The hooks for {@link completeIfFull}, which runs only `onComplete` (the completion step) and
+ * `onError` (a log line if it fails). Core's hook type also wants `onCreate`; completing never
+ * creates a file, so it refuses.
+ */
+function completionHooks(deps: UploadDeps, log: Logger): TusHooks {
+  return {
+    onCreate: () => {
+      throw new PsiError('INTERNAL', 'Completing an upload creates no file')
+    },
+    onComplete: async (meta) => {
+      await uploadCompleted(deps, meta)
+    },
+    onError: (err) => log.error({ err }, 'upload error'),
+  }
 }
 
 /**
@@ -32,7 +70,7 @@ function facts(log: Logger): RequestFacts {
  * record. Throws UPLOAD_LOCKED (423, Retry-After) when its lock stays taken for `waitMs`.
  */
 export function completeUpload(
-  deps: AppDeps,
+  deps: UploadDeps,
   ref: FileRef,
   options: { known?: FileMeta; waitMs?: number; signal?: AbortSignal; log?: Logger } = {},
 ): Promise<FileMeta> {
@@ -42,8 +80,7 @@ export function completeUpload(
     {
       store: deps.store,
       locker: deps.locker,
-      // Only onComplete and onError run here; they need no request.
-      hooks: createUploadHooks(facts(log), deps, {}),
+      hooks: completionHooks(deps, log),
       limits: { maxSize: deps.config.maxFileSize },
     },
     rest,
@@ -56,7 +93,7 @@ export function completeUpload(
  * i.e. still incomplete, so the listing leaves it out until a later request completes it.
  */
 export async function completedOrAsIs(
-  deps: AppDeps,
+  deps: UploadDeps,
   meta: FileMeta,
   waitMs = LISTING_COMPLETE_WAIT_MS,
 ): Promise<FileMeta> {
@@ -89,12 +126,12 @@ export function missedCompletionHooks(meta: FileMeta, config: Config): boolean {
  * Runs the completion hooks of such a file once, under its upload lock (a PATCH completing it
  * right now holds that lock and runs them itself; then this waits for the next sweep).
  */
-export async function runMissedCompletionHooks(deps: AppDeps, meta: FileMeta): Promise<FileMeta> {
+export async function runMissedCompletionHooks(deps: UploadDeps, meta: FileMeta): Promise<FileMeta> {
   const lock = await deps.locker.lock(formatFileRef(meta), { waitMs: 0 })
   try {
     const current = await deps.store.info(meta)
     if (!missedCompletionHooks(current, deps.config)) return current
-    await createUploadHooks(facts(deps.logger), deps, {}).onComplete?.(current)
+    await uploadCompleted(deps, current)
     return await deps.store.info(meta)
   } finally {
     await lock.release()

@@ -17,13 +17,13 @@ import {
   type TusRequest,
   withLock,
 } from '@psitransfer/core'
-import type { AppDeps } from '../deps.js'
 import type { RequestFacts } from '../http/client.js'
 import type { Logger } from '../logger.js'
-import { publicFile } from '../routes/download.js'
 import { checkServicePassword } from '../security/auth.js'
 import { BUCKET_TOKEN_HEADER } from './bucket-ids.js'
 import type { Reservation } from './bucket-state.js'
+import { uploadCompleted } from './complete.js'
+import type { UploadDeps } from './deps.js'
 import {
   admitToBucket,
   bucketLockId,
@@ -68,7 +68,7 @@ export async function releaseBucketLock(holder: CreateLockHolder, log: Logger): 
   await lock?.release().catch((err: unknown) => log.warn({ err }, 'could not release a bucket lock'))
 }
 
-export function createUploadHooks(req: RequestFacts, deps: AppDeps, holder: CreateLockHolder): TusHooks {
+export function createUploadHooks(req: RequestFacts, deps: UploadDeps, holder: CreateLockHolder): TusHooks {
   const { config, metrics } = deps
   const log = req.log
   return {
@@ -182,18 +182,7 @@ export function createUploadHooks(req: RequestFacts, deps: AppDeps, holder: Crea
     },
 
     async onComplete(meta: FileMeta) {
-      if (meta.concat?.kind === 'partial') return
-      metrics.inc('psitransfer_uploads_completed_total')
-      // Unfinished uploads got a shorter expiry; now the retention applies.
-      const expiresAt = retentionExpiry(meta.createdAt, meta.retention, config)
-      let final = meta
-      if (expiresAt !== meta.expiresAt) final = await deps.store.update(meta, { expiresAt })
-      // The parts of a final upload are deleted by core, under their locks.
-      const metadata: Record<string, unknown> = { ...publicFile(final) }
-      // PsiTransfer's webhook shape: the metadata, with the password replaced by a flag.
-      if (final.password) metadata._password = true
-      delete metadata.protected
-      deps.webhooks.send(config.fileUploadedWebhook, 'fileUploaded', { metadata, date: deps.clock.now() })
+      await uploadCompleted(deps, meta)
     },
 
     onTerminate(meta: FileMeta) {

@@ -13,12 +13,13 @@ import {
   type Retention,
 } from '@psitransfer/core'
 import type { Config } from '../config.js'
-import type { AppDeps } from '../deps.js'
 import type { RequestFacts } from '../http/client.js'
 import { checkBucketPassword, failureDelay, kdfRunner } from '../security/auth.js'
 import { hashPassword } from '../security/passwords.js'
 import { BUCKET_MARK_KEY, BUCKET_TOKEN_HEADER, isProposableToken } from './bucket-ids.js'
-import type { BucketSnapshot, Reservation } from './bucket-state.js'
+import type { BucketSnapshot } from './bucket-ledger.js'
+import type { Reservation } from './bucket-state.js'
+import type { UploadDeps } from './deps.js'
 
 const MAX_COMMENT = 4096
 const MAX_TYPE = 255
@@ -106,7 +107,7 @@ export interface NewFileFacts {
  */
 export async function admitToBucket(
   req: RequestFacts,
-  deps: AppDeps,
+  deps: UploadDeps,
   sid: BucketId,
   file: NewFileFacts,
   password: string | undefined,
@@ -180,7 +181,7 @@ function bucketTaken(): PsiError {
  * owner adding files costs no store read per file.
  */
 export async function requireBucketOwner(
-  deps: AppDeps,
+  deps: UploadDeps,
   sid: BucketId,
   token: string | null | undefined,
 ): Promise<'owner' | 'fresh'> {
@@ -202,7 +203,7 @@ function passwordMismatch(): PsiError {
  */
 export async function precheckBucketPassword(
   req: RequestFacts,
-  deps: AppDeps,
+  deps: UploadDeps,
   sid: BucketId,
   password: string | undefined,
 ): Promise<void> {
@@ -217,7 +218,7 @@ export async function precheckBucketPassword(
 
 async function bucketPassword(
   req: RequestFacts,
-  deps: AppDeps,
+  deps: UploadDeps,
   sid: BucketId,
   bucket: BucketSnapshot,
   password: string | undefined,
@@ -241,7 +242,7 @@ async function bucketPassword(
 }
 
 /**
- * Id for `AppDeps.bucketLocker`, serializing admission and the bucket lock per bucket: the
+ * Id for `UploadDeps.bucketLocker`, serializing admission and the bucket lock per bucket: the
  * mark's upload id, so with a shared store's locker the sweeper never deletes a mark in use.
  */
 export function bucketLockId(sid: BucketId): string {

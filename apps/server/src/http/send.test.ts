@@ -16,8 +16,8 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { readTarGz, readZip } from './test-support/archives.js'
-import { bytesOf, makeApp, sha256, type TestApp, upload } from './test-support/harness.js'
+import { readTarGz, readZip } from '../test-support/archives.js'
+import { bytesOf, makeApp, sha256, type TestApp, upload } from '../test-support/harness.js'
 
 /** @hono/node-server's marker header of `RESPONSE_ALREADY_SENT`. */
 const ALREADY_SENT = 'x-hono-already-sent'

@@ -1,8 +1,7 @@
 import { listAll, type Store } from '@psitransfer/core'
 import { MemoryStore } from '@psitransfer/core/testing'
 import { describe, expect, it } from 'vitest'
-import { readTarGz, readZip } from './test-support/archives.js'
-import { bytesOf, makeApp, sha256, type TestApp, upload } from './test-support/harness.js'
+import { bytesOf, makeApp, type TestApp, upload } from '../test-support/harness.js'
 
 interface Listing {
   sid: string
@@ -31,109 +30,6 @@ async function listing(t: TestApp, sid = 'bucket1', headers: Record<string, stri
   expect(res.status).toBe(200)
   return (await res.json()) as Listing
 }
-
-describe('bucket listing', () => {
-  it('lists only completed, unexpired files without secrets', async () => {
-    const t = makeApp({ maxPreviewSize: 1234 })
-    await upload(t, bytesOf('one'), { name: 'one.txt', comment: 'first', relativePath: 'docs' })
-    t.clock.advance(1000)
-    await upload(t, bytesOf('two!'), { name: 'two.txt', retention: 'one-time' })
-    // An unfinished upload is not listed.
-    await t.request('/files/', {
-      method: 'POST',
-      headers: {
-        'Tus-Resumable': '1.0.0',
-        'Upload-Length': '10',
-        'Upload-Metadata': 'sid YnVja2V0MQ==,name eC50eHQ=',
-      },
-    })
-    const res = await t.request('/bucket1.json')
-    expect(res.headers.get('cache-control')).toBe('private, no-store')
-    const body = (await res.json()) as Listing
-    expect(body.sid).toBe('bucket1')
-    expect(body.protected).toBe(false)
-    expect(body.config).toEqual({ maxPreviewSize: 1234 })
-    expect(body.items.map((i) => i.name)).toEqual(['one.txt', 'two.txt'])
-    expect(body.items[0]).toMatchObject({
-      relativePath: 'docs',
-      comment: 'first',
-      size: 3,
-      type: 'text/plain',
-      oneTime: false,
-      downloaded: false,
-      expiresAt: body.items[0]!.createdAt + 3600_000,
-    })
-    expect(body.items[1]).toMatchObject({ oneTime: true })
-    expect(body.items[0]!.url).toBe(`/files/bucket1++${body.items[0]!.key}`)
-    expect(body.zipUrl).toBe(`/files/bucket1++${body.archiveToken}.zip`)
-    expect(body.tarGzUrl).toBe(`/files/bucket1++${body.archiveToken}.tar.gz`)
-    expect(body.archiveToken).toMatch(/^[0-9a-f]{32}$/)
-    expect(JSON.stringify(body)).not.toMatch(/password|storeState|offset/)
-  })
-
-  it('404s for unknown, empty and expired buckets, 400 for bad ids', async () => {
-    const t = makeApp()
-    expect((await t.request('/nothing.json')).status).toBe(404)
-    await upload(t, bytesOf('x'))
-    t.clock.advance(3600_000)
-    const res = await t.request('/bucket1.json')
-    expect(res.status).toBe(404)
-    expect(await res.json()).toEqual({ code: 'NOT_FOUND', message: 'Bucket not found or expired' })
-    expect((await t.request('/bad.id.json')).status).toBe(400)
-  })
-
-  it('accepts percent-encoded passwords with characters a header cannot carry', async () => {
-    const t = makeApp({ adminPass: 'ädmin-密码' })
-    await upload(t, bytesOf('x'), { password: '密码 100%', retention: '86400' })
-    const encoded = encodeURIComponent('密码 100%')
-    expect((await t.request('/bucket1.json', { headers: { 'x-download-pass': encoded } })).status).toBe(200)
-    expect((await t.request('/bucket1.json', { headers: { 'x-download-pass': '%E5%AF%86' } })).status).toBe(
-      401,
-    )
-    const admin = encodeURIComponent('ädmin-密码')
-    expect((await t.request('/admin/data.json', { headers: { 'x-passwd': admin } })).status).toBe(200)
-    expect((await t.request('/admin/data.json', { headers: { 'x-passwd': '%zz' } })).status).toBe(403)
-  })
-
-  it('protects buckets with a password and hands out download tokens', async () => {
-    const t = makeApp()
-    await upload(t, bytesOf('secret data'), { password: 'pw', retention: '86400' })
-    const missing = await t.request('/bucket1.json')
-    expect(missing.status).toBe(401)
-    expect(((await missing.json()) as { code: string }).code).toBe('UNAUTHORIZED')
-    expect((await t.request('/bucket1.json', { headers: { 'x-download-pass': 'nope' } })).status).toBe(401)
-    const body = await listing(t, 'bucket1', { 'x-download-pass': 'pw' })
-    expect(body.protected).toBe(true)
-    const url = body.items[0]!.url
-    expect(url).toMatch(/\?token=\d+\.[A-Za-z0-9_-]{43}$/)
-    expect(body.zipUrl).toContain('?token=')
-    // The token is the proof: without it the file URL alone is not enough.
-    const bare = url.replace(/\?.*$/, '')
-    expect((await t.request(bare)).status).toBe(401)
-    expect((await t.request(`${bare}?token=123.${'a'.repeat(43)}`)).status).toBe(401)
-    expect(await (await t.request(url)).text()).toBe('secret data')
-    expect((await t.request(body.tarGzUrl.replace(/\?.*$/, ''))).status).toBe(401)
-    expect((await t.request(body.tarGzUrl)).status).toBe(200)
-    // Tokens expire.
-    t.clock.advance(3 * 3600_000)
-    expect((await t.request(url)).status).toBe(401)
-  })
-
-  it('rate-limits wrong bucket passwords per bucket and client', async () => {
-    const t = makeApp()
-    await upload(t, bytesOf('x'), { password: 'pw' })
-    await upload(t, bytesOf('y'), { sid: 'other', password: 'pw' })
-    for (let i = 0; i < 10; i++) {
-      expect((await t.request('/bucket1.json', { headers: { 'x-download-pass': `bad${i}` } })).status).toBe(
-        401,
-      )
-    }
-    const limited = await t.request('/bucket1.json', { headers: { 'x-download-pass': 'pw' } })
-    expect(limited.status).toBe(429)
-    expect(limited.headers.get('retry-after')).toBeTruthy()
-    expect((await t.request('/other.json', { headers: { 'x-download-pass': 'pw' } })).status).toBe(200)
-  })
-})
 
 describe('file download', () => {
   it('sends the file with safe headers', async () => {
@@ -399,74 +295,6 @@ describe('one-time files', () => {
     const second = await t.request(items[0]!.url)
     expect(second.status).toBe(200)
     expect((await second.arrayBuffer()).byteLength).toBe(3 * 1024 * 1024)
-  })
-})
-
-describe('archives', () => {
-  async function bucketWithFiles(t: TestApp) {
-    const files = [
-      { name: 'a.txt', data: 'alpha', relativePath: '' },
-      { name: 'a.txt', data: 'alpha two', relativePath: '' },
-      { name: 'b.bin', data: 'x'.repeat(100_000), relativePath: 'photos/2024' },
-      { name: 'A.TXT', data: 'upper', relativePath: '' },
-    ]
-    for (const f of files) {
-      t.clock.advance(10)
-      await upload(t, bytesOf(f.data), { name: f.name, relativePath: f.relativePath })
-    }
-    return files
-  }
-
-  it('streams a zip with folders and unique names', async () => {
-    const t = makeApp()
-    await bucketWithFiles(t)
-    const { zipUrl } = await listing(t)
-    const res = await t.request(zipUrl)
-    expect(res.status).toBe(200)
-    expect(res.headers.get('content-type')).toBe('application/zip')
-    expect(res.headers.get('content-disposition')).toBe('attachment; filename="bucket1.zip"')
-    const entries = readZip(new Uint8Array(await res.arrayBuffer()))
-    expect(Object.fromEntries([...entries].map(([k, v]) => [k, v.toString()]))).toEqual({
-      'a.txt': 'alpha',
-      'a (2).txt': 'alpha two',
-      'photos/2024/b.bin': 'x'.repeat(100_000),
-      'A (3).TXT': 'upper',
-    })
-  })
-
-  it('streams a tar.gz with the same content', async () => {
-    const t = makeApp()
-    const files = await bucketWithFiles(t)
-    const { tarGzUrl } = await listing(t)
-    const res = await t.request(tarGzUrl)
-    expect(res.status).toBe(200)
-    expect(res.headers.get('content-type')).toBe('application/gzip')
-    const entries = readTarGz(new Uint8Array(await res.arrayBuffer()))
-    expect(sha256(entries.get('photos/2024/b.bin')!)).toBe(sha256(bytesOf(files[2]!.data)))
-    expect([...entries.keys()].sort()).toEqual(['A (3).TXT', 'a (2).txt', 'a.txt', 'photos/2024/b.bin'])
-  })
-
-  it('404s on a stale token, accepts the legacy md5 token, answers HEAD', async () => {
-    const t = makeApp()
-    await upload(t, bytesOf('x'))
-    const { zipUrl, items } = await listing(t)
-    expect((await t.request('/files/bucket1++0123456789abcdef0123456789abcdef.zip')).status).toBe(404)
-    const md5 = (await import('node:crypto')).createHash('md5').update(items[0]!.key).digest('hex')
-    expect((await t.request(`/files/bucket1++${md5}.tar.gz`)).status).toBe(200)
-    const head = await t.request(zipUrl, { method: 'HEAD' })
-    expect(head.status).toBe(200)
-    expect(head.headers.get('content-type')).toBe('application/zip')
-  })
-
-  it('consumes one-time files only when the archive completed', async () => {
-    const t = makeApp({ fileDownloadedWebhook: 'http://hooks.test/dl' })
-    await upload(t, bytesOf('keep'), { name: 'keep.txt' })
-    await upload(t, bytesOf('once'), { name: 'once.txt', retention: 'one-time' })
-    const { zipUrl } = await listing(t)
-    const entries = readZip(new Uint8Array(await (await t.request(zipUrl)).arrayBuffer()))
-    expect([...entries.keys()].sort()).toEqual(['keep.txt', 'once.txt'])
-    await waitFor(async () => (await listAll(t.store, {})).length === 1)
-    await waitFor(async () => t.webhookCalls.some((c) => c.body.event === 'archiveDownloaded'))
   })
 })
 

@@ -1,5 +1,5 @@
 /**
- * The TUS fast path (`http/tus-fast.ts`) over real sockets: it serves the upload requests it
+ * The TUS fast path (`routes/tus-fast.ts`) over real sockets: it serves the upload requests it
  * recognizes, hands everything else to Hono, and puts the same answers on the wire as the Hono
  * route does (a twin server without the fast path answers the same script of requests), with
  * the same request id, metrics, access log, password checks and connection handling.
@@ -10,22 +10,25 @@ import { connect } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import { encodeUploadMetadata, MemoryLocker, systemClock } from '@psitransfer/core'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createApp } from './app.js'
-import type { TusCall } from './routes/tus.js'
-import { registryFor } from './stores.js'
-import { type E2eServer, removeDir, startFsServer, tempDir } from './test-support/e2e.js'
-import { BucketTokens, testConfig } from './test-support/harness.js'
-import { send, type WireResponse } from './test-support/wire.js'
+import { createApp } from '../app.js'
+import { registryFor } from '../stores.js'
+import { type E2eServer, removeDir, startFsServer, tempDir } from '../test-support/e2e.js'
+import { BucketTokens, testConfig } from '../test-support/harness.js'
+import { send, type WireResponse } from '../test-support/wire.js'
+import type { TusEndpointRequest } from '../upload/tus-endpoint.js'
 
-/** Calls that reached `answerTus` through the fast path (Hono's route calls it inside its module). */
+/**
+ * Calls that reached `answerTus` through the fast path: it hands over Node's headers, where
+ * Hono's route hands over the Web `Headers` of its request.
+ */
 const fastCalls = vi.hoisted(() => [] as string[])
-vi.mock('./routes/tus.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('./routes/tus.js')>()
+vi.mock('../upload/tus-endpoint.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../upload/tus-endpoint.js')>()
   return {
     ...real,
-    answerTus: (call: TusCall, deps: Parameters<typeof real.answerTus>[1]) => {
-      fastCalls.push(`${call.method} ${call.id ?? ''}`)
-      return real.answerTus(call, deps)
+    answerTus: (request: TusEndpointRequest, deps: Parameters<typeof real.answerTus>[1]) => {
+      if (!(request.headers instanceof Headers)) fastCalls.push(`${request.method} ${request.id ?? ''}`)
+      return real.answerTus(request, deps)
     },
   }
 })

@@ -1,6 +1,7 @@
 /**
  * The TUS fast path of the Node server: upload requests (`{U}files/…`) are answered straight
- * from the Node request listener, without Hono. Small files make three requests each (POST,
+ * from the Node request listener, without Hono. It goes by the same route table as the app's
+ * Hono routes ({@link matchTusRequest}). Small files make three requests each (POST,
  * PATCH, HEAD), and for them building a Web `Request`, its `Headers`, the router and the
  * middleware chain cost about as much CPU as the upload itself.
  *
@@ -16,10 +17,11 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { TusHeaders } from '@psitransfer/core'
 import type { AppDeps } from '../deps.js'
-import { answerTus } from '../routes/tus.js'
-import type { RequestFacts } from './client.js'
-import { closeScope, errorAnswer, isTusRequest, openScope } from './request-scope.js'
-import { nodeRequestBody, writeSmall } from './send.js'
+import type { RequestFacts } from '../http/client.js'
+import { closeScope, errorAnswer, openScope } from '../http/request-scope.js'
+import { nodeRequestBody, writeSmall } from '../http/send.js'
+import { answerTus } from '../upload/tus-endpoint.js'
+import { isTusRequest, matchTusRequest } from './tus-route.js'
 
 /**
  * Answers the request and returns the promise of that work (settled once the store write behind it
@@ -49,32 +51,18 @@ class NodeHeaders implements TusHeaders {
 }
 
 export function createTusFastPath(deps: AppDeps): TusFastPath {
-  const { uploadAppPath: U, baseUrl: B } = deps.config
-  const collection = `${U}files`
-  const itemPrefix = `${U}files/`
-  // With the default layout `files/{id}` is also the download URL: a HEAD without
-  // Tus-Resumable is a download there (see the app's routes).
-  const sharedWithDownloads = U === B
-
+  const layout = deps.config
   return (req, res) => {
     const url = req.url
-    if (url === undefined || !url.startsWith(collection) || url.includes('?')) return false
+    if (url === undefined || url.includes('?')) return false
     const method = req.method ?? ''
-    let id: string | undefined
-    if (url === collection || url === itemPrefix) {
-      if (method !== 'POST' && method !== 'OPTIONS') return false
-    } else if (url.startsWith(itemPrefix)) {
-      id = url.slice(itemPrefix.length)
-      if (!PLAIN_ID.test(id)) return false
-      if (method === 'HEAD') {
-        if (sharedWithDownloads && req.headers['tus-resumable'] === undefined) return false
-      } else if (method !== 'PATCH' && method !== 'DELETE' && method !== 'POST' && method !== 'OPTIONS') {
-        return false
-      }
-    } else {
-      return false
-    }
-    return serve(deps, req, res, method, url, id).catch((err: unknown) => {
+    const route = matchTusRequest(layout, method, url, {
+      tusResumable: req.headers['tus-resumable'] !== undefined,
+      lock: false,
+    })
+    // The lock PATCH has a query string, so it never gets here.
+    if (route?.kind !== 'endpoint' || (route.id !== undefined && !PLAIN_ID.test(route.id))) return false
+    return serve(deps, req, res, method, url, route.id).catch((err: unknown) => {
       // Not reached (serve answers its own errors); never let a request crash the process.
       deps.logger.error({ err }, 'TUS request failed')
       res.destroy()

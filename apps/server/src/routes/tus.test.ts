@@ -1,6 +1,6 @@
 import { encodeUploadMetadata, listAll } from '@psitransfer/core'
 import { describe, expect, it } from 'vitest'
-import { bytesOf, createRequest, makeApp, TUS, upload } from './test-support/harness.js'
+import { bytesOf, createRequest, makeApp, TUS, upload } from '../test-support/harness.js'
 
 const md = (extra: Record<string, string> = {}) => ({
   sid: 'bucket1',

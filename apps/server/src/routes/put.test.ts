@@ -1,0 +1,66 @@
+import { listAll } from '@psitransfer/core'
+import { describe, expect, it } from 'vitest'
+import { bytesOf, makeApp } from '../test-support/harness.js'
+
+describe('curl PUT', () => {
+  it('creates a bucket with the file and answers with its link', async () => {
+    const t = makeApp({ fileUploadedWebhook: 'http://hooks.test/up' })
+    const res = await t.request('http://psi.example/hello%20world.txt', {
+      method: 'PUT',
+      body: bytesOf('hi there'),
+    })
+    expect(res.status).toBe(201)
+    const link = await res.text()
+    expect(link).toMatch(/^http:\/\/psi\.example\/[A-Za-z0-9_-]+\n$/)
+    const sid = link.trim().split('/').pop()!
+    const listing = (await (await t.request(`/${sid}.json`)).json()) as {
+      items: Array<{ name: string; url: string }>
+    }
+    expect(listing.items[0]!.name).toBe('hello world.txt')
+    expect(await (await t.request(listing.items[0]!.url)).text()).toBe('hi there')
+    const [file] = await listAll(t.store, {})
+    // Nobody can add files to a PUT bucket.
+    expect(file).toMatchObject({ bucketLocked: true, complete: true, uploadLength: 8, retention: 604800 })
+    expect(file!.expiresAt).toBe(file!.createdAt + 604800_000)
+  })
+
+  it('honours retention, password, uploadPass and limits', async () => {
+    const t = makeApp({ uploadPass: 'up', maxFileSize: 5 })
+    expect((await t.request('/a.txt', { method: 'PUT', body: bytesOf('x') })).status).toBe(401)
+    expect(
+      (await t.request('/a.txt', { method: 'PUT', body: bytesOf('x'), headers: { 'x-passwd': 'no' } }))
+        .status,
+    ).toBe(403)
+    const big = await t.request('/a.txt', {
+      method: 'PUT',
+      body: bytesOf('123456'),
+      headers: { 'x-passwd': 'up' },
+    })
+    expect(big.status).toBe(413)
+    expect(await listAll(t.store, {})).toHaveLength(0)
+    const withLength = await t.request('/a.txt', {
+      method: 'PUT',
+      body: bytesOf('123456'),
+      headers: { 'x-passwd': 'up', 'Content-Length': '6' },
+    })
+    expect(withLength.status).toBe(413)
+    expect(
+      (await t.request('/..', { method: 'PUT', body: bytesOf('x'), headers: { 'x-passwd': 'up' } })).status,
+    ).not.toBe(201)
+    const bad = await t.request('/a.txt?retention=7', {
+      method: 'PUT',
+      body: bytesOf('x'),
+      headers: { 'x-passwd': 'up' },
+    })
+    expect(bad.status).toBe(400)
+    const ok = await t.request('/a.txt?retention=one-time', {
+      method: 'PUT',
+      body: bytesOf('x'),
+      headers: { 'x-passwd': 'up', 'x-download-pass': 'pw' },
+    })
+    expect(ok.status).toBe(201)
+    const [file] = await listAll(t.store, {})
+    expect(file).toMatchObject({ retention: 'one-time' })
+    expect(file!.password).toMatch(/^\$argon2id/)
+  })
+})
