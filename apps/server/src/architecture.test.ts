@@ -38,6 +38,7 @@ const LAYERS: ReadonlyArray<{ name: string; holds: (file: string) => boolean }> 
   },
   { name: 'http, archive', holds: (f) => f.startsWith('http/') || f.startsWith('archive/') },
   { name: 'security', holds: (f) => f.startsWith('security/') },
+  { name: 'compat', holds: (f) => f.startsWith('compat/') },
   { name: 'upload', holds: (f) => f.startsWith('upload/') },
   { name: 'deps', holds: (f) => f === 'deps.ts' },
   { name: 'routes', holds: (f) => f.startsWith('routes/') },
