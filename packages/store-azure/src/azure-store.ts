@@ -41,6 +41,7 @@ import {
   PsiError,
   parseBucketId,
   type ReadOptions,
+  resolveRange,
   type Store,
   type StoreCapabilities,
   sleep,
@@ -750,21 +751,7 @@ export class AzureStore implements Store {
     if (meta.complete && meta.uploadLength !== null && size !== meta.uploadLength) {
       throw new PsiError('INTERNAL', 'The stored file is damaged')
     }
-    let start = 0
-    let count = size
-    if (range) {
-      const ok =
-        Number.isSafeInteger(range.start) &&
-        Number.isSafeInteger(range.end) &&
-        range.start >= 0 &&
-        range.start <= range.end &&
-        range.end < size
-      if (!ok) {
-        throw new PsiError('RANGE_NOT_SATISFIABLE', `The range is outside the file (${size} bytes)`)
-      }
-      start = range.start
-      count = range.end - range.start + 1
-    }
+    const { start, length: count } = resolveRange(size, range)
     if (count === 0) return (async function* () {})()
     let body: Readable
     try {

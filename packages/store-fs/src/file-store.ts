@@ -21,6 +21,7 @@ import {
   OffsetMismatchError,
   PsiError,
   type ReadOptions,
+  resolveRange,
   type Store,
   type StoreCapabilities,
   type StoreContext,
@@ -539,24 +540,8 @@ export class FileStore implements Store {
     try {
       const st = await fh.stat()
       if (!st.isFile()) throw new NotFoundError()
-      let start = 0
-      let end = st.size - 1
-      if (range) {
-        const ok =
-          Number.isSafeInteger(range.start) &&
-          Number.isSafeInteger(range.end) &&
-          range.start >= 0 &&
-          range.start <= range.end &&
-          range.end < st.size
-        if (!ok) {
-          throw new PsiError('RANGE_NOT_SATISFIABLE', `The range is outside the file (${st.size} bytes)`, {
-            details: { size: st.size },
-          })
-        }
-        start = range.start
-        end = range.end
-      }
-      if (end < start) {
+      const { start, end, length } = resolveRange(st.size, range)
+      if (length === 0) {
         await fh.close()
         return emptyIterable()
       }

@@ -26,6 +26,7 @@ import {
   PsiError,
   parseBucketId,
   type ReadOptions,
+  resolveRange,
   type Store,
   UploadLockedError,
 } from '@psitransfer/core'
@@ -559,24 +560,8 @@ export class S3Store implements Store {
         pieces = state.tail.map((p) => ({ key: p.key, start: p.skip, end: p.size - 1 }))
       }
     }
-    let start = 0
-    let end = size - 1
-    if (range) {
-      const ok =
-        Number.isSafeInteger(range.start) &&
-        Number.isSafeInteger(range.end) &&
-        range.start >= 0 &&
-        range.end >= range.start &&
-        range.end < size
-      if (!ok)
-        throw new PsiError(
-          'RANGE_NOT_SATISFIABLE',
-          `Range ${range.start}-${range.end} is outside the file (${size} bytes)`,
-        )
-      start = range.start
-      end = range.end
-    }
-    if (size === 0) return empty()
+    const { start, end, length } = resolveRange(size, range)
+    if (length === 0) return empty()
     return readSlices(this.#ctx.io, sliceRange(pieces, start, end), signal)
   }
 

@@ -8,6 +8,7 @@ import { abortable, abortError } from '../abortable.js'
 import { OffsetMismatchError, PsiError, UploadLockedError } from '../errors.js'
 import { type FileRef, isValidId, storageKey } from '../ids.js'
 import { applyMetaPatch, type FileMeta, isUploadLength, type MetaPatch, type NewFile } from '../meta.js'
+import { resolveRange } from '../range.js'
 import { defineStore } from '../registry.js'
 import type { AppendOptions, ListOptions, ReadOptions, Store, StoreCapabilities } from '../store.js'
 
@@ -128,23 +129,7 @@ export class MemoryStore implements Store {
     const entry = this.#get(ref)
     const { range, signal } = options
     if (signal?.aborted) throw abortError(signal)
-    const size = entry.size
-    let start = 0
-    let end = size - 1
-    if (range) {
-      const ok =
-        Number.isSafeInteger(range.start) &&
-        Number.isSafeInteger(range.end) &&
-        range.start >= 0 &&
-        range.start <= range.end
-      if (!ok || range.end >= size) {
-        throw new PsiError('RANGE_NOT_SATISFIABLE', 'Requested range is outside the file', {
-          details: { size },
-        })
-      }
-      start = range.start
-      end = range.end
-    }
+    const { start, end } = resolveRange(entry.size, range)
     // Chunks are immutable and the arrays only grow, so a snapshot of references is enough.
     return readPieces(entry.chunks.slice(), entry.starts.slice(), start, end + 1, signal)
   }
