@@ -44,6 +44,7 @@ import {
   resolveRange,
   type Store,
   type StoreCapabilities,
+  StoreUnavailableError,
   sleep,
   UploadLockedError,
 } from '@psitransfer/core'
@@ -306,7 +307,7 @@ export class AzureStore implements Store {
         const next = await change(meta)
         if (await this.#writeMeta(ref, next, { ifMatch: etag })) return next
       }
-      throw new PsiError('STORE_UNAVAILABLE', 'The file metadata keeps changing; retry shortly')
+      throw new StoreUnavailableError('The file metadata keeps changing; retry shortly')
     } finally {
       // Also after the write: an `info` that read the old metadata meanwhile must not keep it.
       this.#invalidate(ref)

@@ -28,6 +28,7 @@ import {
   type ReadOptions,
   resolveRange,
   type Store,
+  StoreUnavailableError,
   UploadLockedError,
 } from '@psitransfer/core'
 import { acquire } from './acquire.js'
@@ -202,13 +203,9 @@ export class S3Store implements Store {
       .filter(Boolean)
       .join(', ')
     if (mapped.code === 'STORE_UNAVAILABLE') {
-      return new PsiError(
-        'STORE_UNAVAILABLE',
-        `Cannot ${what} S3 ${this.#where()}: ${reason || 'no answer'}`,
-        {
-          cause: err,
-        },
-      )
+      return new StoreUnavailableError(`Cannot ${what} S3 ${this.#where()}: ${reason || 'no answer'}`, {
+        cause: err,
+      })
     }
     const verb = status === 401 || status === 403 ? (what === 'reach' ? 'access' : what) : what
     return new PsiError(

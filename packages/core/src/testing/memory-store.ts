@@ -5,7 +5,7 @@
  * @module
  */
 import { abortable, abortError } from '../abortable.js'
-import { OffsetMismatchError, PsiError, UploadLockedError } from '../errors.js'
+import { NotFoundError, OffsetMismatchError, PsiError, UploadLockedError } from '../errors.js'
 import { type FileRef, isValidId, storageKey } from '../ids.js'
 import { applyMetaPatch, type FileMeta, isUploadLength, type MetaPatch, type NewFile } from '../meta.js'
 import { resolveRange } from '../range.js'
@@ -109,7 +109,7 @@ export class MemoryStore implements Store {
     } finally {
       entry.writing = false
     }
-    if (this.#files.get(id) !== entry) throw new PsiError('NOT_FOUND', 'File was deleted during the upload')
+    if (this.#files.get(id) !== entry) throw new NotFoundError('File was deleted during the upload')
     return entry.size
   }
 
@@ -195,7 +195,7 @@ function snapshotMeta(entry: Entry): FileMeta {
 }
 
 function notFound(): PsiError {
-  return new PsiError('NOT_FOUND', 'File not found')
+  return new NotFoundError('File not found')
 }
 
 /** Yields copies of bytes `[from, to)` in pieces of at most {@link READ_PIECE}. */
