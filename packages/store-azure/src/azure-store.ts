@@ -43,7 +43,6 @@ import {
   type ReadOptions,
   resolveRange,
   type Store,
-  type StoreCapabilities,
   StoreUnavailableError,
   sleep,
   UploadLockedError,
@@ -172,7 +171,6 @@ function blockBody(chunks: readonly Uint8Array[]): () => NodeJS.ReadableStream {
 
 export class AzureStore implements Store {
   readonly type = 'azure'
-  readonly capabilities: StoreCapabilities
   readonly config: AzureStoreConfig
   readonly service: BlobServiceClient
   readonly container: ContainerClient
@@ -208,10 +206,8 @@ export class AzureStore implements Store {
       this.service = new BlobServiceClient(endpoint, credential, pipeline)
     }
     this.container = this.service.getContainerClient(this.config.container)
-    // SAS URLs need the account key; a connection string with a SAS token cannot sign new ones.
-    this.capabilities = { downloadUrl: this.service.credential instanceof StorageSharedKeyCredential }
-    // The port: `downloadUrl` is present exactly when the capability is.
-    if (!this.capabilities.downloadUrl) Object.defineProperty(this, 'downloadUrl', { value: undefined })
+    // The port: the method's presence is the capability, so without the key it is hidden.
+    if (!this.#canSign()) Object.defineProperty(this, 'downloadUrl', { value: undefined })
     this.#leases = new LeaseManager(this.config.lockStaleAfter * 1000, this.#warn)
   }
 
@@ -870,9 +866,14 @@ export class AzureStore implements Store {
     }
   }
 
+  /** SAS URLs need the account key; a connection string with a SAS token cannot sign new ones. */
+  #canSign(): boolean {
+    return this.service.credential instanceof StorageSharedKeyCredential
+  }
+
   async downloadUrl(ref: FileRef, options: DownloadUrlOptions): Promise<string> {
     checkRef(ref)
-    if (!this.capabilities.downloadUrl) {
+    if (!this.#canSign()) {
       throw new PsiError('STORE_MISCONFIGURED', 'SAS download URLs need the storage account key')
     }
     const now = Date.now()

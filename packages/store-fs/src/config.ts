@@ -72,7 +72,6 @@ export function parseFsStoreConfig(input: unknown): FsStoreConfig {
 export const fsStoreDefinition = defineStore<FsStoreConfig>({
   type: 'filesystem',
   configSchema: { parse: parseFsStoreConfig, fields: FS_CONFIG_FIELDS },
-  capabilities: { downloadUrl: false },
   create(config, context) {
     const uploadDir = config.uploadDir ?? context.uploadDir
     if (!uploadDir) throw bad('storage.uploadDir (or uploadDir) is required for storage.type "filesystem"')

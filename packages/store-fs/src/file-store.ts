@@ -23,7 +23,6 @@ import {
   type ReadOptions,
   resolveRange,
   type Store,
-  type StoreCapabilities,
   type StoreContext,
   UploadLockedError,
 } from '@psitransfer/core'
@@ -99,7 +98,6 @@ class SourceFailure {
 
 export class FileStore implements Store {
   readonly type = 'filesystem'
-  readonly capabilities: StoreCapabilities = { downloadUrl: false }
   /** Absolute upload directory. */
   readonly root: string
   readonly fsync: FsyncPolicy

@@ -105,7 +105,6 @@ async function* empty(): AsyncGenerator<Uint8Array> {}
 
 export class S3Store implements Store {
   readonly type = 's3'
-  readonly capabilities = { downloadUrl: true } as const
   readonly config: S3StoreConfig
   readonly #ctx: StoreContext
   readonly #appending = new Set<string>()

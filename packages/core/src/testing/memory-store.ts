@@ -10,7 +10,7 @@ import { type FileRef, isValidId, storageKey } from '../ids.js'
 import { applyMetaPatch, type FileMeta, isUploadLength, type MetaPatch, type NewFile } from '../meta.js'
 import { resolveRange } from '../range.js'
 import { defineStore } from '../registry.js'
-import type { AppendOptions, ListOptions, ReadOptions, Store, StoreCapabilities } from '../store.js'
+import type { AppendOptions, ListOptions, ReadOptions, Store } from '../store.js'
 
 /** Reads yield copies of at most this many bytes, whatever size the chunks were appended in. */
 const READ_PIECE = 1 << 20
@@ -42,7 +42,6 @@ export interface MemorySnapshot {
 
 export class MemoryStore implements Store {
   readonly type = 'memory'
-  readonly capabilities: StoreCapabilities = Object.freeze({ downloadUrl: false })
   readonly #files = new Map<string, Entry>()
 
   async init(): Promise<void> {}
@@ -255,6 +254,5 @@ export const memoryStoreDefinition = defineStore<MemoryStoreConfig>({
     },
     fields: {},
   },
-  capabilities: { downloadUrl: false },
   create: () => new MemoryStore(),
 })
