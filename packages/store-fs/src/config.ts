@@ -3,7 +3,8 @@
  * @module
  */
 import { type ConfigFields, defineStore, PsiError } from '@psitransfer/core'
-import { FileStore, type FsyncPolicy } from './file-store.js'
+import type { FsyncPolicy } from './durability.js'
+import { FileStore } from './file-store.js'
 import type { MetadataCalls } from './meta-calls.js'
 
 export interface FsStoreConfig {
