@@ -19,6 +19,7 @@ import {
   type FileMeta,
   type FileRef,
   type ListOptions,
+  type Lock,
   type MetaPatch,
   type NewFile,
   NotFoundError,
@@ -34,6 +35,7 @@ import {
 import { acquire } from './acquire.js'
 import { AppendRun } from './append.js'
 import { BufferPool, ByteBudget } from './budget.js'
+import { CarryOver } from './carry-over.js'
 import { createS3Client } from './client.js'
 import {
   MIN_PART_SIZE,
@@ -43,26 +45,16 @@ import {
   type S3StoreConfig,
   type S3StoreOptions,
 } from './config.js'
-import {
-  flushAbsorbed,
-  type Loaded,
-  type Logger,
-  releaseAll,
-  releaseInBackground,
-  rememberAppendSize,
-  type Session,
-  type StoreContext,
-  takeLingering,
-} from './context.js'
+import type { Logger, S3Context } from './context.js'
 import { checkRef, KeyLayout, newIncarnation, refId } from './keys.js'
 import { listFiles, type SweepOptions, type SweepResult, sweep } from './listing.js'
 import { INC_METADATA, loadMeta, loadState } from './load.js'
 import { S3LockManager } from './locks.js'
 import { encodeMeta, type StoredMeta, toFileMeta } from './meta-codec.js'
-import { dropPending, evictPending } from './pending.js'
 import { type ObjectSlice, readSlices } from './reader.js'
 import { httpStatus, isNoSuchUpload, s3Code, toStoreError } from './s3-errors.js'
 import { S3Io } from './s3-io.js'
+import { type Loaded, LockSessions, type UploadLockOptions } from './sessions.js'
 import { effectivePartSize, tailBytes, type UploadState } from './state.js'
 import { TailCache, tailSignature } from './tail-cache.js'
 
@@ -88,13 +80,14 @@ export interface S3StoreStats {
   peakBufferedBytes: number
 }
 
-const contexts = new WeakMap<S3Store, StoreContext>()
+let internals: (store: S3Store) => S3Context
 
-/** The store's internals, for {@link S3Locker} (same package, not exported from the index). */
-export function storeContext(store: S3Store): StoreContext {
-  const ctx = contexts.get(store)
-  if (!ctx) throw new TypeError('not an S3Store')
-  return ctx
+/**
+ * The store's internals, for this package's tests only (not exported from the index; the
+ * store's collaborators get what they need passed in, S3Locker goes through {@link S3Store.lockUpload}).
+ */
+export function storeContext(store: S3Store): S3Context {
+  return internals(store)
 }
 
 function invalid(message: string): PsiError {
@@ -104,9 +97,13 @@ function invalid(message: string): PsiError {
 async function* empty(): AsyncGenerator<Uint8Array> {}
 
 export class S3Store implements Store {
+  static {
+    internals = (store) => store.#ctx
+  }
+
   readonly type = 's3'
   readonly config: S3StoreConfig
-  readonly #ctx: StoreContext
+  readonly #ctx: S3Context
   readonly #appending = new Set<string>()
   readonly #metaQueue = new Map<string, Promise<unknown>>()
 
@@ -117,21 +114,23 @@ export class S3Store implements Store {
     const io = new S3Io(client, this.config.bucket)
     const keys = new KeyLayout(this.config.prefix)
     const budget = new ByteBudget(this.config.maxBufferedBytes)
+    const buffers = new BufferPool(this.config.maxBufferedBytes)
+    const carry = new CarryOver(buffers, io, (o, m) => logger.warn(o, m))
     this.#ctx = {
       config: this.config,
       io,
       keys,
       budget,
-      buffers: new BufferPool(this.config.maxBufferedBytes),
+      buffers,
       tails: new TailCache(budget),
       locks: new S3LockManager(io, keys, this.config.lockTtl * 1000, deps.now, (o, m) => logger.warn(o, m)),
-      sessions: new Map(),
+      // A released lock takes the upload's early next part with it (it needs the next PATCH here).
+      sessions: new LockSessions(
+        (ref) => acquire(this.#ctx, ref),
+        (id) => carry.pending.drop(id),
+      ),
+      carry,
       known: new Map(),
-      appendSizes: new Map(),
-      pendingParts: new Map(),
-      releasing: new Map(),
-      lingering: new Map(),
-      absorbed: new Map(),
       logger,
     }
     // Memory wanted by uploads comes from cached tails first, then from parts started early.
@@ -140,9 +139,8 @@ export class S3Store implements Store {
       const before = budget.used
       evictTails?.(needed)
       const freed = before - budget.used
-      if (freed < needed) evictPending(this.#ctx, needed - freed)
+      if (freed < needed) carry.pending.evict(needed - freed)
     }
-    contexts.set(this, this.#ctx)
   }
 
   /** The SDK client (for tests and tools). */
@@ -285,7 +283,7 @@ export class S3Store implements Store {
     checkRef(ref)
     return this.#serialized(refId(ref), async () => {
       const id = refId(ref)
-      const session = this.#ctx.sessions.get(id) ?? this.#ctx.lingering.get(id)?.session
+      const session = this.#ctx.sessions.getOrLingering(id)
       const loaded = await loadState(this.#ctx, ref)
       const next = applyPatch(loaded.meta, patch, loaded.state.offset)
       try {
@@ -329,33 +327,14 @@ export class S3Store implements Store {
   }
 
   /**
-   * Runs `fn` holding the upload's lock: the session of {@link S3Locker} when this process holds
-   * it, else a lock taken (and released) here, failing with UPLOAD_LOCKED when it is busy.
+   * The cross-instance lock of `ref`, for {@link S3Locker} (which queues this process's own
+   * requests first): tried until `options.deadline`, then UPLOAD_LOCKED. While it is held the
+   * store's calls for the upload use it (and trust the state they cached on it) instead of
+   * locking by themselves.
    */
-  async #locked<T>(ref: FileRef, fn: (session: Session) => Promise<T>): Promise<T> {
-    const id = refId(ref)
-    const existing = this.#ctx.sessions.get(id)
-    if (existing) return fn(existing)
-    const kept = takeLingering(this.#ctx, id)
-    if (kept) {
-      try {
-        return await fn(kept)
-      } finally {
-        releaseInBackground(this.#ctx, id, kept)
-      }
-    }
-    await this.#ctx.releasing.get(id)
-    const { handle, loading } = await acquire(this.#ctx, ref)
-    if (!handle) throw new UploadLockedError()
-    const session: Session = { handle, deleted: false, ...(loading ? { loading } : {}) }
-    this.#ctx.sessions.set(id, session)
-    try {
-      return await fn(session)
-    } finally {
-      if (this.#ctx.sessions.get(id) === session) this.#ctx.sessions.delete(id)
-      dropPending(this.#ctx, id)
-      await handle.release({ deleted: session.deleted })
-    }
+  lockUpload(ref: FileRef, options: UploadLockOptions): Promise<Lock> {
+    checkRef(ref)
+    return this.#ctx.sessions.lock(ref, options)
   }
 
   async append(
@@ -371,7 +350,7 @@ export class S3Store implements Store {
     if (this.#appending.has(id)) throw new UploadLockedError()
     this.#appending.add(id)
     try {
-      return await this.#locked(ref, async (session) => {
+      return await this.#ctx.sessions.run(ref, async (session) => {
         const loaded = await loadState(this.#ctx, ref)
         const { meta, state } = loaded
         if (offset !== state.offset) throw new OffsetMismatchError(state.offset, offset)
@@ -383,13 +362,12 @@ export class S3Store implements Store {
         const lost = session.handle.lost
         const combined = signal ? AbortSignal.any([signal, lost]) : lost
         // The previous PATCH's size predicts whether this one fills the part it starts.
-        const expected = this.#ctx.appendSizes.get(id)
+        const expected = this.#ctx.carry.expectedSize(id)
         const outcome = await new AppendRun(this.#ctx, ref, loaded, combined, lost, {
           ...(expected !== undefined ? { expected } : {}),
           startNext: session.lingers === true,
         }).run(data)
-        rememberAppendSize(
-          this.#ctx,
+        this.#ctx.carry.rememberAppendSize(
           id,
           outcome.error === undefined ? outcome.loaded.state.offset - offset : undefined,
         )
@@ -412,9 +390,9 @@ export class S3Store implements Store {
 
   async complete(ref: FileRef): Promise<FileMeta> {
     checkRef(ref)
-    return this.#locked(ref, async (session) => {
+    return this.#ctx.sessions.run(ref, async (session) => {
       // A part started early would carry the same number as a final part made from the tail.
-      dropPending(this.#ctx, refId(ref))
+      this.#ctx.carry.pending.drop(refId(ref))
       const loaded = await loadState(this.#ctx, ref)
       const { meta, state } = loaded
       const L = meta.uploadLength
@@ -448,15 +426,13 @@ export class S3Store implements Store {
       }
       session.loaded = { meta: done, state: finalState }
       this.#ctx.tails.drop(refId(ref))
-      dropPending(this.#ctx, refId(ref))
       // The tail segments are no longer needed once the object exists.
       const segments = [
         ...state.tail.map((p) => p.key),
         ...state.garbage,
-        ...(this.#ctx.absorbed.get(refId(ref)) ?? []),
+        ...this.#ctx.carry.takeAbsorbed(refId(ref)),
       ]
-      this.#ctx.absorbed.delete(refId(ref))
-      this.#ctx.appendSizes.delete(refId(ref))
+      this.#ctx.carry.forget(refId(ref))
       if (segments.length > 0) {
         await this.#ctx.io
           .deleteMany([...new Set(segments)])
@@ -568,7 +544,7 @@ export class S3Store implements Store {
     const meta = await loadMeta(this.#ctx, ref)
     const session = this.#ctx.sessions.get(id)
     // Pending deletes of absorbed segments are covered by the listing below.
-    this.#ctx.absorbed.delete(id)
+    this.#ctx.carry.takeAbsorbed(id)
     try {
       if (meta.s3.uploadId && !meta.complete) await io.abortMultipart(keys.data(ref), meta.s3.uploadId)
       const metaKey = keys.meta(ref)
@@ -586,9 +562,7 @@ export class S3Store implements Store {
       session.loaded = undefined
     }
     this.#ctx.tails.drop(id)
-    dropPending(this.#ctx, id)
-    this.#ctx.absorbed.delete(id)
-    this.#ctx.appendSizes.delete(id)
+    this.#ctx.carry.forget(id)
   }
 
   list(options: ListOptions = {}): AsyncIterable<FileMeta> {
@@ -655,9 +629,8 @@ export class S3Store implements Store {
 
   /** Releases locks kept by S3Locker, then connections and buffers. */
   async close(): Promise<void> {
-    await releaseAll(this.#ctx)
-    for (const id of [...this.#ctx.pendingParts.keys()]) dropPending(this.#ctx, id)
-    await Promise.all([...this.#ctx.absorbed.keys()].map((id) => flushAbsorbed(this.#ctx, id, true)))
+    await this.#ctx.sessions.releaseAll()
+    await this.#ctx.carry.close()
     this.#ctx.tails.clear()
     this.#ctx.buffers.clear()
     this.#ctx.io.client.destroy()
