@@ -29,7 +29,6 @@ import {
   type ReadOptions,
   resolveRange,
   type Store,
-  StoreUnavailableError,
   UploadLockedError,
 } from '@psitransfer/core'
 import { acquire } from './acquire.js'
@@ -46,17 +45,18 @@ import {
   type S3StoreOptions,
 } from './config.js'
 import type { Logger, S3Context } from './context.js'
+import { finalizeData } from './finalize.js'
 import { checkRef, KeyLayout, newIncarnation, refId } from './keys.js'
 import { listFiles, type SweepOptions, type SweepResult, sweep } from './listing.js'
 import { INC_METADATA, loadMeta, loadState } from './load.js'
 import { S3LockManager } from './locks.js'
 import { encodeMeta, type StoredMeta, toFileMeta } from './meta-codec.js'
-import { type ObjectSlice, readSlices } from './reader.js'
-import { httpStatus, isNoSuchUpload, s3Code, toStoreError } from './s3-errors.js'
+import { type ObjectSlice, readSlices, sliceRange } from './reader.js'
+import { bootError, toStoreError } from './s3-errors.js'
 import { S3Io } from './s3-io.js'
-import { type Loaded, LockSessions, type UploadLockOptions } from './sessions.js'
-import { effectivePartSize, tailBytes, type UploadState } from './state.js'
-import { TailCache, tailSignature } from './tail-cache.js'
+import { LockSessions, type UploadLockOptions } from './sessions.js'
+import { effectivePartSize, type UploadState } from './state.js'
+import { TailCache } from './tail-cache.js'
 
 export interface S3StoreDeps {
   /** A ready SDK client (tests, custom middleware); built from the config otherwise. */
@@ -174,7 +174,7 @@ export class S3Store implements Store {
     try {
       await io.headBucket()
     } catch (err) {
-      throw this.#bootError(err, 'reach')
+      throw bootError(err, 'reach', this.#where())
     }
     // Writable? A tiny object outside the file layout, removed again.
     const probe = `${keys.prefix}.psitransfer-write-check`
@@ -182,34 +182,8 @@ export class S3Store implements Store {
       await io.put(probe, 'ok')
       await io.delete(probe)
     } catch (err) {
-      throw this.#bootError(err, 'write to')
+      throw bootError(err, 'write to', this.#where())
     }
-  }
-
-  #bootError(err: unknown, what: string): PsiError {
-    const code = s3Code(err)
-    const status = httpStatus(err)
-    if (code === 'NoSuchBucket' || (what === 'reach' && status === 404)) {
-      return new PsiError('STORE_MISCONFIGURED', `S3 ${this.#where()} does not exist; create it first`, {
-        cause: err,
-      })
-    }
-    const mapped = toStoreError(err, `${what} the bucket`)
-    // HeadBucket answers without a body, so the SDK's code is often just "Unknown": say the status.
-    const reason = [code && code !== 'Unknown' ? code : undefined, status ? `HTTP ${status}` : undefined]
-      .filter(Boolean)
-      .join(', ')
-    if (mapped.code === 'STORE_UNAVAILABLE') {
-      return new StoreUnavailableError(`Cannot ${what} S3 ${this.#where()}: ${reason || 'no answer'}`, {
-        cause: err,
-      })
-    }
-    const verb = status === 401 || status === 403 ? (what === 'reach' ? 'access' : what) : what
-    return new PsiError(
-      'STORE_MISCONFIGURED',
-      `Cannot ${verb} S3 ${this.#where()}: ${reason || 'error'}; check the credentials, the bucket policy and the region`,
-      { cause: err },
-    )
   }
 
   async create(file: NewFile): Promise<FileMeta> {
@@ -401,7 +375,7 @@ export class S3Store implements Store {
       if (state.offset !== L)
         throw invalid(`The upload is incomplete: ${state.offset} of ${L} bytes received`)
       try {
-        await this.#finalize(ref, loaded)
+        await finalizeData(this.#ctx, ref, loaded)
       } catch (err) {
         session.loaded = undefined
         throw toStoreError(err, 'complete the upload')
@@ -440,71 +414,6 @@ export class S3Store implements Store {
       }
       return toFileMeta(done, L)
     })
-  }
-
-  /** Makes the data object hold the whole file: completes the multipart upload or writes the object. */
-  async #finalize(ref: FileRef, { meta, state }: Loaded): Promise<void> {
-    if (state.dataComplete) return
-    const { io, keys } = this.#ctx
-    const L = meta.uploadLength as number
-    const dataKey = keys.data(ref)
-    const metadata = { [INC_METADATA]: meta.s3.inc }
-    const { uploadId } = meta.s3
-    const single = state.tail.length === 1 && state.tail[0]?.skip === 0 ? state.tail[0] : undefined
-    let gone: unknown
-    if (uploadId && L > 0) {
-      const parts = [...state.parts]
-      if (state.tail.length > 0) {
-        const partNumber = parts.length + 1
-        const size = tailBytes(state.tail)
-        const etag = single
-          ? await io.uploadPartCopy(dataKey, uploadId, partNumber, single.key, 0, single.size - 1)
-          : await io.uploadPart(dataKey, uploadId, partNumber, await this.#gatherTail(ref, state))
-        parts.push({ partNumber, etag, size })
-      }
-      try {
-        await io.completeMultipart(dataKey, uploadId, parts)
-      } catch (err) {
-        // A retried Complete whose first attempt went through (the answer was lost) finds the
-        // upload gone: the object check below decides whether it is complete.
-        if (!isNoSuchUpload(err, true)) throw err
-        gone = err
-      }
-    } else {
-      if (uploadId) await io.abortMultipart(dataKey, uploadId)
-      if (L === 0) await io.put(dataKey, new Uint8Array(0), { metadata })
-      else if (single) await io.copy(single.key, dataKey, metadata)
-      else await io.put(dataKey, await this.#gatherTail(ref, state), { metadata })
-    }
-    // Trust but verify: the object S3 now has must be this upload's, with every byte.
-    const head = await io.head(dataKey)
-    if (!head && gone)
-      throw new PsiError('GONE', 'The upload is gone (its multipart upload no longer exists)', {
-        cause: gone,
-      })
-    if (!head || head.size !== L || head.metadata[INC_METADATA] !== meta.s3.inc) {
-      throw new PsiError('INTERNAL', `The completed object has ${head?.size ?? 'no'} bytes instead of ${L}`)
-    }
-  }
-
-  /** The tail's bytes (from this process's cache, else from S3). Tails are smaller than a part. */
-  async #gatherTail(ref: FileRef, state: UploadState): Promise<Uint8Array> {
-    const cached = this.#ctx.tails.take(refId(ref), tailSignature(state.tail))
-    if (cached) {
-      const copy = cached.bytes
-      cached.release()
-      return copy
-    }
-    const out = new Uint8Array(tailBytes(state.tail))
-    let at = 0
-    for (const p of state.tail) {
-      const len = p.size - p.skip
-      if (!(await this.#ctx.io.readInto(p.key, p.skip, len, out, at))) {
-        throw new PsiError('INTERNAL', 'A tail segment of the upload is missing')
-      }
-      at += len
-    }
-    return out
   }
 
   async read(ref: FileRef, options: ReadOptions = {}): Promise<AsyncIterable<Uint8Array>> {
@@ -635,20 +544,6 @@ export class S3Store implements Store {
     this.#ctx.buffers.clear()
     this.#ctx.io.client.destroy()
   }
-}
-
-/** Maps an inclusive range of the file onto the slices of objects that hold it. */
-function sliceRange(pieces: readonly ObjectSlice[], start: number, end: number): ObjectSlice[] {
-  const out: ObjectSlice[] = []
-  let at = 0
-  for (const p of pieces) {
-    const len = p.end - p.start + 1
-    const from = Math.max(start, at)
-    const to = Math.min(end, at + len - 1)
-    if (from <= to) out.push({ key: p.key, start: p.start + (from - at), end: p.start + (to - at) })
-    at += len
-  }
-  return out
 }
 
 /** Core's patch rules, plus S3's limit on how large an upload of unknown length may grow. */
