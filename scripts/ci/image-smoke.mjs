@@ -106,25 +106,12 @@ export function imageTestUnavailable(step) {
   if (process.getuid?.() !== 0) return 'not root (this runs rootful podman)'
   const missing = () => Object.keys(PACKAGES).filter((p) => !onPath(PACKAGES[p]))
   if (missing().length) {
-    if (!onPath('apt-get')) return `${missing().join(', ')} not installed, and no apt-get`
     step(`apt-get install ${missing().join(' ')}`)
-    const log = path.join(tmpdir(), 'psi-podman-apt.log')
-    const apt = (args) => {
-      const fd = openSync(log, 'a')
-      try {
-        const argv = ['-y', '-q', '--no-install-recommends', '-o', 'DPkg::Lock::Timeout=300', ...args]
-        const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-        return spawnSync('apt-get', argv, { env, stdio: ['ignore', fd, fd] }).status
-      } finally {
-        closeSync(fd)
-      }
-    }
-    // Refresh the package index only when the install fails (it is slow).
-    if (apt(['install', ...missing()]) !== 0) {
-      apt(['update'])
-      if (apt(['install', ...missing()]) !== 0)
-        return `apt-get install ${missing().join(' ')} failed, see ${log}`
-    }
+    const apt = spawnSync(path.join(ROOT, 'scripts/ci/apt-install.sh'), ['--log', 'podman', ...missing()], {
+      stdio: ['ignore', 'inherit', 'pipe'],
+      encoding: 'utf8',
+    })
+    if (apt.status !== 0) return apt.stderr.trim().split('\n').at(-1) || 'apt-get install failed'
   }
   const info = podman(['info'], { allowFail: true })
   if (info.status !== 0) return `podman info failed: ${info.stderr.trim().split('\n')[0]}`

@@ -88,16 +88,6 @@ PSI_S3_FORCE_PATH_STYLE=true
 EOF
 }
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo -n "$@"
-  else
-    die "installing Ceph needs root (or sudo): $*"
-  fi
-}
-
 install_ceph() {
   if command -v radosgw >/dev/null && command -v ceph-mon >/dev/null && command -v ceph-osd >/dev/null &&
     command -v radosgw-admin >/dev/null && command -v monmaptool >/dev/null; then
@@ -105,15 +95,8 @@ install_ceph() {
   fi
   log "installing Ceph (radosgw ceph-mon ceph-osd ceph-common) from apt…"
   local t0=$SECONDS
-  export DEBIAN_FRONTEND=noninteractive
-  # Serialize with other apt users on this machine; refresh the index only when the install fails.
-  if ! as_root apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 \
-    radosgw ceph-mon ceph-osd ceph-common >"${TMPDIR:-/tmp}/psi-rgw-apt.log" 2>&1; then
-    as_root apt-get update -q -o DPkg::Lock::Timeout=300 >>"${TMPDIR:-/tmp}/psi-rgw-apt.log" 2>&1 || true
-    as_root apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=300 \
-      radosgw ceph-mon ceph-osd ceph-common >>"${TMPDIR:-/tmp}/psi-rgw-apt.log" 2>&1 ||
-      die "apt-get install failed, see ${TMPDIR:-/tmp}/psi-rgw-apt.log"
-  fi
+  "$(dirname "${BASH_SOURCE[0]}")/../ci/apt-install.sh" --log rgw radosgw ceph-mon ceph-osd ceph-common ||
+    die "could not install Ceph (see the message above)"
   log "installed in $((SECONDS - t0)) s"
 }
 

@@ -9,7 +9,8 @@
 //
 // Fairness: every upload row has a bare-SDK baseline staging the same bytes in the same blocks
 // with the same concurrency: 16 MiB PATCHes become 8 MiB blocks (the store's block size), so
-// their baseline stages 8 MiB blocks; 5,000,000-byte PATCHes become one 5,000,000-byte block
+// their baseline stages 8 MiB blocks, and so do 8 MiB PATCHes (the server's default `chunkSize`,
+// which its web client sends); 5,000,000-byte PATCHes become one 5,000,000-byte block
 // each, so theirs stages 5,000,000-byte blocks; one block in flight in both (the store stages
 // a PATCH's blocks one after another). The baseline's blocks are slices of one prepared buffer
 // (the no-copy bound); the store gets the body as 64 KiB chunks, as from a request.
@@ -318,6 +319,12 @@ try {
     () => storeUpload(store, locker, SIZE, 16 * MiB),
     bare8,
   )
+  // The server's default `chunkSize`, so what its web client sends.
+  scenario(
+    `AzureStore, 8 MiB PATCHes (one block each: the web client's default), ${mib}`,
+    () => storeUpload(store, locker, SIZE, 8 * MiB),
+    bare8,
+  )
   scenario(
     `AzureStore, 5,000,000-byte PATCHes (one block each), ${mib}`,
     () => storeUpload(store, locker, SIZE, 5_000_000),
@@ -350,6 +357,7 @@ try {
         baseline,
       )
     tusRow(16 * MiB, '16 MiB', bare8)
+    tusRow(8 * MiB, '8 MiB', bare8)
     tusRow(5_000_000, '5,000,000-byte', bare5)
   }
   await runRounds(azurite)

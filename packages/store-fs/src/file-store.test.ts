@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { type FileHandle, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { type FileHandle, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { type FileRef, listAll, PsiError } from '@psitransfer/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
@@ -59,6 +59,58 @@ describe('create / info', () => {
     await rejectsWithCode(store.create({ ...file, name: 'other.bin' }), 'INVALID_INPUT')
     const info = await store.info(file)
     expect(info).toMatchObject({ name: 'report.pdf', offset: 3 })
+  })
+
+  it('takes over what a create or delete cut short by a crash left (a data file without sidecar)', async () => {
+    // A crash between the data file and its sidecar: the key must not stay "taken" for good
+    // (the chaos harness found a bucket's fixed-key mark refusing its owner this way).
+    const created = newFile({ uploadLength: 3 })
+    await mkdir(path.join(dir, created.sid), { recursive: true })
+    await writeFile(path.join(dir, created.sid, created.key), '')
+    await rejectsWithCode(store.info(created), 'NOT_FOUND')
+    expect(await store.create(created)).toMatchObject({ offset: 0 })
+    await store.append(created, fromChunks([Buffer.from('abc')]), 0)
+    expect(await store.info(created)).toMatchObject({ offset: 3 })
+    // A delete cut short after removing the sidecar leaves the bytes: the new file starts empty.
+    const deleted = newFile({ uploadLength: 3 })
+    await store.create(deleted)
+    await store.append(deleted, fromChunks([Buffer.from('old')]), 0)
+    await rm(path.join(dir, deleted.sid, `${deleted.key}.json`))
+    const fresh = await makeStore(dir)
+    expect(await fresh.create(deleted)).toMatchObject({ offset: 0 })
+    expect(await fresh.info(deleted)).toMatchObject({ offset: 0, complete: false })
+    expect((await stat(path.join(dir, deleted.sid, deleted.key))).size).toBe(0)
+    expect((await readdir(path.join(dir, deleted.sid))).sort()).toEqual(
+      [deleted.key, `${deleted.key}.json`].sort(),
+    )
+  })
+
+  it('lets exactly one of many racing creates of one key win, also across store instances', async () => {
+    const others = await Promise.all([
+      makeStore(dir),
+      makeStore(dir),
+      makeStore(dir, { metadataCalls: 'thread-pool' }),
+    ])
+    for (let round = 0; round < 20; round++) {
+      const file = newFile({ uploadLength: 5 })
+      // Half the rounds start from a leftover data file, so every racer goes the take-over way.
+      if (round % 2) {
+        await mkdir(path.join(dir, file.sid), { recursive: true })
+        await writeFile(path.join(dir, file.sid, file.key), '')
+      }
+      const results = await Promise.allSettled(
+        [store, ...others, store].map((s, i) => s.create({ ...file, name: `racer-${i}.bin` })),
+      )
+      const won = results.filter((r) => r.status === 'fulfilled')
+      expect(won, `round ${round}`).toHaveLength(1)
+      for (const r of results)
+        if (r.status === 'rejected') expect((r.reason as PsiError).code).toBe('INVALID_INPUT')
+      const winner = (won[0] as PromiseFulfilledResult<{ name: string }>).value.name
+      expect((await makeStore(dir).then((s) => s.info(file))).name).toBe(winner)
+      // The losers removed neither the winner's data file nor its sidecar, and left no temp files.
+      await store.append(file, fromChunks([Buffer.from('hello')]), 0)
+      expect((await readdir(path.join(dir, file.sid))).sort()).toEqual([file.key, `${file.key}.json`].sort())
+    }
   })
 
   it('refuses invalid upload lengths', async () => {

@@ -192,7 +192,12 @@ export class FileStore implements Store {
     }
   }
 
-  /** Data file and sidecar of a new file, both or neither. */
+  /**
+   * Data file and sidecar of a new file, both or neither. The sidecar is what makes a file
+   * exist (for info, list and here): a data file without one is what a create or delete cut
+   * short by a crash leaves, and a new create of the same key takes it over. That matters for
+   * fixed keys (a bucket's mark): a leftover must not make the key "taken" for ever.
+   */
   async #createFiles(p: FilePaths, meta: FileMeta): Promise<void> {
     const durable = this.#durability.eager
     const newBucket = await this.#buckets.ensure(p)
@@ -201,15 +206,36 @@ export class FileStore implements Store {
     let dataCreated = false
     let sidecar: PreparedSidecar | undefined
     try {
-      await this.#createEmptyData(p)
-      dataCreated = true
+      // false: a data file is there already (a leftover, or a create in flight elsewhere).
+      dataCreated = await this.#createEmptyData(p)
+      if (!dataCreated && !(await this.#calls.lstat(p.data)).isFile()) {
+        throw invalidInput('A file with this id already exists')
+      }
       sidecar = await this.#sidecars.prepare(
         p.sidecar,
         encodeSidecar(meta, undefined, 0),
         durable,
         this.#calls,
       )
-      await sidecar.commit()
+      try {
+        // Exclusive: of two creates of one key, in any processes, one publishes its sidecar.
+        await sidecar.commitNew()
+      } catch (err) {
+        sidecar = undefined // commitNew removed its temp file
+        if (isErrno(err, 'EEXIST')) {
+          dataCreated = false // the data file is the winner's now
+          throw invalidInput('A file with this id already exists')
+        }
+        throw err
+      }
+      // A taken-over leftover may hold the bytes of a deleted file: the new one starts empty.
+      if (!dataCreated) {
+        await this.#truncateData(p).catch(async (err: unknown) => {
+          await unlink(p.sidecar).catch(() => {})
+          this.#sidecars.forget(p.sidecar)
+          throw err
+        })
+      }
       this.#durability.flushEarly(p)
     } catch (err) {
       // No orphans: a data file without its sidecar would be invisible garbage.
@@ -219,6 +245,20 @@ export class FileStore implements Store {
       throw err
     }
     if (durable && newBucket) await syncDir(this.root, this.#calls)
+  }
+
+  async #truncateData(p: FilePaths): Promise<void> {
+    const fh = await open(p.data, WRITE_FLAGS)
+    try {
+      const st = await fh.stat()
+      if (!st.isFile()) throw new NotFoundError()
+      if (st.size > 0) {
+        await fh.truncate(0)
+        if (this.#durability.eager) await fh.datasync()
+      }
+    } finally {
+      await fh.close()
+    }
   }
 
   async info(ref: FileRef): Promise<FileMeta> {
@@ -515,11 +555,13 @@ export class FileStore implements Store {
   }
 
   /** The empty data file, created exclusively (an existing file or symlink is never reused). */
-  async #createEmptyData(p: FilePaths): Promise<void> {
+  /** Creates the empty data file; false when a file is at its path already. */
+  async #createEmptyData(p: FilePaths): Promise<boolean> {
     try {
       await this.#calls.close(await this.#calls.create(p.data, CREATE_FLAGS, 0o644))
+      return true
     } catch (err) {
-      if (isErrno(err, 'EEXIST')) throw invalidInput('A file with this id already exists')
+      if (isErrno(err, 'EEXIST')) return false
       throw err
     }
   }

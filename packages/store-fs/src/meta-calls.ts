@@ -35,6 +35,8 @@ const p = {
       fs.write(fd, buf, off, len, pos, (err, n) => (err ? reject(err) : resolve(n))),
     ),
   rename: promisify(fs.rename),
+  link: promisify(fs.link),
+  unlink: promisify(fs.unlink),
   close: promisify(fs.close),
   fdatasync: promisify(fs.fdatasync),
   fsync: promisify(fs.fsync),
@@ -58,6 +60,9 @@ export interface MetaCalls {
   /** Writes all of `text` from position 0 (short writes are continued). */
   writeText(fd: number, text: string): Promise<void>
   rename(from: string, to: string): Promise<void>
+  /** A second name for `from` at `to`; fails with EEXIST when anything is at `to`. */
+  link(from: string, to: string): Promise<void>
+  unlink(file: string): Promise<void>
   close(fd: number): Promise<void>
 }
 
@@ -103,6 +108,8 @@ export const inlineCalls: MetaCalls = {
   readText: (fd, size) => readText((buf, off, len, pos) => fs.readSync(fd, buf, off, len, pos), size),
   writeText: (fd, text) => writeText((buf, off, len, pos) => fs.writeSync(fd, buf, off, len, pos), text),
   rename: async (from, to) => fs.renameSync(from, to),
+  link: async (from, to) => fs.linkSync(from, to),
+  unlink: async (file) => fs.unlinkSync(file),
   close: async (fd) => fs.closeSync(fd),
 }
 
@@ -119,6 +126,8 @@ export const threadPoolCalls: MetaCalls = {
   readText: (fd, size) => readText((buf, off, len, pos) => p.read(fd, buf, off, len, pos), size),
   writeText: (fd, text) => writeText((buf, off, len, pos) => p.write(fd, buf, off, len, pos), text),
   rename: (from, to) => p.rename(from, to),
+  link: (from, to) => p.link(from, to),
+  unlink: (file) => p.unlink(file),
   close: (fd) => p.close(fd),
 }
 

@@ -10,6 +10,7 @@ import { constants } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { NotFoundError } from '@psitransfer/core'
+import { isErrno } from './fs-errors.js'
 import { fdatasync, fsync, type MetaCalls } from './meta-calls.js'
 import { TEMP_SUFFIX } from './paths.js'
 
@@ -50,7 +51,14 @@ export class DamagedSidecarError extends Error {
 }
 
 export interface PreparedSidecar {
+  /** Puts the document in place, replacing any sidecar there. */
   commit(): Promise<void>
+  /**
+   * Puts the document in place only if no sidecar exists (hard link, then the temp name is
+   * removed): of two creations of one file, in any processes, exactly one publishes. Fails
+   * with EEXIST (the temp file removed) when a sidecar is there.
+   */
+  commitNew(): Promise<void>
   discard(): Promise<void>
 }
 
@@ -133,6 +141,12 @@ export class SidecarIO {
       await close()
       await rm(tmp, { force: true }).catch(() => {})
     }
+    const published = async () => {
+      void close()
+      // rename and link keep inode, size and mtime, so the next lstat of `file` matches this entry.
+      this.#remember(file, id, structuredClone(doc))
+      if (durable) await syncDir(path.dirname(file), calls)
+    }
     return {
       discard,
       commit: async () => {
@@ -142,10 +156,33 @@ export class SidecarIO {
           await discard()
           throw err
         }
-        void close()
-        // rename keeps inode, size and mtime, so the next lstat of `file` matches this entry.
-        this.#remember(file, id, structuredClone(doc))
-        if (durable) await syncDir(path.dirname(file), calls)
+        await published()
+      },
+      commitNew: async () => {
+        try {
+          try {
+            await calls.link(tmp, file)
+          } catch (err) {
+            // File systems without hard links (some network and FUSE mounts, FAT): look, then
+            // rename. Not atomic across processes there, which only several instances on one
+            // such directory would notice.
+            if (!isErrno(err, 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS')) throw err
+            const there = await calls.lstat(file).then(
+              () => true,
+              (e: unknown) => (isErrno(e, 'ENOENT') ? false : Promise.reject(e)),
+            )
+            if (there) throw Object.assign(new Error(`${file} exists`), { code: 'EEXIST' })
+            await calls.rename(tmp, file)
+            await published()
+            return
+          }
+        } catch (err) {
+          await discard()
+          throw err
+        }
+        // A crash before this unlink leaves a temp file, which the sweep removes.
+        await calls.unlink(tmp).catch(() => {})
+        await published()
       },
     }
   }

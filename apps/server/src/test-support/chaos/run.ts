@@ -348,7 +348,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     const deadline = Date.now() + 120_000
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await fetch(base + path, { ...init, redirect: 'follow' })
+        // The signal bounds the body too: a stalled answer is retried, not waited for.
+        const res = await fetch(base + path, {
+          ...init,
+          redirect: 'follow',
+          signal: AbortSignal.timeout(60_000),
+        })
         if (res.status < 500 || Date.now() > deadline) return res
         await res.arrayBuffer().catch(() => {})
       } catch (err) {
@@ -390,9 +395,23 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
           onUploadUrlAvailable: () => {
             url = upload.url
           },
-          onSuccess: () => resolve(null),
-          onError: (err) => resolve(err),
+          onSuccess: () => {
+            clearTimeout(watchdog)
+            resolve(null)
+          },
+          onError: (err) => {
+            clearTimeout(watchdog)
+            resolve(err)
+          },
         })
+        // A client waiting for an answer that never comes must not hold the run past its deadline.
+        const watchdog = setTimeout(
+          () => {
+            void upload.abort()
+            resolve(new Error(`no answer before the deadline (at offset ${u.maxAck} of ${u.size})`))
+          },
+          Math.max(0, deadline - Date.now()),
+        )
         upload.start()
       })
       if (!result) break
