@@ -132,7 +132,6 @@ import {
   PsiError,
   type ReadOptions,
   type Store,
-  type StoreCapabilities,
 } from '@psitransfer/core'
 
 export interface ${pascal}StoreConfig {
@@ -165,7 +164,6 @@ function notImplemented(method: string): never {
 
 export class ${pascal}Store implements Store {
   readonly type = '${name}'
-  readonly capabilities: StoreCapabilities = { downloadUrl: false }
 
   constructor(readonly config: ${pascal}StoreConfig) {}
 
@@ -222,7 +220,6 @@ export class ${pascal}Store implements Store {
 export const ${camel}StoreDefinition = defineStore<${pascal}StoreConfig>({
   type: '${name}',
   configSchema: { parse: parse${pascal}StoreConfig, fields: ${name.replace(/-/g, '_').toUpperCase()}_CONFIG_FIELDS },
-  capabilities: { downloadUrl: false },
   create: (config) => new ${pascal}Store(config),
   // createLocker: (store) => new ${pascal}Locker(store), // when several instances share the backend
 })

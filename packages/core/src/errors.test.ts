@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
   ERROR_STATUS,
@@ -7,6 +9,7 @@ import {
   OffsetMismatchError,
   PsiError,
   StorageFullError,
+  SUBCLASSED_CODES,
   toPsiError,
   UploadLockedError,
 } from './errors.js'
@@ -45,5 +48,37 @@ describe('errors', () => {
     expect(wrapped).toBeInstanceOf(PsiError)
     expect(wrapped.code).toBe('INTERNAL')
     expect(wrapped.message).not.toContain('boom')
+  })
+})
+
+describe('one way to throw', () => {
+  const PACKAGES = new URL('../../', import.meta.url).pathname
+  function* sources(dir: string): Generator<string> {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name)
+      if (name === 'node_modules' || name === 'dist') continue
+      if (statSync(p).isDirectory()) yield* sources(p)
+      else if (p.endsWith('.ts') && !/\.test(-support)?\.ts$/.test(p) && !p.includes('/test-support/'))
+        yield p
+    }
+  }
+
+  it('each subclass has its code', () => {
+    for (const [code, Sub] of Object.entries(SUBCLASSED_CODES)) {
+      expect(new (Sub as unknown as new () => PsiError)().code).toBe(code)
+    }
+  })
+
+  it('no package throws a subclassed code as a bare PsiError', () => {
+    const codes = Object.keys(SUBCLASSED_CODES).join('|')
+    const bare = new RegExp(`new PsiError\\(\\s*['"](${codes})['"]`, 'g')
+    const offenders: string[] = []
+    const files = readdirSync(PACKAGES).flatMap((pkg) => [...sources(join(PACKAGES, pkg, 'src'))])
+    expect(files.length).toBeGreaterThan(50)
+    for (const file of files) {
+      for (const m of readFileSync(file, 'utf8').matchAll(bare))
+        offenders.push(`${relative(PACKAGES, file)}: ${m[1]}`)
+    }
+    expect(offenders).toEqual([])
   })
 })

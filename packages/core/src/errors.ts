@@ -3,6 +3,13 @@
  * adapter maps codes to statuses with {@link httpStatusFor} and never looks at messages.
  * Messages are written for the person at the other end: they never contain file system
  * paths, stack traces or credentials (adapters keep those in `cause`).
+ *
+ * One way to throw: `new PsiError(code, message, { details, cause })`, except for the codes in
+ * {@link SUBCLASSED_CODES}, which are thrown only through their subclass, because it is what
+ * guarantees the data and wording that code promises (`OFFSET_MISMATCH` always carries
+ * `details.offset`, the others a stock message fit for the client). Catch by `code` (with
+ * {@link isPsiError}), never with `instanceof` a subclass: it fails across duplicated module
+ * instances.
  * @module
  */
 
@@ -144,6 +151,15 @@ export class StoreUnavailableError extends PsiError {
     super('STORE_UNAVAILABLE', message, options)
   }
 }
+
+/** Codes thrown only through their subclass (see the module comment). */
+export const SUBCLASSED_CODES = {
+  NOT_FOUND: NotFoundError,
+  OFFSET_MISMATCH: OffsetMismatchError,
+  UPLOAD_LOCKED: UploadLockedError,
+  STORAGE_FULL: StorageFullError,
+  STORE_UNAVAILABLE: StoreUnavailableError,
+} as const satisfies Partial<Record<ErrorCode, new (...args: never[]) => PsiError>>
 
 /** Converts anything thrown into a PsiError, keeping the original as `cause`. */
 export function toPsiError(err: unknown): PsiError {

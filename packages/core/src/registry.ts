@@ -1,14 +1,14 @@
 /**
  * Store factory and registry. A store package exports one {@link StoreDefinition}: its type, its
- * config schema (from which the `PSITRANSFER_STORAGE_*` variables it reads are derived), its
- * capabilities, the factory, and optionally a locker that spans instances. The server imports the
+ * config schema (from which the `PSITRANSFER_STORAGE_*` variables it reads are derived), the
+ * factory, and optionally a locker that spans instances. The server imports the
  * definition from the installed package that provides `storage.type` and wires it through
  * {@link StoreRegistry}; adding a backend means adding a package, never editing core or the server.
  * @module
  */
 import { PsiError } from './errors.js'
 import { type Locker, MemoryLocker } from './locker.js'
-import type { Store, StoreCapabilities } from './store.js'
+import type { Store } from './store.js'
 
 /** How an environment variable's text becomes a config value. */
 export type EnvKind = 'string' | 'number' | 'boolean' | 'json'
@@ -59,8 +59,6 @@ export interface StoreDefinition<C = unknown> {
    * `PSITRANSFER_STORAGE_CREDENTIALS_ACCESS_KEY_ID`.
    */
   readonly envAliases?: Readonly<Record<string, string>>
-  /** What every store of this type can do (the created store reports the same). */
-  readonly capabilities?: StoreCapabilities
   create(config: C, context: StoreContext): Store | Promise<Store>
   /**
    * A locker for locks that must hold across server instances sharing the backend (S3's

@@ -47,18 +47,9 @@ export interface ListOptions {
   sid?: BucketId
 }
 
-/**
- * Optional capabilities. The server branches on these instead of feature-sniffing methods.
- */
-export interface StoreCapabilities {
-  /** The store can hand out URLs that let clients download directly (S3 presigned GET). */
-  readonly downloadUrl: boolean
-}
-
 export interface Store {
   /** Storage type name, as in `storage.type` (`filesystem`, `s3`, `memory`, …). */
   readonly type: string
-  readonly capabilities: StoreCapabilities
 
   /**
    * Checks that the storage is reachable and writable (creates what is missing where that is
@@ -136,8 +127,10 @@ export interface Store {
   releaseClaim(ref: FileRef): Promise<void>
 
   /**
-   * Capability `downloadUrl`: a time-limited URL from which the client downloads the file
-   * directly. Present exactly when `capabilities.downloadUrl` is true.
+   * Optional: a time-limited URL from which the client downloads the file directly (S3
+   * presigned GET, Azure SAS). The method's presence is the capability: a store that cannot
+   * sign URLs (or, like Azure with a SAS-token connection, not with its credentials) leaves it
+   * out, and the server serves the bytes itself.
    */
   downloadUrl?(ref: FileRef, options: DownloadUrlOptions): Promise<string>
 

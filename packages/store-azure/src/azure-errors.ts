@@ -3,7 +3,13 @@
  * tokens.
  * @module
  */
-import { isPsiError, PsiError, StoreUnavailableError } from '@psitransfer/core'
+import {
+  isPsiError,
+  PsiError,
+  StorageFullError,
+  StoreUnavailableError,
+  UploadLockedError,
+} from '@psitransfer/core'
 
 interface SdkError {
   name?: string
@@ -61,9 +67,7 @@ export function toStoreError(err: unknown, what: string): PsiError {
     return new PsiError('STORE_MISCONFIGURED', `Azure refused to ${what} (${code || status})`, { cause: err })
   }
   if (isLeaseConflict(err)) {
-    return new PsiError('UPLOAD_LOCKED', 'Another request is writing to this upload; retry shortly', {
-      cause: err,
-    })
+    return new UploadLockedError(undefined, { cause: err })
   }
   if (code === 'InsufficientAccountPermissions' || code === 'AccountBeingCreated') {
     return new PsiError('STORE_MISCONFIGURED', `Azure refused to ${what} (${code})`, { cause: err })
@@ -72,7 +76,7 @@ export function toStoreError(err: unknown, what: string): PsiError {
     return new PsiError('TOO_LARGE', 'The file is larger than Azure block blobs allow', { cause: err })
   }
   if (status === 507 || code === 'AccountLimitExceeded') {
-    return new PsiError('STORAGE_FULL', 'Storage is full; the upload can be resumed later', { cause: err })
+    return new StorageFullError('Storage is full; the upload can be resumed later', { cause: err })
   }
   return new StoreUnavailableError(undefined, { cause: err })
 }

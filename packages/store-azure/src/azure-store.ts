@@ -41,8 +41,9 @@ import {
   PsiError,
   parseBucketId,
   type ReadOptions,
+  resolveRange,
   type Store,
-  type StoreCapabilities,
+  StoreUnavailableError,
   sleep,
   UploadLockedError,
 } from '@psitransfer/core'
@@ -170,7 +171,6 @@ function blockBody(chunks: readonly Uint8Array[]): () => NodeJS.ReadableStream {
 
 export class AzureStore implements Store {
   readonly type = 'azure'
-  readonly capabilities: StoreCapabilities
   readonly config: AzureStoreConfig
   readonly service: BlobServiceClient
   readonly container: ContainerClient
@@ -206,10 +206,8 @@ export class AzureStore implements Store {
       this.service = new BlobServiceClient(endpoint, credential, pipeline)
     }
     this.container = this.service.getContainerClient(this.config.container)
-    // SAS URLs need the account key; a connection string with a SAS token cannot sign new ones.
-    this.capabilities = { downloadUrl: this.service.credential instanceof StorageSharedKeyCredential }
-    // The port: `downloadUrl` is present exactly when the capability is.
-    if (!this.capabilities.downloadUrl) Object.defineProperty(this, 'downloadUrl', { value: undefined })
+    // The port: the method's presence is the capability, so without the key it is hidden.
+    if (!this.#canSign()) Object.defineProperty(this, 'downloadUrl', { value: undefined })
     this.#leases = new LeaseManager(this.config.lockStaleAfter * 1000, this.#warn)
   }
 
@@ -305,7 +303,7 @@ export class AzureStore implements Store {
         const next = await change(meta)
         if (await this.#writeMeta(ref, next, { ifMatch: etag })) return next
       }
-      throw new PsiError('STORE_UNAVAILABLE', 'The file metadata keeps changing; retry shortly')
+      throw new StoreUnavailableError('The file metadata keeps changing; retry shortly')
     } finally {
       // Also after the write: an `info` that read the old metadata meanwhile must not keep it.
       this.#invalidate(ref)
@@ -750,21 +748,7 @@ export class AzureStore implements Store {
     if (meta.complete && meta.uploadLength !== null && size !== meta.uploadLength) {
       throw new PsiError('INTERNAL', 'The stored file is damaged')
     }
-    let start = 0
-    let count = size
-    if (range) {
-      const ok =
-        Number.isSafeInteger(range.start) &&
-        Number.isSafeInteger(range.end) &&
-        range.start >= 0 &&
-        range.start <= range.end &&
-        range.end < size
-      if (!ok) {
-        throw new PsiError('RANGE_NOT_SATISFIABLE', `The range is outside the file (${size} bytes)`)
-      }
-      start = range.start
-      count = range.end - range.start + 1
-    }
+    const { start, length: count } = resolveRange(size, range)
     if (count === 0) return (async function* () {})()
     let body: Readable
     try {
@@ -882,9 +866,14 @@ export class AzureStore implements Store {
     }
   }
 
+  /** SAS URLs need the account key; a connection string with a SAS token cannot sign new ones. */
+  #canSign(): boolean {
+    return this.service.credential instanceof StorageSharedKeyCredential
+  }
+
   async downloadUrl(ref: FileRef, options: DownloadUrlOptions): Promise<string> {
     checkRef(ref)
-    if (!this.capabilities.downloadUrl) {
+    if (!this.#canSign()) {
       throw new PsiError('STORE_MISCONFIGURED', 'SAS download URLs need the storage account key')
     }
     const now = Date.now()

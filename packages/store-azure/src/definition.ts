@@ -10,8 +10,8 @@ import { AzureLocker } from './locker.js'
  * `parseAzureStoreConfig` validates with that schema and adds the credential rules it cannot
  * express. Locks are blob leases, so several server instances can share the container.
  *
- * No `capabilities` are declared: `downloadUrl` depends on the credential (a SAS-token connection
- * string cannot sign SAS URLs), so only the created store can say; it reports its own.
+ * Whether the store signs download URLs depends on the credential (a SAS-token connection string
+ * cannot sign SAS URLs): the created store has `downloadUrl` only when it can.
  */
 export const azureStoreDefinition = defineStore<AzureStoreConfig>({
   type: 'azure',

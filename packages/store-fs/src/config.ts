@@ -3,7 +3,8 @@
  * @module
  */
 import { type ConfigFields, defineStore, PsiError } from '@psitransfer/core'
-import { FileStore, type FsyncPolicy } from './file-store.js'
+import type { FsyncPolicy } from './durability.js'
+import { FileStore } from './file-store.js'
 import type { MetadataCalls } from './meta-calls.js'
 
 export interface FsStoreConfig {
@@ -72,7 +73,6 @@ export function parseFsStoreConfig(input: unknown): FsStoreConfig {
 export const fsStoreDefinition = defineStore<FsStoreConfig>({
   type: 'filesystem',
   configSchema: { parse: parseFsStoreConfig, fields: FS_CONFIG_FIELDS },
-  capabilities: { downloadUrl: false },
   create(config, context) {
     const uploadDir = config.uploadDir ?? context.uploadDir
     if (!uploadDir) throw bad('storage.uploadDir (or uploadDir) is required for storage.type "filesystem"')

@@ -2,6 +2,9 @@
  * `FileStore`: PsiTransfer's layout on a local file system, `{uploadDir}/{sid}/{key}` for the
  * bytes and `{uploadDir}/{sid}/{key}.json` for the record. Offsets always come from the data
  * file's size, so a restart (even after kill -9) reports exactly what is on disk.
+ *
+ * This module holds the port methods; when bytes reach the disk is durability.ts, the bucket
+ * directory checks bucket-dirs.ts, the streaming of an append's body write-body.ts.
  * @module
  */
 import { randomBytes } from 'node:crypto'
@@ -10,7 +13,6 @@ import { type FileHandle, mkdir, open, rm, rmdir, stat, unlink } from 'node:fs/p
 import path from 'node:path'
 import {
   type AppendOptions,
-  abortable,
   abortError,
   type FileMeta,
   type FileRef,
@@ -21,12 +23,14 @@ import {
   OffsetMismatchError,
   PsiError,
   type ReadOptions,
+  resolveRange,
   type Store,
-  type StoreCapabilities,
   type StoreContext,
   UploadLockedError,
 } from '@psitransfer/core'
-import { BlockPool, BlockWriter } from './block-writer.js'
+import { BlockPool } from './block-writer.js'
+import { BucketDirs } from './bucket-dirs.js'
+import { Durability, FSYNC_POLICIES, type FsyncPolicy } from './durability.js'
 import { errnoCode, fsError, isErrno } from './fs-errors.js'
 import { KeyedMutex } from './keyed-mutex.js'
 import { listFiles } from './list.js'
@@ -45,14 +49,7 @@ import {
   WRITE_FLAGS,
 } from './sidecar-io.js'
 import { type FsSweepResult, sweepOrphans } from './sweep.js'
-
-/**
- * When data reaches the disk (see README, "Durability"):
- * - `never`: the OS decides. Survives a process crash, not a power loss.
- * - `on-complete` (default): a finished upload is flushed before it is marked complete.
- * - `always`: every append is flushed before its offset is returned.
- */
-export type FsyncPolicy = 'never' | 'on-complete' | 'always'
+import { SourceFailure, writeBody } from './write-body.js'
 
 export interface FileStoreOptions {
   /** Directory holding one folder per bucket. Created by {@link FileStore.init} if missing. */
@@ -78,27 +75,10 @@ export interface FileStoreOptions {
 
 const DEFAULT_BLOCK_SIZE = 1024 * 1024
 const READ_HIGH_WATER_MARK = 256 * 1024
-/** With `on-complete`, flush in the background after this many bytes (see #writeBehind). */
-const WRITE_BEHIND_BYTES = 64 * 1024 * 1024
 const DEFAULT_BUCKET_CHECK_TTL_MS = 1000
-/** Bounds of the in-process bookkeeping maps (they only hold files in flight). */
-const MAX_TRACKED = 10_000
-
-/** `on-complete` write-behind state of one append: bytes not flushed yet, a flush it started. */
-interface Dirty {
-  readonly file: string
-  bytes: number
-  flush?: Promise<void>
-}
-
-/** Carries an error of the caller's data source through our fs error mapping untouched. */
-class SourceFailure {
-  constructor(readonly error: unknown) {}
-}
 
 export class FileStore implements Store {
   readonly type = 'filesystem'
-  readonly capabilities: StoreCapabilities = { downloadUrl: false }
   /** Absolute upload directory. */
   readonly root: string
   readonly fsync: FsyncPolicy
@@ -113,25 +93,8 @@ export class FileStore implements Store {
   readonly #warned = new Set<string>()
   /** Metadata calls of single-file operations (inline or thread pool, see the option). */
   readonly #calls: MetaCalls
-  /** `on-complete` write-behind: bytes written since the last flush, and flushes in flight. */
-  readonly #dirty = new Map<string, number>()
-  readonly #flushes = new Map<string, Promise<void>>()
-  /** Bucket directories known to be real directories, and when that was last established. */
-  readonly #trustedDirs = new Map<string, number>()
-  readonly #bucketCheckTtlMs: number
-  /**
-   * Data files whose bytes may all be in while `complete()` has not run yet (it flushes them
-   * and the server's completion hooks follow). Our sidecars derive completion from the size,
-   * so these are reported incomplete until then. Set before the bytes are written.
-   */
-  readonly #unfinalized = new Set<string>()
-  /** Size up to which a whole upload was already flushed by its last append (on-complete/always). */
-  readonly #flushedSize = new Map<string, number>()
-  /**
-   * `on-complete`: the flush of a new file's sidecar and bucket directory, started in the
-   * background at creation (see #flushEarly), with the identity of the sidecar it flushed.
-   */
-  readonly #earlyFlush = new Map<string, { sidecar: string; done: Promise<boolean> }>()
+  readonly #durability: Durability
+  readonly #buckets: BucketDirs
 
   constructor(options: FileStoreOptions) {
     if (typeof options.uploadDir !== 'string' || options.uploadDir === '') {
@@ -140,7 +103,7 @@ export class FileStore implements Store {
     this.root = normalizeRoot(options.uploadDir)
     this.#paths = new PathCache(this.root)
     this.fsync = options.fsync ?? 'on-complete'
-    if (!['never', 'on-complete', 'always'].includes(this.fsync)) {
+    if (!FSYNC_POLICIES.includes(this.fsync)) {
       throw new PsiError('STORE_MISCONFIGURED', `FileStore fsync must be never, on-complete or always`)
     }
     this.metadataCalls = options.metadataCalls ?? 'inline'
@@ -154,7 +117,13 @@ export class FileStore implements Store {
       throw new PsiError('STORE_MISCONFIGURED', 'FileStore blockSize must be an integer of at least 4096')
     }
     this.#pool = new BlockPool(blockSize)
-    this.#bucketCheckTtlMs = options.bucketCheckTtlMs ?? DEFAULT_BUCKET_CHECK_TTL_MS
+    this.#durability = new Durability(this.fsync, this.#calls, this.#sidecars)
+    this.#buckets = new BucketDirs(
+      this.root,
+      options.bucketCheckTtlMs ?? DEFAULT_BUCKET_CHECK_TTL_MS,
+      this.#calls,
+      (where, message) => this.#warn(where, message),
+    )
   }
 
   async init(): Promise<void> {
@@ -206,7 +175,7 @@ export class FileStore implements Store {
     }
     delete (meta as { storeState?: unknown }).storeState
     // An empty upload has all its bytes from the start; it is complete once complete() ran.
-    if (uploadLength === 0) this.#markUnfinalized(p.data)
+    if (uploadLength === 0) this.#durability.markUnfinalized(p.data)
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#createFiles(p, meta)
@@ -214,10 +183,10 @@ export class FileStore implements Store {
       } catch (err) {
         // A concurrent delete (ours or another process's) removed the bucket directory: start over.
         if (isErrno(err, 'ENOENT')) {
-          this.#trustedDirs.delete(p.bucketDir)
+          this.#buckets.forget(p.bucketDir)
           if (attempt < 3) continue
         }
-        this.#unfinalized.delete(p.data)
+        this.#durability.unmarkUnfinalized(p.data)
         throw fsError(err)
       }
     }
@@ -230,8 +199,8 @@ export class FileStore implements Store {
    * fixed keys (a bucket's mark): a leftover must not make the key "taken" for ever.
    */
   async #createFiles(p: FilePaths, meta: FileMeta): Promise<void> {
-    const durable = this.fsync === 'always'
-    const newBucket = await this.#ensureBucketDir(p)
+    const durable = this.#durability.eager
+    const newBucket = await this.#buckets.ensure(p)
     // One after the other: a create takes the directory's lock, so creating both at once only
     // makes the second spin on it. The sidecar is published only once the data file is ours.
     let dataCreated = false
@@ -267,7 +236,7 @@ export class FileStore implements Store {
           throw err
         })
       }
-      if (this.fsync === 'on-complete') this.#flushEarly(p)
+      this.#durability.flushEarly(p)
     } catch (err) {
       // No orphans: a data file without its sidecar would be invisible garbage.
       if (sidecar) await sidecar.discard()
@@ -285,7 +254,7 @@ export class FileStore implements Store {
       if (!st.isFile()) throw new NotFoundError()
       if (st.size > 0) {
         await fh.truncate(0)
-        if (this.fsync === 'always') await fh.datasync()
+        if (this.#durability.eager) await fh.datasync()
       }
     } finally {
       await fh.close()
@@ -308,13 +277,13 @@ export class FileStore implements Store {
         const next = applyPatch(meta, patch)
         if (!meta.complete && next.uploadLength === next.offset && completionFromSize(raw)) {
           // A deferred length declared after the last byte: complete() must still finalize it.
-          this.#markUnfinalized(p.data)
+          this.#durability.markUnfinalized(p.data)
           next.complete = false
         }
         await this.#sidecars.write(
           p.sidecar,
           encodeSidecar(next, raw, meta.offset),
-          this.fsync === 'always',
+          this.#durability.eager,
           this.#calls,
         )
         return next
@@ -335,7 +304,7 @@ export class FileStore implements Store {
     if (this.#appending.has(p.data)) throw new UploadLockedError()
     this.#appending.add(p.data)
     try {
-      await this.#checkBucketDir(p)
+      await this.#buckets.check(p)
       // An upload's length never changes once set, so a cached sidecar that has one is good
       // enough here (saves the revalidation); the offset still comes from the file itself.
       const cached = knownLength(this.#sidecars.peek(p.sidecar))
@@ -361,32 +330,19 @@ export class FileStore implements Store {
         const length = meta.uploadLength
         // Before any byte lands: a file that ends up full stays incomplete until complete().
         // Kept on failure too (the file may be full after a body error); complete() clears it.
-        if (length !== null && completionFromSize(raw)) this.#markUnfinalized(p.data)
-        const dirty: Dirty = { file: p.data, bytes: this.#dirty.get(p.data) ?? 0 }
-        const size = await this.#writeBody(fh, data, offset, length, options.signal, dirty)
-        if (size !== length) this.#unfinalized.delete(p.data)
-        else if (this.fsync === 'on-complete') {
-          // The whole upload is in: flush it through this handle, so complete() need not reopen
-          // it. A failure here is not the append's: complete() flushes again and reports it.
-          await this.#flushes.get(p.data)
-          synced = await fh.datasync().then(
-            () => true,
-            () => false,
-          )
-          if (synced) this.#trackFlushed(p.data, size)
-        }
-        if (this.fsync === 'always') {
-          synced = true // #writeBody flushed before returning
-          if (size === length) this.#trackFlushed(p.data, size)
-        }
-        if (size !== length) {
-          handedOver = this.#writeBehind(p.data, fh, dirty.bytes)
-          if (!handedOver && dirty.flush) {
-            // A flush this append started is still running: close once it is done, not now.
-            void dirty.flush.finally(() => fh.close().catch(() => {}))
-            handedOver = true
-          }
-        }
+        if (length !== null && completionFromSize(raw)) this.#durability.markUnfinalized(p.data)
+        const dirty = this.#durability.startAppend(p.data)
+        const size = await writeBody(
+          fh,
+          data,
+          offset,
+          length,
+          options.signal,
+          this.#pool,
+          this.#durability,
+          dirty,
+        )
+        ;({ synced, handedOver } = await this.#durability.finishAppend(fh, dirty, size, length))
         return size
       } finally {
         if (synced && !handedOver) void fh.close().catch(() => {})
@@ -398,111 +354,6 @@ export class FileStore implements Store {
     } finally {
       this.#appending.delete(p.data)
     }
-  }
-
-  /**
-   * Write-behind for `on-complete`: once an upload has written {@link WRITE_BEHIND_BYTES} since
-   * its last flush, flush it in the background (not awaited by the append), so `complete()`
-   * does not have to push a whole multi-GiB file to disk at once. Takes ownership of `fh`.
-   */
-  #writeBehind(file: string, fh: FileHandle, dirty: number): boolean {
-    if (this.fsync !== 'on-complete') return false
-    if (dirty <= 0) {
-      this.#dirty.delete(file)
-      return false
-    }
-    if (dirty < WRITE_BEHIND_BYTES || this.#flushes.has(file)) {
-      if (this.#dirty.size > MAX_TRACKED) this.#dirty.clear() // abandoned uploads; only an optimization
-      this.#dirty.set(file, dirty)
-      return false
-    }
-    this.#dirty.delete(file)
-    this.#startFlush(file, fh, true)
-    return true
-  }
-
-  /**
-   * The same inside one long append (a whole file in one PATCH): a background flush through
-   * the append's own handle every {@link WRITE_BEHIND_BYTES}, so the final flush is short.
-   * The handle's close waits for it.
-   */
-  #flushWhileWriting(fh: FileHandle, dirty: Dirty): void {
-    if (this.fsync !== 'on-complete' || dirty.bytes < WRITE_BEHIND_BYTES || this.#flushes.has(dirty.file)) {
-      return
-    }
-    dirty.bytes = 0
-    dirty.flush = this.#startFlush(dirty.file, fh, false)
-  }
-
-  /**
-   * A background `fdatasync` of `file` through `fh`, registered in #flushes until it ends (and
-   * then, with `close`, the handle closed). Errors are dropped: complete() flushes again and
-   * reports them.
-   */
-  #startFlush(file: string, fh: FileHandle, close: boolean): Promise<void> {
-    const synced = fh.datasync().catch(() => {})
-    const flush: Promise<void> = (close ? synced.finally(() => fh.close().catch(() => {})) : synced).finally(
-      () => {
-        if (this.#flushes.get(file) === flush) this.#flushes.delete(file)
-      },
-    )
-    this.#flushes.set(file, flush)
-    return flush
-  }
-
-  /**
-   * Streams `data` into the open file from `offset`. Whatever happens, the bytes that reached
-   * the file stay there (they are a prefix of the stream) and count; errors from the source
-   * are rethrown as they are, write errors become core errors carrying the real offset.
-   */
-  async #writeBody(
-    fh: FileHandle,
-    data: AsyncIterable<Uint8Array>,
-    offset: number,
-    uploadLength: number | null,
-    signal: AbortSignal | undefined,
-    dirty: Dirty,
-  ): Promise<number> {
-    const writer = new BlockWriter(fh, offset, this.#pool)
-    const limit = uploadLength ?? Number.POSITIVE_INFINITY
-    let end = offset
-    let failure: { error: unknown } | undefined
-    try {
-      for await (const chunk of abortable(data, signal)) {
-        if (!(chunk instanceof Uint8Array)) throw invalidInput('Upload data must be bytes')
-        if (end + chunk.byteLength > limit) {
-          // The chunk that crosses the limit is dropped whole; earlier chunks are valid and kept.
-          throw new PsiError('TOO_LARGE', `The upload is larger than its declared length of ${limit} bytes`)
-        }
-        await writer.push(chunk)
-        end += chunk.byteLength
-        dirty.bytes += chunk.byteLength
-        this.#flushWhileWriting(fh, dirty)
-      }
-      await writer.flush()
-    } catch (error) {
-      failure = { error }
-    }
-    if (failure && !writer.failed) {
-      // The source failed or was aborted: bytes already received are valid, keep them.
-      await writer.flush().catch((error: unknown) => {
-        failure = { error }
-      })
-    }
-    await writer.dispose()
-    let syncError: { error: unknown } | undefined
-    if (this.fsync === 'always' && !writer.failed) {
-      // The offset we report must survive a power loss, on the error path too.
-      await fh.datasync().catch((error: unknown) => {
-        syncError = { error }
-      })
-    }
-    // Every byte up to `end` was confirmed by write(): that is the file size, no stat needed.
-    if (!failure && !syncError) return end
-    const size = (await fh.stat()).size
-    if (syncError) throw fsError(syncError.error, { offset: size })
-    if (writer.failed) throw fsError(failure?.error, { offset: size })
-    throw new SourceFailure(failure?.error)
   }
 
   async complete(ref: FileRef): Promise<FileMeta> {
@@ -517,34 +368,16 @@ export class FileStore implements Store {
             `The upload is incomplete: ${meta.offset} of ${meta.uploadLength} bytes received`,
           )
         }
-        await this.#flushes.get(p.data)
-        this.#dirty.delete(p.data)
+        await this.#durability.settle(p.data)
         const next: FileMeta = { ...meta, complete: true }
         if (completionFromSize(raw)) {
           // Our sidecar needs no rewrite (completion follows from the size; `isPartial` is
-          // brought up to date by the next metadata change). What must be on disk before we
-          // call it complete: the data, the sidecar written at creation and their names.
-          if (this.fsync === 'on-complete') {
-            // Sidecar and directory were flushed in the background since creation, unless the
-            // sidecar has been replaced since (or that flush failed): then they are flushed now.
-            const early = this.#earlyFlush.get(p.data)
-            this.#earlyFlush.delete(p.data)
-            const flushedEarly =
-              early !== undefined &&
-              early.sidecar === this.#sidecars.identity(p.sidecar) &&
-              (await early.done)
-            await Promise.all([
-              this.#flushedSize.get(p.data) === meta.offset ? undefined : flushFile(p.data, this.#calls),
-              flushedEarly ? undefined : flushFile(p.sidecar, this.#calls),
-              flushedEarly ? undefined : syncDir(p.bucketDir, this.#calls),
-            ])
-          } else if (this.fsync === 'always' && this.#flushedSize.get(p.data) !== meta.offset) {
-            await flushFile(p.data, this.#calls) // creation and metadata writes were flushed when they happened
-          }
+          // brought up to date by the next metadata change).
+          await this.#durability.flushForCompletion(p, meta.offset)
         } else {
           // A PsiTransfer sidecar (`isPartial`): the new one is published (renamed into place)
           // only once the data is on disk; both are written at the same time.
-          const durable = this.fsync !== 'never'
+          const durable = this.#durability.policy !== 'never'
           const [flushed, sidecar] = await Promise.allSettled([
             durable ? flushFile(p.data, this.#calls) : Promise.resolve(),
             this.#sidecars.prepare(p.sidecar, encodeSidecar(next, raw, meta.offset), durable, this.#calls),
@@ -555,8 +388,7 @@ export class FileStore implements Store {
           }
           await sidecar.value.commit()
         }
-        this.#unfinalized.delete(p.data)
-        this.#flushedSize.delete(p.data)
+        this.#durability.completed(p.data)
         return next
       } catch (err) {
         throw fsError(err)
@@ -570,8 +402,8 @@ export class FileStore implements Store {
     if (signal?.aborted) throw abortError(signal)
     let fh: FileHandle
     try {
-      await this.#checkBucketDir(p)
-      await this.#checkRegularFile(p.sidecar)
+      await this.#buckets.check(p)
+      await this.#buckets.checkRegularFile(p.sidecar)
       fh = await open(p.data, READ_FLAGS)
     } catch (err) {
       throw fsError(err)
@@ -579,24 +411,8 @@ export class FileStore implements Store {
     try {
       const st = await fh.stat()
       if (!st.isFile()) throw new NotFoundError()
-      let start = 0
-      let end = st.size - 1
-      if (range) {
-        const ok =
-          Number.isSafeInteger(range.start) &&
-          Number.isSafeInteger(range.end) &&
-          range.start >= 0 &&
-          range.start <= range.end &&
-          range.end < st.size
-        if (!ok) {
-          throw new PsiError('RANGE_NOT_SATISFIABLE', `The range is outside the file (${st.size} bytes)`, {
-            details: { size: st.size },
-          })
-        }
-        start = range.start
-        end = range.end
-      }
-      if (end < start) {
+      const { start, end, length } = resolveRange(st.size, range)
+      if (length === 0) {
         await fh.close()
         return emptyIterable()
       }
@@ -619,12 +435,9 @@ export class FileStore implements Store {
     const p = this.#paths.resolve(ref)
     return this.#mutex.run(p.data, async () => {
       try {
-        await this.#checkBucketDir(p)
+        await this.#buckets.check(p)
         this.#sidecars.forget(p.sidecar)
-        this.#dirty.delete(p.data)
-        this.#unfinalized.delete(p.data)
-        this.#flushedSize.delete(p.data)
-        this.#earlyFlush.delete(p.data)
+        this.#durability.forget(p.data)
         // Sidecar first: from then on the file is gone for info/list, even if we crash midway.
         let found = false
         for (const file of [p.sidecar, p.data]) {
@@ -647,8 +460,8 @@ export class FileStore implements Store {
             throw err
           },
         )
-        if (removedBucket) this.#trustedDirs.delete(p.bucketDir)
-        if (this.fsync === 'always') await syncDir(removedBucket ? this.root : p.bucketDir, this.#calls)
+        if (removedBucket) this.#buckets.forget(p.bucketDir)
+        if (this.#durability.eager) await syncDir(removedBucket ? this.root : p.bucketDir, this.#calls)
       } catch (err) {
         throw fsError(err)
       }
@@ -675,16 +488,16 @@ export class FileStore implements Store {
   async claim(ref: FileRef): Promise<boolean> {
     const p = this.#paths.resolve(ref)
     try {
-      await this.#checkBucketDir(p)
-      await this.#checkRegularFile(p.sidecar)
-      await this.#checkRegularFile(p.data)
+      await this.#buckets.check(p)
+      await this.#buckets.checkRegularFile(p.sidecar)
+      await this.#buckets.checkRegularFile(p.data)
       const fh = await open(p.claim, CREATE_FLAGS, 0o644)
       try {
         await fh.writeFile(JSON.stringify({ pid: process.pid, at: Date.now() }))
       } finally {
         await fh.close()
       }
-      if (this.fsync === 'always') await syncDir(p.bucketDir, this.#calls)
+      if (this.#durability.eager) await syncDir(p.bucketDir, this.#calls)
       return true
     } catch (err) {
       if (isErrno(err, 'EEXIST')) return false
@@ -695,7 +508,7 @@ export class FileStore implements Store {
   async releaseClaim(ref: FileRef): Promise<void> {
     const p = this.#paths.resolve(ref)
     try {
-      await this.#checkBucketDir(p)
+      await this.#buckets.check(p)
       await unlink(p.claim)
     } catch (err) {
       if (isErrno(err, 'ENOENT') || (err instanceof PsiError && err.code === 'NOT_FOUND')) return
@@ -705,12 +518,12 @@ export class FileStore implements Store {
 
   /** Waits for background flushes (write-behind) still in flight. */
   async close(): Promise<void> {
-    await Promise.all([...this.#flushes.values(), ...[...this.#earlyFlush.values()].map((e) => e.done)])
+    await this.#durability.idle()
   }
 
   /** Sidecar + data stat → record. Damaged sidecars are reported and treated as missing. */
   async #load(p: FilePaths, calls = this.#calls): Promise<{ raw: unknown; meta: FileMeta }> {
-    await this.#checkBucketDir(p, calls)
+    await this.#buckets.check(p, calls)
     const [raw, st] = await Promise.all([this.#readSidecar(p, calls), calls.lstat(p.data)])
     if (!st.isFile()) {
       this.#warn(`${p.sid}/${p.key}`, 'data file is not a regular file (symlink?), refused')
@@ -737,91 +550,8 @@ export class FileStore implements Store {
       this.#warn(`${p.sid}/${p.key}${SIDECAR_SUFFIX}`, `${decoded.reason}, skipped`)
       throw new NotFoundError()
     }
-    if (decoded.meta.complete && this.#unfinalized.has(p.data)) decoded.meta.complete = false
+    if (decoded.meta.complete && this.#durability.isUnfinalized(p.data)) decoded.meta.complete = false
     return decoded.meta
-  }
-
-  #markUnfinalized(file: string): void {
-    if (this.#unfinalized.size >= MAX_TRACKED) this.#unfinalized.clear() // only failed appends linger
-    this.#unfinalized.add(file)
-  }
-
-  /**
-   * `on-complete`: a new file's sidecar and the directory entries of both its files must be on
-   * disk before it is reported complete. Flushing them right after creation, in the background,
-   * overlaps the flush with the upload of the data instead of adding it to the completing
-   * request. complete() waits for it (and flushes again if it failed or the sidecar changed).
-   */
-  #flushEarly(p: FilePaths): void {
-    const sidecar = this.#sidecars.identity(p.sidecar)
-    if (sidecar === undefined) return
-    if (this.#earlyFlush.size >= MAX_TRACKED) this.#earlyFlush.clear() // only an optimization
-    const done = Promise.all([flushFile(p.sidecar, this.#calls), syncDir(p.bucketDir, this.#calls)]).then(
-      () => true,
-      () => false, // complete() flushes again and reports the error
-    )
-    this.#earlyFlush.set(p.data, { sidecar, done })
-  }
-
-  #trackFlushed(file: string, size: number): void {
-    if (this.#flushedSize.size >= MAX_TRACKED) this.#flushedSize.clear() // only an optimization
-    this.#flushedSize.set(file, size)
-  }
-
-  #isTrusted(dir: string): boolean {
-    const at = this.#trustedDirs.get(dir)
-    return at !== undefined && performance.now() - at < this.#bucketCheckTtlMs
-  }
-
-  #trust(dir: string): void {
-    if (this.#bucketCheckTtlMs <= 0) return
-    if (this.#trustedDirs.size >= MAX_TRACKED) this.#trustedDirs.clear()
-    this.#trustedDirs.set(dir, performance.now())
-  }
-
-  /** The bucket directory must be a real directory: a planted symlink would lead outside. */
-  async #checkBucketDir(p: FilePaths, calls = this.#calls): Promise<void> {
-    if (this.#isTrusted(p.bucketDir)) return
-    const st = await calls.lstat(p.bucketDir)
-    if (!st.isDirectory()) {
-      this.#warn(p.sid, 'bucket is not a plain directory (symlink?), refused')
-      throw new NotFoundError()
-    }
-    this.#trust(p.bucketDir)
-  }
-
-  async #checkRegularFile(file: string): Promise<void> {
-    const st = await this.#calls.lstat(file)
-    if (!st.isFile()) {
-      this.#warn(path.relative(this.root, file), 'not a regular file (symlink?), refused')
-      throw new NotFoundError()
-    }
-  }
-
-  /** Creates the bucket directory if needed; returns true if it was created. */
-  async #ensureBucketDir(p: FilePaths): Promise<boolean> {
-    if (this.#isTrusted(p.bucketDir)) return false
-    let created = false
-    try {
-      await this.#calls.mkdir(p.bucketDir)
-      created = true
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) {
-        await mkdir(this.root, { recursive: true })
-        return this.#ensureBucketDir(p)
-      }
-      if (!isErrno(err, 'EEXIST')) throw err
-    }
-    // mkdir never follows a symlink at the final component: what we created is a directory.
-    if (!created) {
-      const st = await this.#calls.lstat(p.bucketDir)
-      if (!st.isDirectory()) {
-        this.#warn(p.sid, 'bucket is not a plain directory (symlink?), refused')
-        throw new PsiError('STORE_MISCONFIGURED', 'The upload directory contains an unexpected entry')
-      }
-    }
-    this.#trust(p.bucketDir)
-    return created
   }
 
   /** The empty data file, created exclusively (an existing file or symlink is never reused). */

@@ -4,6 +4,7 @@
  * @module
  */
 export { FS_CONFIG_FIELDS, type FsStoreConfig, fsStoreDefinition, parseFsStoreConfig } from './config.js'
-export { FileStore, type FileStoreOptions, type FsyncPolicy } from './file-store.js'
+export type { FsyncPolicy } from './durability.js'
+export { FileStore, type FileStoreOptions } from './file-store.js'
 export type { MetadataCalls } from './meta-calls.js'
 export { decodeSidecar, encodeSidecar, SIDECAR_VERSION, UNKNOWN_RETENTION } from './sidecar.js'

@@ -1,18 +1,13 @@
 /** Taking an upload's lock while its state is read in parallel. @module */
 import type { FileRef } from '@psitransfer/core'
-import type { Loaded, StoreContext } from './context.js'
+import type { S3Context } from './context.js'
 import { loadFresh } from './load.js'
 import type { LockHandle } from './locks.js'
 import { toStoreError } from './s3-errors.js'
-
-export interface Acquired {
-  handle: LockHandle | null
-  /** The upload's state, read once the lock showed free (only with a handle). */
-  loading?: Promise<Loaded>
-}
+import type { Acquired, Loaded } from './sessions.js'
 
 /** One lock attempt; the state is read alongside the lock write (saving a round trip per PATCH). */
-export async function acquire(ctx: StoreContext, ref: FileRef): Promise<Acquired> {
+export async function acquire(ctx: S3Context, ref: FileRef): Promise<Acquired> {
   let loading: Promise<Loaded> | undefined
   let handle: LockHandle | null
   try {

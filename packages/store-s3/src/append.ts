@@ -15,12 +15,12 @@
 import { abortable, type FileRef, PsiError } from '@psitransfer/core'
 import type { Reservation } from './budget.js'
 import { MIN_PART_SIZE } from './config.js'
-import { flushAbsorbed, type Loaded, MAX_TAIL_SEGMENTS, type StoreContext } from './context.js'
+import { MAX_TAIL_SEGMENTS, type S3Context } from './context.js'
 import { refId } from './keys.js'
 import { INC_METADATA } from './load.js'
 import { PartFeed } from './part-feed.js'
-import { abandonPart, discardPending, takePending } from './pending.js'
 import { toStoreError } from './s3-errors.js'
+import type { Loaded } from './sessions.js'
 import { effectivePartSize, type PartInfo, type TailPiece, tailBytes, type UploadState } from './state.js'
 import { tailSignature } from './tail-cache.js'
 
@@ -79,7 +79,7 @@ export class AppendRun {
   #final = false
 
   constructor(
-    private readonly ctx: StoreContext,
+    private readonly ctx: S3Context,
     private readonly ref: FileRef,
     private readonly loaded: Loaded,
     private readonly signal: AbortSignal,
@@ -205,7 +205,7 @@ export class AppendRun {
    * pending.ts), if it is the next part of exactly this state.
    */
   #adoptPending(): boolean {
-    const p = takePending(this.ctx, this.#id)
+    const p = this.ctx.carry.pending.take(this.#id)
     if (!p) return false
     const fits =
       p.uploadId === this.#uploadId &&
@@ -215,7 +215,7 @@ export class AppendRun {
       p.buf.byteLength === this.#capacity() &&
       this.#oldLen < p.buf.byteLength
     if (!fits) {
-      discardPending(this.ctx, p)
+      this.ctx.carry.pending.discard(p)
       return false
     }
     this.ctx.tails.drop(this.#id)
@@ -267,7 +267,7 @@ export class AppendRun {
       buf.byteLength === cap
     if (!fits) return false
     this.ctx.tails.drop(this.#id)
-    this.ctx.pendingParts.set(this.#id, {
+    this.ctx.carry.pending.set(this.#id, {
       ...early,
       start: this.#start,
       signature: tailSignature(next.tail),
@@ -462,10 +462,7 @@ export class AppendRun {
     const ahead = unique.filter((k) => segmentBase(k) >= next.offset)
     const warn = (err: unknown) => this.ctx.logger.warn({ err }, 'could not delete old tail segments')
     if (behind.length > 0) {
-      const pending = this.ctx.absorbed.get(this.#id) ?? []
-      pending.push(...behind)
-      this.ctx.absorbed.set(this.#id, pending)
-      void flushAbsorbed(this.ctx, this.#id, false)
+      this.ctx.carry.absorb(this.#id, behind)
     }
     const cleanup = ahead.length > 0 ? this.ctx.io.deleteMany(ahead).catch(warn) : undefined
 
@@ -486,7 +483,7 @@ export class AppendRun {
     }
     if (!kept) {
       this.#res?.release()
-      if (early) abandonPart(this.ctx, early, buf as Uint8Array)
+      if (early) this.ctx.carry.pending.abandon(early, buf as Uint8Array)
       else if (buf) this.ctx.buffers.give(buf)
     }
     this.#res = undefined

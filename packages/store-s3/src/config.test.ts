@@ -146,7 +146,7 @@ describe('s3StoreDefinition', () => {
     })
     expect(store).toBeInstanceOf(S3Store)
     expect(store.type).toBe('s3')
-    expect(store.capabilities.downloadUrl).toBe(true)
+    expect(typeof store.downloadUrl).toBe('function')
     await store.close?.()
   })
 })

@@ -17,7 +17,6 @@ export const s3StoreDefinition = defineStore<S3StoreConfig>({
     'credentials.secretAccessKey': 'SECRET_ACCESS_KEY',
     'credentials.sessionToken': 'SESSION_TOKEN',
   },
-  capabilities: { downloadUrl: true },
   create(config, context) {
     return new S3Store(config, context.logger ? { logger: context.logger } : {})
   },

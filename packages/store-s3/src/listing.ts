@@ -4,7 +4,7 @@
  * @module
  */
 import { type BucketId, type FileMeta, type FileRef, isExpired, isPsiError } from '@psitransfer/core'
-import { releaseInBackground, type Session, type StoreContext, takeLingering } from './context.js'
+import type { S3Context } from './context.js'
 import type { ParsedKey } from './keys.js'
 import { INC_METADATA } from './load.js'
 import { decodeMeta, type StoredMeta, toFileMeta } from './meta-codec.js'
@@ -42,7 +42,7 @@ async function mapLimit<T, R>(items: readonly T[], fn: (item: T) => Promise<R>):
  * Groups listed objects per file, handing out each group once no later page can hold more of
  * its objects (keys of a file all sort below `{sid}/{key}/`).
  */
-async function* groups(ctx: StoreContext, sid: BucketId | undefined): AsyncGenerator<Group[]> {
+async function* groups(ctx: S3Context, sid: BucketId | undefined): AsyncGenerator<Group[]> {
   const pending = new Map<string, Group>()
   for await (const page of ctx.io.listPages(ctx.keys.listPrefix(sid))) {
     for (const o of page) {
@@ -66,7 +66,7 @@ async function* groups(ctx: StoreContext, sid: BucketId | undefined): AsyncGener
   if (pending.size > 0) yield [...pending.values()]
 }
 
-async function readMeta(ctx: StoreContext, g: Group): Promise<StoredMeta | null> {
+async function readMeta(ctx: S3Context, g: Group): Promise<StoredMeta | null> {
   if (!g.meta) return null
   const got = await ctx.io.getText(g.meta.key)
   if (!got) return null
@@ -75,7 +75,7 @@ async function readMeta(ctx: StoreContext, g: Group): Promise<StoredMeta | null>
   return meta
 }
 
-async function resolve(ctx: StoreContext, g: Group): Promise<FileMeta | null> {
+async function resolve(ctx: S3Context, g: Group): Promise<FileMeta | null> {
   const meta = await readMeta(ctx, g)
   if (!meta) return null
   if (meta.complete) return toFileMeta(meta, meta.uploadLength ?? 0)
@@ -106,7 +106,7 @@ async function resolve(ctx: StoreContext, g: Group): Promise<FileMeta | null> {
   )
 }
 
-export async function* listFiles(ctx: StoreContext, sid: BucketId | undefined): AsyncGenerator<FileMeta> {
+export async function* listFiles(ctx: S3Context, sid: BucketId | undefined): AsyncGenerator<FileMeta> {
   try {
     for await (const batch of groups(ctx, sid)) {
       for (const m of await mapLimit(batch, (g) => resolve(ctx, g))) if (m) yield m
@@ -138,7 +138,7 @@ export interface SweepResult {
 }
 
 export async function sweep(
-  ctx: StoreContext,
+  ctx: S3Context,
   store: { delete(ref: FileRef): Promise<void> },
   options: SweepOptions,
 ): Promise<SweepResult> {
@@ -150,26 +150,19 @@ export async function sweep(
   for await (const m of listFiles(ctx, undefined))
     if (isExpired(m, now)) expired.push({ sid: m.sid, key: m.key })
   for (const ref of expired) {
-    const id = `${ref.sid}/${ref.key}`
-    const kept = takeLingering(ctx, id)
-    if (kept) releaseInBackground(ctx, id, kept)
-    await ctx.releasing.get(id)
-    const handle = ctx.sessions.has(id) ? null : await ctx.locks.tryAcquire(ref).catch(() => null)
-    if (!handle) {
-      result.skipped.push(ref)
-      continue
-    }
-    const session: Session = { handle, deleted: false }
-    ctx.sessions.set(id, session)
-    try {
-      await store.delete(ref)
-      result.expired.push(ref)
-    } catch (err) {
-      if (!(isPsiError(err) && err.code === 'NOT_FOUND')) throw err
-    } finally {
-      ctx.sessions.delete(id)
-      await handle.release({ deleted: session.deleted })
-    }
+    const locked = await ctx.sessions.runIfFree(
+      ref,
+      () => ctx.locks.tryAcquire(ref).catch(() => null),
+      async () => {
+        try {
+          await store.delete(ref)
+          result.expired.push(ref)
+        } catch (err) {
+          if (!(isPsiError(err) && err.code === 'NOT_FOUND')) throw err
+        }
+      },
+    )
+    if (!locked) result.skipped.push(ref)
   }
 
   try {

@@ -9,10 +9,11 @@
  */
 import { type FileRef, isPsiError, NotFoundError, PsiError } from '@psitransfer/core'
 import { MIN_PART_SIZE } from './config.js'
-import type { Loaded, Session, StoreContext } from './context.js'
+import type { S3Context } from './context.js'
 import { refId } from './keys.js'
 import { decodeMeta, type S3State, type StoredMeta } from './meta-codec.js'
 import { toStoreError } from './s3-errors.js'
+import type { Loaded, Session } from './sessions.js'
 import { deriveState, type PartInfo, type SegmentInfo, type UploadState } from './state.js'
 
 export const INC_METADATA = 'psi-inc'
@@ -20,7 +21,7 @@ export const INC_METADATA = 'psi-inc'
 const KNOWN_LIMIT = 10_000
 
 /** The metadata object, or NOT_FOUND (also for damaged metadata: the file is not usable). */
-export async function loadMeta(ctx: StoreContext, ref: FileRef): Promise<StoredMeta> {
+export async function loadMeta(ctx: S3Context, ref: FileRef): Promise<StoredMeta> {
   const key = ctx.keys.meta(ref)
   let got: Awaited<ReturnType<typeof ctx.io.getText>>
   try {
@@ -41,7 +42,7 @@ export async function loadMeta(ctx: StoreContext, ref: FileRef): Promise<StoredM
   return meta
 }
 
-function remember(ctx: StoreContext, ref: FileRef, s3: S3State, complete: boolean): void {
+function remember(ctx: S3Context, ref: FileRef, s3: S3State, complete: boolean): void {
   const id = refId(ref)
   ctx.known.delete(id)
   if (ctx.known.size >= KNOWN_LIMIT) {
@@ -51,7 +52,7 @@ function remember(ctx: StoreContext, ref: FileRef, s3: S3State, complete: boolea
   ctx.known.set(id, { ...s3, complete })
 }
 
-export async function listSegments(ctx: StoreContext, ref: FileRef, inc: string): Promise<SegmentInfo[]> {
+export async function listSegments(ctx: S3Context, ref: FileRef, inc: string): Promise<SegmentInfo[]> {
   const prefix = ctx.keys.segmentPrefix(ref, inc)
   const listed = await ctx.io.listAll(prefix)
   const out: SegmentInfo[] = []
@@ -71,12 +72,12 @@ interface Listing {
   data?: { size: number; inc: string | undefined } | null
 }
 
-async function headData(ctx: StoreContext, ref: FileRef): Promise<Listing['data']> {
+async function headData(ctx: S3Context, ref: FileRef): Promise<Listing['data']> {
   const head = await ctx.io.head(ctx.keys.data(ref))
   return head ? { size: head.size, inc: head.metadata[INC_METADATA] } : null
 }
 
-async function list(ctx: StoreContext, ref: FileRef, s3: S3State): Promise<Listing> {
+async function list(ctx: S3Context, ref: FileRef, s3: S3State): Promise<Listing> {
   if (!s3.uploadId) {
     const [segments, data] = await Promise.all([listSegments(ctx, ref, s3.inc), headData(ctx, ref)])
     return { segments, parts: undefined, data }
@@ -89,7 +90,7 @@ async function list(ctx: StoreContext, ref: FileRef, s3: S3State): Promise<Listi
   return parts === null ? { segments, parts, data: await headData(ctx, ref) } : { segments, parts }
 }
 
-function derive(ctx: StoreContext, meta: StoredMeta, listing: Listing): UploadState {
+function derive(ctx: S3Context, meta: StoredMeta, listing: Listing): UploadState {
   const L = meta.uploadLength
   const { partSize, inc } = meta.s3
   const dataComplete = L !== null && listing.data?.size === L && listing.data.inc === inc
@@ -115,7 +116,7 @@ const COMPLETE: Omit<UploadState, 'offset' | 'partSize'> = {
 }
 
 /** Metadata and state read from S3 (ignoring any session). */
-export async function loadFresh(ctx: StoreContext, ref: FileRef): Promise<Loaded> {
+export async function loadFresh(ctx: S3Context, ref: FileRef): Promise<Loaded> {
   const known = ctx.known.get(refId(ref))
   // With a known identity, list in parallel with the metadata read (finished files need no listing).
   const early = known && !known.complete ? list(ctx, ref, known) : undefined
@@ -133,7 +134,7 @@ export async function loadFresh(ctx: StoreContext, ref: FileRef): Promise<Loaded
 }
 
 /** Metadata and derived state; served from the lock session when this process holds the lock. */
-export async function loadState(ctx: StoreContext, ref: FileRef): Promise<Loaded> {
+export async function loadState(ctx: S3Context, ref: FileRef): Promise<Loaded> {
   const session = ctx.sessions.get(refId(ref))
   try {
     return await loadFor(ctx, ref, session)
@@ -145,7 +146,7 @@ export async function loadState(ctx: StoreContext, ref: FileRef): Promise<Loaded
   }
 }
 
-async function loadFor(ctx: StoreContext, ref: FileRef, session: Session | undefined): Promise<Loaded> {
+async function loadFor(ctx: S3Context, ref: FileRef, session: Session | undefined): Promise<Loaded> {
   if (session?.loaded) return session.loaded
   if (session?.loading) {
     const pending = session.loading

@@ -9,8 +9,7 @@
  * tail itself is a segment in S3 as always, so nothing here is needed for durability.
  * @module
  */
-import type { Reservation } from './budget.js'
-import type { StoreContext } from './context.js'
+import type { BufferPool, Reservation } from './budget.js'
 import type { PartFeed } from './part-feed.js'
 
 export interface PendingPart {
@@ -27,47 +26,59 @@ export interface PendingPart {
   done: Promise<string>
 }
 
-/** Takes the pending part of `id` out of the store (the caller adopts or discards it). */
-export function takePending(ctx: StoreContext, id: string): PendingPart | undefined {
-  const p = ctx.pendingParts.get(id)
-  if (p) ctx.pendingParts.delete(id)
-  return p
-}
+/** The pending next part of each upload, by `sid/key` (at most one per upload). */
+export class PendingParts {
+  readonly #parts = new Map<string, PendingPart>()
 
-/**
- * Aborts a streamed part's request (before its last byte, so S3 never stores it); `buf` goes
- * back to the pool only once the request no longer reads it.
- */
-export function abandonPart(
-  ctx: StoreContext,
-  part: { abort: AbortController; feed: PartFeed; done: Promise<unknown> },
-  buf: Uint8Array,
-): void {
-  part.abort.abort()
-  part.feed.destroy()
-  const give = () => ctx.buffers.give(buf)
-  void part.done.then(give, give)
-}
+  constructor(private readonly buffers: BufferPool) {}
 
-/** Aborts a pending part's upload and frees its memory. */
-export function discardPending(ctx: StoreContext, p: PendingPart): void {
-  p.res.release()
-  abandonPart(ctx, p, p.buf)
-}
+  /** Keeps `part` as the next part of `id` (the caller made sure none is pending). */
+  set(id: string, part: PendingPart): void {
+    this.#parts.set(id, part)
+  }
 
-export function dropPending(ctx: StoreContext, id: string): void {
-  const p = takePending(ctx, id)
-  if (p) discardPending(ctx, p)
-}
+  /** Takes the pending part of `id` out (the caller adopts or discards it). */
+  take(id: string): PendingPart | undefined {
+    const p = this.#parts.get(id)
+    if (p) this.#parts.delete(id)
+    return p
+  }
 
-/** Frees at least `needed` bytes of pending parts (oldest first), for uploads waiting for memory. */
-export function evictPending(ctx: StoreContext, needed: number): void {
-  let freed = 0
-  for (const id of [...ctx.pendingParts.keys()]) {
-    if (freed >= needed) break
-    const p = takePending(ctx, id)
-    if (!p) continue
-    freed += p.res.size
-    discardPending(ctx, p)
+  /**
+   * Aborts a streamed part's request (before its last byte, so S3 never stores it); `buf` goes
+   * back to the pool only once the request no longer reads it.
+   */
+  abandon(part: { abort: AbortController; feed: PartFeed; done: Promise<unknown> }, buf: Uint8Array): void {
+    part.abort.abort()
+    part.feed.destroy()
+    const give = () => this.buffers.give(buf)
+    void part.done.then(give, give)
+  }
+
+  /** Aborts a pending part's upload and frees its memory. */
+  discard(p: PendingPart): void {
+    p.res.release()
+    this.abandon(p, p.buf)
+  }
+
+  drop(id: string): void {
+    const p = this.take(id)
+    if (p) this.discard(p)
+  }
+
+  /** Frees at least `needed` bytes of pending parts (oldest first), for uploads waiting for memory. */
+  evict(needed: number): void {
+    let freed = 0
+    for (const id of [...this.#parts.keys()]) {
+      if (freed >= needed) break
+      const p = this.take(id)
+      if (!p) continue
+      freed += p.res.size
+      this.discard(p)
+    }
+  }
+
+  dropAll(): void {
+    for (const id of [...this.#parts.keys()]) this.drop(id)
   }
 }

@@ -15,6 +15,20 @@ export interface ObjectSlice {
   end: number
 }
 
+/** Maps an inclusive range of the file onto the slices of objects that hold it. */
+export function sliceRange(pieces: readonly ObjectSlice[], start: number, end: number): ObjectSlice[] {
+  const out: ObjectSlice[] = []
+  let at = 0
+  for (const p of pieces) {
+    const len = p.end - p.start + 1
+    const from = Math.max(start, at)
+    const to = Math.min(end, at + len - 1)
+    if (from <= to) out.push({ key: p.key, start: p.start + (from - at), end: p.start + (to - at) })
+    at += len
+  }
+  return out
+}
+
 /** Opens the first slice eagerly (so a missing object fails the call), then streams all slices in order. */
 export async function readSlices(
   io: S3Io,

@@ -122,3 +122,30 @@ export function toStoreError(err: unknown, what: string): PsiError {
     return new PsiError('TOO_LARGE', 'The storage refused an object this large', { cause: err })
   return new PsiError('INTERNAL', `S3 request to ${what} failed`, { cause: err })
 }
+
+/** The error `init()` reports when S3 cannot be reached or written, naming the bucket (`where`) and why. */
+export function bootError(err: unknown, what: 'reach' | 'write to', where: string): PsiError {
+  const code = s3Code(err)
+  const status = httpStatus(err)
+  if (code === 'NoSuchBucket' || (what === 'reach' && status === 404)) {
+    return new PsiError('STORE_MISCONFIGURED', `S3 ${where} does not exist; create it first`, {
+      cause: err,
+    })
+  }
+  const mapped = toStoreError(err, `${what} the bucket`)
+  // HeadBucket answers without a body, so the SDK's code is often just "Unknown": say the status.
+  const reason = [code && code !== 'Unknown' ? code : undefined, status ? `HTTP ${status}` : undefined]
+    .filter(Boolean)
+    .join(', ')
+  if (mapped.code === 'STORE_UNAVAILABLE') {
+    return new StoreUnavailableError(`Cannot ${what} S3 ${where}: ${reason || 'no answer'}`, {
+      cause: err,
+    })
+  }
+  const verb = status === 401 || status === 403 ? (what === 'reach' ? 'access' : what) : what
+  return new PsiError(
+    'STORE_MISCONFIGURED',
+    `Cannot ${verb} S3 ${where}: ${reason || 'error'}; check the credentials, the bucket policy and the region`,
+    { cause: err },
+  )
+}

@@ -19,6 +19,7 @@ import {
   type FileMeta,
   type FileRef,
   type ListOptions,
+  type Lock,
   type MetaPatch,
   type NewFile,
   NotFoundError,
@@ -26,12 +27,14 @@ import {
   PsiError,
   parseBucketId,
   type ReadOptions,
+  resolveRange,
   type Store,
   UploadLockedError,
 } from '@psitransfer/core'
 import { acquire } from './acquire.js'
 import { AppendRun } from './append.js'
 import { BufferPool, ByteBudget } from './budget.js'
+import { CarryOver } from './carry-over.js'
 import { createS3Client } from './client.js'
 import {
   MIN_PART_SIZE,
@@ -41,28 +44,19 @@ import {
   type S3StoreConfig,
   type S3StoreOptions,
 } from './config.js'
-import {
-  flushAbsorbed,
-  type Loaded,
-  type Logger,
-  releaseAll,
-  releaseInBackground,
-  rememberAppendSize,
-  type Session,
-  type StoreContext,
-  takeLingering,
-} from './context.js'
+import type { Logger, S3Context } from './context.js'
+import { finalizeData } from './finalize.js'
 import { checkRef, KeyLayout, newIncarnation, refId } from './keys.js'
 import { listFiles, type SweepOptions, type SweepResult, sweep } from './listing.js'
 import { INC_METADATA, loadMeta, loadState } from './load.js'
 import { S3LockManager } from './locks.js'
 import { encodeMeta, type StoredMeta, toFileMeta } from './meta-codec.js'
-import { dropPending, evictPending } from './pending.js'
-import { type ObjectSlice, readSlices } from './reader.js'
-import { httpStatus, isNoSuchUpload, s3Code, toStoreError } from './s3-errors.js'
+import { type ObjectSlice, readSlices, sliceRange } from './reader.js'
+import { bootError, toStoreError } from './s3-errors.js'
 import { S3Io } from './s3-io.js'
-import { effectivePartSize, tailBytes, type UploadState } from './state.js'
-import { TailCache, tailSignature } from './tail-cache.js'
+import { LockSessions, type UploadLockOptions } from './sessions.js'
+import { effectivePartSize, type UploadState } from './state.js'
+import { TailCache } from './tail-cache.js'
 
 export interface S3StoreDeps {
   /** A ready SDK client (tests, custom middleware); built from the config otherwise. */
@@ -86,13 +80,14 @@ export interface S3StoreStats {
   peakBufferedBytes: number
 }
 
-const contexts = new WeakMap<S3Store, StoreContext>()
+let internals: (store: S3Store) => S3Context
 
-/** The store's internals, for {@link S3Locker} (same package, not exported from the index). */
-export function storeContext(store: S3Store): StoreContext {
-  const ctx = contexts.get(store)
-  if (!ctx) throw new TypeError('not an S3Store')
-  return ctx
+/**
+ * The store's internals, for this package's tests only (not exported from the index; the
+ * store's collaborators get what they need passed in, S3Locker goes through {@link S3Store.lockUpload}).
+ */
+export function storeContext(store: S3Store): S3Context {
+  return internals(store)
 }
 
 function invalid(message: string): PsiError {
@@ -102,10 +97,13 @@ function invalid(message: string): PsiError {
 async function* empty(): AsyncGenerator<Uint8Array> {}
 
 export class S3Store implements Store {
+  static {
+    internals = (store) => store.#ctx
+  }
+
   readonly type = 's3'
-  readonly capabilities = { downloadUrl: true } as const
   readonly config: S3StoreConfig
-  readonly #ctx: StoreContext
+  readonly #ctx: S3Context
   readonly #appending = new Set<string>()
   readonly #metaQueue = new Map<string, Promise<unknown>>()
 
@@ -116,21 +114,23 @@ export class S3Store implements Store {
     const io = new S3Io(client, this.config.bucket)
     const keys = new KeyLayout(this.config.prefix)
     const budget = new ByteBudget(this.config.maxBufferedBytes)
+    const buffers = new BufferPool(this.config.maxBufferedBytes)
+    const carry = new CarryOver(buffers, io, (o, m) => logger.warn(o, m))
     this.#ctx = {
       config: this.config,
       io,
       keys,
       budget,
-      buffers: new BufferPool(this.config.maxBufferedBytes),
+      buffers,
       tails: new TailCache(budget),
       locks: new S3LockManager(io, keys, this.config.lockTtl * 1000, deps.now, (o, m) => logger.warn(o, m)),
-      sessions: new Map(),
+      // A released lock takes the upload's early next part with it (it needs the next PATCH here).
+      sessions: new LockSessions(
+        (ref) => acquire(this.#ctx, ref),
+        (id) => carry.pending.drop(id),
+      ),
+      carry,
       known: new Map(),
-      appendSizes: new Map(),
-      pendingParts: new Map(),
-      releasing: new Map(),
-      lingering: new Map(),
-      absorbed: new Map(),
       logger,
     }
     // Memory wanted by uploads comes from cached tails first, then from parts started early.
@@ -139,9 +139,8 @@ export class S3Store implements Store {
       const before = budget.used
       evictTails?.(needed)
       const freed = before - budget.used
-      if (freed < needed) evictPending(this.#ctx, needed - freed)
+      if (freed < needed) carry.pending.evict(needed - freed)
     }
-    contexts.set(this, this.#ctx)
   }
 
   /** The SDK client (for tests and tools). */
@@ -175,7 +174,7 @@ export class S3Store implements Store {
     try {
       await io.headBucket()
     } catch (err) {
-      throw this.#bootError(err, 'reach')
+      throw bootError(err, 'reach', this.#where())
     }
     // Writable? A tiny object outside the file layout, removed again.
     const probe = `${keys.prefix}.psitransfer-write-check`
@@ -183,38 +182,8 @@ export class S3Store implements Store {
       await io.put(probe, 'ok')
       await io.delete(probe)
     } catch (err) {
-      throw this.#bootError(err, 'write to')
+      throw bootError(err, 'write to', this.#where())
     }
-  }
-
-  #bootError(err: unknown, what: string): PsiError {
-    const code = s3Code(err)
-    const status = httpStatus(err)
-    if (code === 'NoSuchBucket' || (what === 'reach' && status === 404)) {
-      return new PsiError('STORE_MISCONFIGURED', `S3 ${this.#where()} does not exist; create it first`, {
-        cause: err,
-      })
-    }
-    const mapped = toStoreError(err, `${what} the bucket`)
-    // HeadBucket answers without a body, so the SDK's code is often just "Unknown": say the status.
-    const reason = [code && code !== 'Unknown' ? code : undefined, status ? `HTTP ${status}` : undefined]
-      .filter(Boolean)
-      .join(', ')
-    if (mapped.code === 'STORE_UNAVAILABLE') {
-      return new PsiError(
-        'STORE_UNAVAILABLE',
-        `Cannot ${what} S3 ${this.#where()}: ${reason || 'no answer'}`,
-        {
-          cause: err,
-        },
-      )
-    }
-    const verb = status === 401 || status === 403 ? (what === 'reach' ? 'access' : what) : what
-    return new PsiError(
-      'STORE_MISCONFIGURED',
-      `Cannot ${verb} S3 ${this.#where()}: ${reason || 'error'}; check the credentials, the bucket policy and the region`,
-      { cause: err },
-    )
   }
 
   async create(file: NewFile): Promise<FileMeta> {
@@ -288,7 +257,7 @@ export class S3Store implements Store {
     checkRef(ref)
     return this.#serialized(refId(ref), async () => {
       const id = refId(ref)
-      const session = this.#ctx.sessions.get(id) ?? this.#ctx.lingering.get(id)?.session
+      const session = this.#ctx.sessions.getOrLingering(id)
       const loaded = await loadState(this.#ctx, ref)
       const next = applyPatch(loaded.meta, patch, loaded.state.offset)
       try {
@@ -332,33 +301,14 @@ export class S3Store implements Store {
   }
 
   /**
-   * Runs `fn` holding the upload's lock: the session of {@link S3Locker} when this process holds
-   * it, else a lock taken (and released) here, failing with UPLOAD_LOCKED when it is busy.
+   * The cross-instance lock of `ref`, for {@link S3Locker} (which queues this process's own
+   * requests first): tried until `options.deadline`, then UPLOAD_LOCKED. While it is held the
+   * store's calls for the upload use it (and trust the state they cached on it) instead of
+   * locking by themselves.
    */
-  async #locked<T>(ref: FileRef, fn: (session: Session) => Promise<T>): Promise<T> {
-    const id = refId(ref)
-    const existing = this.#ctx.sessions.get(id)
-    if (existing) return fn(existing)
-    const kept = takeLingering(this.#ctx, id)
-    if (kept) {
-      try {
-        return await fn(kept)
-      } finally {
-        releaseInBackground(this.#ctx, id, kept)
-      }
-    }
-    await this.#ctx.releasing.get(id)
-    const { handle, loading } = await acquire(this.#ctx, ref)
-    if (!handle) throw new UploadLockedError()
-    const session: Session = { handle, deleted: false, ...(loading ? { loading } : {}) }
-    this.#ctx.sessions.set(id, session)
-    try {
-      return await fn(session)
-    } finally {
-      if (this.#ctx.sessions.get(id) === session) this.#ctx.sessions.delete(id)
-      dropPending(this.#ctx, id)
-      await handle.release({ deleted: session.deleted })
-    }
+  lockUpload(ref: FileRef, options: UploadLockOptions): Promise<Lock> {
+    checkRef(ref)
+    return this.#ctx.sessions.lock(ref, options)
   }
 
   async append(
@@ -374,7 +324,7 @@ export class S3Store implements Store {
     if (this.#appending.has(id)) throw new UploadLockedError()
     this.#appending.add(id)
     try {
-      return await this.#locked(ref, async (session) => {
+      return await this.#ctx.sessions.run(ref, async (session) => {
         const loaded = await loadState(this.#ctx, ref)
         const { meta, state } = loaded
         if (offset !== state.offset) throw new OffsetMismatchError(state.offset, offset)
@@ -386,13 +336,12 @@ export class S3Store implements Store {
         const lost = session.handle.lost
         const combined = signal ? AbortSignal.any([signal, lost]) : lost
         // The previous PATCH's size predicts whether this one fills the part it starts.
-        const expected = this.#ctx.appendSizes.get(id)
+        const expected = this.#ctx.carry.expectedSize(id)
         const outcome = await new AppendRun(this.#ctx, ref, loaded, combined, lost, {
           ...(expected !== undefined ? { expected } : {}),
           startNext: session.lingers === true,
         }).run(data)
-        rememberAppendSize(
-          this.#ctx,
+        this.#ctx.carry.rememberAppendSize(
           id,
           outcome.error === undefined ? outcome.loaded.state.offset - offset : undefined,
         )
@@ -415,9 +364,9 @@ export class S3Store implements Store {
 
   async complete(ref: FileRef): Promise<FileMeta> {
     checkRef(ref)
-    return this.#locked(ref, async (session) => {
+    return this.#ctx.sessions.run(ref, async (session) => {
       // A part started early would carry the same number as a final part made from the tail.
-      dropPending(this.#ctx, refId(ref))
+      this.#ctx.carry.pending.drop(refId(ref))
       const loaded = await loadState(this.#ctx, ref)
       const { meta, state } = loaded
       const L = meta.uploadLength
@@ -426,7 +375,7 @@ export class S3Store implements Store {
       if (state.offset !== L)
         throw invalid(`The upload is incomplete: ${state.offset} of ${L} bytes received`)
       try {
-        await this.#finalize(ref, loaded)
+        await finalizeData(this.#ctx, ref, loaded)
       } catch (err) {
         session.loaded = undefined
         throw toStoreError(err, 'complete the upload')
@@ -451,15 +400,13 @@ export class S3Store implements Store {
       }
       session.loaded = { meta: done, state: finalState }
       this.#ctx.tails.drop(refId(ref))
-      dropPending(this.#ctx, refId(ref))
       // The tail segments are no longer needed once the object exists.
       const segments = [
         ...state.tail.map((p) => p.key),
         ...state.garbage,
-        ...(this.#ctx.absorbed.get(refId(ref)) ?? []),
+        ...this.#ctx.carry.takeAbsorbed(refId(ref)),
       ]
-      this.#ctx.absorbed.delete(refId(ref))
-      this.#ctx.appendSizes.delete(refId(ref))
+      this.#ctx.carry.forget(refId(ref))
       if (segments.length > 0) {
         await this.#ctx.io
           .deleteMany([...new Set(segments)])
@@ -467,71 +414,6 @@ export class S3Store implements Store {
       }
       return toFileMeta(done, L)
     })
-  }
-
-  /** Makes the data object hold the whole file: completes the multipart upload or writes the object. */
-  async #finalize(ref: FileRef, { meta, state }: Loaded): Promise<void> {
-    if (state.dataComplete) return
-    const { io, keys } = this.#ctx
-    const L = meta.uploadLength as number
-    const dataKey = keys.data(ref)
-    const metadata = { [INC_METADATA]: meta.s3.inc }
-    const { uploadId } = meta.s3
-    const single = state.tail.length === 1 && state.tail[0]?.skip === 0 ? state.tail[0] : undefined
-    let gone: unknown
-    if (uploadId && L > 0) {
-      const parts = [...state.parts]
-      if (state.tail.length > 0) {
-        const partNumber = parts.length + 1
-        const size = tailBytes(state.tail)
-        const etag = single
-          ? await io.uploadPartCopy(dataKey, uploadId, partNumber, single.key, 0, single.size - 1)
-          : await io.uploadPart(dataKey, uploadId, partNumber, await this.#gatherTail(ref, state))
-        parts.push({ partNumber, etag, size })
-      }
-      try {
-        await io.completeMultipart(dataKey, uploadId, parts)
-      } catch (err) {
-        // A retried Complete whose first attempt went through (the answer was lost) finds the
-        // upload gone: the object check below decides whether it is complete.
-        if (!isNoSuchUpload(err, true)) throw err
-        gone = err
-      }
-    } else {
-      if (uploadId) await io.abortMultipart(dataKey, uploadId)
-      if (L === 0) await io.put(dataKey, new Uint8Array(0), { metadata })
-      else if (single) await io.copy(single.key, dataKey, metadata)
-      else await io.put(dataKey, await this.#gatherTail(ref, state), { metadata })
-    }
-    // Trust but verify: the object S3 now has must be this upload's, with every byte.
-    const head = await io.head(dataKey)
-    if (!head && gone)
-      throw new PsiError('GONE', 'The upload is gone (its multipart upload no longer exists)', {
-        cause: gone,
-      })
-    if (!head || head.size !== L || head.metadata[INC_METADATA] !== meta.s3.inc) {
-      throw new PsiError('INTERNAL', `The completed object has ${head?.size ?? 'no'} bytes instead of ${L}`)
-    }
-  }
-
-  /** The tail's bytes (from this process's cache, else from S3). Tails are smaller than a part. */
-  async #gatherTail(ref: FileRef, state: UploadState): Promise<Uint8Array> {
-    const cached = this.#ctx.tails.take(refId(ref), tailSignature(state.tail))
-    if (cached) {
-      const copy = cached.bytes
-      cached.release()
-      return copy
-    }
-    const out = new Uint8Array(tailBytes(state.tail))
-    let at = 0
-    for (const p of state.tail) {
-      const len = p.size - p.skip
-      if (!(await this.#ctx.io.readInto(p.key, p.skip, len, out, at))) {
-        throw new PsiError('INTERNAL', 'A tail segment of the upload is missing')
-      }
-      at += len
-    }
-    return out
   }
 
   async read(ref: FileRef, options: ReadOptions = {}): Promise<AsyncIterable<Uint8Array>> {
@@ -559,24 +441,8 @@ export class S3Store implements Store {
         pieces = state.tail.map((p) => ({ key: p.key, start: p.skip, end: p.size - 1 }))
       }
     }
-    let start = 0
-    let end = size - 1
-    if (range) {
-      const ok =
-        Number.isSafeInteger(range.start) &&
-        Number.isSafeInteger(range.end) &&
-        range.start >= 0 &&
-        range.end >= range.start &&
-        range.end < size
-      if (!ok)
-        throw new PsiError(
-          'RANGE_NOT_SATISFIABLE',
-          `Range ${range.start}-${range.end} is outside the file (${size} bytes)`,
-        )
-      start = range.start
-      end = range.end
-    }
-    if (size === 0) return empty()
+    const { start, end, length } = resolveRange(size, range)
+    if (length === 0) return empty()
     return readSlices(this.#ctx.io, sliceRange(pieces, start, end), signal)
   }
 
@@ -587,7 +453,7 @@ export class S3Store implements Store {
     const meta = await loadMeta(this.#ctx, ref)
     const session = this.#ctx.sessions.get(id)
     // Pending deletes of absorbed segments are covered by the listing below.
-    this.#ctx.absorbed.delete(id)
+    this.#ctx.carry.takeAbsorbed(id)
     try {
       if (meta.s3.uploadId && !meta.complete) await io.abortMultipart(keys.data(ref), meta.s3.uploadId)
       const metaKey = keys.meta(ref)
@@ -605,9 +471,7 @@ export class S3Store implements Store {
       session.loaded = undefined
     }
     this.#ctx.tails.drop(id)
-    dropPending(this.#ctx, id)
-    this.#ctx.absorbed.delete(id)
-    this.#ctx.appendSizes.delete(id)
+    this.#ctx.carry.forget(id)
   }
 
   list(options: ListOptions = {}): AsyncIterable<FileMeta> {
@@ -674,27 +538,12 @@ export class S3Store implements Store {
 
   /** Releases locks kept by S3Locker, then connections and buffers. */
   async close(): Promise<void> {
-    await releaseAll(this.#ctx)
-    for (const id of [...this.#ctx.pendingParts.keys()]) dropPending(this.#ctx, id)
-    await Promise.all([...this.#ctx.absorbed.keys()].map((id) => flushAbsorbed(this.#ctx, id, true)))
+    await this.#ctx.sessions.releaseAll()
+    await this.#ctx.carry.close()
     this.#ctx.tails.clear()
     this.#ctx.buffers.clear()
     this.#ctx.io.client.destroy()
   }
-}
-
-/** Maps an inclusive range of the file onto the slices of objects that hold it. */
-function sliceRange(pieces: readonly ObjectSlice[], start: number, end: number): ObjectSlice[] {
-  const out: ObjectSlice[] = []
-  let at = 0
-  for (const p of pieces) {
-    const len = p.end - p.start + 1
-    const from = Math.max(start, at)
-    const to = Math.min(end, at + len - 1)
-    if (from <= to) out.push({ key: p.key, start: p.start + (from - at), end: p.start + (to - at) })
-    at += len
-  }
-  return out
 }
 
 /** Core's patch rules, plus S3's limit on how large an upload of unknown length may grow. */

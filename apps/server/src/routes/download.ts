@@ -112,7 +112,7 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
 
   // Direct download from the storage for plain attachments (previews and one-time files stay
   // with us: previews avoid cross-origin CSP/CORS trouble, one-time files need the claim).
-  if (store.capabilities.downloadUrl && store.downloadUrl && !inline && !oneTime) {
+  if (store.downloadUrl && !inline && !oneTime) {
     const url = await store.downloadUrl(ref, {
       expiresIn: deps.config.storage.signedUrlExpiry ?? 3600,
       filename: meta.name,

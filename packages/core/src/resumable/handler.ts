@@ -48,13 +48,14 @@ const DEFAULT_LOCK_WAIT_MS = 3000
 const COLLECTION_METHODS = 'OPTIONS, POST, PUT'
 const RESOURCE_METHODS = 'OPTIONS, HEAD, PATCH, DELETE'
 
-type Headers_ = Record<string, string>
+/** Response headers as the handler builds them (the `Headers` name is the Fetch class). */
+type HeaderMap = Record<string, string>
 
 /** What an error response carries besides its code and message. */
 interface ProblemDetails {
   problem?: string
   members?: Record<string, unknown>
-  headers?: Headers_
+  headers?: HeaderMap
 }
 
 function fail(code: PsiError['code'], message: string, details: ProblemDetails = {}): PsiError {
@@ -107,7 +108,7 @@ export async function handleResumable(
   return emitted.length > 0 ? { ...response, informational: emitted } : response
 }
 
-function respond(status: number, headers: Headers_ = {}, body = ''): ResumableResponse {
+function respond(status: number, headers: HeaderMap = {}, body = ''): ResumableResponse {
   return { status, headers, body }
 }
 
@@ -140,7 +141,7 @@ function errorResponse(err: unknown, deps: ResumableDeps): ResumableResponse {
   const e = toPsiError(err)
   if (!isPsiError(err)) deps.hooks.onError?.(err)
   const details = (e.details ?? {}) as ProblemDetails & { retryAfter?: unknown }
-  const headers: Headers_ = { 'Content-Type': PROBLEM_CONTENT_TYPE, ...details.headers }
+  const headers: HeaderMap = { 'Content-Type': PROBLEM_CONTENT_TYPE, ...details.headers }
   if (typeof details.retryAfter === 'number') headers['Retry-After'] = String(details.retryAfter)
   if (e.code === 'METHOD_NOT_ALLOWED' && !headers.Allow) headers.Allow = RESOURCE_METHODS
   // The draft: a 413 caused by the upload limits MUST carry them.
@@ -168,7 +169,7 @@ function staticLimits(deps: ResumableDeps): UploadLimit {
 }
 
 /** `Upload-Limit` for one upload: the server's limits and, while it is open, its remaining life. */
-function uploadLimit(meta: FileMeta, deps: ResumableDeps): Headers_ {
+function uploadLimit(meta: FileMeta, deps: ResumableDeps): HeaderMap {
   const limit = staticLimits(deps)
   if (!meta.complete && meta.expiresAt !== null) {
     limit['max-age'] = Math.max(0, Math.floor((meta.expiresAt - deps.clock.now()) / 1000))
@@ -178,7 +179,7 @@ function uploadLimit(meta: FileMeta, deps: ResumableDeps): Headers_ {
 }
 
 function options(req: ResumableRequest, deps: ResumableDeps): ResumableResponse {
-  const headers: Headers_ = {
+  const headers: HeaderMap = {
     Allow: req.id === undefined ? COLLECTION_METHODS : RESOURCE_METHODS,
     'Accept-Patch': PARTIAL_UPLOAD_CONTENT_TYPE,
   }
@@ -269,8 +270,8 @@ async function withUploadLock<T>(
   }
 }
 
-function stateHeaders(meta: FileMeta): Headers_ {
-  const headers: Headers_ = {
+function stateHeaders(meta: FileMeta): HeaderMap {
+  const headers: HeaderMap = {
     'Upload-Complete': sfBoolean(meta.complete),
     'Upload-Offset': String(meta.offset),
   }
@@ -360,7 +361,7 @@ async function create(
       details: { ...details, headers: { ...details.headers, Location: location } },
     })
   }
-  const headers: Headers_ = { Location: location, ...stateHeaders(meta), ...uploadLimit(meta, deps) }
+  const headers: HeaderMap = { Location: location, ...stateHeaders(meta), ...uploadLimit(meta, deps) }
   return respond(meta.complete ? 200 : 201, headers)
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { type Locker, MemoryLocker } from '../locker.js'
 import { type AnyStoreDefinition, defineStore } from '../registry.js'
+import type { Store } from '../store.js'
 import { checkStoreDefinition, runDefinitionConformance } from './definition.js'
 import { MemoryStore, memoryStoreDefinition } from './memory-store.js'
 
@@ -13,7 +14,6 @@ const strict = (known: readonly string[]) => (input: unknown) => {
 const good = defineStore<Record<string, unknown>>({
   type: 'memory',
   configSchema: { parse: strict(['dir', 'size']), fields: { dir: 'string', size: 'number' } },
-  capabilities: { downloadUrl: false },
   create: () => new MemoryStore(),
   createLocker: () => new MemoryLocker(),
 })
@@ -48,7 +48,7 @@ describe('checkStoreDefinition finds what would break the server', () => {
     expect(p).toEqual([expect.stringMatching(/cannot be derived: .*PSITRANSFER_STORAGE_A_B/)])
   })
 
-  it('a create() that fails with the minimal config, and wrong capabilities', async () => {
+  it('a create() that fails with the minimal config, and a downloadUrl that is no method', async () => {
     expect(
       await checkStoreDefinition(
         variant({
@@ -60,8 +60,13 @@ describe('checkStoreDefinition finds what would break the server', () => {
       ),
     ).toEqual(['create() with {} failed: storage.dir is required'])
     expect(
-      await checkStoreDefinition(variant({ capabilities: { downloadUrl: true } }), { config: {} }),
-    ).toEqual([expect.stringContaining('the store reports capabilities {"downloadUrl":false}')])
+      await checkStoreDefinition(
+        variant({
+          create: () => Object.assign(new MemoryStore(), { downloadUrl: true }) as unknown as Store,
+        }),
+        { config: {} },
+      ),
+    ).toEqual(["the store's downloadUrl is a boolean, not a method"])
   })
 
   it('a locker that is no locker, or grants one upload twice', async () => {

@@ -122,10 +122,9 @@ export async function checkStoreDefinition(
   try {
     store = await def.create(def.configSchema.parse(options.config), options.context ?? {})
     if (store.type !== def.type) problems.push(`create() made a store of type "${store.type}"`)
-    if (def.capabilities && JSON.stringify(store.capabilities) !== JSON.stringify(def.capabilities)) {
-      problems.push(
-        `the store reports capabilities ${JSON.stringify(store.capabilities)}, the definition ${JSON.stringify(def.capabilities)}`,
-      )
+    // The method's presence is the capability, so anything else under that name misleads the server.
+    if (store.downloadUrl !== undefined && typeof store.downloadUrl !== 'function') {
+      problems.push(`the store's downloadUrl is a ${typeof store.downloadUrl}, not a method`)
     }
     await store.init()
     if (def.createLocker) await checkLocker(def.createLocker(store), problems)

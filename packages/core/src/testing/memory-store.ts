@@ -5,11 +5,12 @@
  * @module
  */
 import { abortable, abortError } from '../abortable.js'
-import { OffsetMismatchError, PsiError, UploadLockedError } from '../errors.js'
+import { NotFoundError, OffsetMismatchError, PsiError, UploadLockedError } from '../errors.js'
 import { type FileRef, isValidId, storageKey } from '../ids.js'
 import { applyMetaPatch, type FileMeta, isUploadLength, type MetaPatch, type NewFile } from '../meta.js'
+import { resolveRange } from '../range.js'
 import { defineStore } from '../registry.js'
-import type { AppendOptions, ListOptions, ReadOptions, Store, StoreCapabilities } from '../store.js'
+import type { AppendOptions, ListOptions, ReadOptions, Store } from '../store.js'
 
 /** Reads yield copies of at most this many bytes, whatever size the chunks were appended in. */
 const READ_PIECE = 1 << 20
@@ -41,7 +42,6 @@ export interface MemorySnapshot {
 
 export class MemoryStore implements Store {
   readonly type = 'memory'
-  readonly capabilities: StoreCapabilities = Object.freeze({ downloadUrl: false })
   readonly #files = new Map<string, Entry>()
 
   async init(): Promise<void> {}
@@ -108,7 +108,7 @@ export class MemoryStore implements Store {
     } finally {
       entry.writing = false
     }
-    if (this.#files.get(id) !== entry) throw new PsiError('NOT_FOUND', 'File was deleted during the upload')
+    if (this.#files.get(id) !== entry) throw new NotFoundError('File was deleted during the upload')
     return entry.size
   }
 
@@ -128,23 +128,7 @@ export class MemoryStore implements Store {
     const entry = this.#get(ref)
     const { range, signal } = options
     if (signal?.aborted) throw abortError(signal)
-    const size = entry.size
-    let start = 0
-    let end = size - 1
-    if (range) {
-      const ok =
-        Number.isSafeInteger(range.start) &&
-        Number.isSafeInteger(range.end) &&
-        range.start >= 0 &&
-        range.start <= range.end
-      if (!ok || range.end >= size) {
-        throw new PsiError('RANGE_NOT_SATISFIABLE', 'Requested range is outside the file', {
-          details: { size },
-        })
-      }
-      start = range.start
-      end = range.end
-    }
+    const { start, end } = resolveRange(entry.size, range)
     // Chunks are immutable and the arrays only grow, so a snapshot of references is enough.
     return readPieces(entry.chunks.slice(), entry.starts.slice(), start, end + 1, signal)
   }
@@ -210,7 +194,7 @@ function snapshotMeta(entry: Entry): FileMeta {
 }
 
 function notFound(): PsiError {
-  return new PsiError('NOT_FOUND', 'File not found')
+  return new NotFoundError('File not found')
 }
 
 /** Yields copies of bytes `[from, to)` in pieces of at most {@link READ_PIECE}. */
@@ -270,6 +254,5 @@ export const memoryStoreDefinition = defineStore<MemoryStoreConfig>({
     },
     fields: {},
   },
-  capabilities: { downloadUrl: false },
   create: () => new MemoryStore(),
 })

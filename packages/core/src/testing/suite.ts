@@ -26,7 +26,7 @@ export interface StoreProbe {
 
 /** Every test of the kit: stable id → what it checks. Skips name these ids. */
 export const CONFORMANCE_TESTS = {
-  'store.shape': 'declares its type and capabilities consistently',
+  'store.shape': 'declares its type; downloadUrl, if present, is a method',
   'create.round-trip': 'create returns the full record, info returns the same, and it is persisted',
   'create.duplicate': 'create of an existing file fails with INVALID_INPUT and changes nothing',
   'meta.isolation': 'mutating inputs or returned records never changes stored state',

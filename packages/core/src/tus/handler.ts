@@ -13,7 +13,7 @@
  * @module
  */
 import { abortable } from '../abortable.js'
-import { isPsiError, PsiError, toPsiError, UploadLockedError } from '../errors.js'
+import { isPsiError, OffsetMismatchError, PsiError, toPsiError, UploadLockedError } from '../errors.js'
 import { type FileRef, formatFileRef, newFileId, parseFileRef } from '../ids.js'
 import type { Lock } from '../locker.js'
 import { type ConcatRole, type FileMeta, isExpired, type NewFile } from '../meta.js'
@@ -51,7 +51,8 @@ const BODY_SLICE = 1024 * 1024
 /** Largest integer the protocol's offsets can take here (JS numbers are exact up to 2^53). */
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
 
-type Headers_ = Record<string, string>
+/** Response headers as the handler builds them (the `Headers` name is the Fetch class). */
+type HeaderMap = Record<string, string>
 
 /** Handles one TUS request. Never throws: every failure becomes a response. */
 export async function handleTus(req: TusRequest, deps: TusDeps): Promise<TusResponse> {
@@ -86,14 +87,14 @@ export async function handleTus(req: TusRequest, deps: TusDeps): Promise<TusResp
   }
 }
 
-function respond(status: number, headers: Headers_ = {}, body = ''): TusResponse {
+function respond(status: number, headers: HeaderMap = {}, body = ''): TusResponse {
   return { status, headers: { 'Tus-Resumable': TUS_VERSION, ...headers }, body }
 }
 
 function errorResponse(err: unknown, deps: TusDeps): TusResponse {
   const e = toPsiError(err)
   if (!isPsiError(err)) deps.hooks.onError?.(err)
-  const headers: Headers_ = { 'Content-Type': 'text/plain; charset=utf-8' }
+  const headers: HeaderMap = { 'Content-Type': 'text/plain; charset=utf-8' }
   if (e.code === 'UNSUPPORTED_VERSION') headers['Tus-Version'] = TUS_VERSION
   if (e.code === 'METHOD_NOT_ALLOWED') headers.Allow = 'OPTIONS, POST, HEAD, PATCH, DELETE'
   const retryAfter = e.details?.retryAfter
@@ -102,7 +103,7 @@ function errorResponse(err: unknown, deps: TusDeps): TusResponse {
 }
 
 function options(deps: TusDeps): TusResponse {
-  const headers: Headers_ = {
+  const headers: HeaderMap = {
     'Tus-Version': TUS_VERSION,
     'Tus-Extension': TUS_EXTENSIONS.join(','),
     'Tus-Checksum-Algorithm': Object.keys(checksums(deps)).join(','),
@@ -126,7 +127,7 @@ function intHeader(req: TusRequest, name: string): number | undefined {
   return n
 }
 
-function expiresHeader(meta: FileMeta, headers: Headers_): Headers_ {
+function expiresHeader(meta: FileMeta, headers: HeaderMap): HeaderMap {
   if (!meta.complete && meta.expiresAt !== null)
     headers['Upload-Expires'] = new Date(meta.expiresAt).toUTCString()
   return headers
@@ -238,7 +239,7 @@ async function create(req: TusRequest, deps: TusDeps, concat: ConcatRole | undef
     return respond(201, expiresHeader(meta, { Location: location }))
   }
 
-  const headers: Headers_ = { Location: location }
+  const headers: HeaderMap = { Location: location }
   const contentType = req.headers.get('content-type')
   const hasBody = req.body && contentType !== null && mediaType(contentType) === OFFSET_CONTENT_TYPE
   if (hasBody) {
@@ -375,7 +376,7 @@ async function loadPartials(parts: readonly string[], deps: TusDeps): Promise<Fi
 
 async function head(req: TusRequest, ref: FileRef, deps: TusDeps): Promise<TusResponse> {
   const meta = await settledMeta(req, ref, deps)
-  const headers: Headers_ = { 'Cache-Control': 'no-store', 'Upload-Offset': String(meta.offset) }
+  const headers: HeaderMap = { 'Cache-Control': 'no-store', 'Upload-Offset': String(meta.offset) }
   if (meta.uploadLength === null) headers['Upload-Defer-Length'] = '1'
   else headers['Upload-Length'] = String(meta.uploadLength)
   const md = publicMetadata(meta)
@@ -555,11 +556,7 @@ async function writeChunk(
   if (meta.complete && intHeader(req, 'content-length') !== 0) {
     throw new PsiError('INVALID_INPUT', 'Upload already completed')
   }
-  if (meta.offset !== offset)
-    throw new PsiError(
-      'OFFSET_MISMATCH',
-      `Upload-Offset ${offset} does not match the current offset ${meta.offset}`,
-    )
+  if (meta.offset !== offset) throw new OffsetMismatchError(meta.offset, offset)
   let maxSize = deps.limits?.maxSize ?? null
   if (meta.uploadLength === null) {
     // A deferred length escapes limits checked at creation (a bucket's size): ask again.
