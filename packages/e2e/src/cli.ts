@@ -77,13 +77,24 @@ function parseArgs(argv: string[]): Args {
 /** The key from a link, `k=…`, or bare base64url. */
 function parseKey(target: string): { key: Uint8Array; url: string | null } {
   if (/^https?:\/\//i.test(target)) {
-    const key = keyFromLink(target)
+    let key: Uint8Array | null
+    try {
+      key = keyFromLink(target)
+    } catch (err) {
+      throw new UsageError(`the key in the link is malformed: ${(err as Error).message}`)
+    }
     if (!key) throw new UsageError('the link has no key: its fragment must hold #k=… (copy the whole link)')
     return { key, url: linkWithoutKey(target) }
   }
   const text = target.startsWith('#') ? target.slice(1) : target
-  const key = text.startsWith('k=') ? keyFromLink(text) : decodeKey(text)
-  return { key: key!, url: null }
+  try {
+    const key = text.startsWith('k=') ? keyFromLink(text) : decodeKey(text)
+    return { key: key!, url: null }
+  } catch (err) {
+    throw new UsageError(
+      `${JSON.stringify(target.slice(0, 60))} is neither a link nor a key: ${(err as Error).message}`,
+    )
+  }
 }
 
 async function download(url: string): Promise<{ body: ByteSource; size?: number }> {
@@ -141,7 +152,7 @@ async function run(args: Args, stdout: Writable, stderr: Writable): Promise<numb
     return 0
   }
   if (!args.file && !url)
-    throw new UsageError('give the encrypted file (or - for stdin), or a link to download it from')
+    throw new UsageError('give the encrypted file (or - for stdin), or a link to download it')
   if (!args.output && !args.force && (stdout as { isTTY?: boolean }).isTTY)
     throw new UsageError('refusing to write binary data to a terminal: use -o FILE, redirect, or --force')
   if (args.output && !args.force && existsSync(args.output))

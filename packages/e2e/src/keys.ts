@@ -43,12 +43,16 @@ export function checkSalt(salt: Uint8Array): void {
 
 const LABEL = { [KIND_FILE]: 'file', 77: 'metadata' } as Record<number, string>
 
-/** The AES-256-GCM key and the 16-byte key check of one object (file or metadata blob). */
+/**
+ * The AES-256-GCM key and the 16-byte key check of one object (file or metadata blob).
+ * @internal CryptoKey is not a global in Node's types without the DOM lib; kept out of the d.ts.
+ */
 export interface ObjectKeys {
   aes: CryptoKey
   check: Uint8Array
 }
 
+/** @internal */
 export async function deriveObjectKeys(key: Uint8Array, salt: Uint8Array, kind: number): Promise<ObjectKeys> {
   checkKey(key)
   checkSalt(salt)
@@ -90,8 +94,11 @@ export function encodeKey(key: Uint8Array): string {
 
 /** Parses 43 base64url characters into a key; E2EFormatError otherwise. */
 export function decodeKey(text: string): Uint8Array {
-  const key = base64urlDecode(text.trim())
-  if (key.length !== KEY_BYTES)
+  let key: Uint8Array | null = null
+  try {
+    key = base64urlDecode(text.trim())
+  } catch {}
+  if (key?.length !== KEY_BYTES)
     throw new E2EFormatError(`a key is ${KEY_BYTES} bytes (43 base64url characters)`)
   return key
 }
