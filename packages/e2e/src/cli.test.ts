@@ -27,6 +27,14 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     requests.push(req.url ?? '')
     const body = served.get(req.url ?? '')
+    if (req.url === '/files/s1++broken') {
+      // Promises more than it sends, then drops the connection.
+      const v = fileVectors.at(-1)!
+      res.writeHead(200, { 'content-length': v.ciphertext.length })
+      // Closed once the bytes reached the kernel (a timer could drop bytes still queued in Node).
+      res.write(v.ciphertext.subarray(0, 100_000), () => res.socket?.end())
+      return
+    }
     if (!body) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"File not found or expired"}')
       return
@@ -144,6 +152,10 @@ describe('psitransfer-decrypt', () => {
     const missing = await run([`${base}/files/s1++gone#k=${k(generateKey())}`])
     expect(missing.code).toBe(1)
     expect(missing.stderr).toMatch(/download failed: HTTP 404 .*File not found/)
+    const broken = await run([`${base}/files/s1++broken#k=${k(fileVectors.at(-1)!.key)}`])
+    expect(broken.code).toBe(1)
+    expect(broken.stderr).toMatch(/download interrupted/)
+    expect(broken.stdout.length).toBe(65536) // the one record that arrived whole
     const down = await run([`http://127.0.0.1:1/files/x#k=${k(generateKey())}`])
     expect(down.code).toBe(1)
     expect(down.stderr).toMatch(/download failed/)

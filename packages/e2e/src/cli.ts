@@ -4,6 +4,7 @@ import { once } from 'node:events'
 import { createReadStream, createWriteStream, existsSync, readFileSync } from 'node:fs'
 import { rename, unlink } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
+import { chunksOf } from './bytes.js'
 import { type ByteSource, decrypt, E2EError, keyFromLink, linkWithoutKey, openMetadata } from './index.js'
 import { decodeKey } from './keys.js'
 
@@ -112,7 +113,17 @@ async function download(url: string): Promise<{ body: ByteSource; size?: number 
   const length = res.headers.get('content-length')
   const encoded = res.headers.get('content-encoding')
   const size = length && !encoded ? Number(length) : undefined
-  return { body: res.body, ...(size !== undefined && Number.isSafeInteger(size) ? { size } : {}) }
+  const body = res.body
+  // A connection that breaks mid-body says "terminated"; name what it interrupted.
+  async function* interruptible() {
+    try {
+      yield* chunksOf(body)
+    } catch (err) {
+      const cause = (err as { cause?: { message?: string } }).cause?.message
+      throw new Error(`download interrupted: ${cause ?? (err as Error).message}`)
+    }
+  }
+  return { body: interruptible(), ...(size !== undefined && Number.isSafeInteger(size) ? { size } : {}) }
 }
 
 /** Writes with backpressure; a write error (EPIPE, disk full) stops the decryption. */
