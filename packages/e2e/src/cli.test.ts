@@ -155,7 +155,9 @@ describe('psitransfer-decrypt', () => {
     const broken = await run([`${base}/files/s1++broken#k=${k(fileVectors.at(-1)!.key)}`])
     expect(broken.code).toBe(1)
     expect(broken.stderr).toMatch(/download interrupted/)
-    expect(broken.stdout.length).toBe(65536) // the one record that arrived whole
+    // Only whole authenticated records: record 0 if it was read before the error (an errored fetch
+    // body drops the chunks still queued in it, so under load it may not be).
+    expect([0, 65536]).toContain(broken.stdout.length)
     const down = await run([`http://127.0.0.1:1/files/x#k=${k(generateKey())}`])
     expect(down.code).toBe(1)
     expect(down.stderr).toMatch(/download failed/)
