@@ -1,13 +1,12 @@
-// psitransfer-decrypt as a child process (the built bin, built here first so it is never stale):
+// psitransfer-decrypt as a child process (the built bin; vitest's globalSetup builds dist first):
 // the test vectors from a file, from stdin and downloaded from a local HTTP server; the errors.
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { encodeKey, generateKey, recordOffset } from './index.js'
 import { diff, fileVectors, metadataVectors } from './test-support/vectors.js'
@@ -21,8 +20,6 @@ const requests: string[] = []
 const served = new Map<string, Uint8Array>()
 
 beforeAll(async () => {
-  const tsc = join(pkg, 'node_modules', 'typescript', 'bin', 'tsc')
-  await promisify(execFile)(process.execPath, [tsc, '-p', join(pkg, 'tsconfig.build.json')], { cwd: pkg })
   dir = mkdtempSync(join(tmpdir(), 'psi-e2e-cli-'))
   server = createServer((req, res) => {
     requests.push(req.url ?? '')
