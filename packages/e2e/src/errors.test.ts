@@ -76,7 +76,8 @@ describe('truncation', () => {
     const { error } = await expectError(cut, 'modified')
     expect((error as E2EModifiedError).record).toBe(2)
     expect(error.message).toMatch(/cut short/)
-    await expectError(cut, 'truncated', { expectedSize: ciphertext.length })
+    const sized = await expectError(cut, 'truncated', { expectedSize: ciphertext.length })
+    expect(sized.released).toBe(2 * 65536) // the whole records before the cut
     await expectError(ciphertext.subarray(0, recordOffset(2) + 10), 'truncated') // less than a tag
   })
 

@@ -18,6 +18,31 @@ import {
 } from './format.js'
 import { buf, checkSalt, deriveObjectKeys, generateSalt, verifyCheck } from './keys.js'
 
+/**
+ * Records sealed or opened concurrently, so WebCrypto (Node's thread pool, the browser's crypto
+ * threads) can use more than one core; output stays in order and memory bounded (WINDOW records).
+ */
+const WINDOW = 4
+
+/** A FIFO of record operations, taken in order. */
+class InFlight {
+  private readonly queue: Promise<Uint8Array>[] = []
+  add(op: Promise<Uint8Array>): void {
+    // Marked handled: when iteration stops at an earlier record, a later failure is not "unhandled".
+    op.catch(() => {})
+    this.queue.push(op)
+  }
+  full(): boolean {
+    return this.queue.length >= WINDOW
+  }
+  size(): number {
+    return this.queue.length
+  }
+  next(): Promise<Uint8Array> {
+    return this.queue.shift()!
+  }
+}
+
 export interface EncryptOptions {
   /** First record to produce (resume): the source then starts at plaintext offset `startRecord * 65536`
    * and the header is not emitted. Default 0. */
@@ -62,13 +87,14 @@ export class FileEncryptor {
 
   /**
    * Encrypts a plaintext stream: the header (when starting at record 0), then one sealed record per
-   * 64 KiB. Memory: one record plus one source chunk.
+   * 64 KiB. Memory: WINDOW records in flight plus one source chunk.
    */
   async *encrypt(source: ByteSource, options: EncryptOptions = {}): AsyncGenerator<Uint8Array> {
     const start = options.startRecord ?? 0
     if (!Number.isSafeInteger(start) || start < 0)
       throw new RangeError('startRecord must be a non-negative integer')
     const queue = new ByteQueue(source)
+    const inFlight = new InFlight()
     try {
       if (start === 0) yield this.header.slice()
       for (let i = start; ; i++) {
@@ -81,7 +107,9 @@ export class FileEncryptor {
           // Unreachable: a full record followed by no byte was already sealed as last.
           throw new Error('internal: empty last record')
         }
-        yield await this.sealRecord(i, plaintext, !more)
+        inFlight.add(this.sealRecord(i, plaintext, !more))
+        if (more && !inFlight.full()) continue
+        while (inFlight.size() > (more ? WINDOW - 1 : 0)) yield await inFlight.next()
         if (!more) return
       }
     } finally {
@@ -238,6 +266,23 @@ async function readHeader(queue: ByteQueue): Promise<Uint8Array> {
   return bytes.slice()
 }
 
+/** Why data ending with `length` bytes of record `index` (at `offset`) is cut short; null if it may not be. */
+function endError(
+  index: number,
+  length: number,
+  offset: number,
+  expectedSize?: number,
+): E2ETruncatedError | null {
+  if (expectedSize !== undefined && offset < expectedSize)
+    return new E2ETruncatedError(`the file ends at byte ${offset} of ${expectedSize}`)
+  if (length === 0) {
+    if (index === 0) return new E2ETruncatedError('the file ends after its header')
+    return new E2ETruncatedError(`the file ends after record ${index - 1}, which is not its last record`)
+  }
+  if (length < TAG_BYTES) return new E2ETruncatedError(`the file ends inside record ${index}`)
+  return null
+}
+
 /**
  * Decrypts an encrypted file as a stream, yielding each record's plaintext once authenticated.
  * Throws (from the iteration) E2EFormatError, E2EWrongKeyError, E2EMismatchError, E2ETruncatedError
@@ -258,21 +303,22 @@ export async function* decrypt(
     const header = start === 0 ? await readHeader(queue) : options.header!
     const decryptor = await FileDecryptor.create(key, header, options)
     let offset = start === 0 ? HEADER_BYTES : recordOffset(start)
+    const inFlight = new InFlight()
     for (let i = start; ; i++) {
       // A record followed by at least one more byte is not the last.
       const more = await queue.fill(SEALED_RECORD_BYTES + 1)
       const sealed = queue.take(SEALED_RECORD_BYTES)
       offset += sealed.length
-      if (!more) {
-        if (options.expectedSize !== undefined && offset < options.expectedSize)
-          throw new E2ETruncatedError(`the file ends at byte ${offset} of ${options.expectedSize}`)
-        if (sealed.length === 0) {
-          if (i === 0) throw new E2ETruncatedError('the file ends after its header')
-          throw new E2ETruncatedError(`the file ends after record ${i - 1}, which is not its last record`)
-        }
-        if (sealed.length < TAG_BYTES) throw new E2ETruncatedError(`the file ends inside record ${i}`)
+      const early = more ? null : endError(i, sealed.length, offset, options.expectedSize)
+      if (early) {
+        // The records before are authentic: release them first, as when a record fails.
+        while (inFlight.size() > 0) yield await inFlight.next()
+        throw early
       }
-      yield await decryptor.openRecord(i, sealed, !more)
+      inFlight.add(decryptor.openRecord(i, sealed, !more))
+      if (more && !inFlight.full()) continue
+      // In order: a failing record throws before anything after it is released.
+      while (inFlight.size() > (more ? WINDOW - 1 : 0)) yield await inFlight.next()
       if (!more) return
     }
   } finally {
