@@ -17,6 +17,14 @@ const expected = {
   '@psitransfer/store-fs': ['FileStore', 'fsStoreDefinition'],
   '@psitransfer/store-s3': ['S3Store'],
   '@psitransfer/store-azure': ['AzureStore', 'AzureLocker', 'azureStoreDefinition'],
+  '@psitransfer/e2e': [
+    'createEncryptor',
+    'decrypt',
+    'sealMetadata',
+    'openMetadata',
+    'keyFromLink',
+    'E2EError',
+  ],
   '@psitransfer/server': ['createApp', 'startServer', 'loadConfig', 'createJsonLogger'],
 }
 
