@@ -16,6 +16,11 @@ import { clientConfig, langJson } from './routes/client-config.js'
 import { downloadFile } from './routes/download.js'
 import { healthz, metrics } from './routes/health.js'
 import { putUpload } from './routes/put.js'
+import {
+  RESUMABLE_COLLECTION_METHODS,
+  RESUMABLE_UPLOAD_METHODS,
+  resumableRequest,
+} from './routes/resumable.js'
 import { lockBucket, tusRequest } from './routes/tus.js'
 import { createTusFastPath, type TusFastPath } from './routes/tus-fast.js'
 import {
@@ -94,6 +99,16 @@ export function buildApp(deps: AppDeps): BuiltApp {
     const route = matchTusRequest(config, c.req.method, c.req.path, marks(c))
     if (!route) throw new PsiError('METHOD_NOT_ALLOWED', `${c.req.method} is not allowed here`)
     return tusRoute(c, route)
+  })
+
+  // The IETF resumable-upload draft beside TUS (docs/resumable-upload.md), under a path of its own.
+  app.on([...RESUMABLE_COLLECTION_METHODS], [`${U}uploads`, `${U}uploads/`], (c) =>
+    resumableRequest(c, deps, undefined),
+  )
+  // Hono routes a HEAD by its GET routes: GET is registered for that and refused.
+  app.on(['GET', ...RESUMABLE_UPLOAD_METHODS], `${U}uploads/:id`, (c) => {
+    if (c.req.method === 'GET') throw new PsiError('METHOD_NOT_ALLOWED', 'GET is not allowed here')
+    return resumableRequest(c, deps, c.req.param('id'))
   })
 
   // `files/:id` is shared by TUS (U) and downloads (B); with the default layout both are `/`.

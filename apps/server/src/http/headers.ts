@@ -54,3 +54,15 @@ export const TUS_CORS_HEADERS: Readonly<Record<string, string>> = {
     'Upload-Defer-Length, Upload-Length, Upload-Metadata, Upload-Offset, Upload-Expires, X-Request-Id, X-Bucket-Token',
   'Access-Control-Max-Age': '86400',
 }
+
+/** Headers of the IETF resumable-upload endpoint for browsers on other origins (fetch hides 1xx). */
+export const RESUMABLE_CORS_HEADERS: Readonly<Record<string, string>> = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'POST, PUT, HEAD, PATCH, DELETE, OPTIONS',
+  'Access-Control-Allow-Headers':
+    'Content-Type, Content-Disposition, Upload-Complete, Upload-Offset, Upload-Length, Upload-Metadata, ' +
+    'Upload-Draft-Interop-Version, X-Request-Id, X-Passwd, X-Bucket-Token',
+  'Access-Control-Expose-Headers':
+    'Location, Upload-Complete, Upload-Offset, Upload-Length, Upload-Limit, X-Request-Id, X-Bucket-Token',
+  'Access-Control-Max-Age': '86400',
+}

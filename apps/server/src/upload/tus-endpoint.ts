@@ -67,7 +67,7 @@ const tusLockers = new WeakMap<Locker, Locker>()
  * concatenation part `{sid}++psitransfer-bucket`) is not found without taking its lock, which
  * is the bucket's lock (`bucketLockId`): requests for it would hold up the bucket's creations.
  */
-function tusLocker(locker: Locker): Locker {
+export function tusLocker(locker: Locker): Locker {
   let guarded = tusLockers.get(locker)
   if (!guarded) {
     guarded = {
