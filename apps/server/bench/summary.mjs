@@ -1,5 +1,6 @@
-// Turns the harness's JSON lines into one markdown table: our server against raw-sink and
-// @tus/server per scenario, with ratios of medians and their range across rounds (drift).
+// Turns the harness's JSON lines into a markdown table: our server against the peers of one
+// family (FS: raw-sink and @tus/server; S3: @tus/server + s3-store and the bare SDK; archives:
+// the same files one by one) per scenario, with ratios of medians and their range across rounds (drift).
 
 export function median(values) {
   const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b)
@@ -69,7 +70,13 @@ export function summarize({ runs, background, ours, peers }) {
   return rows
 }
 
-const PEER_TITLES = { 'raw-sink': 'raw-sink', 'tus-node-server': '@tus/server' }
+const PEER_TITLES = {
+  'raw-sink': 'raw-sink',
+  'tus-node-server': '@tus/server',
+  'tus-s3-store': '@tus/server + s3-store',
+  's3-sdk': 'bare SDK',
+  'one-by-one': 'one by one',
+}
 
 export function renderSummary(rows, peers) {
   const title = (p) => PEER_TITLES[p] ?? p
