@@ -55,8 +55,9 @@ const MiB = 1024 * 1024
 const FAMILIES = ['fs', 's3', 'archive']
 const DEFAULT_SCENARIOS = ['big-16m', 'small-64k', 'small-64k-c8']
 const ALL_SCENARIOS = [...DEFAULT_SCENARIOS, 'big-1patch', 'conc8-128m', 'dl-1g']
-// run-suite's scenarios are fixed in size; its smallest stands for the FS family in a smoke run.
-const SMOKE_FS_SCENARIOS = ['small-64k']
+// run-suite's scenarios are fixed in size (200 files at the least): a smoke run drives
+// tus-bench itself for the FS family.
+const FS_SMOKE = { 'fs-smoke': { size: 4 * 1024 * 1024, chunk: 1024 * 1024, files: 3, c: 2 } }
 const PEERS = {
   'raw-sink': { script: 'peers/raw-sink.mjs', dirEnv: 'SINK_DIR', closeDelayMs: 0 },
   // @tus/server 2.4.5 crashes on Node 20 when a download's client closes at once (harness README).
@@ -129,7 +130,7 @@ const smoke = a.smoke
 const scenarios = a.scenarios
   ? a.scenarios.split(',').filter(Boolean)
   : smoke
-    ? SMOKE_FS_SCENARIOS
+    ? []
     : a.all
       ? ALL_SCENARIOS
       : DEFAULT_SCENARIOS
@@ -328,66 +329,49 @@ const ourS3Meta = () => [
   ...['--meta', 'type=text/plain', '--download-url', '{location}?inline=1'],
 ]
 
-async function s3Family(s3) {
-  const s3Peers = ['tus-s3-store', 's3-sdk']
-  const servers = [
-    ...ours.map((o) => ({ ...o, peer: false })),
-    ...s3Peers.map((name) => ({ name, peer: true })),
-  ]
+/**
+ * Interleaved upload scenarios driven with tus-bench directly (run-suite's are fixed in size):
+ * `servers` are `{ name, script, env(dir), args(), closeDelayMs }`, or `{ name, sdk: true }`
+ * for the bare-SDK peer, which uploads the same bytes itself.
+ */
+async function uploadFamily(family, defs, servers, peerNames) {
   const runs = []
   const background = []
-  for (const [scenario, def] of Object.entries(s3Defs)) {
+  for (const [scenario, def] of Object.entries(defs)) {
     for (let round = 1; round <= rounds; round++) {
       const order = servers.map((_, i) => servers[(i + round - 1) % servers.length])
       for (const server of order) {
-        await before('s3', scenario, round, server.name, background)
+        await before(family, scenario, round, server.name, background)
         const label = `${server.name}:${scenario}`
         let r
-        if (server.name === 's3-sdk') {
+        if (server.sdk) {
           r = await runTool(
             node,
             s3SdkPeer,
             [
-              '--harness',
-              harness,
-              '--size',
-              String(def.size),
-              '--files',
-              String(def.files),
-              '--concurrency',
-              String(def.c),
-              '--repeat',
-              String(reps),
-              '--label',
-              label,
+              ...['--harness', harness, '--size', String(def.size), '--files', String(def.files)],
+              ...['--concurrency', String(def.c), '--repeat', String(reps), '--label', label],
             ],
-            { out, env: { ...process.env, ...s3.env } },
+            { out, env: { ...process.env, ...server.s3 } },
           )
         } else {
           const port = await freePort()
-          const dir = path.join(dataRoot, `s3-${server.name}`)
+          const dir = path.join(dataRoot, `${family}-${server.name}`)
+          fs.rmSync(dir, { recursive: true, force: true })
           fs.mkdirSync(dir, { recursive: true })
-          const env = serverEnv(server, port, dir, server.peer ? s3.env : s3Env(s3))
+          const env = serverEnv(server, port, dir, server.env(dir))
           let child
           try {
-            child = await startServer(node, server.peer ? tusS3Peer : server.main, env, port, log)
+            child = await startServer(node, server.script, env, port, log)
             r = await runTool(
               node,
               path.join(harness, 'tus-bench.mjs'),
               [
-                '--endpoint',
-                `http://127.0.0.1:${port}/files/`,
-                ...tusArgs(def),
-                '--repeat',
-                String(reps),
-                '--server-pid',
-                String(child.pid),
-                '--verify',
-                ...(server.peer ? [] : ourS3Meta()),
-                '--delete',
-                '--label',
-                label,
-                '--quiet',
+                ...['--endpoint', `http://127.0.0.1:${port}/files/`, ...tusArgs(def)],
+                ...['--repeat', String(reps), '--server-pid', String(child.pid), '--verify'],
+                ...['--close-delay-ms', String(server.closeDelayMs ?? 0)],
+                ...server.args(dir),
+                ...['--label', label, '--quiet'],
               ],
               { out, cwd: harness },
             )
@@ -396,6 +380,7 @@ async function s3Family(s3) {
             r = { code: 1, lines: [], err }
           } finally {
             await stopServer(child)
+            fs.rmSync(dir, { recursive: true, force: true })
           }
         }
         if (r.code !== 0)
@@ -404,13 +389,56 @@ async function s3Family(s3) {
       }
     }
   }
-  const rows = summarize({ runs, background, ours: ours.map((o) => o.name), peers: s3Peers })
-  const sizes = Object.entries(s3Defs)
+  const rows = summarize({ runs, background, ours: ours.map((o) => o.name), peers: peerNames })
+  const sizes = Object.entries(defs)
     .map(
       ([k, d]) => `${k}: ${d.files} × ${(d.size / MiB).toFixed(2)} MiB in ${d.chunk}-byte PATCHes, c=${d.c}`,
     )
     .join('; ')
-  return `### S3 store (${s3.env.PSI_S3_ENDPOINT}; bare SDK: 8 MiB parts, 4 in flight per file)\n\n${renderSummary(rows, s3Peers)}\n\n${sizes}`
+  return `${renderSummary(rows, peerNames)}\n\n${sizes}`
+}
+
+function s3Family(s3) {
+  const servers = [
+    ...ours.map((o) => ({
+      ...o,
+      peer: false,
+      script: o.main,
+      env: () => s3Env(s3),
+      // Buckets outlive the run on S3: delete the uploads (tus termination) after each rep.
+      args: () => [...ourS3Meta(), '--delete'],
+    })),
+    { name: 'tus-s3-store', peer: true, script: tusS3Peer, env: () => s3.env, args: () => ['--delete'] },
+    { name: 's3-sdk', sdk: true, s3: s3.env },
+  ]
+  return uploadFamily('s3', s3Defs, servers, ['tus-s3-store', 's3-sdk']).then(
+    (t) => `### S3 store (${s3.env.PSI_S3_ENDPOINT}; bare SDK: 8 MiB parts, 4 in flight per file)\n\n${t}`,
+  )
+}
+
+/** The FS family at smoke size: run-suite's smallest scenario is 200 files per server. */
+function fsSmokeFamily() {
+  const clean = (dir) => ['--clean-dir', dir]
+  const servers = [
+    ...ours.map((o) => ({
+      ...o,
+      peer: false,
+      script: o.main,
+      env: () => ({}),
+      args: (dir) => [...clean(dir), '--meta', `sid=${freshSid()}`, '--headers', BUCKET_TOKEN_HEADER],
+    })),
+    ...peers.map((name) => ({
+      name,
+      peer: true,
+      script: path.join(harness, PEERS[name].script),
+      env: (dir) => ({ [PEERS[name].dirEnv]: dir }),
+      args: clean,
+      closeDelayMs: PEERS[name].closeDelayMs,
+    })),
+  ]
+  return uploadFamily('fs', FS_SMOKE, servers, peers).then(
+    (t) => `### FS store (default \`fsync: on-complete\`; smoke)\n\n${t}`,
+  )
 }
 
 async function archiveFamily(s3) {
@@ -505,7 +533,7 @@ try {
     s3 = await s3Target(REPO)
     if (families.includes('s3')) await installPeers(log)
   }
-  if (families.includes('fs')) tables.push(await fsFamily())
+  if (families.includes('fs')) tables.push(await (scenarios.length ? fsFamily() : fsSmokeFamily()))
   if (families.includes('s3')) tables.push(await s3Family(s3))
   if (families.includes('archive')) tables.push(await archiveFamily(s3))
 } finally {

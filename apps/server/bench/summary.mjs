@@ -33,7 +33,10 @@ export function summarize({ runs, background, ours, peers }) {
         min: Math.min(...mib),
         max: Math.max(...mib),
         perS: median(rs.map((l) => l.filesPerS ?? l.reqPerS)),
-        rss: Math.max(...rs.map((l) => l.server?.rss?.rssMaxSampledMiB ?? 0)),
+        // null when no server process was measured (the bare-SDK peer has none)
+        rss: rs.some((l) => l.server?.rss)
+          ? Math.max(...rs.map((l) => l.server?.rss?.rssMaxSampledMiB ?? 0))
+          : null,
         cpu: median(rs.map((l) => l.server?.cpuS?.total)),
         busy: median(rs.map((l) => l.server?.machine?.busyCores)),
         ok: rs.every((l) => l.ok && (!l.verify || l.verify.ok)),

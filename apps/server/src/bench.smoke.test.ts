@@ -77,7 +77,7 @@ describe.skipIf(!existsSync(join(harness, 'run-suite.mjs')))('bench --smoke', ()
 
   it('has a verified FS row for our server and both peers', () => {
     for (const server of ['psitransfer', 'raw-sink', 'tus-node-server']) {
-      const rs = runs(`${server}:small-64k`)
+      const rs = runs(`${server}:fs-smoke`)
       expect(rs, server).toHaveLength(1)
       expect(rs[0], server).toMatchObject({ ok: true, verify: { ok: true } })
     }
