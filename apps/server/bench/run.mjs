@@ -490,7 +490,7 @@ async function archiveFamily(s3) {
     }
   }
   const rows = summarize({ runs, background, ours: ours.map((o) => o.name), peers: ['one-by-one'] })
-  return `### Archives (${archiveFiles} × ${(archiveSize / MiB).toFixed(2)} MiB; one by one: c=1, through the server)\n\n${renderSummary(rows, ['one-by-one'])}`
+  return `### Archives (${archiveFiles} × ${(archiveSize / MiB).toFixed(2)} MiB; one by one: c=1, through the server; MiB/s of the files' bytes, a tar.gz's wire bytes are fewer)\n\n${renderSummary(rows, ['one-by-one'])}`
 }
 
 function gitCommit() {

@@ -102,8 +102,10 @@ describe.skipIf(!existsSync(join(harness, 'run-suite.mjs')))('bench --smoke', ()
         const rs = runs(`psitransfer:${store}:${kind}`)
         expect(rs, `${store}:${kind}`).toHaveLength(1)
         expect(rs[0], `${store}:${kind}`).toMatchObject({ ok: true })
-        // 3 × 4 MiB: an archive carries at least every byte of its files; one by one exactly.
-        expect(rs[0]?.bytes, `${store}:${kind}`).toBeGreaterThanOrEqual(3 * 4 * 1024 * 1024)
+        // 3 × 4 MiB: a zip carries at least every byte of its files, one by one exactly (the
+        // tar.gz may compress: run.mjs counts it gunzipped and exits non-zero when short).
+        if (kind !== 'tar.gz')
+          expect(rs[0]?.bytes, `${store}:${kind}`).toBeGreaterThanOrEqual(3 * 4 * 1024 * 1024)
       }
     }
   })
