@@ -1,5 +1,6 @@
-// Turns the harness's JSON lines into one markdown table: our server against raw-sink and
-// @tus/server per scenario, with ratios of medians and their range across rounds (drift).
+// Turns the harness's JSON lines into a markdown table: our server against the peers of one
+// family (FS: raw-sink and @tus/server; S3: @tus/server + s3-store and the bare SDK; archives:
+// the same files one by one) per scenario, with ratios of medians and their range across rounds (drift).
 
 export function median(values) {
   const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b)
@@ -32,7 +33,10 @@ export function summarize({ runs, background, ours, peers }) {
         min: Math.min(...mib),
         max: Math.max(...mib),
         perS: median(rs.map((l) => l.filesPerS ?? l.reqPerS)),
-        rss: Math.max(...rs.map((l) => l.server?.rss?.rssMaxSampledMiB ?? 0)),
+        // null when no server process was measured (the bare-SDK peer has none)
+        rss: rs.some((l) => l.server?.rss)
+          ? Math.max(...rs.map((l) => l.server?.rss?.rssMaxSampledMiB ?? 0))
+          : null,
         cpu: median(rs.map((l) => l.server?.cpuS?.total)),
         busy: median(rs.map((l) => l.server?.machine?.busyCores)),
         ok: rs.every((l) => l.ok && (!l.verify || l.verify.ok)),
@@ -69,7 +73,13 @@ export function summarize({ runs, background, ours, peers }) {
   return rows
 }
 
-const PEER_TITLES = { 'raw-sink': 'raw-sink', 'tus-node-server': '@tus/server' }
+const PEER_TITLES = {
+  'raw-sink': 'raw-sink',
+  'tus-node-server': '@tus/server',
+  'tus-s3-store': '@tus/server + s3-store',
+  's3-sdk': 'bare SDK',
+  'one-by-one': 'one by one',
+}
 
 export function renderSummary(rows, peers) {
   const title = (p) => PEER_TITLES[p] ?? p
