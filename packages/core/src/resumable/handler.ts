@@ -18,6 +18,7 @@
  */
 import { isPsiError, PsiError, toPsiError } from '../errors.js'
 import { type FileRef, formatFileRef, newFileId, parseFileRef } from '../ids.js'
+import { limitBody } from '../limit-body.js'
 import type { Lock } from '../locker.js'
 import { type FileMeta, isExpired, type NewFile } from '../meta.js'
 import { parseUploadMetadata } from '../tus/metadata.js'
@@ -567,54 +568,6 @@ async function deactivate(ref: FileRef, meta: FileMeta, deps: ResumableDeps): Pr
     await deps.hooks.onTerminate?.(meta)
   } catch (err) {
     deps.hooks.onError?.(err)
-  }
-}
-
-/**
- * Passes content through until `room` bytes, then fails with `overrun()` (what still fits is
- * written). Errors of the content itself (the client went away) become `ABORTED`, told apart
- * from store failures: the bytes that arrived stay durable and the client resumes.
- */
-async function* limitBody(
-  body: AsyncIterable<Uint8Array>,
-  room: number,
-  overrun: () => PsiError,
-  onBytes: (n: number) => void,
-): AsyncIterable<Uint8Array> {
-  const source = body[Symbol.asyncIterator]()
-  let done = false
-  let seen = 0
-  try {
-    while (true) {
-      let next: IteratorResult<Uint8Array>
-      try {
-        next = await source.next()
-      } catch (err) {
-        done = true // a failed iterator is finished; do not call return() on it
-        if (isPsiError(err)) throw err
-        throw new PsiError('ABORTED', 'The upload was interrupted before the request content ended', {
-          cause: err,
-        })
-      }
-      if (next.done) {
-        done = true
-        return
-      }
-      const chunk = next.value
-      seen += chunk.byteLength
-      if (seen > room) {
-        const fits = chunk.byteLength - (seen - room)
-        if (fits > 0) {
-          onBytes(fits)
-          yield chunk.subarray(0, fits)
-        }
-        throw overrun()
-      }
-      onBytes(chunk.byteLength)
-      yield chunk
-    }
-  } finally {
-    if (!done) await source.return?.()
   }
 }
 

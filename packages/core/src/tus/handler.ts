@@ -15,6 +15,7 @@
 import { abortable } from '../abortable.js'
 import { isPsiError, OffsetMismatchError, PsiError, toPsiError, UploadLockedError } from '../errors.js'
 import { type FileRef, formatFileRef, newFileId, parseFileRef } from '../ids.js'
+import { limitBody } from '../limit-body.js'
 import type { Lock } from '../locker.js'
 import { type ConcatRole, type FileMeta, isExpired, type NewFile } from '../meta.js'
 import { isResumableUpload, UPLOAD_PROTOCOL_KEY } from '../upload-protocol.js'
@@ -592,7 +593,7 @@ async function writeChunk(
 
   const append = async (body: AsyncIterable<Uint8Array>): Promise<number> => {
     let written = 0
-    const counted = limitBody(body, room, (n) => {
+    const counted = limitBody(body, room, bodyTooLarge, (n) => {
       written += n
     })
     try {
@@ -617,58 +618,11 @@ async function writeChunk(
 
 async function* emptyBody(): AsyncIterable<Uint8Array> {}
 
+const bodyTooLarge = () => new PsiError('TOO_LARGE', 'The request body goes beyond the upload length')
+
 /** {@link limitBody} without a limit: only the body-error translation. */
 function asAborted(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-  return limitBody(body, Number.POSITIVE_INFINITY, () => {})
-}
-
-/**
- * Passes bytes through, failing with 413 as soon as more than `room` bytes arrive. Errors of the
- * body itself (the client went away mid-request) become `ABORTED`, so they are told apart from
- * store failures: the bytes that arrived stay durable and the client resumes.
- */
-async function* limitBody(
-  body: AsyncIterable<Uint8Array>,
-  room: number,
-  onBytes: (n: number) => void,
-): AsyncIterable<Uint8Array> {
-  const source = body[Symbol.asyncIterator]()
-  let done = false
-  let seen = 0
-  try {
-    while (true) {
-      let next: IteratorResult<Uint8Array>
-      try {
-        next = await source.next()
-      } catch (err) {
-        done = true // a failed iterator is finished; do not call return() on it
-        if (isPsiError(err)) throw err
-        throw new PsiError('ABORTED', 'The upload was interrupted before the request body ended', {
-          cause: err,
-        })
-      }
-      if (next.done) {
-        done = true
-        return
-      }
-      const chunk = next.value
-      seen += chunk.byteLength
-      if (seen > room) {
-        // Write what still fits, then refuse the rest.
-        const fits = chunk.byteLength - (seen - room)
-        if (fits > 0) {
-          onBytes(fits)
-          yield chunk.subarray(0, fits)
-        }
-        throw new PsiError('TOO_LARGE', 'The request body goes beyond the upload length')
-      }
-      onBytes(chunk.byteLength)
-      yield chunk
-    }
-  } finally {
-    // The consumer stopped early (store error, size limit): release the request body.
-    if (!done) await source.return?.()
-  }
+  return limitBody(body, Number.POSITIVE_INFINITY, bodyTooLarge, () => {})
 }
 
 /**
