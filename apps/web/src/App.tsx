@@ -1,20 +1,14 @@
-import type { ComponentChildren, FunctionComponent } from 'preact'
+import type { ComponentChildren } from 'preact'
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import type { Api } from './api/client.js'
 import { type I18n, I18nContext } from './i18n/context.js'
 import { intlLocale, type Lang, loadMessages, type Messages, translator } from './i18n/index.js'
 import type { Route } from './lib/router.js'
 import { storage } from './lib/storage.js'
+import type { PageComponent } from './pages/page.js'
 import { UploadPage } from './pages/upload/UploadPage.js'
 import type { Preload } from './preload.js'
 import { LangSwitch } from './ui/LangSwitch.js'
-
-export interface PageProps {
-  api: Api
-  route: Route
-  preload: Preload
-}
-export type PageComponent = FunctionComponent<PageProps>
 
 /** The download and admin pages are separate chunks: the upload page (the budgeted one) never loads them. */
 export async function loadPage(route: Route): Promise<PageComponent | null> {

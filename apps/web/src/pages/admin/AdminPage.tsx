@@ -1,6 +1,5 @@
 import { Fragment } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
-import type { PageProps } from '../../App.js'
 import type { Api } from '../../api/client.js'
 import { ApiError } from '../../api/http.js'
 import type { AdminBucket, AdminData } from '../../api/types.js'
@@ -9,6 +8,7 @@ import { formatBytes, formatDate } from '../../lib/format.js'
 import { displayPath } from '../../lib/paths.js'
 import { storage } from '../../lib/storage.js'
 import { PasswordField } from '../../ui/PasswordField.js'
+import type { PageProps } from '../page.js'
 
 const ADMIN_PASS_KEY = 'psitransfer.adminPass'
 

@@ -1,5 +1,4 @@
 import { useEffect, useState } from 'preact/hooks'
-import type { PageProps } from '../../App.js'
 import { ApiError } from '../../api/http.js'
 import type { Bucket, BucketItem } from '../../api/types.js'
 import { useI18n } from '../../i18n/context.js'
@@ -9,6 +8,7 @@ import { displayPath } from '../../lib/paths.js'
 import { CopyButton } from '../../ui/CopyButton.js'
 import { FileIcon } from '../../ui/FileIcon.js'
 import { PasswordField } from '../../ui/PasswordField.js'
+import type { PageProps } from '../page.js'
 import { PreviewModal } from './PreviewModal.js'
 
 type Phase =
