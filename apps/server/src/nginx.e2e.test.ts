@@ -443,6 +443,7 @@ describe('nginx (deploy/nginx/psitransfer.conf) in front of 3 instances on one S
     await poller
     expect(health.filter((s) => s !== 200)).toEqual([])
     expect(readFileSync(logFile, 'utf8')).toMatch(/"shutting down"/)
+    await s3.ensureUp()
     const { items } = await listing('nginxdrain')
     const presigned = (await fetchAll(items[0]!.url)).headers.location as string
     expect(sha256(Buffer.from(await (await fetch(presigned)).arrayBuffer()))).toBe(sha256(data))

@@ -19,10 +19,20 @@ export interface S3Server {
   secretAccessKey: string
   /** Drops this process's lease on the local gateway (no-op for an external S3). */
   release(): Promise<void>
+  /**
+   * Makes sure the local gateway answers, restarting a radosgw that died (`rgw.sh start`; no-op
+   * for an external S3). Ceph 16.2.15's radosgw has crashed here while server instances shut
+   * down and cut their S3 connections; a test that checks data after such a shutdown calls this
+   * first, so it tests our server, not that crash.
+   */
+  ensureUp(): Promise<void>
 }
 
 /** The server's `PSITRANSFER_STORAGE_*` variables for `s3` (through `endpoint` when given, e.g. a proxy). */
-export function s3StorageEnv(s3: Omit<S3Server, 'release'>, endpoint = s3.endpoint): Record<string, string> {
+export function s3StorageEnv(
+  s3: Omit<S3Server, 'release' | 'ensureUp'>,
+  endpoint = s3.endpoint,
+): Record<string, string> {
   return {
     PSITRANSFER_STORAGE_TYPE: 's3',
     PSITRANSFER_STORAGE_BUCKET: s3.bucket,
@@ -46,14 +56,15 @@ function parseEnv(text: string): Record<string, string> {
 export async function s3Server(env: NodeJS.ProcessEnv = process.env): Promise<S3Server> {
   let vars: Record<string, string | undefined> = env
   let release = async () => {}
+  let ensureUp = async () => {}
   if (!env.PSI_S3_BUCKET) {
     const lease = { ...env, PSI_RGW_LEASE: String(process.pid) }
-    const { stdout } = await run(RGW_SCRIPT, ['start'], {
-      env: lease,
-      timeout: 15 * 60_000,
-      maxBuffer: 1 << 20,
-    })
+    const start = () => run(RGW_SCRIPT, ['start'], { env: lease, timeout: 15 * 60_000, maxBuffer: 1 << 20 })
+    const { stdout } = await start()
     vars = parseEnv(stdout)
+    ensureUp = async () => {
+      await start()
+    }
     release = async () => {
       await run(RGW_SCRIPT, ['release'], { env: lease, timeout: 120_000 }).catch(() => {})
     }
@@ -70,5 +81,6 @@ export async function s3Server(env: NodeJS.ProcessEnv = process.env): Promise<S3
     accessKeyId: need('PSI_S3_ACCESS_KEY'),
     secretAccessKey: need('PSI_S3_SECRET_KEY'),
     release,
+    ensureUp,
   }
 }
