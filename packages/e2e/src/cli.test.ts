@@ -170,6 +170,8 @@ describe('psitransfer-decrypt', () => {
       [['https://h/f#k=abc'], /the key in the link is malformed/],
       [[k(generateKey()), join(dir, 'nope.enc')], /no such file/],
       [[k(generateKey()), '-', '-o', join(dir, 'downloaded')], /exists.*--force/],
+      // A key starting with '-' is a key, not an option (one random key in 64 does).
+      [[`-${k(generateKey()).slice(1)}`], /give the encrypted file/],
     ]
     for (const [args, message] of cases) {
       const r = await run(args)

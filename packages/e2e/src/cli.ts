@@ -47,6 +47,9 @@ interface Args {
   version: boolean
 }
 
+/** A bare key: base64url may start with '-' (one key in 64), which is no option. */
+const BARE_KEY = /^[A-Za-z0-9_-]{43}$/
+
 function parseArgs(argv: string[]): Args {
   const args: Args = { force: false, help: false, version: false }
   const positional: string[] = []
@@ -67,8 +70,9 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--') {
       positional.push(...argv.slice(i + 1))
       break
-    } else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option ${a}`)
-    else positional.push(a)
+    } else if (a.startsWith('-') && a !== '-' && !BARE_KEY.test(a)) {
+      throw new UsageError(`unknown option ${a}`)
+    } else positional.push(a)
   }
   if (positional.length > 2) throw new UsageError(`unexpected argument ${JSON.stringify(positional[2])}`)
   ;[args.target, args.file] = positional
