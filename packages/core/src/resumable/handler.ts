@@ -22,7 +22,7 @@ import { limitBody } from '../limit-body.js'
 import type { Lock } from '../locker.js'
 import { type FileMeta, isExpired, type NewFile } from '../meta.js'
 import { parseUploadMetadata } from '../tus/metadata.js'
-import { RESUMABLE_PROTOCOL, UPLOAD_PROTOCOL_KEY } from '../upload-protocol.js'
+import { isResumableUpload, RESUMABLE_PROTOCOL, UPLOAD_PROTOCOL_KEY } from '../upload-protocol.js'
 import {
   contentDispositionFilename,
   PROBLEM_CONTENT_TYPE,
@@ -248,7 +248,7 @@ function interopVersion(req: ResumableRequest, deps: ResumableDeps): number | un
 async function load(ref: FileRef, deps: ResumableDeps): Promise<FileMeta> {
   const meta = await deps.store.info(ref)
   if (isExpired(meta, deps.clock.now())) throw new PsiError('GONE', 'This upload has expired')
-  if (meta.extra[UPLOAD_PROTOCOL_KEY] !== RESUMABLE_PROTOCOL) {
+  if (!isResumableUpload(meta)) {
     throw fail('INVALID_INPUT', 'This upload was created with TUS 1.0 and can only be resumed with TUS 1.0')
   }
   return meta
