@@ -19,6 +19,7 @@ import { limitBody } from '../limit-body.js'
 import type { Lock } from '../locker.js'
 import { type ConcatRole, type FileMeta, isExpired, type NewFile } from '../meta.js'
 import { isResumableUpload, UPLOAD_PROTOCOL_KEY } from '../upload-protocol.js'
+import { DEFAULT_LOCK_WAIT_MS, finishUpload, withUploadLock } from '../upload-steps.js'
 import { defaultChecksumBudget, defaultChecksums, toBase64 } from './checksum.js'
 import { encodeUploadMetadata, parseUploadMetadata } from './metadata.js'
 import type { TusDeps, TusRequest, TusResponse } from './types.js'
@@ -36,7 +37,6 @@ export const TUS_EXTENSIONS = [
 
 const OFFSET_CONTENT_TYPE = 'application/offset+octet-stream'
 const DEFAULT_MAX_CHECKSUM_CHUNK = 64 * 1024 * 1024
-const DEFAULT_LOCK_WAIT_MS = 3000
 const DEFAULT_MAX_CONCAT_PARTS = 100
 /** How long completing a full upload (HEAD, {@link completeIfFull}) waits for its lock. */
 const DEFAULT_COMPLETE_WAIT_MS = 10_000
@@ -222,13 +222,13 @@ async function create(req: TusRequest, deps: TusDeps, concat: ConcatRole | undef
   const location = `${req.endpoint}${formatFileRef(ref)}`
 
   if (concat?.kind === 'final') {
-    meta = await withUploadLock(ref, req, deps, async () => {
+    meta = await withUploadLock(ref, req.signal, deps, async () => {
       let offset = 0
       for (const p of partials) {
         const data = await deps.store.read(p, req.signal ? { signal: req.signal } : {})
         offset = await deps.store.append(ref, data, offset, req.signal ? { signal: req.signal } : {})
       }
-      const done = await finish(ref, meta, deps)
+      const done = await finishUpload(ref, meta, deps)
       // Consumed: removed while their locks are still held (see post).
       for (const p of partials) {
         await deps.store.delete(p).catch((err: unknown) => {
@@ -246,7 +246,7 @@ async function create(req: TusRequest, deps: TusDeps, concat: ConcatRole | undef
   if (hasBody) {
     // creation-with-upload: the body is the first chunk, at offset 0.
     try {
-      meta = await withUploadLock(ref, req, deps, () => writeChunk(req, ref, meta, 0, deps))
+      meta = await withUploadLock(ref, req.signal, deps, () => writeChunk(req, ref, meta, 0, deps))
     } catch (err) {
       // The upload exists either way: answer with its Location so the client can resume (HEAD)
       // instead of creating another one.
@@ -265,7 +265,7 @@ async function create(req: TusRequest, deps: TusDeps, concat: ConcatRole | undef
     }
     headers['Upload-Offset'] = String(meta.offset)
   } else if (uploadLength === 0) {
-    meta = await finish(ref, meta, deps)
+    meta = await finishUpload(ref, meta, deps)
   }
   return respond(201, expiresHeader(meta, headers))
 }
@@ -425,7 +425,7 @@ async function settledMeta(req: TusRequest, ref: FileRef, deps: TusDeps): Promis
     if (needsCompletion(meta)) {
       if (!lock) throw completionLocked()
       // All bytes arrived but finalization did not (crash between the two): repair now.
-      return await finish(ref, meta, deps)
+      return await finishUpload(ref, meta, deps)
     }
     return meta
   } finally {
@@ -500,7 +500,7 @@ export async function completeIfFull(
   try {
     // Re-read under the lock: whoever held it may have completed (or deleted) it.
     const meta = await deps.store.info(ref)
-    return needsCompletion(meta) ? await finish(ref, meta, deps) : meta
+    return needsCompletion(meta) ? await finishUpload(ref, meta, deps) : meta
   } finally {
     await lock.release()
   }
@@ -536,7 +536,9 @@ async function patch(req: TusRequest, ref: FileRef, deps: TusDeps): Promise<TusR
   }
   const offset = intHeader(req, 'upload-offset')
   if (offset === undefined) throw new PsiError('INVALID_INPUT', 'Upload-Offset header is required')
-  const meta = await withUploadLock(ref, req, deps, () => writeChunk(req, ref, undefined, offset, deps))
+  const meta = await withUploadLock(ref, req.signal, deps, () =>
+    writeChunk(req, ref, undefined, offset, deps),
+  )
   return respond(204, expiresHeader(meta, { 'Upload-Offset': String(meta.offset) }))
 }
 
@@ -612,7 +614,8 @@ async function writeChunk(
     throw new PsiError('ABORTED', 'The request body ended before Content-Length bytes arrived')
   }
   meta = { ...meta, offset: newOffset }
-  if (meta.uploadLength !== null && newOffset === meta.uploadLength) meta = await finish(ref, meta, deps)
+  if (meta.uploadLength !== null && newOffset === meta.uploadLength)
+    meta = await finishUpload(ref, meta, deps)
   return meta
 }
 
@@ -713,47 +716,11 @@ async function* slices(buffer: Uint8Array): AsyncIterable<Uint8Array> {
   for (let at = 0; at < buffer.byteLength; at += BODY_SLICE) yield buffer.subarray(at, at + BODY_SLICE)
 }
 
-/**
- * Finalizes an upload whose bytes are all there. `known` is the record the caller loaded under
- * the upload's lock (or just created), so its `complete` flag is current: no re-read needed.
- */
-async function finish(
-  ref: FileRef,
-  known: FileMeta,
-  deps: Pick<TusDeps, 'store' | 'hooks'>,
-): Promise<FileMeta> {
-  if (known.complete) return known
-  const meta = await deps.store.complete(ref)
-  try {
-    await deps.hooks.onComplete?.(meta)
-  } catch (err) {
-    deps.hooks.onError?.(err)
-  }
-  return meta
-}
-
-async function withUploadLock<T>(
-  ref: FileRef,
-  req: TusRequest,
-  deps: TusDeps,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const lock = await deps.locker.lock(formatFileRef(ref), {
-    waitMs: deps.limits?.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
-    ...(req.signal ? { signal: req.signal } : {}),
-  })
-  try {
-    return await fn()
-  } finally {
-    await lock.release()
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // DELETE (termination)
 
 async function terminate(req: TusRequest, ref: FileRef, deps: TusDeps): Promise<TusResponse> {
-  const meta = await withUploadLock(ref, req, deps, async () => {
+  const meta = await withUploadLock(ref, req.signal, deps, async () => {
     const m = await load(ref, deps)
     await deps.store.delete(ref)
     return m
