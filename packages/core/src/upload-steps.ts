@@ -37,10 +37,18 @@ export async function finishUpload(
 ): Promise<FileMeta> {
   if (known.complete) return known
   const meta = await deps.store.complete(ref)
-  try {
-    await deps.hooks.onComplete?.(meta)
-  } catch (err) {
-    deps.hooks.onError?.(err)
-  }
+  await completed(meta, deps.hooks)
   return meta
+}
+
+/** `onComplete` for a file that just became complete; its errors go to `onError`. */
+export async function completed(
+  meta: FileMeta,
+  hooks: Pick<TusHooks, 'onComplete' | 'onError'>,
+): Promise<void> {
+  try {
+    await hooks.onComplete?.(meta)
+  } catch (err) {
+    hooks.onError?.(err)
+  }
 }

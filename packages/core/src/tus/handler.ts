@@ -18,8 +18,9 @@ import { type FileRef, formatFileRef, newFileId, parseFileRef } from '../ids.js'
 import { limitBody } from '../limit-body.js'
 import type { Lock } from '../locker.js'
 import { type ConcatRole, type FileMeta, isExpired, type NewFile } from '../meta.js'
+import type { Store } from '../store.js'
 import { isResumableUpload, UPLOAD_PROTOCOL_KEY } from '../upload-protocol.js'
-import { DEFAULT_LOCK_WAIT_MS, finishUpload, withUploadLock } from '../upload-steps.js'
+import { completed, DEFAULT_LOCK_WAIT_MS, finishUpload, withUploadLock } from '../upload-steps.js'
 import { defaultChecksumBudget, defaultChecksums, toBase64 } from './checksum.js'
 import { encodeUploadMetadata, parseUploadMetadata } from './metadata.js'
 import type { TusDeps, TusRequest, TusResponse } from './types.js'
@@ -38,6 +39,7 @@ export const TUS_EXTENSIONS = [
 const OFFSET_CONTENT_TYPE = 'application/offset+octet-stream'
 const DEFAULT_MAX_CHECKSUM_CHUNK = 64 * 1024 * 1024
 const DEFAULT_MAX_CONCAT_PARTS = 100
+const DEFAULT_WHOLE_FILE_MAX = 1024 * 1024
 /** How long completing a full upload (HEAD, {@link completeIfFull}) waits for its lock. */
 const DEFAULT_COMPLETE_WAIT_MS = 10_000
 /** `Retry-After` (seconds) of a full upload whose completion could not take the lock. */
@@ -212,6 +214,8 @@ async function create(req: TusRequest, deps: TusDeps, concat: ConcatRole | undef
     request: req,
   })
   const file: NewFile = { ...decision, key: newFileId(), uploadLength, ...(concat ? { concat } : {}) }
+  if (!concat && isWholeFile(req, uploadLength, deps))
+    return await createWhole(req, { ...file, uploadLength }, deps)
   let meta = await deps.store.create(file)
   try {
     deps.hooks.onCreated?.(meta)
@@ -268,6 +272,56 @@ async function create(req: TusRequest, deps: TusDeps, concat: ConcatRole | undef
     meta = await finishUpload(ref, meta, deps)
   }
   return respond(201, expiresHeader(meta, headers))
+}
+
+/**
+ * Whether a creation carries its whole (small) file, for {@link Store.createComplete}: the
+ * body's declared length is the upload's, and no checksum asks for the chunk path.
+ */
+function isWholeFile(req: TusRequest, uploadLength: number | null, deps: TusDeps): uploadLength is number {
+  if (!deps.store.createComplete || uploadLength === null || uploadLength === 0 || !req.body) return false
+  if (uploadLength > (deps.limits?.wholeFileMax ?? DEFAULT_WHOLE_FILE_MAX)) return false
+  const contentType = req.headers.get('content-type')
+  if (contentType === null || mediaType(contentType) !== OFFSET_CONTENT_TYPE) return false
+  return intHeader(req, 'content-length') === uploadLength && req.headers.get('upload-checksum') === null
+}
+
+/**
+ * creation-with-upload of a whole small file in one store call. Nobody knows the key until the
+ * answer goes out, so nothing needs locking; `onCreated` runs first, as for any creation (the
+ * bucket's books may over-count a file that then fails, never under-count). A failure leaves no
+ * file, so the answer is the error, without a Location to resume from.
+ */
+async function createWhole(req: TusRequest, file: NewFile & { uploadLength: number }, deps: TusDeps) {
+  const planned: FileMeta = {
+    ...file,
+    lastDownload: file.lastDownload ?? null,
+    downloads: file.downloads ?? 0,
+    offset: 0,
+    complete: false,
+  }
+  try {
+    deps.hooks.onCreated?.(planned)
+  } catch (err) {
+    deps.hooks.onError?.(err)
+  }
+  let written = 0
+  const body = limitBody(req.body as AsyncIterable<Uint8Array>, file.uploadLength, bodyTooLarge, (n) => {
+    written += n
+  })
+  let meta: FileMeta
+  try {
+    meta = await (deps.store.createComplete as NonNullable<Store['createComplete']>)(
+      file,
+      body,
+      req.signal ? { signal: req.signal } : {},
+    )
+  } finally {
+    if (written > 0) deps.hooks.onBytes?.(written)
+  }
+  await completed(meta, deps.hooks)
+  const location = `${req.endpoint}${formatFileRef(meta)}`
+  return respond(201, expiresHeader(meta, { Location: location, 'Upload-Offset': String(meta.offset) }))
 }
 
 function parseConcat(header: string | null, maxParts: number): ConcatRole | undefined {
