@@ -57,6 +57,15 @@ describe('encrypted uploads', () => {
         if (from < whole.length) parts.push(await encryptSlice(enc, file, from, to))
       }
       const start = cuts[0]!
+      // The same bytes as the library's own random access.
+      const end = Math.min(cuts.at(-1)!, whole.length)
+      const ranged = await enc.encryptRange(
+        (a, b) => Promise.resolve(plain.slice(a, b)),
+        plain.length,
+        start,
+        end,
+      )
+      expect(Buffer.from(ranged).equals(whole.subarray(start, end))).toBe(true)
       expect(Buffer.from(concat(parts)).equals(whole.subarray(start))).toBe(true)
     }
   })
@@ -70,6 +79,7 @@ describe('encrypted uploads', () => {
     const a = await source.slice(0, 50_000)
     const b = await source.slice(50_000, 1e9)
     expect([a.done, b.done]).toEqual([false, true])
+    expect([a.value.size, b.value.size]).toEqual([50_000, source.size - 50_000])
     const joined = concat([
       new Uint8Array(await a.value.arrayBuffer()),
       new Uint8Array(await b.value.arrayBuffer()),

@@ -13,6 +13,7 @@ import {
   HEADER_BYTES,
   RECORD_BYTES,
   recordCount,
+  recordOffset,
   SEALED_RECORD_BYTES,
   sealMetadata,
 } from '@psitransfer/e2e'
@@ -31,41 +32,68 @@ interface EncryptedInput {
   encryptor: FileEncryptor
 }
 
-/** Ciphertext bytes `[start, end)` of `file`, reading its plaintext once for all records they touch. */
+/**
+ * Ciphertext bytes `[start, end)` of `file`, reading its plaintext once for all records they touch
+ * and sealing those records concurrently (WebCrypto works off the main thread); the bytes are those
+ * of `FileEncryptor.encryptRange`, which the tests check.
+ */
 export async function encryptSlice(
   encryptor: FileEncryptor,
   file: Blob,
   start: number,
   end: number,
 ): Promise<Uint8Array> {
+  const out = new Uint8Array(end - start)
+  const put = (bytes: Uint8Array, at: number) => {
+    const from = Math.max(start, at)
+    const to = Math.min(end, at + bytes.length)
+    if (from < to) out.set(bytes.subarray(from - at, to - at), from - start)
+  }
+  if (start < HEADER_BYTES) put(encryptor.header, 0)
+  if (end <= HEADER_BYTES) return out
   const records = recordCount(file.size)
   const first = Math.max(0, Math.floor((start - HEADER_BYTES) / SEALED_RECORD_BYTES))
-  const last = Math.min(records - 1, Math.max(0, Math.floor((end - 1 - HEADER_BYTES) / SEALED_RECORD_BYTES)))
+  const last = Math.min(records - 1, Math.floor((end - 1 - HEADER_BYTES) / SEALED_RECORD_BYTES))
   const from = first * RECORD_BYTES
-  const to = Math.min((last + 1) * RECORD_BYTES, file.size)
-  const plain =
-    end > HEADER_BYTES ? new Uint8Array(await file.slice(from, to).arrayBuffer()) : new Uint8Array()
-  return encryptor.encryptRange(
-    (a, b) => Promise.resolve(plain.subarray(a - from, b - from)),
-    file.size,
-    start,
-    end,
+  const plain = new Uint8Array(
+    await file.slice(from, Math.min((last + 1) * RECORD_BYTES, file.size)).arrayBuffer(),
   )
+  const sealed = []
+  for (let i = first; i <= last; i++) {
+    const a = i * RECORD_BYTES - from
+    const record = plain.subarray(a, Math.min(a + RECORD_BYTES, plain.length))
+    sealed.push(encryptor.sealRecord(i, record, i === records - 1))
+  }
+  const done = await Promise.all(sealed)
+  for (let k = 0; k < done.length; k++) put(done[k]!, recordOffset(first + k))
+  return out
 }
 
 /** tus-js-client file reader for EncryptedInput: the upload's size and chunks are ciphertext. */
 export const encryptedFileReader = {
   openFile(input: EncryptedInput) {
     const size = ciphertextSize(input.file.size)
+    // The next chunk is encrypted while this one is sent (tus-js-client asks for chunks in order).
+    let ahead: { start: number; end: number; bytes: Promise<Uint8Array> } | null = null
+    const encrypt = (start: number, end: number) => {
+      const bytes = encryptSlice(input.encryptor, input.file, start, end)
+      bytes.catch(() => {})
+      return bytes
+    }
     return Promise.resolve({
       size,
       async slice(start: number, end: number) {
         const stop = Math.min(end, size)
-        const bytes = await encryptSlice(input.encryptor, input.file, start, stop)
+        const hit = ahead && ahead.start === start && ahead.end === stop ? ahead.bytes : null
+        const bytes = await (hit ?? encrypt(start, stop))
+        const next = Math.min(size, stop + (stop - start))
+        ahead = stop < size ? { start: stop, end: next, bytes: encrypt(stop, next) } : null
         // A Blob: tus-js-client reads the chunk's length from `.size`.
         return { value: new Blob([bytes as Uint8Array<ArrayBuffer>]), done: stop >= size }
       },
-      close() {},
+      close() {
+        ahead = null
+      },
     })
   },
 }
