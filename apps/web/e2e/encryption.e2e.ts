@@ -93,13 +93,17 @@ describe('end-to-end encryption in the browser', () => {
   }
 
   /** Picks files, ticks "Encrypt in the browser" (unless plain), uploads, returns the share link. */
-  async function uploadVia(page: Page, paths: string[], encrypt: boolean, timeout = 120_000) {
+  async function uploadVia(page: Page, paths: string[], encrypt: boolean, shot?: string) {
     await page.goto(server.url)
     await page.setInputFiles('#pick-files', paths)
     if (encrypt) await page.getByLabel('Encrypt in the browser').check()
+    if (shot) {
+      await screenshot(page, shot)
+      expect(serious(await axe(page))).toEqual([])
+    }
     await page.getByRole('button', { name: 'Upload', exact: true }).click()
     const link = page.locator('#share-link')
-    await link.waitFor({ timeout })
+    await link.waitFor({ timeout: 120_000 })
     return link.inputValue()
   }
 
@@ -205,8 +209,10 @@ describe('end-to-end encryption in the browser', () => {
       Buffer.from('Hello from inside the encryption.\n'),
     )
     const image = await writeFixture(dir, 'photo.png', png(160, 100))
-    const { context, page, seen } = await newContext(browser)
-    const shareUrl = await uploadVia(page, [note.path, image.path], true)
+    const { context, page, seen } = await newContext(browser, { width: 360, height: 740 })
+    const shareUrl = await uploadVia(page, [note.path, image.path], true, 'e2e-upload-mobile')
+    await screenshot(page, 'e2e-done-mobile')
+    expect(serious(await axe(page))).toEqual([])
     await context.close()
 
     const base = shareUrl.slice(0, shareUrl.indexOf('#'))

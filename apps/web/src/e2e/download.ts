@@ -140,9 +140,13 @@ async function saveWithWorker(
   const sw = await downloadWorker(base)
   const id = randomId()
   const channel = new MessageChannel()
-  const ready = new Promise<void>((ok) => {
+  const ready = new Promise<void>((ok, fail) => {
+    // A worker that does not take the job (an outdated one still in control) must not hang the page.
+    const timer = setTimeout(() => fail(new Error('the service worker did not answer')), 10_000)
     channel.port1.onmessage = (e) => {
-      if ((e.data as { type?: string }).type === 'ready') ok()
+      if ((e.data as { type?: string }).type !== 'ready') return
+      clearTimeout(timer)
+      ok()
     }
   })
   sw.postMessage(
