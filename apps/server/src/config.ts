@@ -106,6 +106,8 @@ export const configSchema = z
     mailTemplate: z.string().default(DEFAULT_MAIL_TEMPLATE),
     defaultLanguage: z.string().min(2).default('en'),
     disableQrCode: z.boolean().default(false),
+    /** Offer "Encrypt in the browser" (docs/encryption.md) and accept encrypted uploads. */
+    e2e: z.boolean().default(true),
     fileUploadedWebhook: webhookUrl.default(null),
     fileDownloadedWebhook: webhookUrl.default(null),
     /**
@@ -275,6 +277,7 @@ const ENV_KINDS: Record<string, Kind> = {
   mailTemplate: 'string',
   defaultLanguage: 'string',
   disableQrCode: 'boolean',
+  e2e: 'boolean',
   fileUploadedWebhook: 'stringOrNull',
   fileDownloadedWebhook: 'stringOrNull',
   smtpUrl: 'stringOrNull',

@@ -21,6 +21,7 @@ import type { AppEnv } from '../env.js'
 import { FILE_CSP } from '../http/headers.js'
 import { sendStream } from '../http/send.js'
 import { completedOrAsIs } from '../upload/complete.js'
+import { refuseEncryptedArchive } from '../upload/encrypted.js'
 
 export async function downloadArchive(
   c: Context<AppEnv>,
@@ -34,6 +35,7 @@ export async function downloadArchive(
   const now = clock.now()
   const all = await servableFiles(store, sid, now, (m) => completedOrAsIs(deps, m))
   if (all.length === 0) throw new NotFoundError('Bucket not found or expired')
+  refuseEncryptedArchive(all)
   if (token !== archiveToken(all) && token !== legacyArchiveToken(all)) {
     throw new NotFoundError('The bucket changed since the download page was loaded; reload it')
   }

@@ -11,6 +11,7 @@ import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { requireBucketPassword } from '../security/auth.js'
 import { completedOrAsIs } from '../upload/complete.js'
+import { encryptedItemFields, isEncrypted } from '../upload/encrypted.js'
 
 export async function bucketListing(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Promise<Response> {
   const sid = parseBucketId(rawSid)
@@ -38,11 +39,13 @@ export async function bucketListing(c: Context<AppEnv>, deps: AppDeps, rawSid: s
       oneTime: isOneTime(f),
       downloaded: f.downloads > 0,
       url: `${base}files/${formatFileRef(f)}${query}`,
+      ...encryptedItemFields(f),
     })),
     archiveToken: archive,
     zipUrl: `${base}files/${sid}++${archive}.zip${query}`,
     tarGzUrl: `${base}files/${sid}++${archive}.tar.gz${query}`,
     protected: hashes.length > 0,
+    ...(files.some(isEncrypted) ? { encrypted: true } : {}),
     config: { maxPreviewSize: deps.config.maxPreviewSize },
   })
 }

@@ -26,6 +26,8 @@ export async function clientConfig(c: Context<AppEnv>, deps: AppDeps): Promise<R
     maxFileSize: config.maxFileSize,
     maxBucketSize: config.maxBucketSize,
     disableQrCode: config.disableQrCode,
+    /** The web app may offer end-to-end encryption (docs/encryption.md). */
+    e2e: config.e2e,
     maxPreviewSize: config.maxPreviewSize,
     tusEndpoint: `${config.uploadAppPath}files/`,
     chunkSize: config.chunkSize,

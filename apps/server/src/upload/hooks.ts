@@ -24,6 +24,7 @@ import { BUCKET_TOKEN_HEADER } from './bucket-ids.js'
 import type { Reservation } from './bucket-state.js'
 import { uploadCompleted } from './complete.js'
 import type { UploadDeps } from './deps.js'
+import { checkEncryptedCreation } from './encrypted.js'
 import {
   admitToBucket,
   bucketLockId,
@@ -120,6 +121,7 @@ export function createUploadHooks(req: RequestFacts, deps: UploadDeps, holder: C
       if (config.requireBucketPassword && !password) {
         throw new PsiError('INVALID_INPUT', 'A password is required for every upload')
       }
+      checkEncryptedCreation(md, config)
       const extra: Record<string, string> = {}
       for (const [k, v] of Object.entries(md)) if (!KNOWN_KEYS.has(k)) extra[k] = v
 

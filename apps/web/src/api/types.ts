@@ -11,6 +11,8 @@ export interface ClientConfig {
   maxBucketSize: number | null
   disableQrCode: boolean
   maxPreviewSize: number
+  /** The server accepts end-to-end encrypted uploads (docs/encryption.md). */
+  e2e?: boolean
   tusEndpoint: string
   chunkSize?: number
   /** Length of the bucket ids the client generates (PsiTransfer's `randomDownloadSidLength`). */
@@ -36,6 +38,9 @@ export interface BucketItem {
   oneTime: boolean
   downloaded: boolean
   url: string
+  /** Encrypted in the browser: `name`/`type` are neutral, the real ones are sealed in `e2e`. */
+  encrypted?: boolean
+  e2e?: string
 }
 
 export interface Bucket {
@@ -45,6 +50,8 @@ export interface Bucket {
   zipUrl: string
   tarGzUrl: string
   protected: boolean
+  /** Some file is end-to-end encrypted: no server-side archives. */
+  encrypted?: boolean
   config: { maxPreviewSize: number }
 }
 

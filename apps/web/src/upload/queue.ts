@@ -31,6 +31,8 @@ export interface UploadRequest {
   metadata: Record<string, string>
   /** The bucket's upload token, once known: sent with creations (and every other request). */
   bucketToken(): string | undefined
+  /** What to send instead of `file`, read through its own tus-js-client file reader (encryption). */
+  source?: { input: unknown; fileReader: { openFile(input: never, chunkSize: number): Promise<unknown> } }
 }
 
 export type UploadFactory = (req: UploadRequest, cb: UploadCallbacks) => UploadHandle

@@ -4,6 +4,8 @@
  * live with the browser (the File) and tus-js-client's URL storage (keyed by our fingerprint).
  */
 
+import { type E2ESession, parseE2ESession } from '../e2e/session.js'
+
 export interface SessionFile {
   name: string
   relativePath: string
@@ -24,6 +26,8 @@ export interface UploadSession {
   bucketToken?: string
   createdAt: number
   files: SessionFile[]
+  /** "Encrypt in the browser": the bucket key and file salts (only in this browser, never sent). */
+  e2e?: E2ESession
 }
 
 export const SESSION_KEY = 'psitransfer.session'
@@ -62,6 +66,7 @@ export function loadSession(storage: KeyValueStorage): UploadSession | null {
       ...(typeof s.bucketToken === 'string' && s.bucketToken ? { bucketToken: s.bucketToken } : {}),
       createdAt: s.createdAt ?? 0,
       files,
+      ...(parseE2ESession(s.e2e) ? { e2e: parseE2ESession(s.e2e) } : {}),
     }
   } catch {
     return null

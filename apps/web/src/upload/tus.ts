@@ -2,6 +2,8 @@ import { type DetailedError, Upload } from 'tus-js-client'
 import { retryDelays, shouldRetry } from './backoff.js'
 import type { UploadFactory, UploadFailure } from './queue.js'
 
+type TusFileReader = ConstructorParameters<typeof Upload>[1]['fileReader']
+
 /** The bucket's upload token: answered by its first creation, sent with later ones and the lock. */
 export const BUCKET_TOKEN_HEADER = 'X-Bucket-Token'
 
@@ -34,7 +36,8 @@ export function failureOf(err: Error | DetailedError): UploadFailure {
 export function tusFactory(s: TusSettings): UploadFactory {
   const isOnline = s.isOnline ?? (() => navigator.onLine)
   return (req, cb) => {
-    const upload = new Upload(req.file, {
+    const upload = new Upload((req.source?.input ?? req.file) as File, {
+      ...(req.source ? { fileReader: req.source.fileReader as TusFileReader } : {}),
       endpoint: s.endpoint,
       chunkSize: s.chunkSize,
       retryDelays: retryDelays(),

@@ -133,6 +133,25 @@ const de: Messages = {
     'Bucket {sid} mit allen {count} Dateien löschen? Das kann nicht rückgängig gemacht werden.',
   confirmDeleteFile: '{name} löschen? Das kann nicht rückgängig gemacht werden.',
   totals: '{buckets} Buckets, {files} Dateien, {size}',
+  // end-to-end encryption
+  e2eEncrypt: 'Im Browser verschlüsseln',
+  e2eEncryptHint:
+    'Dateien, Namen und Kommentare werden vor dem Hochladen auf diesem Gerät verschlüsselt. Der Schlüssel steckt nur im Link: Wer den Link hat, kann die Dateien öffnen, der Server nicht.',
+  e2eLinkNote:
+    'Dieser Link enthält den Schlüssel (nach #). Teile ihn vollständig: Ohne Schlüssel kann niemand die Dateien öffnen, und er lässt sich nicht wiederherstellen.',
+  e2eBucket:
+    'Ende-zu-Ende-verschlüsselt: Die Dateien werden in deinem Browser entschlüsselt. Lade sie einzeln herunter.',
+  e2eKeyMissing:
+    'Dieser Bucket ist Ende-zu-Ende-verschlüsselt, aber der Link enthält keinen Schlüssel. Öffne den vollständigen Link samt dem Teil nach #k=.',
+  e2eKeyMalformed:
+    'Der Schlüssel in diesem Link ist beschädigt. Öffne den vollständigen Link genau so, wie er verschickt wurde.',
+  e2eWrongKey:
+    'Der Schlüssel in diesem Link öffnet diese Dateien nicht. Prüfe, ob du den vollständigen, richtigen Link geöffnet hast.',
+  e2eDamaged:
+    'Diese Datei wurde auf dem Server verändert oder gekürzt: Die Entschlüsselung wurde abgebrochen, der Download ist unvollständig.',
+  e2eDecrypting: 'Entschlüssele… {percent} %',
+  e2eUnsupported:
+    'Dieser Browser kann entschlüsselte Dateien nicht speichern. Verwende ein aktuelles Chrome, Edge, Firefox oder Safari.',
 }
 
 export default de

@@ -140,6 +140,22 @@ const en = {
   confirmDeleteBucket: 'Delete bucket {sid} and all {count} files in it? This cannot be undone.',
   confirmDeleteFile: 'Delete {name}? This cannot be undone.',
   totals: '{buckets} buckets, {files} files, {size}',
+  // end-to-end encryption
+  e2eEncrypt: 'Encrypt in the browser',
+  e2eEncryptHint:
+    'Files, names and comments are encrypted on this device before upload. The key is only in the share link: whoever has the link can open the files, the server cannot.',
+  e2eLinkNote:
+    'This link contains the key (after #). Share it whole: without the key nobody can open the files, and it cannot be recovered.',
+  e2eBucket: 'End-to-end encrypted: files are decrypted in your browser. Download them one by one.',
+  e2eKeyMissing:
+    'This bucket is end-to-end encrypted, but the link has no key. Open the complete link, including the part after #k=.',
+  e2eKeyMalformed: 'The key in this link is damaged. Open the complete link exactly as it was sent.',
+  e2eWrongKey:
+    'The key in this link does not open these files. Check that you opened the complete, correct link.',
+  e2eDamaged:
+    'This file was modified or cut short on the server: decryption stopped and the download is incomplete.',
+  e2eDecrypting: 'Decrypting… {percent}%',
+  e2eUnsupported: 'This browser cannot save decrypted files. Use a current Chrome, Edge, Firefox or Safari.',
 }
 
 export default en

@@ -133,6 +133,24 @@ const es: Messages = {
   confirmDeleteBucket: '¿Eliminar el envío {sid} y sus {count} archivos? No se puede deshacer.',
   confirmDeleteFile: '¿Eliminar {name}? No se puede deshacer.',
   totals: '{buckets} envíos, {files} archivos, {size}',
+  // end-to-end encryption
+  e2eEncrypt: 'Cifrar en el navegador',
+  e2eEncryptHint:
+    'Los archivos, nombres y comentarios se cifran en este dispositivo antes de subirlos. La clave solo está en el enlace: quien tenga el enlace puede abrir los archivos, el servidor no.',
+  e2eLinkNote:
+    'Este enlace contiene la clave (tras #). Compártelo completo: sin la clave nadie puede abrir los archivos y no se puede recuperar.',
+  e2eBucket:
+    'Cifrado de extremo a extremo: los archivos se descifran en tu navegador. Descárgalos uno a uno.',
+  e2eKeyMissing:
+    'Este bucket está cifrado de extremo a extremo, pero el enlace no tiene clave. Abre el enlace completo, incluida la parte tras #k=.',
+  e2eKeyMalformed: 'La clave de este enlace está dañada. Abre el enlace completo tal como se envió.',
+  e2eWrongKey:
+    'La clave de este enlace no abre estos archivos. Comprueba que abriste el enlace completo y correcto.',
+  e2eDamaged:
+    'Este archivo se modificó o recortó en el servidor: el descifrado se detuvo y la descarga está incompleta.',
+  e2eDecrypting: 'Descifrando… {percent} %',
+  e2eUnsupported:
+    'Este navegador no puede guardar archivos descifrados. Usa una versión actual de Chrome, Edge, Firefox o Safari.',
 }
 
 export default es

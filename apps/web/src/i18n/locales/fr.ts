@@ -133,6 +133,24 @@ const fr: Messages = {
   confirmDeleteBucket: 'Supprimer {sid} et ses {count} fichiers ? Cette action est irréversible.',
   confirmDeleteFile: 'Supprimer {name} ? Cette action est irréversible.',
   totals: '{buckets} dossiers partagés, {files} fichiers, {size}',
+  // end-to-end encryption
+  e2eEncrypt: 'Chiffrer dans le navigateur',
+  e2eEncryptHint:
+    'Les fichiers, noms et commentaires sont chiffrés sur cet appareil avant l’envoi. La clé n’est que dans le lien : qui a le lien peut ouvrir les fichiers, le serveur non.',
+  e2eLinkNote:
+    'Ce lien contient la clé (après #). Partagez-le en entier : sans la clé personne ne peut ouvrir les fichiers, et elle ne peut pas être récupérée.',
+  e2eBucket:
+    'Chiffré de bout en bout : les fichiers sont déchiffrés dans votre navigateur. Téléchargez-les un par un.',
+  e2eKeyMissing:
+    'Ce bucket est chiffré de bout en bout, mais le lien ne contient pas de clé. Ouvrez le lien complet, y compris la partie après #k=.',
+  e2eKeyMalformed: 'La clé de ce lien est endommagée. Ouvrez le lien complet tel qu’il a été envoyé.',
+  e2eWrongKey:
+    'La clé de ce lien n’ouvre pas ces fichiers. Vérifiez que vous avez ouvert le lien complet et correct.',
+  e2eDamaged:
+    'Ce fichier a été modifié ou tronqué sur le serveur : le déchiffrement s’est arrêté et le téléchargement est incomplet.',
+  e2eDecrypting: 'Déchiffrement… {percent} %',
+  e2eUnsupported:
+    'Ce navigateur ne peut pas enregistrer de fichiers déchiffrés. Utilisez une version récente de Chrome, Edge, Firefox ou Safari.',
 }
 
 export default fr

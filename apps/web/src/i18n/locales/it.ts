@@ -132,6 +132,24 @@ const it: Messages = {
   confirmDeleteBucket: 'Eliminare la condivisione {sid} e tutti i suoi {count} file? Non si può annullare.',
   confirmDeleteFile: 'Eliminare {name}? Non si può annullare.',
   totals: '{buckets} condivisioni, {files} file, {size}',
+  // end-to-end encryption
+  e2eEncrypt: 'Cifra nel browser',
+  e2eEncryptHint:
+    'File, nomi e commenti vengono cifrati su questo dispositivo prima del caricamento. La chiave è solo nel link: chi ha il link può aprire i file, il server no.',
+  e2eLinkNote:
+    'Questo link contiene la chiave (dopo #). Condividilo per intero: senza la chiave nessuno può aprire i file e non è recuperabile.',
+  e2eBucket: 'Cifrato end-to-end: i file vengono decifrati nel tuo browser. Scaricali uno alla volta.',
+  e2eKeyMissing:
+    'Questo bucket è cifrato end-to-end, ma il link non contiene la chiave. Apri il link completo, compresa la parte dopo #k=.',
+  e2eKeyMalformed:
+    'La chiave in questo link è danneggiata. Apri il link completo esattamente come è stato inviato.',
+  e2eWrongKey:
+    'La chiave in questo link non apre questi file. Verifica di aver aperto il link completo e corretto.',
+  e2eDamaged:
+    'Questo file è stato modificato o troncato sul server: la decifratura si è interrotta e il download è incompleto.',
+  e2eDecrypting: 'Decifratura… {percent}%',
+  e2eUnsupported:
+    'Questo browser non può salvare file decifrati. Usa una versione recente di Chrome, Edge, Firefox o Safari.',
 }
 
 export default it

@@ -132,6 +132,21 @@ const ko: Messages = {
   confirmDeleteBucket: '공유 {sid}와 그 안의 파일 {count}개를 모두 삭제할까요? 되돌릴 수 없습니다.',
   confirmDeleteFile: '{name}을(를) 삭제할까요? 되돌릴 수 없습니다.',
   totals: '공유 {buckets}개, 파일 {files}개, {size}',
+  // end-to-end encryption
+  e2eEncrypt: '브라우저에서 암호화',
+  e2eEncryptHint:
+    '파일, 이름, 댓글은 업로드 전에 이 기기에서 암호화됩니다. 키는 공유 링크에만 있습니다. 링크를 가진 사람은 파일을 열 수 있지만 서버는 열 수 없습니다.',
+  e2eLinkNote:
+    '이 링크에는 키가 들어 있습니다(# 뒤). 링크 전체를 공유하세요. 키가 없으면 아무도 파일을 열 수 없고 키는 복구할 수 없습니다.',
+  e2eBucket: '종단 간 암호화: 파일은 브라우저에서 복호화됩니다. 하나씩 다운로드하세요.',
+  e2eKeyMissing:
+    '이 버킷은 종단 간 암호화되어 있지만 링크에 키가 없습니다. #k= 뒤의 부분을 포함한 전체 링크를 여세요.',
+  e2eKeyMalformed: '이 링크의 키가 손상되었습니다. 보낸 그대로의 전체 링크를 여세요.',
+  e2eWrongKey: '이 링크의 키로는 이 파일들을 열 수 없습니다. 올바른 전체 링크를 열었는지 확인하세요.',
+  e2eDamaged: '이 파일은 서버에서 변경되었거나 잘렸습니다. 복호화가 중단되어 다운로드가 완전하지 않습니다.',
+  e2eDecrypting: '복호화 중… {percent}%',
+  e2eUnsupported:
+    '이 브라우저는 복호화한 파일을 저장할 수 없습니다. 최신 Chrome, Edge, Firefox 또는 Safari를 사용하세요.',
 }
 
 export default ko

@@ -133,6 +133,25 @@ const nl: Messages = {
     'Verzending {sid} met alle {count} bestanden verwijderen? Dit kan niet ongedaan worden gemaakt.',
   confirmDeleteFile: '{name} verwijderen? Dit kan niet ongedaan worden gemaakt.',
   totals: '{buckets} verzendingen, {files} bestanden, {size}',
+  // end-to-end encryption
+  e2eEncrypt: 'Versleutelen in de browser',
+  e2eEncryptHint:
+    'Bestanden, namen en opmerkingen worden op dit apparaat versleuteld vóór het uploaden. De sleutel zit alleen in de deellink: wie de link heeft kan de bestanden openen, de server niet.',
+  e2eLinkNote:
+    'Deze link bevat de sleutel (na #). Deel hem volledig: zonder de sleutel kan niemand de bestanden openen, en hij is niet te herstellen.',
+  e2eBucket:
+    'End-to-end versleuteld: de bestanden worden in je browser ontsleuteld. Download ze één voor één.',
+  e2eKeyMissing:
+    'Deze bucket is end-to-end versleuteld, maar de link bevat geen sleutel. Open de volledige link, inclusief het deel na #k=.',
+  e2eKeyMalformed:
+    'De sleutel in deze link is beschadigd. Open de volledige link precies zoals hij is verstuurd.',
+  e2eWrongKey:
+    'De sleutel in deze link opent deze bestanden niet. Controleer of je de volledige, juiste link hebt geopend.',
+  e2eDamaged:
+    'Dit bestand is op de server gewijzigd of ingekort: het ontsleutelen is gestopt en de download is onvolledig.',
+  e2eDecrypting: 'Ontsleutelen… {percent}%',
+  e2eUnsupported:
+    'Deze browser kan ontsleutelde bestanden niet opslaan. Gebruik een recente Chrome, Edge, Firefox of Safari.',
 }
 
 export default nl

@@ -134,6 +134,22 @@ const pl: Messages = {
     'Usunąć udostępnienie {sid} wraz ze wszystkimi plikami ({count})? Tego nie można cofnąć.',
   confirmDeleteFile: 'Usunąć {name}? Tego nie można cofnąć.',
   totals: 'Udostępnienia: {buckets}, pliki: {files}, {size}',
+  // end-to-end encryption
+  e2eEncrypt: 'Szyfruj w przeglądarce',
+  e2eEncryptHint:
+    'Pliki, nazwy i komentarze są szyfrowane na tym urządzeniu przed wysłaniem. Klucz jest tylko w linku: kto ma link, może otworzyć pliki, serwer nie.',
+  e2eLinkNote:
+    'Ten link zawiera klucz (po #). Udostępnij go w całości: bez klucza nikt nie otworzy plików, a klucza nie da się odzyskać.',
+  e2eBucket: 'Szyfrowanie end-to-end: pliki są odszyfrowywane w Twojej przeglądarce. Pobieraj je pojedynczo.',
+  e2eKeyMissing:
+    'Ten zasobnik jest zaszyfrowany end-to-end, ale link nie zawiera klucza. Otwórz pełny link, razem z częścią po #k=.',
+  e2eKeyMalformed: 'Klucz w tym linku jest uszkodzony. Otwórz pełny link dokładnie tak, jak został wysłany.',
+  e2eWrongKey: 'Klucz w tym linku nie otwiera tych plików. Sprawdź, czy otwarto pełny, właściwy link.',
+  e2eDamaged:
+    'Ten plik został zmieniony lub obcięty na serwerze: odszyfrowywanie przerwano, a pobieranie jest niepełne.',
+  e2eDecrypting: 'Odszyfrowywanie… {percent}%',
+  e2eUnsupported:
+    'Ta przeglądarka nie może zapisywać odszyfrowanych plików. Użyj aktualnej przeglądarki Chrome, Edge, Firefox lub Safari.',
 }
 
 export default pl

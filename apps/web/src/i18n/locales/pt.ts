@@ -133,6 +133,25 @@ const pt: Messages = {
   confirmDeleteBucket: 'Eliminar a partilha {sid} e todos os seus {count} ficheiros? Não é possível anular.',
   confirmDeleteFile: 'Eliminar {name}? Não é possível anular.',
   totals: '{buckets} partilhas, {files} ficheiros, {size}',
+  // end-to-end encryption
+  e2eEncrypt: 'Encriptar no navegador',
+  e2eEncryptHint:
+    'Os ficheiros, nomes e comentários são encriptados neste dispositivo antes do envio. A chave está apenas na ligação: quem tiver a ligação pode abrir os ficheiros, o servidor não.',
+  e2eLinkNote:
+    'Esta ligação contém a chave (depois de #). Partilhe-a completa: sem a chave ninguém pode abrir os ficheiros e ela não pode ser recuperada.',
+  e2eBucket:
+    'Encriptado de ponta a ponta: os ficheiros são desencriptados no seu navegador. Transfira-os um a um.',
+  e2eKeyMissing:
+    'Este bucket está encriptado de ponta a ponta, mas a ligação não tem chave. Abra a ligação completa, incluindo a parte depois de #k=.',
+  e2eKeyMalformed:
+    'A chave nesta ligação está danificada. Abra a ligação completa exatamente como foi enviada.',
+  e2eWrongKey:
+    'A chave nesta ligação não abre estes ficheiros. Verifique se abriu a ligação completa e correta.',
+  e2eDamaged:
+    'Este ficheiro foi modificado ou cortado no servidor: a desencriptação parou e a transferência está incompleta.',
+  e2eDecrypting: 'A desencriptar… {percent}%',
+  e2eUnsupported:
+    'Este navegador não consegue guardar ficheiros desencriptados. Use uma versão recente do Chrome, Edge, Firefox ou Safari.',
 }
 
 export default pt

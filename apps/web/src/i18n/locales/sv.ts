@@ -132,6 +132,23 @@ const sv: Messages = {
   confirmDeleteBucket: 'Radera delningen {sid} och alla {count} filer i den? Det går inte att ångra.',
   confirmDeleteFile: 'Radera {name}? Det går inte att ångra.',
   totals: '{buckets} delningar, {files} filer, {size}',
+  // end-to-end encryption
+  e2eEncrypt: 'Kryptera i webbläsaren',
+  e2eEncryptHint:
+    'Filer, namn och kommentarer krypteras på den här enheten före uppladdningen. Nyckeln finns bara i delningslänken: den som har länken kan öppna filerna, servern kan inte.',
+  e2eLinkNote:
+    'Den här länken innehåller nyckeln (efter #). Dela hela länken: utan nyckeln kan ingen öppna filerna, och den kan inte återskapas.',
+  e2eBucket: 'Totalsträckskrypterat: filerna dekrypteras i din webbläsare. Ladda ner dem en i taget.',
+  e2eKeyMissing:
+    'Den här bucketen är totalsträckskrypterad, men länken saknar nyckel. Öppna hela länken, inklusive delen efter #k=.',
+  e2eKeyMalformed: 'Nyckeln i den här länken är skadad. Öppna hela länken exakt som den skickades.',
+  e2eWrongKey:
+    'Nyckeln i den här länken öppnar inte de här filerna. Kontrollera att du öppnade hela, rätt länk.',
+  e2eDamaged:
+    'Filen har ändrats eller kortats på servern: dekrypteringen avbröts och nedladdningen är ofullständig.',
+  e2eDecrypting: 'Dekrypterar… {percent} %',
+  e2eUnsupported:
+    'Den här webbläsaren kan inte spara dekrypterade filer. Använd en aktuell Chrome, Edge, Firefox eller Safari.',
 }
 
 export default sv

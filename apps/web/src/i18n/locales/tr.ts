@@ -132,6 +132,22 @@ const tr: Messages = {
   confirmDeleteBucket: '{sid} paylaşımı ve içindeki {count} dosyanın tümü silinsin mi? Bu geri alınamaz.',
   confirmDeleteFile: '{name} silinsin mi? Bu geri alınamaz.',
   totals: '{buckets} paylaşım, {files} dosya, {size}',
+  // end-to-end encryption
+  e2eEncrypt: 'Tarayıcıda şifrele',
+  e2eEncryptHint:
+    'Dosyalar, adlar ve yorumlar yüklemeden önce bu cihazda şifrelenir. Anahtar yalnızca paylaşım bağlantısındadır: bağlantıya sahip olan dosyaları açabilir, sunucu açamaz.',
+  e2eLinkNote:
+    'Bu bağlantı anahtarı içerir (# işaretinden sonra). Bağlantının tamamını paylaşın: anahtar olmadan kimse dosyaları açamaz ve anahtar kurtarılamaz.',
+  e2eBucket: 'Uçtan uca şifreli: dosyalar tarayıcınızda çözülür. Dosyaları tek tek indirin.',
+  e2eKeyMissing:
+    'Bu kova uçtan uca şifreli, ancak bağlantıda anahtar yok. #k= sonrasındaki kısım dahil bağlantının tamamını açın.',
+  e2eKeyMalformed: 'Bu bağlantıdaki anahtar bozuk. Bağlantının tamamını gönderildiği gibi açın.',
+  e2eWrongKey:
+    'Bu bağlantıdaki anahtar bu dosyaları açmıyor. Tam ve doğru bağlantıyı açtığınızdan emin olun.',
+  e2eDamaged: 'Bu dosya sunucuda değiştirilmiş veya kısaltılmış: şifre çözme durduruldu ve indirme eksik.',
+  e2eDecrypting: 'Şifre çözülüyor… %{percent}',
+  e2eUnsupported:
+    'Bu tarayıcı çözülmüş dosyaları kaydedemiyor. Güncel bir Chrome, Edge, Firefox veya Safari kullanın.',
 }
 
 export default tr

@@ -131,6 +131,18 @@ const zhTw: Messages = {
   confirmDeleteBucket: '刪除分享 {sid} 及其中全部 {count} 個檔案？此動作無法復原。',
   confirmDeleteFile: '刪除 {name}？此動作無法復原。',
   totals: '{buckets} 個分享，{files} 個檔案，{size}',
+  // end-to-end encryption
+  e2eEncrypt: '在瀏覽器中加密',
+  e2eEncryptHint:
+    '檔案、名稱和註解會在上傳前於本裝置上加密。金鑰只在分享連結中：擁有連結的人可以開啟檔案，伺服器不能。',
+  e2eLinkNote: '此連結包含金鑰（# 之後）。請完整分享：沒有金鑰任何人都無法開啟檔案，且金鑰無法找回。',
+  e2eBucket: '端對端加密：檔案在您的瀏覽器中解密。請逐一下載。',
+  e2eKeyMissing: '此儲存桶經過端對端加密，但連結中沒有金鑰。請開啟完整連結，包括 #k= 之後的部分。',
+  e2eKeyMalformed: '此連結中的金鑰已損壞。請按寄出時的原樣開啟完整連結。',
+  e2eWrongKey: '此連結中的金鑰無法開啟這些檔案。請確認您開啟的是完整且正確的連結。',
+  e2eDamaged: '此檔案在伺服器上被修改或截斷：解密已停止，下載不完整。',
+  e2eDecrypting: '正在解密… {percent}%',
+  e2eUnsupported: '此瀏覽器無法儲存解密後的檔案。請使用最新版 Chrome、Edge、Firefox 或 Safari。',
 }
 
 export default zhTw

@@ -131,6 +131,18 @@ const zh: Messages = {
   confirmDeleteBucket: '删除分享 {sid} 及其中全部 {count} 个文件？此操作无法撤销。',
   confirmDeleteFile: '删除 {name}？此操作无法撤销。',
   totals: '{buckets} 个分享，{files} 个文件，{size}',
+  // end-to-end encryption
+  e2eEncrypt: '在浏览器中加密',
+  e2eEncryptHint:
+    '文件、名称和备注会在上传前于本设备上加密。密钥只在分享链接中：持有链接的人可以打开文件，服务器不能。',
+  e2eLinkNote: '此链接包含密钥（# 之后）。请完整分享：没有密钥任何人都无法打开文件，且密钥无法找回。',
+  e2eBucket: '端到端加密：文件在您的浏览器中解密。请逐个下载。',
+  e2eKeyMissing: '此存储桶经过端到端加密，但链接中没有密钥。请打开完整链接，包括 #k= 之后的部分。',
+  e2eKeyMalformed: '此链接中的密钥已损坏。请按发送时的原样打开完整链接。',
+  e2eWrongKey: '此链接中的密钥无法打开这些文件。请确认您打开的是完整且正确的链接。',
+  e2eDamaged: '此文件在服务器上被修改或截断：解密已停止，下载不完整。',
+  e2eDecrypting: '正在解密… {percent}%',
+  e2eUnsupported: '此浏览器无法保存解密后的文件。请使用最新版 Chrome、Edge、Firefox 或 Safari。',
 }
 
 export default zh

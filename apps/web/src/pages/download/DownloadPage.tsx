@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { ApiError } from '../../api/http.js'
 import type { Bucket, BucketItem } from '../../api/types.js'
+import { decryptToBlob, isOpened, type SaveError, saveDecrypted } from '../../e2e/download.js'
 import { useI18n } from '../../i18n/context.js'
 import { fileKind, previewKind } from '../../lib/filetype.js'
 import { formatBytes, formatDate } from '../../lib/format.js'
@@ -9,6 +10,7 @@ import { CopyButton } from '../../ui/CopyButton.js'
 import { FileIcon } from '../../ui/FileIcon.js'
 import { PasswordField } from '../../ui/PasswordField.js'
 import type { PageProps } from '../page.js'
+import { EncryptedBucket, failureText } from './EncryptedBucket.js'
 import { PreviewModal } from './PreviewModal.js'
 
 type Phase =
@@ -96,17 +98,50 @@ export function DownloadPage({ api, route, preload }: PageProps) {
         </form>
       )
     case 'ready':
-      return <BucketView api={api} bucket={phase.bucket} />
+      return phase.bucket.encrypted ? (
+        <EncryptedBucket bucket={phase.bucket}>
+          {(bucket, key) => <BucketView api={api} bucket={bucket} e2eKey={key} />}
+        </EncryptedBucket>
+      ) : (
+        <BucketView api={api} bucket={phase.bucket} />
+      )
   }
 }
 
-function BucketView({ api, bucket }: { api: PageProps['api']; bucket: Bucket }) {
+/** Progress or failure of a decrypting download, per file. */
+type Saving = { bytes: number } | { error: string } | { done: true }
+
+function BucketView({
+  api,
+  bucket,
+  e2eKey,
+}: {
+  api: PageProps['api']
+  bucket: Bucket
+  /** The link's key when the bucket is end-to-end encrypted (items are then opened). */
+  e2eKey?: Uint8Array
+}) {
   const { t, locale } = useI18n()
   const [used, setUsed] = useState<ReadonlySet<string>>(new Set())
   const [previewIndex, setPreviewIndex] = useState<number | null>(null)
+  const [saving, setSaving] = useState<Readonly<Record<string, Saving>>>({})
   const abs = (url: string) => new URL(url, api.base).href
   const maxPreview = bucket.config?.maxPreviewSize ?? 0
-  const previewable = bucket.items.filter((i) => previewKind({ ...i, type: i.type }, maxPreview) !== null)
+  // Encrypted files are previewed from memory: only up to maxPreviewSize, and no PDF (it would need a frame).
+  const previewable = bucket.items.filter((i) => {
+    const kind = previewKind({ ...i, type: i.type }, maxPreview)
+    return kind !== null && (!isOpened(i) || (i.size <= maxPreview && kind !== 'pdf'))
+  })
+  const setSave = (key: string, s: Saving) => setSaving((all) => ({ ...all, [key]: s }))
+  const save = (item: BucketItem) => {
+    if (!e2eKey || !isOpened(item)) return
+    if (item.oneTime) setUsed((s) => new Set(s).add(item.key))
+    setSave(item.key, { bytes: 0 })
+    saveDecrypted(api.base, item, e2eKey, abs(item.url), (bytes) => setSave(item.key, { bytes })).then(
+      () => setSave(item.key, { done: true }),
+      (err: SaveError) => setSave(item.key, { error: t(failureText(err.failure ?? 'network')) }),
+    )
+  }
   const totalSize = bucket.items.reduce((s, i) => s + i.size, 0)
 
   const consumed = (i: BucketItem) => i.oneTime && (i.downloaded || used.has(i.key))
@@ -121,8 +156,13 @@ function BucketView({ api, bucket }: { api: PageProps['api']; bucket: Bucket }) 
           {t('fileCount', { count: bucket.items.length })} ·{' '}
           {t('totalSize', { size: formatBytes(totalSize, locale) })}
         </p>
-        {/* Archives make sense while something is left to download. */}
-        <div class="actions" hidden={bucket.items.every(consumed)}>
+        {e2eKey && (
+          <p class="e2e-note" data-testid="e2e-note">
+            {t('e2eBucket')}
+          </p>
+        )}
+        {/* Archives make sense while something is left to download; the server cannot archive encrypted files. */}
+        <div class="actions" hidden={bucket.items.every(consumed) || bucket.encrypted === true}>
           <a class="btn btn-primary" href={abs(bucket.zipUrl)} download onClick={archiveTaken}>
             {t('downloadZip')}
           </a>
@@ -155,6 +195,7 @@ function BucketView({ api, bucket }: { api: PageProps['api']; bucket: Bucket }) 
                       ? formatDate(item.expiresAt, locale)
                       : t('never')}
                 </p>
+                {saving[item.key] && <SaveStatus state={saving[item.key]!} size={item.size} />}
                 {item.oneTime && (
                   <p class={`badge${gone ? ' badge-used' : ''}`}>
                     {gone ? t('alreadyDownloaded') : `${t('oneTimeBadge')}: ${t('oneTimeWarning')}`}
@@ -178,6 +219,16 @@ function BucketView({ api, bucket }: { api: PageProps['api']; bucket: Bucket }) 
                     class="btn btn-small"
                     disabled
                     aria-label={t('downloadFile', { name: path })}
+                  >
+                    {t('download')}
+                  </button>
+                ) : isOpened(item) ? (
+                  <button
+                    type="button"
+                    class="btn btn-small btn-primary"
+                    aria-label={t('downloadFile', { name: path })}
+                    disabled={saving[item.key] !== undefined && 'bytes' in saving[item.key]!}
+                    onClick={() => save(item)}
                   >
                     {t('download')}
                   </button>
@@ -212,10 +263,35 @@ function BucketView({ api, bucket }: { api: PageProps['api']; bucket: Bucket }) 
           index={previewIndex}
           maxPreviewSize={maxPreview}
           urlOf={abs}
+          {...(e2eKey
+            ? {
+                decrypted: (item: BucketItem, signal: AbortSignal) =>
+                  isOpened(item)
+                    ? decryptToBlob(item, e2eKey, abs(item.url), signal)
+                    : Promise.reject(new Error('not encrypted')),
+              }
+            : {})}
           onIndex={setPreviewIndex}
           onClose={() => setPreviewIndex(null)}
         />
       )}
     </>
+  )
+}
+
+function SaveStatus({ state, size }: { state: Saving; size: number }) {
+  const { t } = useI18n()
+  if ('error' in state)
+    return (
+      <p class="error small" role="alert">
+        {state.error}
+      </p>
+    )
+  if ('done' in state) return null
+  const percent = size > 0 ? Math.floor((state.bytes / size) * 100) : 0
+  return (
+    <p class="muted small" role="status">
+      {t('e2eDecrypting', { percent })}
+    </p>
   )
 }

@@ -10,6 +10,8 @@ interface Props {
   index: number
   maxPreviewSize: number
   urlOf(url: string): string
+  /** Decrypts an end-to-end encrypted item into memory (it fits maxPreviewSize). */
+  decrypted?: (item: BucketItem, signal: AbortSignal) => Promise<Blob>
   onIndex(index: number): void
   onClose(): void
 }
@@ -19,7 +21,7 @@ interface Props {
  * previewable files. Nothing uploaded is ever rendered as a document of this origin: text is inserted as
  * a text node, images/media/PDF load from `inline=1` responses that the server serves with CSP sandbox.
  */
-export function PreviewModal({ items, index, maxPreviewSize, urlOf, onIndex, onClose }: Props) {
+export function PreviewModal({ items, index, maxPreviewSize, urlOf, decrypted, onIndex, onClose }: Props) {
   const { t } = useI18n()
   const ref = useRef<HTMLDialogElement>(null)
   const item = items[index]!
@@ -82,17 +84,20 @@ export function PreviewModal({ items, index, maxPreviewSize, urlOf, onIndex, onC
         </button>
       </div>
       <div class="preview-body">
-        {kind === 'image' && <img key={src} src={src} alt={path} />}
-        {kind === 'video' && (
+        {item.encrypted && decrypted && (
+          <DecryptedPreview key={item.key} item={item} kind={kind} path={path} decrypted={decrypted} />
+        )}
+        {!item.encrypted && kind === 'image' && <img key={src} src={src} alt={path} />}
+        {!item.encrypted && kind === 'video' && (
           // biome-ignore lint/a11y/useMediaCaption: uploaded videos come without caption tracks
           <video key={src} src={src} controls preload="metadata" />
         )}
-        {kind === 'audio' && (
+        {!item.encrypted && kind === 'audio' && (
           // biome-ignore lint/a11y/useMediaCaption: uploaded audio comes without caption tracks
           <audio key={src} src={src} controls preload="metadata" />
         )}
-        {kind === 'pdf' && <PdfPreview key={src} src={src} title={path} />}
-        {kind === 'text' && <TextPreview key={src} src={src} limit={maxPreviewSize} />}
+        {!item.encrypted && kind === 'pdf' && <PdfPreview key={src} src={src} title={path} />}
+        {!item.encrypted && kind === 'text' && <TextPreview key={src} src={src} limit={maxPreviewSize} />}
       </div>
       <div class="preview-foot">
         <button type="button" class="btn" onClick={() => go(-1)} disabled={items.length < 2}>
@@ -105,6 +110,60 @@ export function PreviewModal({ items, index, maxPreviewSize, urlOf, onIndex, onC
       </div>
     </dialog>
   )
+}
+
+/**
+ * An end-to-end encrypted file, decrypted into memory and shown from a blob: URL (text as a text
+ * node); a damaged file or a wrong key shows the preview error instead of partial content.
+ */
+function DecryptedPreview({
+  item,
+  kind,
+  path,
+  decrypted,
+}: {
+  item: BucketItem
+  kind: ReturnType<typeof previewKind>
+  path: string
+  decrypted: (item: BucketItem, signal: AbortSignal) => Promise<Blob>
+}) {
+  const { t } = useI18n()
+  const [state, setState] = useState<{ url?: string; text?: string; failed?: boolean }>({})
+  useEffect(() => {
+    const ctrl = new AbortController()
+    let url: string | undefined
+    decrypted(item, ctrl.signal)
+      .then(async (blob) => {
+        if (kind === 'text') return { text: await blob.text() }
+        url = URL.createObjectURL(blob)
+        return { url }
+      })
+      .then(
+        (r) => !ctrl.signal.aborted && setState(r),
+        () => !ctrl.signal.aborted && setState({ failed: true }),
+      )
+    return () => {
+      ctrl.abort()
+      if (url) URL.revokeObjectURL(url)
+    }
+  }, [item.key])
+  if (state.failed) return <p class="error">{t('previewFailed')}</p>
+  if (state.text !== undefined)
+    return (
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: the scrollable text must be reachable by keyboard
+      <pre class="wrap" tabIndex={0} data-testid="text-preview">
+        {state.text}
+      </pre>
+    )
+  if (!state.url) return <p class="muted">{t('loading')}</p>
+  if (kind === 'image') return <img src={state.url} alt={path} />
+  if (kind === 'video')
+    // biome-ignore lint/a11y/useMediaCaption: uploaded videos come without caption tracks
+    return <video src={state.url} controls preload="metadata" />
+  if (kind === 'audio')
+    // biome-ignore lint/a11y/useMediaCaption: uploaded audio comes without caption tracks
+    return <audio src={state.url} controls preload="metadata" />
+  return <p class="muted">{t('previewFailed')}</p>
 }
 
 function TextPreview({ src, limit }: { src: string; limit: number }) {

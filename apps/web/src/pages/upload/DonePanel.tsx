@@ -9,6 +9,8 @@ export interface DoneInfo {
   expiresAt: number | null
   oneTime: boolean
   protected: boolean
+  /** End-to-end encrypted: the link holds the key. */
+  encrypted?: boolean
 }
 
 interface Props extends DoneInfo {
@@ -47,6 +49,7 @@ export function DonePanel(p: Props) {
       </div>
       {expiry && <p>{expiry}</p>}
       {note && <p class="muted">{note}</p>}
+      {p.encrypted && <p class="muted">{t('e2eLinkNote')}</p>}
       <div class="actions">
         <a class="btn" href={mailto}>
           {t('sendMail')}

@@ -13,6 +13,10 @@ interface Props {
   passwordError?: string
   /** Settings of a resumed upload are fixed: the server has them already. */
   locked: boolean
+  /** The server offers end-to-end encryption; `encrypt` is the person's choice. */
+  e2eAvailable: boolean
+  encrypt: boolean
+  onEncrypt(value: boolean): void
 }
 
 export function SettingsForm(p: Props) {
@@ -61,6 +65,23 @@ export function SettingsForm(p: Props) {
           {t('generatePassword')}
         </button>
       </PasswordField>
+      {p.e2eAvailable && (
+        <div class="field">
+          <label class="check">
+            <input
+              id="encrypt"
+              type="checkbox"
+              checked={p.encrypt}
+              onChange={(e) => p.onEncrypt((e.currentTarget as HTMLInputElement).checked)}
+              aria-describedby="encrypt-hint"
+            />
+            {t('e2eEncrypt')}
+          </label>
+          <p class="hint" id="encrypt-hint">
+            {t('e2eEncryptHint')}
+          </p>
+        </div>
+      )}
     </fieldset>
   )
 }

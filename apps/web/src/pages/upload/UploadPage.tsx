@@ -110,6 +110,9 @@ export function UploadPage({ api, preload }: PageProps) {
             passwordRequired={config.requireBucketPassword}
             passwordError={draft.passwordError}
             locked={draft.restored !== null}
+            e2eAvailable={config.e2e === true}
+            encrypt={draft.encrypt}
+            onEncrypt={draft.setEncrypt}
           />
           <div class="actions">
             <button type="submit" class="btn btn-primary btn-large" disabled={!canUpload}>

@@ -29,6 +29,8 @@ export function useBucketDraft(local: Storage | null) {
   const [password, setPassword] = useState(restored?.password ?? '')
   const [passwordError, setPasswordError] = useState<string>()
   const [notices, setNotices] = useState<string[]>([])
+  // "Encrypt in the browser": a restored session keeps what it started with.
+  const [encrypt, setEncrypt] = useState(restored?.e2e !== undefined)
 
   const applyConfig = useCallback((c: ClientConfig) => {
     // Nothing was uploaded under the provisional id yet (the page waited for this config).
@@ -65,6 +67,7 @@ export function useBucketDraft(local: Storage | null) {
     restoredSid.current = undefined
     setSid(newBucketId(sidLength(config?.randomDownloadSidLength)))
     setPassword('')
+    setEncrypt(false)
     setNotices([])
     if (config)
       setRetention(config.defaultRetention in config.retentions ? config.defaultRetention : retention)
@@ -78,6 +81,8 @@ export function useBucketDraft(local: Storage | null) {
     password,
     passwordError,
     notices,
+    encrypt,
+    setEncrypt,
     applyConfig,
     addFiles,
     setComment,

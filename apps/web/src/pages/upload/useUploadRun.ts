@@ -1,6 +1,9 @@
+import { decodeKey, linkWithKey } from '@psitransfer/e2e'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Api } from '../../api/client.js'
 import type { ClientConfig } from '../../api/types.js'
+import { newE2ESession } from '../../e2e/session.js'
+import { encryptingFactory, saltOf } from '../../e2e/upload.js'
 import { useI18n } from '../../i18n/context.js'
 import { newBucketToken } from '../../lib/ids.js'
 import { expiryOf, ONE_TIME } from '../../lib/retention.js'
@@ -36,6 +39,8 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
   const { t } = useI18n()
   const [phase, setPhase] = useState<RunPhase>({ kind: 'edit' })
   const queueRef = useRef<UploadQueue | null>(null)
+  // The bucket key of an encrypted upload: it goes into the share link's fragment, nowhere else.
+  const keyRef = useRef<Uint8Array | null>(null)
   // Re-render on queue progress at most once per frame.
   const refresh = useFrameRefresh()
   const { sid, retention, password, restored, entries } = draft
@@ -51,9 +56,11 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
     }
     if (local) clearSession(local, sid)
     queueRef.current = null
+    const url = new URL(encodeURIComponent(sid), api.base).href
     setPhase({
       kind: 'done',
-      url: new URL(encodeURIComponent(sid), api.base).href,
+      url: keyRef.current ? linkWithKey(url, keyRef.current) : url,
+      encrypted: keyRef.current !== null,
       expiresAt: expiryOf(retention, Date.now()),
       oneTime: retention === ONE_TIME,
       protected: password !== '',
@@ -84,7 +91,17 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
       createdAt: restored?.createdAt || Date.now(),
       files: sessionFiles(entries),
     }
+    // Encrypted: the key (and the salts) of the restored session, else a new key for the new bucket.
+    if (config.e2e && draft.encrypt)
+      session.e2e = (restored?.sid === sid ? restored.e2e : undefined) ?? newE2ESession()
+    const e2e = session.e2e
+    keyRef.current = e2e ? decodeKey(e2e.key) : null
     if (local) saveSession(local, session)
+    const tus = tusFactory({
+      endpoint: new URL(config.tusEndpoint, api.base).href,
+      chunkSize: config.chunkSize && config.chunkSize > 0 ? config.chunkSize : 5_000_000,
+      uploadPass,
+    })
     const queue = new UploadQueue(
       entries.map((e) => ({ ...e })),
       {
@@ -97,11 +114,12 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
           session.bucketToken = token
           if (local) saveSession(local, session)
         },
-        factory: tusFactory({
-          endpoint: new URL(config.tusEndpoint, api.base).href,
-          chunkSize: config.chunkSize && config.chunkSize > 0 ? config.chunkSize : 5_000_000,
-          uploadPass,
-        }),
+        factory: e2e
+          ? encryptingFactory(tus, {
+              key: decodeKey(e2e.key),
+              saltFor: (fp) => saltOf(e2e, fp, () => local && saveSession(local, session)),
+            })
+          : tus,
         isOnline: () => navigator.onLine,
         onChange: refresh,
         onFileDone: (e) => {
