@@ -4,7 +4,15 @@
  * (a PUT cannot be resumed).
  * @module
  */
-import { formatFileRef, newBucketId, newFileId, PsiError, parseFileName } from '@psitransfer/core'
+import {
+  type FileMeta,
+  formatFileRef,
+  type NewFile,
+  newBucketId,
+  newFileId,
+  PsiError,
+  parseFileName,
+} from '@psitransfer/core'
 import type { Context } from 'hono'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
@@ -60,49 +68,51 @@ export async function putUpload(c: Context<AppEnv>, deps: AppDeps, rawName: stri
   // A fresh random id, marked used so that, once its file is gone, nobody uploads into it.
   const token = await deps.bucketIds.take(ref.sid)
   if (token === undefined) throw new PsiError('INTERNAL', 'Could not reserve a new bucket id; try again')
-  try {
-    await store.create({
-      ...ref,
-      name,
-      relativePath: '',
-      comment: '',
-      type: c.req.header('content-type') ?? '',
-      retention,
-      ...(hash ? { password: hash } : {}),
-      uploadLength: length,
-      createdAt,
-      expiresAt: initialExpiry(createdAt, retention, config),
-      bucketLocked: true,
-      extra: {},
-    })
-  } catch (err) {
-    await deps.bucketIds.release(ref.sid)
-    throw err
+  const file: NewFile = {
+    ...ref,
+    name,
+    relativePath: '',
+    comment: '',
+    type: c.req.header('content-type') ?? '',
+    retention,
+    ...(hash ? { password: hash } : {}),
+    uploadLength: length,
+    createdAt,
+    expiresAt: initialExpiry(createdAt, retention, config),
+    bucketLocked: true,
+    extra: {},
   }
-  deps.metrics.inc('psitransfer_uploads_created_total')
+  const limit = Math.min(
+    config.maxFileSize ?? Number.POSITIVE_INFINITY,
+    config.maxBucketSize ?? Number.POSITIVE_INFINITY,
+  )
+  const body = capped(requestBody(c) ?? (async function* () {})(), Number.isFinite(limit) ? limit : null)
+  const signal = bodySignal(c)
   deps.metrics.activeUploads++
+  let created = false
   try {
-    const limit = Math.min(
-      config.maxFileSize ?? Number.POSITIVE_INFINITY,
-      config.maxBucketSize ?? Number.POSITIVE_INFINITY,
-    )
-    const body = requestBody(c) ?? (async function* () {})()
-    const signal = bodySignal(c)
-    const offset = await store.append(
-      ref,
-      capped(body, Number.isFinite(limit) ? limit : null),
-      0,
-      signal ? { signal } : {},
-    )
-    deps.metrics.inc('psitransfer_upload_bytes_total', {}, offset)
-    if (length !== null && offset !== length) {
-      throw new PsiError('ABORTED', `The body ended after ${offset} of ${length} bytes`)
+    let done: FileMeta
+    if (length !== null && store.createComplete) {
+      // A PUT is all or nothing anyway: with its length known, the store takes it in one go.
+      done = await store.createComplete(file, body, signal ? { signal } : {})
+      deps.metrics.inc('psitransfer_uploads_created_total')
+      deps.metrics.inc('psitransfer_upload_bytes_total', {}, length)
+    } else {
+      await store.create(file)
+      created = true
+      deps.metrics.inc('psitransfer_uploads_created_total')
+      const offset = await store.append(ref, body, 0, signal ? { signal } : {})
+      deps.metrics.inc('psitransfer_upload_bytes_total', {}, offset)
+      if (length !== null && offset !== length) {
+        throw new PsiError('ABORTED', `The body ended after ${offset} of ${length} bytes`)
+      }
+      if (length === null) await store.update(ref, { uploadLength: offset })
+      done = await store.complete(ref)
     }
-    if (length === null) await store.update(ref, { uploadLength: offset })
     // The retention expiry, the counter and the webhook, as for a TUS upload.
-    await uploadCompleted(deps, await store.complete(ref))
+    await uploadCompleted(deps, done)
   } catch (err) {
-    await store.delete(ref).catch(() => {})
+    if (created) await store.delete(ref).catch(() => {})
     await deps.bucketIds.release(ref.sid)
     throw err
   } finally {

@@ -32,6 +32,9 @@ export function failureOf(err: Error | DetailedError): UploadFailure {
   return { status, message: message.slice(0, 300) }
 }
 
+/** Files up to this size are sent with their creation request (the server's `wholeFileMax`). */
+export const WHOLE_FILE_MAX = 1024 * 1024
+
 /** Builds the queue's upload factory on tus-js-client. */
 export function tusFactory(s: TusSettings): UploadFactory {
   const isOnline = s.isOnline ?? (() => navigator.onLine)
@@ -40,6 +43,9 @@ export function tusFactory(s: TusSettings): UploadFactory {
       ...(req.source ? { fileReader: req.source.fileReader as TusFileReader } : {}),
       endpoint: s.endpoint,
       chunkSize: s.chunkSize,
+      // A small file goes whole with its creation: one request, and stores that can (S3) write
+      // it in one go. Larger ones create first, so a cut first chunk still leaves an upload to resume.
+      uploadDataDuringCreation: req.file.size <= WHOLE_FILE_MAX,
       retryDelays: retryDelays(),
       metadata: req.metadata,
       headers: s.uploadPass ? { 'x-passwd': s.uploadPass } : {},
