@@ -7,6 +7,7 @@ import { listAll } from '@psitransfer/core'
 import { patternBytes } from '@psitransfer/core/testing/pattern'
 import { afterAll, describe, expect, it } from 'vitest'
 import { MIN_PART_SIZE } from './config.js'
+import type { S3DirectUpload } from './direct.js'
 import type { S3Store } from './s3-store.js'
 import { makeStore, rawClient, s3Env, testPrefix } from './test-support/env.js'
 import { RawS3 } from './test-support/raw.js'
@@ -16,10 +17,11 @@ const prefix = testPrefix('direct')
 const raw = new RawS3(rawClient(), s3Env().bucket)
 const stores: S3Store[] = []
 
-function store(): S3Store {
-  const s = makeStore(prefix, { partSize: MIN_PART_SIZE })
+function store(): S3Store & { directUpload: S3DirectUpload } {
+  const s = makeStore(prefix, { partSize: MIN_PART_SIZE, directUpload: true })
   stores.push(s)
-  return s
+  if (!s.directUpload) throw new Error('directUpload is on')
+  return s as S3Store & { directUpload: S3DirectUpload }
 }
 
 afterAll(async () => {
@@ -43,6 +45,12 @@ async function putPart(
 }
 
 describe('direct uploads', () => {
+  it('are offered only when the config turns them on', async () => {
+    const off = makeStore(prefix, { partSize: MIN_PART_SIZE })
+    stores.push(off)
+    expect(off.directUpload).toBeUndefined()
+  })
+
   it('parts PUT to signed URLs, in any order, complete into a normal file', async () => {
     const s = store()
     const size = 3 * MIN_PART_SIZE + 12_345

@@ -107,8 +107,8 @@ export class S3Store implements Store {
   readonly #ctx: S3Context
   readonly #appending = new Set<string>()
   readonly #metaQueue = new Map<string, Promise<unknown>>()
-  /** Uploads whose parts the client PUTs to presigned URLs (see direct.ts). */
-  readonly directUpload: S3DirectUpload
+  /** Uploads whose parts the client PUTs to presigned URLs (see direct.ts); with `directUpload` on. */
+  readonly directUpload?: S3DirectUpload
 
   constructor(options: S3StoreOptions, deps: S3StoreDeps = {}) {
     this.config = parseS3StoreConfig(options)
@@ -136,7 +136,8 @@ export class S3Store implements Store {
       known: new Map(),
       logger,
     }
-    this.directUpload = new S3DirectUpload(this.#ctx, (file) => this.#create(file, true))
+    if (this.config.directUpload)
+      this.directUpload = new S3DirectUpload(this.#ctx, (file) => this.#create(file, true))
     // Memory wanted by uploads comes from cached tails first, then from parts started early.
     const evictTails = budget.evict
     budget.evict = (needed) => {
@@ -551,7 +552,7 @@ export class S3Store implements Store {
     await this.#ctx.carry.close()
     this.#ctx.tails.clear()
     this.#ctx.buffers.clear()
-    this.directUpload.close()
+    this.directUpload?.close()
     this.#ctx.io.client.destroy()
   }
 }
