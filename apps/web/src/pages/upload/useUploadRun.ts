@@ -4,6 +4,7 @@ import type { ClientConfig } from '../../api/types.js'
 import { useI18n } from '../../i18n/context.js'
 import { newBucketToken } from '../../lib/ids.js'
 import { expiryOf, ONE_TIME } from '../../lib/retention.js'
+import { withDirectUploads } from '../../upload/direct-s3.js'
 import { UploadQueue } from '../../upload/queue.js'
 import { clearSession, saveSession, storedUploadUrls, type UploadSession } from '../../upload/session.js'
 import { tusFactory } from '../../upload/tus.js'
@@ -97,11 +98,17 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
           session.bucketToken = token
           if (local) saveSession(local, session)
         },
-        factory: tusFactory({
-          endpoint: new URL(config.tusEndpoint, api.base).href,
-          chunkSize: config.chunkSize && config.chunkSize > 0 ? config.chunkSize : 5_000_000,
-          uploadPass,
-        }),
+        // Large files straight to S3 when the server offers it, TUS otherwise and as the fallback.
+        factory: withDirectUploads(
+          config.directUpload,
+          api.base,
+          tusFactory({
+            endpoint: new URL(config.tusEndpoint, api.base).href,
+            chunkSize: config.chunkSize && config.chunkSize > 0 ? config.chunkSize : 5_000_000,
+            uploadPass,
+          }),
+          { ...(uploadPass ? { uploadPass } : {}), storage: local },
+        ),
         isOnline: () => navigator.onLine,
         onChange: refresh,
         onFileDone: (e) => {
