@@ -71,6 +71,11 @@ export interface DirectUploadStatus extends DirectUploadPlan {
  */
 export interface DirectUpload {
   /**
+   * Origins (`scheme://host[:port]`) the signed URLs point to: a web page must be allowed to
+   * connect there (its CSP `connect-src`), and the storage must allow the page's origin (CORS).
+   */
+  readonly origins: readonly string[]
+  /**
    * Creates the file like {@link Store.create} (`uploadLength` must be known and ≥ 1) and
    * prepares its parts; resolves with its metadata and the plan the client must follow.
    */

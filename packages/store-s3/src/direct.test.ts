@@ -7,7 +7,7 @@ import { listAll } from '@psitransfer/core'
 import { patternBytes } from '@psitransfer/core/testing/pattern'
 import { afterAll, describe, expect, it } from 'vitest'
 import { MIN_PART_SIZE } from './config.js'
-import type { S3DirectUpload } from './direct.js'
+import { type S3DirectUpload, urlOrigins } from './direct.js'
 import type { S3Store } from './s3-store.js'
 import { makeStore, rawClient, s3Env, testPrefix } from './test-support/env.js'
 import { RawS3 } from './test-support/raw.js'
@@ -44,6 +44,22 @@ async function putPart(
   return fetch(url, { method: 'PUT', body: body as Uint8Array<ArrayBuffer>, headers })
 }
 
+describe('urlOrigins', () => {
+  it('is the endpoint (path style), the bucket host, or the AWS regional hosts', () => {
+    const base = { bucket: 'b', region: 'eu-west-1' }
+    expect(urlOrigins({ ...base, endpoint: 'http://127.0.0.1:7480/', forcePathStyle: true })).toEqual([
+      'http://127.0.0.1:7480',
+    ])
+    expect(urlOrigins({ ...base, endpoint: 'https://s3.example.com', forcePathStyle: false })).toEqual([
+      'https://b.s3.example.com',
+    ])
+    expect(urlOrigins({ ...base, forcePathStyle: false })).toEqual([
+      'https://b.s3.eu-west-1.amazonaws.com',
+      'https://s3.eu-west-1.amazonaws.com',
+    ])
+  })
+})
+
 describe('direct uploads', () => {
   it('are offered only when the config turns them on', async () => {
     const off = makeStore(prefix, { partSize: MIN_PART_SIZE })
@@ -57,6 +73,9 @@ describe('direct uploads', () => {
     const file = newFile(size)
     const plan = await s.directUpload.begin(file)
     expect(plan).toMatchObject({ partSize: MIN_PART_SIZE, partCount: 4 })
+    // The URLs point where the store says (the page's CSP allows exactly that).
+    const first = new URL(await s.directUpload.signPart(file, 1, { expiresIn: 60 }))
+    expect(s.directUpload.origins).toContain(first.origin)
     expect(plan.meta).toMatchObject({ offset: 0, complete: false, uploadLength: size })
     const payload = patternBytes(71, 0, size)
     const slice = (n: number) => payload.subarray((n - 1) * plan.partSize, Math.min(size, n * plan.partSize))

@@ -22,7 +22,7 @@ import {
   PsiError,
 } from '@psitransfer/core'
 import { createS3Client } from './client.js'
-import { partSizeFor } from './config.js'
+import { partSizeFor, type S3StoreConfig } from './config.js'
 import type { S3Context } from './context.js'
 import { checkRef } from './keys.js'
 import { loadMeta } from './load.js'
@@ -45,14 +45,33 @@ function expectedSize(n: number, uploadLength: number, plan: DirectUploadPlan): 
   return n < plan.partCount ? plan.partSize : uploadLength - (plan.partCount - 1) * plan.partSize
 }
 
+/**
+ * Where the SDK sends requests for the bucket: the endpoint itself (path style) or the bucket
+ * as its subdomain. For AWS both regional forms (the SDK uses path style for bucket names
+ * that cannot be a host name).
+ */
+export function urlOrigins(
+  config: Pick<S3StoreConfig, 'endpoint' | 'forcePathStyle' | 'bucket' | 'region'>,
+): string[] {
+  if (config.endpoint) {
+    const url = new URL(config.endpoint)
+    return [config.forcePathStyle ? url.origin : `${url.protocol}//${config.bucket}.${url.host}`]
+  }
+  const path = `https://s3.${config.region}.amazonaws.com`
+  return config.forcePathStyle ? [path] : [`https://${config.bucket}.s3.${config.region}.amazonaws.com`, path]
+}
+
 export class S3DirectUpload implements DirectUpload {
   #signer: S3Client | undefined
+  readonly origins: readonly string[]
 
   constructor(
     private readonly ctx: S3Context,
     /** The store's `create`, always starting a multipart upload. */
     private readonly createMultipart: (file: NewFile) => Promise<FileMeta>,
-  ) {}
+  ) {
+    this.origins = urlOrigins(ctx.config)
+  }
 
   async begin(file: NewFile): Promise<DirectUploadPlan & { meta: FileMeta }> {
     const L = file.uploadLength

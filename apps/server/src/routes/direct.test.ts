@@ -106,7 +106,7 @@ async function setup({ overrides = {}, direct = true, always = {} }: Setup = {})
     async create(sid: string, size: number, metadata: Record<string, string> = {}, headers = {}) {
       const init = json({ size, metadata: { sid, name: 'big.bin', retention: '3600', ...metadata } })
       const token = tokens.get(sid)
-      const res = await app.request('/api/direct', {
+      const res = await app.request('/api/direct/', {
         ...init,
         headers: { ...init.headers, ...(token ? { 'x-bucket-token': token } : {}), ...headers },
       })
@@ -177,6 +177,9 @@ describe('direct-to-S3 uploads', () => {
       unknown
     >
     expect(config.directUpload).toEqual({ endpoint: '/api/direct/', minSize: 64 * MiB })
+    // The page may connect to S3 (the part PUTs), and only there besides itself.
+    const csp = (await t.request('/', { headers: pass })).headers.get('content-security-policy')
+    expect(csp).toContain(`connect-src 'self' ${new URL(s3.endpoint).origin};`)
     const sid = 'directbucketaaaaaaaaaa'
     expect((await t.create(sid, 3 * PART)).status).toBe(401)
     const size = 2 * PART + 777

@@ -42,13 +42,16 @@ export function directRoutes(
   const id = (c: Context<AppEnv>) => c.req.param('id') ?? ''
   const noStore = (c: Context<AppEnv>) => c.header('Cache-Control', 'no-store')
 
-  app.on(['POST'], prefix, async (c) => {
+  const create = async (c: Context<AppEnv>) => {
     const created = await createDirect(facts(c), headers(c), await jsonBody(c), deps, c.req.raw.signal)
     noStore(c)
     if (created.bucketToken) c.header(BUCKET_TOKEN_HEADER, created.bucketToken)
     const { bucketToken: _, ...answer } = created
     return c.json(answer, 201)
-  })
+  }
+  // config.json names the endpoint with its slash; both spellings create.
+  app.on(['POST'], prefix, create)
+  app.on(['POST'], `${prefix}/`, create)
   app.on(['GET'], `${prefix}/:id`, async (c) => {
     noStore(c)
     return c.json(await directStatus(facts(c), headers(c), id(c), deps))
