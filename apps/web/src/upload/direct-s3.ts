@@ -8,6 +8,9 @@
  * Any failure of the direct path (S3's CORS refusing this origin, a network error that
  * retries do not cure, the server refusing) hands the file to TUS, which then reports its own
  * errors; a CORS refusal also sends every later file of the page straight to TUS.
+ *
+ * The parts go to S3 as they are: an upload encrypted in the browser must be given the TUS
+ * factory alone (pass `null` as the offer), unless it encrypts the parts the same way first.
  * @module
  */
 import type { ClientConfig } from '../api/types.js'
