@@ -31,6 +31,8 @@ describe('config defaults', () => {
       disableQrCode: false,
       fileUploadedWebhook: null,
       fileDownloadedWebhook: null,
+      smtpUrl: null,
+      mailFrom: 'PsiTransfer <noreply@localhost>',
       trustProxy: 0,
       accessLog: true,
       storage: { type: 'filesystem' },
@@ -137,6 +139,33 @@ describe('environment variables', () => {
       loadConfig({ env: { PSITRANSFER_FILE_DOWNLOADED_WEBHOOK: '"https://hooks.example/dl"' } })
         .fileDownloadedWebhook,
     ).toBe('https://hooks.example/dl')
+  })
+
+  it('takes an SMTP URL and a From, and never prints the URL (it holds the mail password)', () => {
+    const c = loadConfig({
+      env: {
+        PSITRANSFER_SMTP_URL: 'smtps://files:s3cret@mail.example:465',
+        PSITRANSFER_MAIL_FROM: 'Files <files@example.com>',
+      },
+    })
+    expect(c.smtpUrl).toBe('smtps://files:s3cret@mail.example:465')
+    expect(c.mailFrom).toBe('Files <files@example.com>')
+    expect(loadConfig({ env: { PSITRANSFER_SMTP_URL: 'false' } }).smtpUrl).toBeNull()
+    let message = ''
+    try {
+      loadConfig({ env: { PSITRANSFER_SMTP_URL: 'http://files:s3cret@mail.example' } })
+    } catch (err) {
+      message = (err as Error).message
+    }
+    expect(message).toMatch(/smtpUrl.*smtp:\/\/… or smtps:\/\/…/)
+    expect(message).not.toContain('s3cret')
+    for (const from of [
+      'files@example.com\r\nBcc: x@y.example',
+      'no address',
+      'a <b@c.example> d <e@f.example>',
+    ]) {
+      expect(() => loadConfig({ env: { PSITRANSFER_MAIL_FROM: from } }), from).toThrow(/mailFrom/)
+    }
   })
 
   it('reads the storage section through the store definition', async () => {

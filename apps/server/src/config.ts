@@ -109,6 +109,22 @@ export const configSchema = z
     fileUploadedWebhook: webhookUrl.default(null),
     fileDownloadedWebhook: webhookUrl.default(null),
     /**
+     * Outgoing mail (share links, download and upload-request notices): `smtp://user:pass@host:587`
+     * (STARTTLS when the server offers it) or `smtps://…:465`; `null` = no mail at all.
+     */
+    smtpUrl: z
+      .url({ protocol: /^smtps?$/, error: 'expected smtp://… or smtps://…' })
+      .nullable()
+      .default(null),
+    /** The From of those mails: `files@example.com` or `Files <files@example.com>`. */
+    mailFrom: z
+      .string()
+      .regex(
+        /^(?:[^<>\r\n]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/,
+        'expected name@example.com or Name <name@example.com>',
+      )
+      .default('PsiTransfer <noreply@localhost>'),
+    /**
      * How many reverse proxies in front of the server to believe in `X-Forwarded-For/-Proto/-Host`
      * (Express's `trust proxy` hop count): `false`/0 none, `true` one; the client address is the
      * entry the outermost trusted proxy wrote. Other strings (Express's `loopback`, …) mean one hop.
@@ -270,6 +286,8 @@ const ENV_KINDS: Record<string, Kind> = {
   disableQrCode: 'boolean',
   fileUploadedWebhook: 'stringOrNull',
   fileDownloadedWebhook: 'stringOrNull',
+  smtpUrl: 'stringOrNull',
+  mailFrom: 'string',
   trustProxy: 'flag',
   passwordQueueSize: 'number',
   passwordJobsPerClient: 'number',
@@ -406,7 +424,8 @@ function describeValue(input: unknown, path: readonly PropertyKey[]): string {
   }
   if (cur === undefined) return 'undefined'
   const key = String(path[path.length - 1] ?? '')
-  if (/pass|secret|credentials/i.test(key) || path.includes('credentials')) return '(hidden)'
+  // An SMTP URL carries the mail account's password.
+  if (/pass|secret|credentials|smtp/i.test(key) || path.includes('credentials')) return '(hidden)'
   const s = JSON.stringify(cur)
   return s.length > 80 ? `${s.slice(0, 77)}...` : s
 }

@@ -17,6 +17,7 @@ import {
 } from '@psitransfer/core'
 import type { Config } from './config.js'
 import { type Logger, silentLogger } from './logger.js'
+import { Mailer } from './mail/mailer.js'
 import { Metrics } from './metrics.js'
 import { KdfGate } from './security/kdf-gate.js'
 import { kdf, PasswordVerifier } from './security/passwords.js'
@@ -36,6 +37,8 @@ export interface AppDeps extends UploadDeps {
   webRoot: string | null
   /** True while the server shuts down (health turns 503). */
   isShuttingDown: () => boolean
+  /** Outgoing mail, present only when `smtpUrl` is configured. */
+  mailer?: Mailer
 }
 
 export interface CreateAppOptions {
@@ -48,6 +51,8 @@ export interface CreateAppOptions {
   webRoot?: string | null
   metrics?: Metrics
   webhooks?: WebhookSender
+  /** Outgoing mail; made from `config.smtpUrl` when not given (absent without it). */
+  mailer?: Mailer
   /** Backoff of webhook retries, ms, when `webhooks` is not given (tests shorten it). */
   webhookBackoffMs?: number
   /** Delay before answering a wrong password, ms (default 500). */
@@ -110,6 +115,7 @@ export function createDeps(options: CreateAppOptions): AppDeps {
         ...(options.webhookBackoffMs !== undefined ? { backoffMs: options.webhookBackoffMs } : {}),
         onFailure: () => metrics.inc('psitransfer_webhook_failures_total'),
       }),
+    ...mailerFor(options, logger, metrics),
     tokens: new DownloadTokens(config.secret, config.downloadTokenTtl),
     limiter: options.limiter ?? new FailureRateLimiter(),
     verifier: new PasswordVerifier(),
@@ -138,4 +144,12 @@ export function createDeps(options: CreateAppOptions): AppDeps {
         ? options.checksumBudget
         : new MemoryChecksumBudget(options.checksumBudget ?? config.checksumBufferSize),
   }
+}
+
+function mailerFor(options: CreateAppOptions, logger: Logger, metrics: Metrics): { mailer?: Mailer } {
+  if (options.mailer) return { mailer: options.mailer }
+  const { smtpUrl, mailFrom } = options.config
+  if (smtpUrl === null) return {}
+  const onFailure = () => metrics.inc('psitransfer_mail_failures_total')
+  return { mailer: new Mailer({ url: smtpUrl, from: mailFrom, logger, onFailure }) }
 }

@@ -37,6 +37,7 @@ export class Metrics {
       'Webhook deliveries that failed after all retries',
       'counter',
     )
+    this.#describe('psitransfer_mail_failures_total', 'Mails that failed after all retries', 'counter')
   }
 
   #describe(name: string, help: string, type: string): void {

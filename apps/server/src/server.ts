@@ -147,6 +147,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         clearTimeout(timer)
       }
       await webhooks.drain(Math.min(5000, config.shutdownTimeout * 1000))
+      await deps.mailer?.close(Math.min(5000, config.shutdownTimeout * 1000))
       await store.close?.()
     })()
     return closing

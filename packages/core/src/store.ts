@@ -118,6 +118,18 @@ export interface Store {
   update(ref: FileRef, patch: MetaPatch): Promise<FileMeta>
 
   /**
+   * Optional: stores a whole file that arrives in one request (TUS creation-with-upload of all
+   * its bytes, a small PUT) as `create` + `append` + `complete` would, in fewer steps. Nobody
+   * knows the new file's key before this resolves, so there is no other writer to lock out and
+   * no state to read back. `data` must carry exactly `file.uploadLength` bytes (a number).
+   * Nothing of the file is visible until all of it is durable; afterwards it is complete. On
+   * any failure (`data` throws or ends short, `signal` aborts, the storage fails) it does not
+   * exist: `info` says `NOT_FOUND`, and what the attempt left behind is {@link sweep}'s. More
+   * bytes than declared: `TOO_LARGE`, fewer: `ABORTED`; `INVALID_INPUT` if the file exists.
+   */
+  createComplete?(file: NewFile, data: AsyncIterable<Uint8Array>, options?: AppendOptions): Promise<FileMeta>
+
+  /**
    * Writes `data` at `offset` and resolves with the new durable offset.
    *
    * - `offset` must equal the current durable offset, else `OFFSET_MISMATCH` and nothing is written.

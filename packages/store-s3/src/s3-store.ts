@@ -27,6 +27,7 @@ import {
   PsiError,
   parseBucketId,
   type ReadOptions,
+  readWholeBody,
   resolveRange,
   type Store,
   UploadLockedError,
@@ -96,6 +97,31 @@ function invalid(message: string): PsiError {
 }
 
 async function* empty(): AsyncGenerator<Uint8Array> {}
+
+/** The stored record of a new file (a fresh incarnation: no object of an earlier one counts). */
+function newStoredMeta(file: NewFile, L: number | null, partSize: number, complete: boolean): StoredMeta {
+  const input = structuredClone(file)
+  return {
+    sid: input.sid,
+    key: input.key,
+    name: input.name,
+    relativePath: input.relativePath,
+    comment: input.comment,
+    type: input.type,
+    retention: input.retention,
+    ...(input.password !== undefined ? { password: input.password } : {}),
+    uploadLength: L,
+    createdAt: input.createdAt,
+    expiresAt: input.expiresAt,
+    lastDownload: input.lastDownload ?? null,
+    downloads: input.downloads ?? 0,
+    bucketLocked: input.bucketLocked,
+    complete,
+    ...(input.concat ? { concat: input.concat } : {}),
+    extra: { ...input.extra },
+    s3: { inc: newIncarnation(), partSize },
+  }
+}
 
 export class S3Store implements Store {
   static {
@@ -207,33 +233,12 @@ export class S3Store implements Store {
       throw new PsiError('TOO_LARGE', `Files larger than ${maxUploadFor(partSize)} bytes cannot be stored`)
     }
     const { io, keys } = this.#ctx
-    const inc = newIncarnation()
-    const input = structuredClone(file)
-    const meta: StoredMeta = {
-      sid: input.sid,
-      key: input.key,
-      name: input.name,
-      relativePath: input.relativePath,
-      comment: input.comment,
-      type: input.type,
-      retention: input.retention,
-      ...(input.password !== undefined ? { password: input.password } : {}),
-      uploadLength: L,
-      createdAt: input.createdAt,
-      expiresAt: input.expiresAt,
-      lastDownload: input.lastDownload ?? null,
-      downloads: input.downloads ?? 0,
-      bucketLocked: input.bucketLocked,
-      complete: false,
-      ...(input.concat ? { concat: input.concat } : {}),
-      extra: { ...input.extra },
-      s3: { inc, partSize },
-    }
+    const meta = newStoredMeta(file, L, partSize, false)
     const dataKey = keys.data(file)
     try {
       // Files that fit in one part never start a multipart upload (one PutObject when they arrive).
       if (L === null || L > partSize || multipart)
-        meta.s3.uploadId = await io.createMultipart(dataKey, { [INC_METADATA]: inc })
+        meta.s3.uploadId = await io.createMultipart(dataKey, { [INC_METADATA]: meta.s3.inc })
       const created = await io.put(keys.meta(file), encodeMeta(meta), {
         ifNoneMatch: true,
         contentType: 'application/json',
@@ -248,6 +253,71 @@ export class S3Store implements Store {
       throw toStoreError(err, 'create the upload')
     }
     return toFileMeta(meta, 0)
+  }
+
+  /**
+   * A whole file in two PUTs: the data object, then its record, complete from the start (the
+   * record is what makes a file exist, so a failure in between leaves an object without
+   * metadata, which the sweeper removes). No lock: nobody knows the key before this resolves.
+   * Files larger than one part go the usual way (create, append, complete).
+   */
+  async createComplete(
+    file: NewFile,
+    data: AsyncIterable<Uint8Array>,
+    options: AppendOptions = {},
+  ): Promise<FileMeta> {
+    checkRef(file)
+    const L = file.uploadLength
+    if (typeof L !== 'number' || !Number.isSafeInteger(L) || L < 0) {
+      throw invalid('A whole file needs its length, a non-negative integer')
+    }
+    const partSize = partSizeFor(L, this.config)
+    if (L > partSize) return this.#createInSteps(file, data, options)
+    const bytes = await readWholeBody(data, L, options.signal)
+    const { io, keys } = this.#ctx
+    const meta = newStoredMeta(file, L, partSize, true)
+    const dataKey = keys.data(file)
+    try {
+      const signal = options.signal ? { signal: options.signal } : {}
+      const put = await io.put(dataKey, bytes, {
+        ifNoneMatch: true,
+        metadata: { [INC_METADATA]: meta.s3.inc },
+        ...signal,
+      })
+      if (put === null) throw invalid('The file already exists')
+      const created = await io.put(keys.meta(file), encodeMeta(meta), {
+        ifNoneMatch: true,
+        contentType: 'application/json',
+      })
+      if (created === null) throw invalid('The file already exists')
+    } catch (err) {
+      if (err instanceof PsiError) throw err
+      throw toStoreError(err, 'store the file')
+    }
+    return toFileMeta(meta, L)
+  }
+
+  async #createInSteps(
+    file: NewFile,
+    data: AsyncIterable<Uint8Array>,
+    options: AppendOptions,
+  ): Promise<FileMeta> {
+    const L = file.uploadLength as number
+    await this.create(file)
+    try {
+      const offset = await this.append(file, data, 0, options)
+      if (offset !== L) throw new PsiError('ABORTED', `The request body ended after ${offset} of ${L} bytes`)
+      return await this.complete(file)
+    } catch (err) {
+      await this.delete(file).catch((e: unknown) =>
+        this.#ctx.logger.warn({ err: e }, 'could not remove a failed whole-file upload'),
+      )
+      // The store's own failures are PsiErrors; anything else came from the body.
+      if (err instanceof PsiError) throw err
+      throw new PsiError('ABORTED', 'The upload was interrupted before the request body ended', {
+        cause: err,
+      })
+    }
   }
 
   async #abortQuietly(key: string, uploadId: string | undefined): Promise<void> {

@@ -23,6 +23,7 @@ import type { Lock } from '../locker.js'
 import { type FileMeta, isExpired, type NewFile } from '../meta.js'
 import { parseUploadMetadata } from '../tus/metadata.js'
 import { isResumableUpload, RESUMABLE_PROTOCOL, UPLOAD_PROTOCOL_KEY } from '../upload-protocol.js'
+import { DEFAULT_LOCK_WAIT_MS, finishUpload, withUploadLock } from '../upload-steps.js'
 import {
   contentDispositionFilename,
   PROBLEM_CONTENT_TYPE,
@@ -45,7 +46,6 @@ export const RESUMABLE_INTEROP_VERSIONS: readonly number[] = [8, 9]
 export { RESUMABLE_PROTOCOL, UPLOAD_PROTOCOL_KEY } from '../upload-protocol.js'
 export const PARTIAL_UPLOAD_CONTENT_TYPE = 'application/partial-upload'
 
-const DEFAULT_LOCK_WAIT_MS = 3000
 const COLLECTION_METHODS = 'OPTIONS, POST, PUT'
 const RESOURCE_METHODS = 'OPTIONS, HEAD, PATCH, DELETE'
 
@@ -254,23 +254,6 @@ async function load(ref: FileRef, deps: ResumableDeps): Promise<FileMeta> {
   return meta
 }
 
-async function withUploadLock<T>(
-  ref: FileRef,
-  req: ResumableRequest,
-  deps: ResumableDeps,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const lock = await deps.locker.lock(formatFileRef(ref), {
-    waitMs: deps.limits?.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
-    ...(req.signal ? { signal: req.signal } : {}),
-  })
-  try {
-    return await fn()
-  } finally {
-    await lock.release()
-  }
-}
-
 function stateHeaders(meta: FileMeta): HeaderMap {
   const headers: HeaderMap = {
     'Upload-Complete': sfBoolean(meta.complete),
@@ -331,7 +314,7 @@ async function create(
   const location = `${req.endpoint}${formatFileRef(ref)}`
 
   try {
-    meta = await withUploadLock(ref, req, deps, async () => {
+    meta = await withUploadLock(ref, req.signal, deps, async () => {
       // Under the lock, so a resuming request of a client that got the 104 waits for this one.
       const version = interopVersion(req, deps)
       if (version !== undefined) {
@@ -413,7 +396,7 @@ async function append(req: ResumableRequest, ref: FileRef, deps: ResumableDeps):
   const contentLength = contentLengthOf(req)
   checkAppendSize(contentLength, deps)
 
-  const meta = await withUploadLock(ref, req, deps, async () => {
+  const meta = await withUploadLock(ref, req.signal, deps, async () => {
     const current = await load(ref, deps)
     if (current.complete) await refuseCompleted(req, contentLength)
     if (current.offset !== offset) {
@@ -553,7 +536,7 @@ async function appendContent(
       `Upload-Complete: ?1, but ${newOffset} of the upload's ${meta.uploadLength} bytes arrived`,
     )
   }
-  return await finish(ref, meta, deps)
+  return await finishUpload(ref, meta, deps)
 }
 
 /** Removes an upload whose content overran its length; later requests get 404. */
@@ -571,23 +554,11 @@ async function deactivate(ref: FileRef, meta: FileMeta, deps: ResumableDeps): Pr
   }
 }
 
-/** Finalizes a complete upload: the store's `complete()`, then `onComplete` (errors reported). */
-async function finish(ref: FileRef, known: FileMeta, deps: ResumableDeps): Promise<FileMeta> {
-  if (known.complete) return known
-  const meta = await deps.store.complete(ref)
-  try {
-    await deps.hooks.onComplete?.(meta)
-  } catch (err) {
-    deps.hooks.onError?.(err)
-  }
-  return meta
-}
-
 // ---------------------------------------------------------------------------------------------
 // Upload cancellation
 
 async function cancel(req: ResumableRequest, ref: FileRef, deps: ResumableDeps): Promise<ResumableResponse> {
-  const meta = await withUploadLock(ref, req, deps, async () => {
+  const meta = await withUploadLock(ref, req.signal, deps, async () => {
     const m = await load(ref, deps)
     await deps.store.delete(ref)
     return m

@@ -3,6 +3,7 @@ import { ManualClock } from '../clock.js'
 import { parseBucketId } from '../ids.js'
 import { MemoryLocker } from '../locker.js'
 import { computeExpiry, type FileMeta } from '../meta.js'
+import { b64, bytes, chunks, collect, failingBody, metadataHeader } from '../test-bodies.test-support.js'
 import { MemoryStore } from '../testing/memory-store.js'
 import type { TusHooks } from '../tus/types.js'
 import { handleResumable, PARTIAL_UPLOAD_CONTENT_TYPE } from './handler.js'
@@ -13,6 +14,8 @@ import type {
   ResumableRequest,
   ResumableResponse,
 } from './types.js'
+
+export { b64, bytes, chunks, collect, failingBody }
 
 export const ENDPOINT = 'https://example.com/uploads/'
 
@@ -42,51 +45,9 @@ export interface Harness {
   bytesOf(id: string): Promise<Uint8Array>
 }
 
-export function bytes(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = seed
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff
-    out[i] = x >> 16
-  }
-  return out
-}
-
-export async function* chunks(data: Uint8Array, size = 7): AsyncIterable<Uint8Array> {
-  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size)
-}
-
-/** Yields `okBytes` of `data` and then fails like a dropped connection. */
-export async function* failingBody(data: Uint8Array, okBytes: number): AsyncIterable<Uint8Array> {
-  yield* chunks(data.subarray(0, okBytes), 5)
-  throw new Error('socket hang up')
-}
-
-export async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = []
-  let n = 0
-  for await (const c of it) {
-    parts.push(c.slice())
-    n += c.byteLength
-  }
-  const out = new Uint8Array(n)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.byteLength
-  }
-  return out
-}
-
-export function b64(s: string): string {
-  return btoa(String.fromCharCode(...new TextEncoder().encode(s)))
-}
-
 /** PsiTransfer's metadata as the TUS-encoded `Upload-Metadata` header. */
 export function metadata(md: Record<string, string> = { sid: 'bucket1' }): string {
-  return Object.entries(md)
-    .map(([k, v]) => `${k} ${b64(v)}`)
-    .join(',')
+  return metadataHeader(md)
 }
 
 export function appendHeaders(offset: number, complete: boolean, extra: Record<string, string> = {}) {

@@ -6,12 +6,15 @@ import { type ErrorCode, isPsiError, type PsiError } from '../errors.js'
 import { type FileRef, newBucketId, newFileId } from '../ids.js'
 import { computeExpiry, type NewFile } from '../meta.js'
 
-/** Reads an async iterable of bytes into one array (for small data only). */
+/**
+ * Reads an async iterable of bytes into one array (for small data only). Each chunk is copied
+ * as it arrives: a source may reuse its buffer once the consumer asked for the next chunk.
+ */
 export async function collect(data: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = []
   let total = 0
   for await (const chunk of data) {
-    parts.push(chunk)
+    parts.push(chunk.slice())
     total += chunk.byteLength
   }
   return concatBytes(parts, total)

@@ -11,6 +11,7 @@ import { applyMetaPatch, type FileMeta, isUploadLength, type MetaPatch, type New
 import { resolveRange } from '../range.js'
 import { defineStore } from '../registry.js'
 import type { AppendOptions, ListOptions, ReadOptions, Store } from '../store.js'
+import { readWholeBody } from '../whole-body.js'
 
 /** Reads yield copies of at most this many bytes, whatever size the chunks were appended in. */
 const READ_PIECE = 1 << 20
@@ -64,6 +65,26 @@ export class MemoryStore implements Store {
       complete: false,
     })
     this.#files.set(id, entry)
+    return snapshotMeta(entry)
+  }
+
+  async createComplete(
+    file: NewFile,
+    data: AsyncIterable<Uint8Array>,
+    options: AppendOptions = {},
+  ): Promise<FileMeta> {
+    const id = checkedKey(file)
+    if (this.#files.has(id)) throw new PsiError('INVALID_INPUT', 'File already exists')
+    if (typeof file.uploadLength !== 'number' || !isUploadLength(file.uploadLength)) {
+      throw new PsiError('INVALID_INPUT', 'A whole file needs its length')
+    }
+    // Nothing is visible until every byte arrived: read first, then publish the entry.
+    const bytes = await readWholeBody(data, file.uploadLength, options.signal)
+    if (this.#files.has(id)) throw new PsiError('INVALID_INPUT', 'File already exists')
+    await this.create(file)
+    const entry = this.#get(file)
+    if (bytes.byteLength > 0) entry.push(bytes)
+    entry.meta = { ...entry.meta, complete: true }
     return snapshotMeta(entry)
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { PsiError } from '../errors.js'
+import type { FileMeta } from '../meta.js'
 import { listAll } from '../store.js'
 import { MemoryChecksumBudget } from './checksum.js'
 import { completeIfFull } from './handler.js'
@@ -607,7 +608,8 @@ describe('creation-with-upload', () => {
   })
 
   it('answers 201 with the durable offset when the first chunk is cut off', async () => {
-    const h = harness()
+    // The chunk path (a whole small file goes through createComplete: see "whole small files").
+    const h = harness({ limits: { wholeFileMax: 0 } })
     const data = bytes(30)
     const res = await h.send({
       method: 'POST',
@@ -1260,5 +1262,89 @@ describe('deferred length and maxDeferredLength', () => {
     const id = await h.create(8)
     expect((await h.send({ method: 'PATCH', id, headers: patchHeaders(0), body: bytes(8) })).status).toBe(204)
     expect(hook).not.toHaveBeenCalled()
+  })
+})
+
+describe('whole small files (Store.createComplete)', () => {
+  const post = (
+    data: Uint8Array | AsyncIterable<Uint8Array>,
+    length: number,
+    extra: Record<string, string> = {},
+  ) => ({
+    method: 'POST',
+    headers: {
+      'Upload-Length': String(length),
+      'Content-Type': 'application/offset+octet-stream',
+      'Content-Length': String(length),
+      ...extra,
+    },
+    body: data,
+  })
+
+  it('stores a whole file in one call: complete, readable, hooks once, no lock taken', async () => {
+    const created: FileMeta[] = []
+    const h = harness({ hooks: { onCreated: (m) => void created.push(m) } })
+    let locks = 0
+    const lock = h.deps.locker.lock.bind(h.deps.locker)
+    h.deps.locker.lock = (id, o) => {
+      locks++
+      return lock(id, o)
+    }
+    let calls = 0
+    const createComplete = h.store.createComplete.bind(h.store)
+    h.store.createComplete = (...args) => {
+      calls++
+      return createComplete(...args)
+    }
+    const data = bytes(5000)
+    const res = await h.send(post(data, data.length))
+    expect(res.status).toBe(201)
+    expect(res.headers['Upload-Offset']).toBe('5000')
+    const id = (res.headers.Location ?? '').slice(ENDPOINT.length)
+    expect(calls).toBe(1)
+    expect(locks).toBe(0)
+    expect(created).toHaveLength(1)
+    expect(h.completed.map((m) => m.key)).toEqual([created[0]?.key])
+    expect(await h.bytesOf(id)).toEqual(data)
+    const head = await h.send({ method: 'HEAD', id })
+    expect(head.headers['Upload-Offset']).toBe('5000')
+  })
+
+  it('leaves no file when the body is cut, and answers the error without a Location', async () => {
+    const h = harness()
+    const data = bytes(3000)
+    const res = await h.send(post(failingBody(data, 1000), data.length))
+    expect(res.status).toBe(400)
+    expect(res.headers.Location).toBeUndefined()
+    const left = []
+    for await (const m of h.store.list()) left.push(m)
+    expect(left).toEqual([])
+    expect(h.completed).toEqual([])
+  })
+
+  it('goes the chunk path for a checksummed, partial, larger-than-the-bound or lengthless creation', async () => {
+    const h = harness({ limits: { wholeFileMax: 100 } })
+    let calls = 0
+    const createComplete = h.store.createComplete.bind(h.store)
+    h.store.createComplete = (...args) => {
+      calls++
+      return createComplete(...args)
+    }
+    const data = bytes(100)
+    const sha1 = await sha('SHA-1', data)
+    expect((await h.send(post(data, 100, { 'Upload-Checksum': `sha1 ${sha1}` }))).status).toBe(201)
+    expect((await h.send(post(bytes(101), 101))).status).toBe(201)
+    const partial = await h.send({
+      ...post(data.subarray(0, 50), 100),
+      headers: {
+        'Upload-Length': '100',
+        'Content-Type': 'application/offset+octet-stream',
+        'Content-Length': '50',
+      },
+    })
+    expect(partial.headers['Upload-Offset']).toBe('50')
+    expect(calls).toBe(0)
+    expect((await h.send(post(data, 100))).status).toBe(201)
+    expect(calls).toBe(1)
   })
 })

@@ -18,7 +18,9 @@ import { type FileRef, formatFileRef, newFileId, parseFileRef } from '../ids.js'
 import { limitBody } from '../limit-body.js'
 import type { Lock } from '../locker.js'
 import { type ConcatRole, type FileMeta, isExpired, type NewFile } from '../meta.js'
+import type { Store } from '../store.js'
 import { isResumableUpload, UPLOAD_PROTOCOL_KEY } from '../upload-protocol.js'
+import { completed, DEFAULT_LOCK_WAIT_MS, finishUpload, withUploadLock } from '../upload-steps.js'
 import { defaultChecksumBudget, defaultChecksums, toBase64 } from './checksum.js'
 import { encodeUploadMetadata, parseUploadMetadata } from './metadata.js'
 import type { TusDeps, TusRequest, TusResponse } from './types.js'
@@ -36,8 +38,8 @@ export const TUS_EXTENSIONS = [
 
 const OFFSET_CONTENT_TYPE = 'application/offset+octet-stream'
 const DEFAULT_MAX_CHECKSUM_CHUNK = 64 * 1024 * 1024
-const DEFAULT_LOCK_WAIT_MS = 3000
 const DEFAULT_MAX_CONCAT_PARTS = 100
+const DEFAULT_WHOLE_FILE_MAX = 1024 * 1024
 /** How long completing a full upload (HEAD, {@link completeIfFull}) waits for its lock. */
 const DEFAULT_COMPLETE_WAIT_MS = 10_000
 /** `Retry-After` (seconds) of a full upload whose completion could not take the lock. */
@@ -212,6 +214,8 @@ async function create(req: TusRequest, deps: TusDeps, concat: ConcatRole | undef
     request: req,
   })
   const file: NewFile = { ...decision, key: newFileId(), uploadLength, ...(concat ? { concat } : {}) }
+  if (!concat && isWholeFile(req, uploadLength, deps))
+    return await createWhole(req, { ...file, uploadLength }, deps)
   let meta = await deps.store.create(file)
   try {
     deps.hooks.onCreated?.(meta)
@@ -222,13 +226,13 @@ async function create(req: TusRequest, deps: TusDeps, concat: ConcatRole | undef
   const location = `${req.endpoint}${formatFileRef(ref)}`
 
   if (concat?.kind === 'final') {
-    meta = await withUploadLock(ref, req, deps, async () => {
+    meta = await withUploadLock(ref, req.signal, deps, async () => {
       let offset = 0
       for (const p of partials) {
         const data = await deps.store.read(p, req.signal ? { signal: req.signal } : {})
         offset = await deps.store.append(ref, data, offset, req.signal ? { signal: req.signal } : {})
       }
-      const done = await finish(ref, meta, deps)
+      const done = await finishUpload(ref, meta, deps)
       // Consumed: removed while their locks are still held (see post).
       for (const p of partials) {
         await deps.store.delete(p).catch((err: unknown) => {
@@ -246,7 +250,7 @@ async function create(req: TusRequest, deps: TusDeps, concat: ConcatRole | undef
   if (hasBody) {
     // creation-with-upload: the body is the first chunk, at offset 0.
     try {
-      meta = await withUploadLock(ref, req, deps, () => writeChunk(req, ref, meta, 0, deps))
+      meta = await withUploadLock(ref, req.signal, deps, () => writeChunk(req, ref, meta, 0, deps))
     } catch (err) {
       // The upload exists either way: answer with its Location so the client can resume (HEAD)
       // instead of creating another one.
@@ -265,9 +269,59 @@ async function create(req: TusRequest, deps: TusDeps, concat: ConcatRole | undef
     }
     headers['Upload-Offset'] = String(meta.offset)
   } else if (uploadLength === 0) {
-    meta = await finish(ref, meta, deps)
+    meta = await finishUpload(ref, meta, deps)
   }
   return respond(201, expiresHeader(meta, headers))
+}
+
+/**
+ * Whether a creation carries its whole (small) file, for {@link Store.createComplete}: the
+ * body's declared length is the upload's, and no checksum asks for the chunk path.
+ */
+function isWholeFile(req: TusRequest, uploadLength: number | null, deps: TusDeps): uploadLength is number {
+  if (!deps.store.createComplete || uploadLength === null || uploadLength === 0 || !req.body) return false
+  if (uploadLength > (deps.limits?.wholeFileMax ?? DEFAULT_WHOLE_FILE_MAX)) return false
+  const contentType = req.headers.get('content-type')
+  if (contentType === null || mediaType(contentType) !== OFFSET_CONTENT_TYPE) return false
+  return intHeader(req, 'content-length') === uploadLength && req.headers.get('upload-checksum') === null
+}
+
+/**
+ * creation-with-upload of a whole small file in one store call. Nobody knows the key until the
+ * answer goes out, so nothing needs locking; `onCreated` runs first, as for any creation (the
+ * bucket's books may over-count a file that then fails, never under-count). A failure leaves no
+ * file, so the answer is the error, without a Location to resume from.
+ */
+async function createWhole(req: TusRequest, file: NewFile & { uploadLength: number }, deps: TusDeps) {
+  const planned: FileMeta = {
+    ...file,
+    lastDownload: file.lastDownload ?? null,
+    downloads: file.downloads ?? 0,
+    offset: 0,
+    complete: false,
+  }
+  try {
+    deps.hooks.onCreated?.(planned)
+  } catch (err) {
+    deps.hooks.onError?.(err)
+  }
+  let written = 0
+  const body = limitBody(req.body as AsyncIterable<Uint8Array>, file.uploadLength, bodyTooLarge, (n) => {
+    written += n
+  })
+  let meta: FileMeta
+  try {
+    meta = await (deps.store.createComplete as NonNullable<Store['createComplete']>)(
+      file,
+      body,
+      req.signal ? { signal: req.signal } : {},
+    )
+  } finally {
+    if (written > 0) deps.hooks.onBytes?.(written)
+  }
+  await completed(meta, deps.hooks)
+  const location = `${req.endpoint}${formatFileRef(meta)}`
+  return respond(201, expiresHeader(meta, { Location: location, 'Upload-Offset': String(meta.offset) }))
 }
 
 function parseConcat(header: string | null, maxParts: number): ConcatRole | undefined {
@@ -425,7 +479,7 @@ async function settledMeta(req: TusRequest, ref: FileRef, deps: TusDeps): Promis
     if (needsCompletion(meta)) {
       if (!lock) throw completionLocked()
       // All bytes arrived but finalization did not (crash between the two): repair now.
-      return await finish(ref, meta, deps)
+      return await finishUpload(ref, meta, deps)
     }
     return meta
   } finally {
@@ -500,7 +554,7 @@ export async function completeIfFull(
   try {
     // Re-read under the lock: whoever held it may have completed (or deleted) it.
     const meta = await deps.store.info(ref)
-    return needsCompletion(meta) ? await finish(ref, meta, deps) : meta
+    return needsCompletion(meta) ? await finishUpload(ref, meta, deps) : meta
   } finally {
     await lock.release()
   }
@@ -536,7 +590,9 @@ async function patch(req: TusRequest, ref: FileRef, deps: TusDeps): Promise<TusR
   }
   const offset = intHeader(req, 'upload-offset')
   if (offset === undefined) throw new PsiError('INVALID_INPUT', 'Upload-Offset header is required')
-  const meta = await withUploadLock(ref, req, deps, () => writeChunk(req, ref, undefined, offset, deps))
+  const meta = await withUploadLock(ref, req.signal, deps, () =>
+    writeChunk(req, ref, undefined, offset, deps),
+  )
   return respond(204, expiresHeader(meta, { 'Upload-Offset': String(meta.offset) }))
 }
 
@@ -612,7 +668,8 @@ async function writeChunk(
     throw new PsiError('ABORTED', 'The request body ended before Content-Length bytes arrived')
   }
   meta = { ...meta, offset: newOffset }
-  if (meta.uploadLength !== null && newOffset === meta.uploadLength) meta = await finish(ref, meta, deps)
+  if (meta.uploadLength !== null && newOffset === meta.uploadLength)
+    meta = await finishUpload(ref, meta, deps)
   return meta
 }
 
@@ -713,47 +770,11 @@ async function* slices(buffer: Uint8Array): AsyncIterable<Uint8Array> {
   for (let at = 0; at < buffer.byteLength; at += BODY_SLICE) yield buffer.subarray(at, at + BODY_SLICE)
 }
 
-/**
- * Finalizes an upload whose bytes are all there. `known` is the record the caller loaded under
- * the upload's lock (or just created), so its `complete` flag is current: no re-read needed.
- */
-async function finish(
-  ref: FileRef,
-  known: FileMeta,
-  deps: Pick<TusDeps, 'store' | 'hooks'>,
-): Promise<FileMeta> {
-  if (known.complete) return known
-  const meta = await deps.store.complete(ref)
-  try {
-    await deps.hooks.onComplete?.(meta)
-  } catch (err) {
-    deps.hooks.onError?.(err)
-  }
-  return meta
-}
-
-async function withUploadLock<T>(
-  ref: FileRef,
-  req: TusRequest,
-  deps: TusDeps,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const lock = await deps.locker.lock(formatFileRef(ref), {
-    waitMs: deps.limits?.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
-    ...(req.signal ? { signal: req.signal } : {}),
-  })
-  try {
-    return await fn()
-  } finally {
-    await lock.release()
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // DELETE (termination)
 
 async function terminate(req: TusRequest, ref: FileRef, deps: TusDeps): Promise<TusResponse> {
-  const meta = await withUploadLock(ref, req, deps, async () => {
+  const meta = await withUploadLock(ref, req.signal, deps, async () => {
     const m = await load(ref, deps)
     await deps.store.delete(ref)
     return m

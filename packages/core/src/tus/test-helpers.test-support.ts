@@ -3,9 +3,12 @@ import { ManualClock } from '../clock.js'
 import { parseBucketId } from '../ids.js'
 import { MemoryLocker } from '../locker.js'
 import { computeExpiry, type FileMeta } from '../meta.js'
+import { b64, bytes, chunks, collect, failingBody, metadataHeader } from '../test-bodies.test-support.js'
 import { MemoryStore } from '../testing/memory-store.js'
 import { handleTus } from './handler.js'
 import type { ChecksumBudget, TusDeps, TusHooks, TusLimits, TusRequest, TusResponse } from './types.js'
+
+export { b64, bytes, chunks, collect, failingBody, metadataHeader }
 
 export const ENDPOINT = '/files/'
 
@@ -31,52 +34,6 @@ export interface RequestInit_ {
   signal?: AbortSignal
   /** Omit Tus-Resumable. */
   noVersion?: boolean
-}
-
-export function b64(s: string): string {
-  return btoa(String.fromCharCode(...new TextEncoder().encode(s)))
-}
-
-export function metadataHeader(md: Record<string, string>): string {
-  return Object.entries(md)
-    .map(([k, v]) => `${k} ${b64(v)}`)
-    .join(',')
-}
-
-export async function* chunks(data: Uint8Array, size = 7): AsyncIterable<Uint8Array> {
-  for (let i = 0; i < data.length; i += size) yield data.subarray(i, i + size)
-}
-
-/** A body that yields `okBytes` of `data` and then fails like a dropped connection. */
-export async function* failingBody(data: Uint8Array, okBytes: number): AsyncIterable<Uint8Array> {
-  yield* chunks(data.subarray(0, okBytes), 5)
-  throw new Error('socket hang up')
-}
-
-export function bytes(n: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = seed
-  for (let i = 0; i < n; i++) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff
-    out[i] = x >> 16
-  }
-  return out
-}
-
-export async function collect(it: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = []
-  let n = 0
-  for await (const c of it) {
-    parts.push(c.slice())
-    n += c.byteLength
-  }
-  const out = new Uint8Array(n)
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.byteLength
-  }
-  return out
 }
 
 export function harness(

@@ -130,6 +130,14 @@ export interface TusLimits {
    * 10000 (never less than `lockWaitMs`).
    */
   completeWaitMs?: number
+  /**
+   * A creation carrying a whole file of at most this many bytes (`Content-Length` equal to
+   * `Upload-Length`, no checksum) is stored in one go through `Store.createComplete` when the
+   * store has it: no lock, no state read back (S3: two PUTs instead of eleven requests). Such a
+   * file is all or nothing: cut midway, it does not exist and the client sends it again, so the
+   * bound keeps what a failure costs small. Default 1 MiB; 0 turns the path off.
+   */
+  wholeFileMax?: number
 }
 
 /**

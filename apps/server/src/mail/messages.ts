@@ -1,0 +1,279 @@
+/**
+ * The e-mails the server sends, as plain text in the 16 languages of the web app: the share
+ * link to a recipient, the first download to the uploader, new files to a requester. A mail to
+ * a recipient is built from the share link only; the manage link (the uploader's secret) goes
+ * only into mails to the uploader or requester, whose builders take it explicitly.
+ * @module
+ */
+import { LANGUAGES, type Language } from '../i18n.js'
+import { headerText } from './address.js'
+
+// A type, not an interface: it must also be readable as a plain string record (MAIL_STRINGS).
+type Strings = {
+  shareSubject: string
+  shareIntro: string
+  senderMessage: string
+  until: string
+  downloadedSubject: string
+  downloadedText: string
+  manage: string
+  requestSubject: string
+  requestText: string
+}
+
+const STRINGS: Record<Language, Strings> = {
+  de: {
+    shareSubject: 'Dateien für Sie',
+    shareIntro: 'Jemand hat Dateien mit Ihnen geteilt. Hier können Sie sie herunterladen:',
+    senderMessage: 'Nachricht des Absenders:',
+    until: 'Verfügbar bis {date}.',
+    downloadedSubject: 'Ihre Dateien wurden heruntergeladen',
+    downloadedText: 'Ihre geteilten Dateien wurden am {date} zum ersten Mal heruntergeladen.',
+    manage: 'Freigabe verwalten:',
+    requestSubject: 'Neue Dateien für Ihre Upload-Anfrage',
+    requestText: 'Für Ihre Upload-Anfrage sind neue Dateien eingegangen: {count}.',
+  },
+  el: {
+    shareSubject: 'Αρχεία για εσάς',
+    shareIntro: 'Κάποιος μοιράστηκε αρχεία μαζί σας. Κατεβάστε τα εδώ:',
+    senderMessage: 'Μήνυμα από τον αποστολέα:',
+    until: 'Διαθέσιμα έως {date}.',
+    downloadedSubject: 'Τα αρχεία σας λήφθηκαν',
+    downloadedText: 'Τα κοινόχρηστα αρχεία σας λήφθηκαν για πρώτη φορά στις {date}.',
+    manage: 'Διαχείριση της κοινής χρήσης:',
+    requestSubject: 'Νέα αρχεία για το αίτημα μεταφόρτωσής σας',
+    requestText: 'Έφτασαν νέα αρχεία για το αίτημα μεταφόρτωσής σας: {count}.',
+  },
+  en: {
+    shareSubject: 'Files for you',
+    shareIntro: 'Someone shared files with you. Download them here:',
+    senderMessage: 'Message from the sender:',
+    until: 'Available until {date}.',
+    downloadedSubject: 'Your files were downloaded',
+    downloadedText: 'Your shared files were downloaded for the first time on {date}.',
+    manage: 'Manage your share:',
+    requestSubject: 'New files for your upload request',
+    requestText: 'New files arrived for your upload request: {count}.',
+  },
+  es: {
+    shareSubject: 'Archivos para ti',
+    shareIntro: 'Alguien ha compartido archivos contigo. Descárgalos aquí:',
+    senderMessage: 'Mensaje del remitente:',
+    until: 'Disponibles hasta el {date}.',
+    downloadedSubject: 'Tus archivos se han descargado',
+    downloadedText: 'Tus archivos compartidos se descargaron por primera vez el {date}.',
+    manage: 'Gestionar lo compartido:',
+    requestSubject: 'Nuevos archivos para tu solicitud de subida',
+    requestText: 'Han llegado nuevos archivos para tu solicitud de subida: {count}.',
+  },
+  fr: {
+    shareSubject: 'Des fichiers pour vous',
+    shareIntro: 'Quelqu’un a partagé des fichiers avec vous. Téléchargez-les ici :',
+    senderMessage: 'Message de l’expéditeur :',
+    until: 'Disponibles jusqu’au {date}.',
+    downloadedSubject: 'Vos fichiers ont été téléchargés',
+    downloadedText: 'Vos fichiers partagés ont été téléchargés pour la première fois le {date}.',
+    manage: 'Gérer le partage :',
+    requestSubject: 'Nouveaux fichiers pour votre demande de dépôt',
+    requestText: 'De nouveaux fichiers sont arrivés pour votre demande de dépôt : {count}.',
+  },
+  it: {
+    shareSubject: 'File per te',
+    shareIntro: 'Qualcuno ha condiviso dei file con te. Scaricali qui:',
+    senderMessage: 'Messaggio del mittente:',
+    until: 'Disponibili fino al {date}.',
+    downloadedSubject: 'I tuoi file sono stati scaricati',
+    downloadedText: 'I tuoi file condivisi sono stati scaricati per la prima volta il {date}.',
+    manage: 'Gestisci la condivisione:',
+    requestSubject: 'Nuovi file per la tua richiesta di caricamento',
+    requestText: 'Sono arrivati nuovi file per la tua richiesta di caricamento: {count}.',
+  },
+  ja: {
+    shareSubject: 'ファイルが届いています',
+    shareIntro: 'ファイルが共有されました。こちらからダウンロードできます:',
+    senderMessage: '送信者からのメッセージ:',
+    until: '{date} までダウンロードできます。',
+    downloadedSubject: 'ファイルがダウンロードされました',
+    downloadedText: '共有したファイルが {date} に初めてダウンロードされました。',
+    manage: '共有の管理:',
+    requestSubject: 'アップロード依頼に新しいファイルが届きました',
+    requestText: 'アップロード依頼に新しいファイルが届きました: {count} 件。',
+  },
+  ko: {
+    shareSubject: '파일이 도착했습니다',
+    shareIntro: '누군가 파일을 공유했습니다. 여기에서 다운로드하세요:',
+    senderMessage: '보낸 사람의 메시지:',
+    until: '{date}까지 받을 수 있습니다.',
+    downloadedSubject: '파일이 다운로드되었습니다',
+    downloadedText: '공유한 파일이 {date}에 처음으로 다운로드되었습니다.',
+    manage: '공유 관리:',
+    requestSubject: '업로드 요청에 새 파일이 도착했습니다',
+    requestText: '업로드 요청에 새 파일이 도착했습니다: {count}개.',
+  },
+  nl: {
+    shareSubject: 'Bestanden voor u',
+    shareIntro: 'Iemand heeft bestanden met u gedeeld. Download ze hier:',
+    senderMessage: 'Bericht van de afzender:',
+    until: 'Beschikbaar tot {date}.',
+    downloadedSubject: 'Uw bestanden zijn gedownload',
+    downloadedText: 'Uw gedeelde bestanden zijn op {date} voor het eerst gedownload.',
+    manage: 'Deling beheren:',
+    requestSubject: 'Nieuwe bestanden voor uw uploadverzoek',
+    requestText: 'Er zijn nieuwe bestanden binnengekomen voor uw uploadverzoek: {count}.',
+  },
+  pl: {
+    shareSubject: 'Pliki dla Ciebie',
+    shareIntro: 'Ktoś udostępnił Ci pliki. Pobierz je tutaj:',
+    senderMessage: 'Wiadomość od nadawcy:',
+    until: 'Dostępne do {date}.',
+    downloadedSubject: 'Twoje pliki zostały pobrane',
+    downloadedText: 'Udostępnione przez Ciebie pliki zostały po raz pierwszy pobrane {date}.',
+    manage: 'Zarządzaj udostępnieniem:',
+    requestSubject: 'Nowe pliki w Twojej prośbie o przesłanie',
+    requestText: 'Do Twojej prośby o przesłanie dotarły nowe pliki: {count}.',
+  },
+  pt: {
+    shareSubject: 'Arquivos para você',
+    shareIntro: 'Alguém compartilhou arquivos com você. Baixe-os aqui:',
+    senderMessage: 'Mensagem do remetente:',
+    until: 'Disponíveis até {date}.',
+    downloadedSubject: 'Seus arquivos foram baixados',
+    downloadedText: 'Seus arquivos compartilhados foram baixados pela primeira vez em {date}.',
+    manage: 'Gerenciar o compartilhamento:',
+    requestSubject: 'Novos arquivos para o seu pedido de envio',
+    requestText: 'Chegaram novos arquivos para o seu pedido de envio: {count}.',
+  },
+  ru: {
+    shareSubject: 'Файлы для вас',
+    shareIntro: 'С вами поделились файлами. Скачать их можно здесь:',
+    senderMessage: 'Сообщение отправителя:',
+    until: 'Доступны до {date}.',
+    downloadedSubject: 'Ваши файлы скачали',
+    downloadedText: 'Ваши общие файлы впервые скачали {date}.',
+    manage: 'Управление доступом:',
+    requestSubject: 'Новые файлы по вашему запросу на загрузку',
+    requestText: 'По вашему запросу на загрузку пришли новые файлы: {count}.',
+  },
+  sv: {
+    shareSubject: 'Filer till dig',
+    shareIntro: 'Någon har delat filer med dig. Ladda ner dem här:',
+    senderMessage: 'Meddelande från avsändaren:',
+    until: 'Tillgängliga till {date}.',
+    downloadedSubject: 'Dina filer har laddats ner',
+    downloadedText: 'Dina delade filer laddades ner för första gången {date}.',
+    manage: 'Hantera delningen:',
+    requestSubject: 'Nya filer till din uppladdningsförfrågan',
+    requestText: 'Nya filer har kommit till din uppladdningsförfrågan: {count}.',
+  },
+  tr: {
+    shareSubject: 'Size dosyalar var',
+    shareIntro: 'Biri sizinle dosya paylaştı. Buradan indirebilirsiniz:',
+    senderMessage: 'Gönderenin mesajı:',
+    until: '{date} tarihine kadar kullanılabilir.',
+    downloadedSubject: 'Dosyalarınız indirildi',
+    downloadedText: 'Paylaştığınız dosyalar ilk kez {date} tarihinde indirildi.',
+    manage: 'Paylaşımı yönet:',
+    requestSubject: 'Yükleme isteğiniz için yeni dosyalar',
+    requestText: 'Yükleme isteğiniz için yeni dosyalar geldi: {count}.',
+  },
+  zh: {
+    shareSubject: '有文件发给你',
+    shareIntro: '有人与你共享了文件。在这里下载:',
+    senderMessage: '发件人留言:',
+    until: '可下载至 {date}。',
+    downloadedSubject: '你的文件已被下载',
+    downloadedText: '你共享的文件于 {date} 首次被下载。',
+    manage: '管理共享:',
+    requestSubject: '你的上传请求收到了新文件',
+    requestText: '你的上传请求收到了新文件:{count} 个。',
+  },
+  'zh-tw': {
+    shareSubject: '有檔案傳給你',
+    shareIntro: '有人與你分享了檔案。在這裡下載:',
+    senderMessage: '寄件者留言:',
+    until: '可下載至 {date}。',
+    downloadedSubject: '你的檔案已被下載',
+    downloadedText: '你分享的檔案於 {date} 首次被下載。',
+    manage: '管理分享:',
+    requestSubject: '你的上傳請求收到了新檔案',
+    requestText: '你的上傳請求收到了新檔案:{count} 個。',
+  },
+}
+
+/** Longest sender message carried into a mail (the rest is cut, marked with …). */
+export const MAX_SENDER_MESSAGE = 2000
+
+export interface MailContent {
+  subject: string
+  text: string
+}
+
+const SIGNATURE = '-- \nPsiTransfer'
+
+function strings(lang: Language): Strings {
+  return STRINGS[lang] ?? STRINGS.en
+}
+
+/** A date for a reader in an unknown time zone: long form in the mail's language, in UTC, saying so. */
+export function mailDate(lang: Language, ms: number): string {
+  return new Intl.DateTimeFormat(lang === 'zh-tw' ? 'zh-TW' : lang, {
+    year: 'numeric',
+    month: 'long',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone: 'UTC',
+    timeZoneName: 'short',
+  }).format(ms)
+}
+
+/** The sender's own words, quoted line by line so they cannot pass for the server's text. */
+function quote(message: string): string {
+  const text = message.length > MAX_SENDER_MESSAGE ? `${message.slice(0, MAX_SENDER_MESSAGE - 1)}…` : message
+  return text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((line) => `> ${line}`)
+    .join('\n')
+}
+
+/** To a recipient: the share link (never the manage link), the sender's message, the expiry. */
+export function shareMail(
+  lang: Language,
+  input: { link: string; message?: string | undefined; expires?: number | null | undefined },
+): MailContent {
+  const t = strings(lang)
+  const parts = [t.shareIntro, input.link]
+  const message = input.message?.trim()
+  if (message) parts.push(`${t.senderMessage}\n${quote(message)}`)
+  if (input.expires != null) parts.push(t.until.replace('{date}', mailDate(lang, input.expires)))
+  parts.push(SIGNATURE)
+  return { subject: headerText(t.shareSubject), text: parts.join('\n\n') }
+}
+
+/** To the uploader: the first complete download of their share. */
+export function downloadedMail(
+  lang: Language,
+  input: { at: number; manageLink?: string | undefined },
+): MailContent {
+  const t = strings(lang)
+  const parts = [t.downloadedText.replace('{date}', mailDate(lang, input.at))]
+  if (input.manageLink) parts.push(`${t.manage}\n${input.manageLink}`)
+  parts.push(SIGNATURE)
+  return { subject: headerText(t.downloadedSubject), text: parts.join('\n\n') }
+}
+
+/** To a requester: files arrived through their upload request. */
+export function requestFilesMail(lang: Language, input: { count: number; manageLink: string }): MailContent {
+  const t = strings(lang)
+  const parts = [
+    t.requestText.replace('{count}', String(input.count)),
+    `${t.manage}\n${input.manageLink}`,
+    SIGNATURE,
+  ]
+  return { subject: headerText(t.requestSubject), text: parts.join('\n\n') }
+}
+
+/** Every language has every string (checked by the tests). */
+export const MAIL_LANGUAGES: readonly Language[] = LANGUAGES
+export const MAIL_STRINGS: Readonly<Record<Language, Readonly<Record<string, string>>>> = STRINGS
