@@ -13,6 +13,7 @@ import { adminData, adminDeleteBucket, adminDeleteFile } from './routes/admin.js
 import { downloadArchive } from './routes/archive.js'
 import { bucketListing } from './routes/bucket.js'
 import { clientConfig, langJson } from './routes/client-config.js'
+import { directRoutes } from './routes/direct.js'
 import { downloadFile } from './routes/download.js'
 import { healthz, metrics } from './routes/health.js'
 import { putUpload } from './routes/put.js'
@@ -139,6 +140,8 @@ export function buildApp(deps: AppDeps): BuiltApp {
     return downloadFile(c, deps, parseFileRef(id))
   }
 
+  // Direct-to-S3 uploads (only answered when the store offers them); before `{B}:name` and `{B}*`.
+  directRoutes(app, `${B}api/direct`, deps)
   app.get(`${B}config.json`, (c) => clientConfig(c, deps))
   app.get(`${B}lang.json`, (c) => langJson(c, deps))
   app.get(`${B}admin/data.json`, (c) => adminData(c, deps))

@@ -169,6 +169,15 @@ export const configSchema = z
       .int()
       .positive()
       .default(8 * 1024 * 1024),
+    /**
+     * Files of at least this many bytes go straight to S3 when the store offers direct uploads
+     * (`storage.directUpload`, S3 only); smaller ones, and every file when not offered, use TUS.
+     */
+    directUploadMinSize: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024 * 1024),
     /** HMAC key for download tokens. Random per boot when unset; several instances must share one. */
     secret: z.string().min(16).optional(),
     /** Lifetime of download tokens for protected buckets, seconds. */
@@ -288,6 +297,7 @@ const ENV_KINDS: Record<string, Kind> = {
   passwordJobsPerMinute: 'number',
   accessLog: 'flag',
   chunkSize: 'number',
+  directUploadMinSize: 'number',
   randomDownloadSidLength: 'number',
   secret: 'string',
   downloadTokenTtl: 'number',

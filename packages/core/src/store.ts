@@ -42,6 +42,50 @@ export interface DownloadUrlOptions {
   disposition?: 'attachment' | 'inline'
 }
 
+/** How a client sends the parts of a direct upload (see {@link DirectUpload}). */
+export interface DirectUploadPlan {
+  /** Size of every part but the last, which holds the rest (at most this). */
+  partSize: number
+  /** Number of parts, numbered 1..partCount. */
+  partCount: number
+}
+
+/** A part the storage holds for a direct upload. */
+export interface DirectUploadPart {
+  partNumber: number
+  size: number
+}
+
+/** What {@link DirectUpload.status} reports: the plan and the parts already stored. */
+export interface DirectUploadStatus extends DirectUploadPlan {
+  parts: DirectUploadPart[]
+}
+
+/**
+ * Optional store capability: the client uploads a file's bytes straight to the storage in
+ * parts, over URLs the store signs, and the server never sees them (S3 presigned `UploadPart`).
+ * The file is an ordinary upload of the store otherwise: {@link DirectUpload.begin} creates it
+ * (metadata, offset 0), {@link Store.info} reports the bytes of its parts stored so far (the
+ * contiguous parts from 1), {@link Store.complete} finalizes it once every part is there, and
+ * {@link Store.delete} abandons it; listings, downloads and the sweeper need nothing else.
+ */
+export interface DirectUpload {
+  /**
+   * Origins (`scheme://host[:port]`) the signed URLs point to: a web page must be allowed to
+   * connect there (its CSP `connect-src`), and the storage must allow the page's origin (CORS).
+   */
+  readonly origins: readonly string[]
+  /**
+   * Creates the file like {@link Store.create} (`uploadLength` must be known and ≥ 1) and
+   * prepares its parts; resolves with its metadata and the plan the client must follow.
+   */
+  begin(file: NewFile): Promise<DirectUploadPlan & { meta: FileMeta }>
+  /** A URL the client PUTs part `partNumber` (1..partCount) to, valid for `expiresIn` seconds. */
+  signPart(ref: FileRef, partNumber: number, options: { expiresIn: number }): Promise<string>
+  /** The plan and the parts stored so far (to resume after a reload, and before completing). */
+  status(ref: FileRef): Promise<DirectUploadStatus>
+}
+
 export interface ListOptions {
   /** Only this bucket. */
   sid?: BucketId
@@ -145,6 +189,12 @@ export interface Store {
    * out, and the server serves the bytes itself.
    */
   downloadUrl?(ref: FileRef, options: DownloadUrlOptions): Promise<string>
+
+  /**
+   * Optional: uploads whose bytes go straight to the storage (see {@link DirectUpload}). Its
+   * presence is the capability, as with {@link downloadUrl}.
+   */
+  readonly directUpload?: DirectUpload
 
   /**
    * Housekeeping for state only this store can see, left behind by crashes or abandoned

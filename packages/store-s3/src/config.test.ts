@@ -33,6 +33,7 @@ describe('parseS3StoreConfig', () => {
       lockTtl: 5,
       maxAttempts: 3,
       requestTimeoutMs: 60_000,
+      directUpload: false,
     })
     expect(parseS3StoreConfig({ bucket: 'bucket', endpoint: 'http://127.0.0.1:7480' })).toMatchObject({
       forcePathStyle: true,

@@ -66,6 +66,11 @@ export interface S3StoreConfig {
   maxAttempts: number
   /** Milliseconds a connection may stay idle mid-request before it is abandoned and retried. Default 60000. */
   requestTimeoutMs: number
+  /**
+   * Offer direct uploads: browsers PUT file parts to presigned URLs, straight into the bucket
+   * (`S3Store.directUpload`; the bucket needs a CORS rule, see README.md). Default false.
+   */
+  directUpload: boolean
 }
 
 /**
@@ -89,6 +94,7 @@ export const S3_CONFIG_FIELDS = {
   lockTtl: 'number',
   maxAttempts: 'number',
   requestTimeoutMs: 'number',
+  directUpload: 'boolean',
 } as const satisfies ConfigFields
 
 const KNOWN_KEYS = Object.keys(S3_CONFIG_FIELDS)
@@ -239,6 +245,7 @@ export function parseS3StoreConfig(input: unknown): S3StoreConfig {
     lockTtl: int(raw, 'lockTtl', 3, 86_400, ' s') ?? DEFAULT_LOCK_TTL,
     maxAttempts: int(raw, 'maxAttempts', 1, 20) ?? 3,
     requestTimeoutMs: int(raw, 'requestTimeoutMs', 1000, 3_600_000, ' ms') ?? 60_000,
+    directUpload: bool(raw, 'directUpload') ?? false,
   }
   if (endpoint !== undefined) config.endpoint = endpoint
   const credentials = parseCredentials(raw.credentials)

@@ -37,6 +37,7 @@ describe('s3StoreDefinition', () => {
       'PSITRANSFER_STORAGE_LOCK_TTL',
       'PSITRANSFER_STORAGE_MAX_ATTEMPTS',
       'PSITRANSFER_STORAGE_REQUEST_TIMEOUT_MS',
+      'PSITRANSFER_STORAGE_DIRECT_UPLOAD',
     ])
     expect(
       readStoreEnv(s3StoreDefinition, {

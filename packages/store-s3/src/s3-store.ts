@@ -46,6 +46,7 @@ import {
   type S3StoreOptions,
 } from './config.js'
 import type { Logger, S3Context } from './context.js'
+import { S3DirectUpload } from './direct.js'
 import { finalizeData } from './finalize.js'
 import { checkRef, KeyLayout, newIncarnation, refId } from './keys.js'
 import { listFiles, type SweepOptions, type SweepResult, sweep } from './listing.js'
@@ -132,6 +133,8 @@ export class S3Store implements Store {
   readonly #ctx: S3Context
   readonly #appending = new Set<string>()
   readonly #metaQueue = new Map<string, Promise<unknown>>()
+  /** Uploads whose parts the client PUTs to presigned URLs (see direct.ts); with `directUpload` on. */
+  readonly directUpload?: S3DirectUpload
 
   constructor(options: S3StoreOptions, deps: S3StoreDeps = {}) {
     this.config = parseS3StoreConfig(options)
@@ -159,6 +162,8 @@ export class S3Store implements Store {
       known: new Map(),
       logger,
     }
+    if (this.config.directUpload)
+      this.directUpload = new S3DirectUpload(this.#ctx, (file) => this.#create(file, true))
     // Memory wanted by uploads comes from cached tails first, then from parts started early.
     const evictTails = budget.evict
     budget.evict = (needed) => {
@@ -212,7 +217,12 @@ export class S3Store implements Store {
     }
   }
 
-  async create(file: NewFile): Promise<FileMeta> {
+  create(file: NewFile): Promise<FileMeta> {
+    return this.#create(file, false)
+  }
+
+  /** `multipart`: start a multipart upload even for a file that fits in one part (direct uploads). */
+  async #create(file: NewFile, multipart: boolean): Promise<FileMeta> {
     checkRef(file)
     const L = file.uploadLength
     if (L !== null && (typeof L !== 'number' || !Number.isSafeInteger(L) || L < 0)) {
@@ -227,7 +237,7 @@ export class S3Store implements Store {
     const dataKey = keys.data(file)
     try {
       // Files that fit in one part never start a multipart upload (one PutObject when they arrive).
-      if (L === null || L > partSize)
+      if (L === null || L > partSize || multipart)
         meta.s3.uploadId = await io.createMultipart(dataKey, { [INC_METADATA]: meta.s3.inc })
       const created = await io.put(keys.meta(file), encodeMeta(meta), {
         ifNoneMatch: true,
@@ -612,6 +622,7 @@ export class S3Store implements Store {
     await this.#ctx.carry.close()
     this.#ctx.tails.clear()
     this.#ctx.buffers.clear()
+    this.directUpload?.close()
     this.#ctx.io.client.destroy()
   }
 }

@@ -18,6 +18,15 @@ export const APP_PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ')
 
+/**
+ * The app page's CSP, also allowing connections to `origins` (where a store's direct uploads
+ * send the browser: S3's presigned part URLs).
+ */
+export function appPageCsp(origins: readonly string[] = []): string {
+  if (origins.length === 0) return APP_PAGE_CSP
+  return APP_PAGE_CSP.replace("connect-src 'self'", `connect-src 'self' ${origins.join(' ')}`)
+}
+
 export const FILE_CSP =
   "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
 

@@ -31,6 +31,13 @@ export async function clientConfig(c: Context<AppEnv>, deps: AppDeps): Promise<R
     maxPreviewSize: config.maxPreviewSize,
     tusEndpoint: `${config.uploadAppPath}files/`,
     chunkSize: config.chunkSize,
+    /**
+     * Direct-to-S3 uploads, when the store offers them (`storage.directUpload`): files of at
+     * least `minSize` bytes go through `endpoint` (API.md "Direct-to-S3 uploads"); else `null`.
+     */
+    directUpload: deps.store.directUpload
+      ? { endpoint: `${config.baseUrl}api/direct/`, minSize: config.directUploadMinSize }
+      : null,
     /** Length of the bucket ids the web client generates (PsiTransfer's setting). */
     randomDownloadSidLength: config.randomDownloadSidLength,
     defaultLanguage: config.defaultLanguage,

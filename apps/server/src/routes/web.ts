@@ -11,7 +11,7 @@ import { NotFoundError } from '@psitransfer/core'
 import type { Context } from 'hono'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
-import { APP_PAGE_CSP } from '../http/headers.js'
+import { appPageCsp } from '../http/headers.js'
 import { sendStream } from '../http/send.js'
 
 const TYPES: Record<string, string> = {
@@ -63,7 +63,7 @@ export function withBase(html: string, baseUrl: string, uploadAppPath: string = 
 }
 
 export async function appPage(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
-  c.header('Content-Security-Policy', APP_PAGE_CSP)
+  c.header('Content-Security-Policy', appPageCsp(deps.store.directUpload?.origins))
   c.header('Cache-Control', 'no-cache')
   if (deps.webRoot) {
     try {
@@ -96,7 +96,8 @@ export async function asset(c: Context<AppEnv>, deps: AppDeps, relPath: string):
     'Cache-Control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
   }
   // Every HTML page we send runs under the app's CSP (uploaded files get FILE_CSP instead).
-  if (/\.html?$/i.test(file)) headers['Content-Security-Policy'] = APP_PAGE_CSP
+  if (/\.html?$/i.test(file))
+    headers['Content-Security-Policy'] = appPageCsp(deps.store.directUpload?.origins)
   if (c.req.header('if-none-match') === etag) {
     const { 'Content-Length': _l, ...rest } = headers
     return sendStream(c, { status: 304, headers: rest, body: null })

@@ -15,6 +15,8 @@ export interface ClientConfig {
   e2e?: boolean
   tusEndpoint: string
   chunkSize?: number
+  /** Direct-to-S3 uploads for files of at least `minSize` bytes, when the server offers them. */
+  directUpload?: { endpoint: string; minSize: number } | null
   /** Length of the bucket ids the client generates (PsiTransfer's `randomDownloadSidLength`). */
   randomDownloadSidLength?: number
   defaultLanguage?: string

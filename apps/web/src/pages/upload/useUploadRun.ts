@@ -7,6 +7,7 @@ import { encryptingFactory, saltOf } from '../../e2e/upload.js'
 import { useI18n } from '../../i18n/context.js'
 import { newBucketToken } from '../../lib/ids.js'
 import { expiryOf, ONE_TIME } from '../../lib/retention.js'
+import { withDirectUploads } from '../../upload/direct-s3.js'
 import { UploadQueue } from '../../upload/queue.js'
 import { clearSession, saveSession, storedUploadUrls, type UploadSession } from '../../upload/session.js'
 import { tusFactory } from '../../upload/tus.js'
@@ -114,12 +115,17 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
           session.bucketToken = token
           if (local) saveSession(local, session)
         },
+        // Encrypted files go through TUS (their ciphertext is made chunk by chunk); plain large
+        // files straight to S3 when the server offers it, with TUS as the fallback.
         factory: e2e
           ? encryptingFactory(tus, {
               key: decodeKey(e2e.key),
               saltFor: (fp) => saltOf(e2e, fp, () => local && saveSession(local, session)),
             })
-          : tus,
+          : withDirectUploads(config.directUpload, api.base, tus, {
+              ...(uploadPass ? { uploadPass } : {}),
+              storage: local,
+            }),
         isOnline: () => navigator.onLine,
         onChange: refresh,
         onFileDone: (e) => {
