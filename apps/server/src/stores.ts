@@ -4,10 +4,14 @@
  * `@psitransfer/store-<type>` (the convention), then in the packages of `storePackages`
  * (`PSITRANSFER_STORE_PACKAGES`, for third-party names), then in the `@psitransfer/store-*`
  * packages this server depends on. Packages are imported on demand, so a deployment needs only
- * the SDK of the store it uses.
+ * the SDK of the store it uses; a dependency whose name is not its type (store-fs provides
+ * `filesystem`) says so in its package.json (`"psitransfer": { "storeTypes": [...] }`), so it is
+ * tried before the others and an unused store's SDK is never loaded (store-azure's alone adds
+ * about 35 MiB to the server's memory).
  * @module
  */
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import {
   type AnyStoreDefinition,
   isStoreDefinition,
@@ -47,6 +51,29 @@ function dependencyStorePackages(): string[] {
   return dependencies
 }
 
+/**
+ * The store types a package declares in its package.json (`psitransfer.storeTypes`), or
+ * `undefined` when it declares none or its package.json cannot be read. Only an ordering hint:
+ * the definition it exports is still what counts.
+ */
+function declaredStoreTypes(specifier: string): readonly string[] | undefined {
+  try {
+    const file = createRequire(import.meta.url).resolve(`${specifier}/package.json`)
+    const types = (JSON.parse(readFileSync(file, 'utf8')) as { psitransfer?: { storeTypes?: unknown } })
+      .psitransfer?.storeTypes
+    return Array.isArray(types) && types.every((t) => typeof t === 'string') ? types : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** The server's store dependencies in the order to try them for `type`: those declaring it first. */
+function dependenciesFor(type: string): string[] {
+  const all = dependencyStorePackages()
+  const declaring = all.filter((specifier) => declaredStoreTypes(specifier)?.includes(type))
+  return [...declaring, ...all.filter((specifier) => !declaring.includes(specifier))]
+}
+
 function notInstalled(err: unknown, specifier: string): boolean {
   const e = err as { code?: string; message?: string }
   const message = String(e?.message ?? '')
@@ -67,7 +94,7 @@ export async function findStoreDefinition(
     throw new PsiError('STORE_MISCONFIGURED', `storage.type ${JSON.stringify(type)} is not a store type`)
   }
   const candidates = [
-    ...new Set([`${CONVENTION}${type}`, ...(options.packages ?? []), ...dependencyStorePackages()]),
+    ...new Set([`${CONVENTION}${type}`, ...(options.packages ?? []), ...dependenciesFor(type)]),
   ]
   const tried: string[] = []
   for (const specifier of candidates) {

@@ -9,10 +9,11 @@
  * @module
  */
 import { once } from 'node:events'
+import { createRequire } from 'node:module'
 import { Readable } from 'node:stream'
 import { createGzip, type Gzip, constants as zlibConstants } from 'node:zlib'
 import { type FileMeta, PsiError, type Store } from '@psitransfer/core'
-import archiver from 'archiver'
+import type archiver from 'archiver'
 import type { Logger } from '../logger.js'
 import { uniqueEntryNames } from './names.js'
 
@@ -32,6 +33,17 @@ export interface ArchiveJob {
   sentWhole(index: number, bytesSent: number): boolean
 }
 
+/**
+ * archiver (and its zip/tar engines, about 15 MiB of memory) is loaded on the first archive
+ * download, not at startup: most servers never serve one. It is CommonJS, so a synchronous
+ * require keeps createArchive synchronous.
+ */
+let archiverModule: typeof archiver | undefined
+function loadArchiver(): typeof archiver {
+  archiverModule ??= createRequire(import.meta.url)('archiver') as typeof archiver
+  return archiverModule
+}
+
 export function createArchive(
   store: Store,
   files: readonly FileMeta[],
@@ -42,9 +54,9 @@ export function createArchive(
     format === 'zip'
       ? // Stored, not deflated: shared files are mostly compressed already, and on small
         // machines deflate would cap the download rate.
-        archiver('zip', { store: true })
+        loadArchiver()('zip', { store: true })
       : // Gzipped here rather than by archiver, so entry ends can be flushed (see below).
-        archiver('tar')
+        loadArchiver()('tar')
   const controller = new AbortController()
   // Offset in the body at which each entry is complete: set once its bytes were produced.
   const ends: number[] = []
