@@ -11,6 +11,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { type Store, systemClock } from '@psitransfer/core'
 import * as tus from 'tus-js-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ERROR_PAGE_CSP } from './compat/error-page.js'
 import { PSI_TEXT_KEYS } from './compat/lang.js'
 import { DEFAULT_RETENTIONS } from './config.js'
 import { type RunningServer, startServer } from './server.js'
@@ -426,6 +427,14 @@ describe.each(TARGETS)('PsiTransfer compatibility on the %s store', (_name, star
       const html = await res.text()
       expect(html).toContain('<html lang="de">')
       expect(html).toContain('Nicht gefunden')
+      // Its own CSP (no script, its one style by hash), not the file's or the app page's.
+      expect(res.headers.get('content-security-policy')).toBe(ERROR_PAGE_CSP)
+      const head = await fetch(url(missing()), { method: 'HEAD', headers: { Accept: 'text/html' } })
+      expect([head.status, head.headers.get('content-type'), await head.text()]).toEqual([
+        404,
+        'text/html; charset=utf-8',
+        '',
+      ])
     })
 
     it('the same URL answers JSON to a script (Accept */* or application/json)', async () => {
