@@ -22,7 +22,7 @@ export default defineConfig({
       '^/config\\.json': api,
       '^/lang\\.json': api,
       '^/files(/|$)': api,
-      '^/admin/(data\\.json|files|buckets)': api,
+      '^/(api/)?admin/(data\\.json|files|buckets)': api,
       '^/[A-Za-z0-9][A-Za-z0-9_-]{0,63}\\.json': api,
       '^/healthz': api,
     },

@@ -4,12 +4,13 @@
  * owns that), so tests build apps with `app.request()` and an in-memory store.
  * @module
  */
-import { PsiError, parseFileRef } from '@psitransfer/core'
+import { PsiError, parseFileRef, toPsiError } from '@psitransfer/core'
 import { type Context, Hono } from 'hono'
+import { fileErrorPage } from './compat/error-page.js'
 import { type AppDeps, type CreateAppOptions, createDeps } from './deps.js'
 import type { AppEnv } from './env.js'
 import { closeScope, errorAnswer, openScope } from './http/request-scope.js'
-import { adminData, adminDeleteBucket, adminDeleteFile } from './routes/admin.js'
+import { adminData, adminDeleteBucket, adminDeleteFile, psiAdminData } from './routes/admin.js'
 import { downloadArchive } from './routes/archive.js'
 import { bucketListing } from './routes/bucket.js'
 import { clientConfig, langJson } from './routes/client-config.js'
@@ -76,14 +77,41 @@ export function buildApp(deps: AppDeps): BuiltApp {
     })
   })
 
+  // A browser navigating to a file or archive URL gets a small HTML page (as PsiTransfer shows
+  // one); every other client keeps the JSON body.
+  const errorPage = (c: Context<AppEnv>, error: Parameters<typeof fileErrorPage>[1]) =>
+    fileErrorPage(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        tus: c.req.header('tus-resumable') !== undefined,
+        accept: c.req.header('accept'),
+        acceptLanguage: c.req.header('accept-language'),
+        langQuery: c.req.query('lang'),
+      },
+      error,
+      {
+        baseUrl: B,
+        defaultLanguage: config.defaultLanguage,
+        homeUrl: U,
+        ...(c.get('requestId') ? { requestId: c.get('requestId') } : {}),
+      },
+    )
+
   app.onError((err, c) => {
     const answer = errorAnswer(err, c.get('log') ?? logger)
     c.set('errorCode', answer.code)
     for (const [k, v] of Object.entries(answer.headers)) c.header(k, v)
+    const page = errorPage(c, { status: answer.status, code: answer.code, details: toPsiError(err).details })
+    if (page) return c.html(page.body, page.status as 400, page.headers)
     return c.json(answer.body, answer.status as 400)
   })
 
-  app.notFound((c) => c.json({ code: 'NOT_FOUND', message: 'Not found' }, 404))
+  app.notFound((c) => {
+    const page = errorPage(c, { status: 404, code: 'NOT_FOUND' })
+    if (page) return c.html(page.body, 404, page.headers)
+    return c.json({ code: 'NOT_FOUND', message: 'Not found' }, 404)
+  })
 
   app.get('/healthz', (c) => healthz(c, deps))
   if (config.metrics || config.metricsToken) app.get('/metrics', (c) => metrics(c, deps))
@@ -144,7 +172,9 @@ export function buildApp(deps: AppDeps): BuiltApp {
   directRoutes(app, `${B}api/direct`, deps)
   app.get(`${B}config.json`, (c) => clientConfig(c, deps))
   app.get(`${B}lang.json`, (c) => langJson(c, deps))
-  app.get(`${B}admin/data.json`, (c) => adminData(c, deps))
+  // PsiTransfer's admin shape at its URL; our web admin's own shape under `api/`.
+  app.get(`${B}admin/data.json`, (c) => psiAdminData(c, deps))
+  app.get(`${B}api/admin/data.json`, (c) => adminData(c, deps))
   app.delete(`${B}admin/files/:id`, (c) => adminDeleteFile(c, deps, parseFileRef(c.req.param('id') ?? '')))
   app.delete(`${B}admin/buckets/:sid`, (c) => adminDeleteBucket(c, deps, c.req.param('sid') ?? ''))
   app.get(`${B}admin`, (c) => appPage(c, deps))

@@ -257,7 +257,7 @@ describe('e2e on the filesystem store', () => {
   it('lets the admin list and delete', async () => {
     await tusUpload(server, randomBytes(10), { sid: 'adm', name: 'x', retention: '3600' }).promise
     const data = (await (
-      await fetch(server.url('/admin/data.json'), { headers: { 'x-passwd': 'admin' } })
+      await fetch(server.url('/api/admin/data.json'), { headers: { 'x-passwd': 'admin' } })
     ).json()) as {
       buckets: Array<{ sid: string }>
     }

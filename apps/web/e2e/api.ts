@@ -74,7 +74,7 @@ export async function adminBuckets(
   base: string,
   pass: string,
 ): Promise<Array<{ sid: string; files: AdminFileInfo[] }>> {
-  const res = await fetch(new URL('admin/data.json', base), { headers: { 'x-passwd': pass } })
-  if (!res.ok) throw new Error(`admin/data.json: ${res.status}`)
+  const res = await fetch(new URL('api/admin/data.json', base), { headers: { 'x-passwd': pass } })
+  if (!res.ok) throw new Error(`api/admin/data.json: ${res.status}`)
   return ((await res.json()) as { buckets: Array<{ sid: string; files: AdminFileInfo[] }> }).buckets
 }

@@ -478,3 +478,41 @@ export function htmlErrorAnswer(
     body,
   }
 }
+
+/** Details key a thrown error may carry to pick a page other than its code's (`'changed'`). */
+export const ERROR_PAGE_DETAIL = 'errorPage'
+
+const KINDS: readonly ErrorKind[] = ['notFound', 'gone', 'unauthorized', 'changed', 'error']
+
+/**
+ * The HTML answer for a failed browser navigation to a file or archive URL (`GET`/`HEAD
+ * {B}files/…`, not a TUS request), or `undefined` for every other request and for clients that
+ * want JSON. `details[ERROR_PAGE_DETAIL]` of the error may name the page.
+ */
+export function fileErrorPage(
+  request: {
+    method: string
+    path: string
+    /** Sent `Tus-Resumable` (a TUS HEAD on the same URL). */
+    tus: boolean
+    accept: string | undefined
+    acceptLanguage: string | undefined
+    langQuery: string | undefined
+  },
+  error: { status: number; code: string; details?: Record<string, unknown> | undefined },
+  options: { baseUrl: string; defaultLanguage: string; homeUrl: string; requestId?: string },
+): { status: number; headers: Record<string, string>; body: string } | undefined {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return undefined
+  if (request.tus || !request.path.startsWith(`${options.baseUrl}files/`)) return undefined
+  const named = error.details?.[ERROR_PAGE_DETAIL]
+  const kind = KINDS.find((k) => k === named)
+  return htmlErrorAnswer(
+    { accept: request.accept, acceptLanguage: request.acceptLanguage, langQuery: request.langQuery },
+    { status: error.status, code: error.code, ...(kind ? { kind } : {}) },
+    {
+      defaultLanguage: options.defaultLanguage,
+      homeUrl: options.homeUrl,
+      ...(options.requestId ? { requestId: options.requestId } : {}),
+    },
+  )
+}

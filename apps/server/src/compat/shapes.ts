@@ -96,6 +96,9 @@ export type ListingItem = PsiRecord & {
   expiresAt: number | null
   oneTime: boolean
   downloaded: boolean
+  /** End-to-end encrypted: the sealed name/comment/type the browser opens (upload/encrypted.ts). */
+  encrypted?: true
+  e2e?: string
 }
 
 export interface ListingBody {
@@ -106,6 +109,8 @@ export interface ListingBody {
   zipUrl: string
   tarGzUrl: string
   protected: boolean
+  /** Some file is end-to-end encrypted (no server archives). */
+  encrypted?: true
 }
 
 /**
@@ -120,6 +125,8 @@ export function listingBody(args: {
   archiveToken: string
   downloadToken: string | undefined
   maxPreviewSize: number
+  /** Fields of an encrypted file's item (the caller knows the encryption rules; this layer not). */
+  encryptedFields?: (f: FileMeta) => Pick<ListingItem, 'encrypted' | 'e2e'>
 }): ListingBody {
   const { sid, baseUrl: base, archiveToken } = args
   const query = args.downloadToken ? `?token=${args.downloadToken}` : ''
@@ -136,6 +143,7 @@ export function listingBody(args: {
       expiresAt: f.expiresAt,
       oneTime: isOneTime(f),
       downloaded: f.downloads > 0,
+      ...args.encryptedFields?.(f),
     }),
   )
   return {
@@ -146,6 +154,7 @@ export function listingBody(args: {
     zipUrl: `${base}files/${sid}++${archiveToken}.zip${query}`,
     tarGzUrl: `${base}files/${sid}++${archiveToken}.tar.gz${query}`,
     protected: passwordHashes(args.files).length > 0,
+    ...(items.some((i) => i.encrypted) ? { encrypted: true as const } : {}),
   }
 }
 

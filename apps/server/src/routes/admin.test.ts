@@ -6,6 +6,7 @@ describe('admin', () => {
   it('does not exist without adminPass', async () => {
     const t = makeApp()
     expect((await t.request('/admin/data.json')).status).toBe(404)
+    expect((await t.request('/api/admin/data.json')).status).toBe(404)
     expect((await t.request('/admin/buckets/bucket1', { method: 'DELETE' })).status).toBe(404)
   })
 
@@ -25,7 +26,7 @@ describe('admin', () => {
     })
     expect((await t.request('/admin/data.json')).status).toBe(401)
     expect((await t.request('/admin/data.json', { headers: { 'x-passwd': 'x' } })).status).toBe(403)
-    const res = await t.request('/admin/data.json', { headers: { 'x-passwd': 'root' } })
+    const res = await t.request('/api/admin/data.json', { headers: { 'x-passwd': 'root' } })
     expect(res.status).toBe(200)
     const data = (await res.json()) as {
       buckets: Array<{ sid: string; size: number; protected: boolean; files: Array<Record<string, unknown>> }>
@@ -54,5 +55,22 @@ describe('admin', () => {
     expect((await t.request('/admin/buckets/other', { method: 'DELETE', headers: auth })).status).toBe(404)
     expect((await t.request('/admin/buckets/other', { method: 'DELETE' })).status).toBe(401)
     expect(await listAll(t.store, { sid: 'other' as never })).toHaveLength(0)
+  })
+  it('answers PsiTransfer’s shape at admin/data.json: records by bucket, _password instead of the hash', async () => {
+    const t = makeApp({ adminPass: 'root' })
+    await upload(t, bytesOf('12345'), { name: 'a.txt', password: 'pw' })
+    await upload(t, bytesOf('x'), { sid: 'other', retention: 'one-time' })
+    expect((await t.request('/admin/data.json')).status).toBe(401)
+    expect((await t.request('/admin/data.json', { headers: { 'x-passwd': 'x' } })).status).toBe(403)
+    const res = await t.request('/admin/data.json', { headers: { 'x-passwd': 'root' } })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('cache-control')).toBe('no-store')
+    const data = (await res.json()) as Record<string, Array<Record<string, unknown>>>
+    expect(Object.keys(data).sort()).toEqual(['bucket1', 'other'])
+    expect(data.bucket1?.[0]).toMatchObject({ size: 5, metadata: { name: 'a.txt', _password: true } })
+    // As PsiTransfer: a protected file's record carries nothing to download it with.
+    expect(data.bucket1?.[0]).not.toHaveProperty('key')
+    expect(data.other?.[0]).toMatchObject({ size: 1, metadata: { sid: 'other', retention: 'one-time' } })
+    expect(JSON.stringify(data)).not.toMatch(/argon|"password"/)
   })
 })

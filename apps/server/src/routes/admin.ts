@@ -1,6 +1,8 @@
 /**
- * Admin API under `{B}admin/`, guarded by `adminPass` (header `x-passwd`); 404 when no admin
- * password is configured, so the admin surface does not exist at all by default.
+ * Admin API, guarded by `adminPass` (header `x-passwd`); 404 when no admin password is
+ * configured, so the admin surface does not exist at all by default. `{B}admin/data.json` is
+ * PsiTransfer's shape (its admin page and scripts read it); our web admin reads its own shape at
+ * `{B}api/admin/data.json`.
  * @module
  */
 import {
@@ -15,6 +17,7 @@ import {
 } from '@psitransfer/core'
 import type { Context } from 'hono'
 import { byCreation, fileSize } from '../bucket.js'
+import { adminBody } from '../compat/shapes.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { requireServicePassword } from '../security/auth.js'
@@ -44,8 +47,8 @@ function adminFile(f: FileMeta) {
   }
 }
 
-export async function adminData(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
-  await requireAdmin(c, deps)
+/** Every unexpired file the admin sees (complete or not, concatenation parts aside), by bucket. */
+async function adminFiles(deps: AppDeps): Promise<Map<string, FileMeta[]>> {
   const now = deps.clock.now()
   const bySid = new Map<string, FileMeta[]>()
   for await (const listed of deps.store.list()) {
@@ -55,6 +58,21 @@ export async function adminData(c: Context<AppEnv>, deps: AppDeps): Promise<Resp
     if (list) list.push(m)
     else bySid.set(m.sid, [m])
   }
+  return bySid
+}
+
+/** `GET {B}admin/data.json`: PsiTransfer's `{ <sid>: [records] }`, `_password: true` for protected files. */
+export async function psiAdminData(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
+  await requireAdmin(c, deps)
+  const bySid = await adminFiles(deps)
+  c.header('Cache-Control', 'no-store')
+  return c.json(adminBody([...bySid.values()].flat()))
+}
+
+/** `GET {B}api/admin/data.json`: buckets with totals, for our web admin. */
+export async function adminData(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
+  await requireAdmin(c, deps)
+  const bySid = await adminFiles(deps)
   let bytes = 0
   let fileCount = 0
   const buckets = [...bySid.entries()].map(([sid, files]) => {

@@ -15,7 +15,9 @@ import {
 } from '@psitransfer/core'
 import type { Context } from 'hono'
 import { type ArchiveFormat, createArchive } from '../archive/stream.js'
-import { archiveToken, legacyArchiveToken, passwordHashes, publicFile, servableFiles } from '../bucket.js'
+import { publicFile, servableFiles } from '../bucket.js'
+import { checkArchiveAccess } from '../compat/archive-token.js'
+import { ERROR_PAGE_DETAIL } from '../compat/error-page.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { FILE_CSP } from '../http/headers.js'
@@ -36,13 +38,26 @@ export async function downloadArchive(
   const all = await servableFiles(store, sid, now, (m) => completedOrAsIs(deps, m))
   if (all.length === 0) throw new NotFoundError('Bucket not found or expired')
   refuseEncryptedArchive(all)
-  if (token !== archiveToken(all) && token !== legacyArchiveToken(all)) {
-    throw new NotFoundError('The bucket changed since the download page was loaded; reload it')
+  // A listing's proof, or the key hash (plus ?token= for a protected bucket).
+  const access = checkArchiveAccess({
+    proofs: deps.tokens,
+    sid,
+    files: all,
+    token,
+    queryToken: c.req.query('token'),
+    now,
+  })
+  if (!access.ok && access.code === 'NOT_FOUND') {
+    throw new NotFoundError('The bucket changed since the download page was loaded; reload it', {
+      details: { [ERROR_PAGE_DETAIL]: 'changed' },
+    })
   }
-  if (passwordHashes(all).length > 0 && !deps.tokens.verify(sid, c.req.query('token'), now)) {
+  if (!access.ok) {
     throw new PsiError(
       'UNAUTHORIZED',
-      'This bucket is password protected; open its download page and enter the password',
+      access.reason === 'expired'
+        ? 'This archive link has expired; open the download page again'
+        : 'This bucket is password protected; open its download page and enter the password',
     )
   }
   const headers: Record<string, string> = {

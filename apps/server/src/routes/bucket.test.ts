@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { bytesOf, makeApp, type TestApp, upload } from '../test-support/harness.js'
 
@@ -65,7 +66,11 @@ describe('bucket listing', () => {
     expect(body.zipUrl).toBe(`/files/bucket1++${body.archiveToken}.zip`)
     expect(body.tarGzUrl).toBe(`/files/bucket1++${body.archiveToken}.tar.gz`)
     expect(body.archiveToken).toMatch(/^[0-9a-f]{32}$/)
-    expect(JSON.stringify(body)).not.toMatch(/password|storeState|offset/)
+    // PsiTransfer's record sits beside our fields (compat/shapes.ts); no secret in either.
+    expect(body.items[0]).toMatchObject({
+      metadata: { name: 'one.txt', comment: 'first', retention: '3600' },
+    })
+    expect(JSON.stringify(body)).not.toMatch(/password|storeState|argon|extra/)
   })
 
   it('404s for unknown, empty and expired buckets, 400 for bad ids', async () => {
@@ -109,11 +114,22 @@ describe('bucket listing', () => {
     expect((await t.request(bare)).status).toBe(401)
     expect((await t.request(`${bare}?token=123.${'a'.repeat(43)}`)).status).toBe(401)
     expect(await (await t.request(url)).text()).toBe('secret data')
-    expect((await t.request(body.tarGzUrl.replace(/\?.*$/, ''))).status).toBe(401)
+    // The archiveToken of a password-checked listing is a short-lived proof itself (PsiTransfer's
+    // client appends nothing to it); the bucket's key hash alone is not.
+    expect(body.archiveToken).toMatch(/^\d+[0-9A-Za-z]{53}$/)
+    expect((await t.request(body.tarGzUrl.replace(/\?.*$/, ''))).status).toBe(200)
     expect((await t.request(body.tarGzUrl)).status).toBe(200)
-    // Tokens expire.
+    const keyHash = createHash('sha256')
+      .update(body.items.map((i) => i.key).join(','))
+      .digest('hex')
+      .slice(0, 32)
+    const query = url.replace(/^[^?]*/, '')
+    expect((await t.request(`/files/bucket1++${keyHash}.zip`)).status).toBe(401)
+    expect((await t.request(`/files/bucket1++${keyHash}.zip${query}`)).status).toBe(200)
+    // Tokens expire, and so do archive proofs.
     t.clock.advance(3 * 3600_000)
     expect((await t.request(url)).status).toBe(401)
+    expect((await t.request(body.zipUrl.replace(/\?.*$/, ''))).status).toBe(401)
   })
 
   it('rate-limits wrong bucket passwords per bucket and client', async () => {

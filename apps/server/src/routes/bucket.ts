@@ -1,17 +1,21 @@
 /**
- * `GET {B}{sid}.json`: the bucket listing for the download page. Only completed, unexpired
- * files; never password hashes or store internals. Protected buckets need `x-download-pass`
- * and get a short-lived download token that file and archive URLs carry.
+ * `GET {B}{sid}.json`: the bucket listing, in PsiTransfer's shape (`{ items, archiveToken,
+ * config }`, items as its records) with our own fields beside it (`compat/shapes.ts`). Only
+ * completed, unexpired files; never password hashes or store internals. Protected buckets need
+ * `x-download-pass` and get a short-lived download token that file URLs carry; their
+ * `archiveToken` is such a proof itself (`compat/archive-token.ts`).
  * @module
  */
-import { formatFileRef, isOneTime, NotFoundError, parseBucketId } from '@psitransfer/core'
+import { NotFoundError, parseBucketId } from '@psitransfer/core'
 import type { Context } from 'hono'
-import { archiveToken, fileSize, passwordHashes, servableFiles } from '../bucket.js'
+import { passwordHashes, servableFiles } from '../bucket.js'
+import { listingArchiveToken } from '../compat/archive-token.js'
+import { listingBody } from '../compat/shapes.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { requireBucketPassword } from '../security/auth.js'
 import { completedOrAsIs } from '../upload/complete.js'
-import { encryptedItemFields, isEncrypted } from '../upload/encrypted.js'
+import { encryptedItemFields } from '../upload/encrypted.js'
 
 export async function bucketListing(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Promise<Response> {
   const sid = parseBucketId(rawSid)
@@ -20,32 +24,16 @@ export async function bucketListing(c: Context<AppEnv>, deps: AppDeps, rawSid: s
   if (files.length === 0) throw new NotFoundError('Bucket not found or expired')
   const hashes = passwordHashes(files)
   await requireBucketPassword(c, deps, sid, hashes)
-  const token = hashes.length > 0 ? deps.tokens.issue(sid, now) : undefined
-  const query = token ? `?token=${token}` : ''
-  const base = deps.config.baseUrl
-  const archive = archiveToken(files)
   c.header('Cache-Control', 'private, no-store')
-  return c.json({
-    sid,
-    items: files.map((f) => ({
-      key: f.key,
-      name: f.name,
-      relativePath: f.relativePath,
-      comment: f.comment,
-      type: f.type,
-      size: fileSize(f),
-      createdAt: f.createdAt,
-      expiresAt: f.expiresAt,
-      oneTime: isOneTime(f),
-      downloaded: f.downloads > 0,
-      url: `${base}files/${formatFileRef(f)}${query}`,
-      ...encryptedItemFields(f),
-    })),
-    archiveToken: archive,
-    zipUrl: `${base}files/${sid}++${archive}.zip${query}`,
-    tarGzUrl: `${base}files/${sid}++${archive}.tar.gz${query}`,
-    protected: hashes.length > 0,
-    ...(files.some(isEncrypted) ? { encrypted: true } : {}),
-    config: { maxPreviewSize: deps.config.maxPreviewSize },
-  })
+  return c.json(
+    listingBody({
+      sid,
+      files,
+      baseUrl: deps.config.baseUrl,
+      archiveToken: listingArchiveToken(deps.tokens, sid, files, now),
+      downloadToken: hashes.length > 0 ? deps.tokens.issue(sid, now) : undefined,
+      maxPreviewSize: deps.config.maxPreviewSize,
+      encryptedFields: encryptedItemFields,
+    }),
+  )
 }

@@ -1,12 +1,14 @@
 /**
- * `GET {B}config.json` (what the web client needs to know) and `GET {B}lang.json`.
+ * `GET {B}config.json` (what the web client needs to know) and `GET {B}lang.json` (PsiTransfer's
+ * translation object and ours in one body).
  * @module
  */
 import type { Context } from 'hono'
+import { compatLangJson } from '../compat/lang.js'
 import { retentionOrder } from '../config.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
-import { LANGUAGES, langMessages, pickLanguage } from '../i18n.js'
+import { LANGUAGES, pickLanguage } from '../i18n.js'
 import { requireServicePassword } from '../security/auth.js'
 
 export async function clientConfig(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
@@ -49,5 +51,6 @@ export function langJson(c: Context<AppEnv>, deps: AppDeps): Response {
   const lang = pickLanguage(c.req.query('lang'), c.req.header('accept-language'), deps.config.defaultLanguage)
   c.header('Cache-Control', 'public, max-age=300')
   c.header('Vary', 'Accept-Language')
-  return c.json({ lang, messages: langMessages(deps.config.retentions, lang) })
+  // PsiTransfer's flat translation object (its pages read it) with our `{ lang, messages }` beside it.
+  return c.json(compatLangJson(lang, deps.config.retentions))
 }

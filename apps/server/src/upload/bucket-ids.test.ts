@@ -276,7 +276,7 @@ describe('share-link takeover', () => {
     const zip = readZip(Buffer.from(await (await t.app.request(listing.zipUrl)).arrayBuffer()))
     expect([...zip.keys()].sort()).toEqual(['empty', 'file.txt'])
     const admin = (await (
-      await t.app.request('/admin/data.json', { headers: { 'x-passwd': 'root' } })
+      await t.app.request('/api/admin/data.json', { headers: { 'x-passwd': 'root' } })
     ).json()) as { totals: { buckets: number; files: number; bytes: number } }
     expect(admin.totals).toEqual({ buckets: 1, files: 2, bytes: 10 })
     expect(JSON.stringify(admin)).not.toMatch(/psitransfer-bucket|tokenSha256/)

@@ -75,7 +75,7 @@ describe('completing uploads whose completion never ran', () => {
     ])
 
     const b = await crashedUpload(t, 'other')
-    const admin = await t.request('/admin/data.json', { headers: { 'x-passwd': 'root' } })
+    const admin = await t.request('/api/admin/data.json', { headers: { 'x-passwd': 'root' } })
     const data = (await admin.json()) as {
       buckets: Array<{ files: Array<{ key: string; complete: boolean }> }>
     }

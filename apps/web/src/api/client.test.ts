@@ -64,6 +64,13 @@ describe('Api', () => {
     expect(headers(1).get('x-passwd')).toBe('adm')
   })
 
+  it('reads our admin shape at api/admin/data.json (admin/data.json is PsiTransfer’s)', async () => {
+    stubFetch(200, '{"buckets":[],"totals":{"buckets":0,"files":0,"bytes":0}}')
+    await api.adminData('adm')
+    expect(calls[0]!.url).toBe('https://psi.test/share/api/admin/data.json')
+    expect(headers(0).get('x-passwd')).toBe('adm')
+  })
+
   it('turns error responses into ApiErrors', async () => {
     stubFetch(403, '{"code":"FORBIDDEN","message":"Wrong password"}')
     await expect(api.adminData('x')).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' })

@@ -24,8 +24,9 @@ export class Api {
     )
   }
 
+  /** Our admin shape; `admin/data.json` answers PsiTransfer's (for its admin page and scripts). */
   adminData(pass: string): Promise<AdminData> {
-    return getJson(this.url('admin/data.json'), { 'x-passwd': headerSafe(pass) })
+    return getJson(this.url('api/admin/data.json'), { 'x-passwd': headerSafe(pass) })
   }
 
   async deleteFile(pass: string, sid: string, key: string): Promise<void> {
