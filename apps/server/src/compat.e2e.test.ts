@@ -209,7 +209,7 @@ describe.each(TARGETS)('PsiTransfer compatibility on the %s store', (_name, star
       expect(await res.text()).toMatch(/retention/i)
     })
 
-    it('difference: a later file into a bucket without its X-Bucket-Token is refused 403 (no bucket takeover)', async () => {
+    it('difference: a later file into a bucket without its X-Bucket-Token (or cookie) is refused 403 (no bucket takeover)', async () => {
       const err = await psiUpload(target.origin, Buffer.from('x'), {
         sid: pub,
         retention: '3600',
@@ -222,6 +222,39 @@ describe.each(TARGETS)('PsiTransfer compatibility on the %s store', (_name, star
       const res = (err as tus.DetailedError).originalResponse
       expect(res?.getStatus()).toBe(403)
       expect(res?.getBody()).toMatch(/X-Bucket-Token/)
+    })
+
+    it('upload.js:141-158, 235 in a browser: later files and the lock carry the bucket cookie the first creation set', async () => {
+      const sid = randomUUID()
+      const b64 = (v: string) => Buffer.from(v).toString('base64')
+      const create = (name: string, cookie?: string) =>
+        fetch(url('/files'), {
+          method: 'POST',
+          headers: {
+            'Tus-Resumable': '1.0.0',
+            'Upload-Length': '1',
+            'Upload-Metadata': `sid ${b64(sid)},retention ${b64('3600')},name ${b64(name)}`,
+            ...(cookie ? { Cookie: cookie } : {}),
+          },
+        })
+      const first = await create('first.txt')
+      expect(first.status).toBe(201)
+      const setCookie = first.headers.get('set-cookie') ?? ''
+      expect(setCookie).toMatch(new RegExp(`^psitransfer-bucket-${sid}=[A-Za-z0-9_-]{22,128};`))
+      expect(setCookie).toContain('HttpOnly')
+      expect(setCookie).toContain('SameSite=Strict')
+      expect(setCookie).toContain('Path=/')
+      const cookie = setCookie.split(';')[0] as string
+      // What the browser sends back by itself: accepted like the header.
+      expect((await create('second.txt', cookie)).status).toBe(201)
+      // Somebody else's guess, or no proof at all: refused.
+      expect((await create('third.txt', `psitransfer-bucket-${sid}=${'A'.repeat(22)}`)).status).toBe(403)
+      expect((await create('fourth.txt')).status).toBe(403)
+      const lock = await fetch(url(`/files/${sid}?lock=yes`), {
+        method: 'PATCH',
+        headers: { Cookie: cookie },
+      })
+      expect(lock.status).toBe(204)
     })
 
     it('endpoints.js:353-355 bytes PATCHed to a completed upload: 400 "Upload already completed"', async () => {

@@ -64,6 +64,9 @@ function comparable(r: WireResponse): unknown {
     else if (k === 'location') headers[k] = String(v).replace(/[^/]+$/, '<id>')
     else if (k === 'upload-expires') headers[k] = '<date>'
     else if (k === 'x-bucket-token') headers[k] = typeof v === 'string' && v.length > 0 ? '<token>' : v
+    // The bucket token as a cookie: same shape on both paths, a different random token.
+    else if (k === 'set-cookie')
+      headers[k] = ([] as string[]).concat(v as string).map((c) => c.replace(/=[^;]+;/, '=<token>;'))
     else headers[k] = v
   }
   return { status: r.status, headers, body: r.body }

@@ -12,7 +12,7 @@ import type { AppEnv } from '../env.js'
 import { honoFacts } from '../http/client.js'
 import { bodySignal, requestBody, sendSmall } from '../http/send.js'
 import { requireServicePassword } from '../security/auth.js'
-import { BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
+import { BUCKET_TOKEN_HEADER, bucketTokenOf } from '../upload/bucket-ids.js'
 import { bucketLockId } from '../upload/rules.js'
 import { answerTus } from '../upload/tus-endpoint.js'
 
@@ -48,7 +48,10 @@ export async function tusRequest(
 export async function lockBucket(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Promise<Response> {
   await requireServicePassword(c, deps, deps.config.uploadPass, 'upload')
   const sid = parseBucketId(rawSid)
-  const state = await deps.bucketIds.check(sid, c.req.header(BUCKET_TOKEN_HEADER))
+  const state = await deps.bucketIds.check(
+    sid,
+    bucketTokenOf((name) => c.req.header(name), sid),
+  )
   if (state === 'fresh' && (await deps.buckets.get(sid)).count === 0)
     throw new NotFoundError('Bucket not found')
   if (state !== 'owner') {

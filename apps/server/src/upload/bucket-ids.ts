@@ -36,6 +36,38 @@ import {
 
 export const BUCKET_TOKEN_HEADER = 'X-Bucket-Token'
 
+/**
+ * The bucket token also travels as a cookie, for clients that cannot send our header:
+ * PsiTransfer's own upload page adds the later files of a bucket and locks it from the same
+ * browser, which sends the cookie by itself. `SameSite=Strict` keeps other sites' pages from
+ * sending it (no cross-site additions), `HttpOnly` keeps scripts from reading it.
+ */
+export function bucketTokenCookieName(sid: string): string {
+  return `psitransfer-bucket-${sid}`
+}
+
+/** `Set-Cookie` for the token of a bucket whose first file was just created. */
+export function bucketTokenCookie(sid: string, token: string, path: string, maxAgeSeconds: number): string {
+  return `${bucketTokenCookieName(sid)}=${token}; Path=${path}; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Strict`
+}
+
+/** The bucket token a request carries: our header, else the bucket's cookie. */
+export function bucketTokenOf(
+  header: (name: string) => string | null | undefined,
+  sid: string,
+): string | undefined {
+  const sent = header(BUCKET_TOKEN_HEADER.toLowerCase())
+  if (sent) return sent
+  const cookies = header('cookie')
+  if (!cookies) return undefined
+  const name = `${bucketTokenCookieName(sid)}=`
+  for (const part of cookies.split(';')) {
+    const p = part.trim()
+    if (p.startsWith(name)) return p.slice(name.length) || undefined
+  }
+  return undefined
+}
+
 /** Key of the mark of a used bucket id (never made by `newFileId`, which makes 22 characters). */
 export const BUCKET_MARK_KEY = 'psitransfer-bucket' as FileId
 

@@ -20,7 +20,7 @@ import {
 import type { RequestFacts } from '../http/client.js'
 import type { Logger } from '../logger.js'
 import { checkServicePassword } from '../security/auth.js'
-import { BUCKET_TOKEN_HEADER } from './bucket-ids.js'
+import { bucketTokenOf } from './bucket-ids.js'
 import type { Reservation } from './bucket-state.js'
 import { uploadCompleted } from './complete.js'
 import type { UploadDeps } from './deps.js'
@@ -126,7 +126,7 @@ export function createUploadHooks(req: RequestFacts, deps: UploadDeps, holder: C
       for (const [k, v] of Object.entries(md)) if (!KNOWN_KEYS.has(k)) extra[k] = v
 
       const expiresAt = initialExpiry(createdAt, retention, config)
-      const token = input.request.headers.get(BUCKET_TOKEN_HEADER.toLowerCase())
+      const token = bucketTokenOf((name) => input.request.headers.get(name), sid)
       // Strangers are refused before any password is verified (creation is no password oracle).
       await requireBucketOwner(deps, sid, token)
       await precheckBucketPassword(req, deps, sid, password)

@@ -19,7 +19,7 @@ import {
   type TusResponse,
 } from '@psitransfer/core'
 import type { RequestFacts } from '../http/client.js'
-import { BUCKET_MARK_KEY, BUCKET_TOKEN_HEADER } from './bucket-ids.js'
+import { BUCKET_MARK_KEY, BUCKET_TOKEN_HEADER, bucketTokenCookie } from './bucket-ids.js'
 import type { UploadDeps } from './deps.js'
 import { type CreateLockHolder, createUploadHooks, releaseBucketLock } from './hooks.js'
 
@@ -120,7 +120,15 @@ export async function answerTus(request: TusEndpointRequest, deps: UploadDeps): 
   }
   const answer: TusEndpointResponse = { status: res.status, headers: res.headers, body: res.body }
   // The creation that took its bucket's id hands out the right to add more and to lock it.
-  if (res.status === 201 && holder.took) answer.headers[BUCKET_TOKEN_HEADER] = holder.took.token
+  if (res.status === 201 && holder.took) {
+    answer.headers[BUCKET_TOKEN_HEADER] = holder.took.token
+    answer.headers['Set-Cookie'] = bucketTokenCookie(
+      holder.took.sid,
+      holder.took.token,
+      deps.config.baseUrl,
+      deps.config.uploadExpiry,
+    )
+  }
   if (res.status >= 400) answer.errorCode = `tus_${res.status}`
   if (res.status === 413) {
     // The contract (and PsiTransfer) answers size limits with JSON the web client can show.
