@@ -4,7 +4,7 @@
  * and get a short-lived download token that file and archive URLs carry.
  * @module
  */
-import { formatFileRef, isOneTime, NotFoundError, parseBucketId } from '@psitransfer/core'
+import { downloadsLeft, formatFileRef, isOneTime, NotFoundError, parseBucketId } from '@psitransfer/core'
 import type { Context } from 'hono'
 import { archiveToken, fileSize, passwordHashes, servableFiles } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
@@ -37,6 +37,8 @@ export async function bucketListing(c: Context<AppEnv>, deps: AppDeps, rawSid: s
       expiresAt: f.expiresAt,
       oneTime: isOneTime(f),
       downloaded: f.downloads > 0,
+      // Complete downloads left for a limited file (one-time: 1), `null` when unlimited.
+      downloadsLeft: downloadsLeft(f),
       url: `${base}files/${formatFileRef(f)}${query}`,
     })),
     archiveToken: archive,

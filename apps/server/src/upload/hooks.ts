@@ -7,6 +7,7 @@ import {
   type BucketId,
   type CreateDecision,
   type CreateInput,
+  clientExtra,
   type FileMeta,
   type FileRef,
   type Lock,
@@ -120,8 +121,10 @@ export function createUploadHooks(req: RequestFacts, deps: UploadDeps, holder: C
       if (config.requireBucketPassword && !password) {
         throw new PsiError('INVALID_INPUT', 'A password is required for every upload')
       }
-      const extra: Record<string, string> = {}
-      for (const [k, v] of Object.entries(md)) if (!KNOWN_KEYS.has(k)) extra[k] = v
+      const given: Record<string, string> = {}
+      for (const [k, v] of Object.entries(md)) if (!KNOWN_KEYS.has(k)) given[k] = v
+      // `maxDownloads` is validated here; the server's own download claims cannot be sent.
+      const extra = clientExtra(given)
 
       const expiresAt = initialExpiry(createdAt, retention, config)
       const token = input.request.headers.get(BUCKET_TOKEN_HEADER.toLowerCase())
