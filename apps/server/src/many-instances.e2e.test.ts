@@ -224,7 +224,7 @@ describe.each(backends)('bucket rules across three instances on $name', (backend
 
   it(
     'a file limited to 3 downloads gives exactly 3 of 20 parallel requests over three instances',
-    () => limitedDownloads(base),
+    () => limitedDownloads(base, 8000),
     120_000,
   )
 

@@ -7,6 +7,18 @@ import { randomBytes } from 'node:crypto'
 import { expect } from 'vitest'
 import { sha256 } from './harness.js'
 
+/**
+ * Polls `check` until it holds (downloads are recorded once their response went out, under the
+ * file's lock, so a client may read the listing a moment before).
+ */
+async function eventually(check: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
 /** Origin of instance `i` (`i` modulo the number of instances). */
 export type Base = (i: number) => string
 
@@ -147,10 +159,10 @@ export async function issueManageToken(
  * A file limited to 3 downloads: ranges that end early never count, 20 parallel full downloads
  * (over every instance) give exactly 3 full 200s, the listing counts down, then the file is gone.
  */
-export async function limitedDownloads(base: Base): Promise<void> {
+export async function limitedDownloads(base: Base, size = 64 * 1024): Promise<void> {
   const sid = newSid('limit3')
   const token = newToken()
-  const data = randomBytes(64 * 1024)
+  const data = randomBytes(size)
   await tusUpload(base, 0, sid, data, { name: 'three.bin', maxDownloads: '3' }, token)
   const before = await listing(base, 1, sid)
   expect(before.items[0]).toMatchObject({ name: 'three.bin', downloadsLeft: 3 })
@@ -163,7 +175,10 @@ export async function limitedDownloads(base: Base): Promise<void> {
   const rest = await fetch(`${base(1)}${path}`, { headers: { Range: 'bytes=1000-' } })
   expect(rest.status).toBe(206)
   expect(sha256(Buffer.concat([first, Buffer.from(await rest.arrayBuffer())]))).toBe(sha256(data))
-  expect((await listing(base, 2, sid)).items[0]?.downloadsLeft).toBe(2)
+  await eventually(
+    async () => (await listing(base, 2, sid)).items[0]?.downloadsLeft === 2,
+    'the resumed download',
+  )
 
   const results = await Promise.all(
     Array.from({ length: 20 }, async (_, n) => {
@@ -176,6 +191,7 @@ export async function limitedDownloads(base: Base): Promise<void> {
   for (const r of ok) expect(sha256(r.body)).toBe(sha256(data))
   for (const r of results) expect([200, 404, 410]).toContain(r.status)
   // The last allowed download deleted the file, on every instance.
+  await eventually(async () => (await listing(base, 0, sid)).status === 404, 'the file to be deleted')
   for (const i of [0, 1, 2]) {
     expect([404, 410]).toContain((await fetch(`${base(i)}${path}`)).status)
     expect((await listing(base, i, sid)).status).toBe(404)
@@ -231,7 +247,15 @@ export async function manageLink(base: Base, options: { maxAge: number }): Promi
 
   // Downloads show up in the counts.
   const items = (await listing(base, 2, sid)).items
-  for (const item of items) expect((await fetch(`${base(0)}${item.url}`)).status).toBe(200)
+  for (const item of items) {
+    const res = await fetch(`${base(0)}${item.url}`)
+    expect(res.status).toBe(200)
+    await res.arrayBuffer()
+  }
+  await eventually(
+    async () => (await manageState(base, 2, sid, secret)).files.every((f) => f.downloads === 1),
+    'both downloads to be counted',
+  )
   state = await manageState(base, 2, sid, secret)
   expect(byName(state, 'a.txt').downloads).toBe(1)
   expect(byName(state, 'b.txt')).toMatchObject({ downloads: 1, downloadsLeft: 3 })

@@ -35,6 +35,8 @@ export interface BucketItem {
   expiresAt: number | null
   oneTime: boolean
   downloaded: boolean
+  /** Complete downloads left of a limited file (one-time: 1), `null` when unlimited. */
+  downloadsLeft?: number | null
   url: string
 }
 

@@ -133,6 +133,35 @@ const fr: Messages = {
   confirmDeleteBucket: 'Supprimer {sid} et ses {count} fichiers ? Cette action est irréversible.',
   confirmDeleteFile: 'Supprimer {name} ? Cette action est irréversible.',
   totals: '{buckets} dossiers partagés, {files} fichiers, {size}',
+
+  maxDownloads: 'Limite de téléchargements',
+  maxDownloadsHint: 'Nombre de téléchargements permis par fichier. Vide : sans limite.',
+  downloadsLeft: 'Téléchargements restants : {count}',
+  downloadsLeftColumn: 'Restants',
+  manageLink: 'Lien de gestion',
+  manageLinkHint:
+    'Gardez ce lien privé : il permet de voir les téléchargements, de changer l’expiration ou le mot de passe et de supprimer des fichiers. Ce navigateur le garde dans',
+  copyManageLink: 'Copier le lien de gestion',
+  mySharesTitle: 'Mes partages',
+  noShares: 'Ce navigateur ne garde encore aucun partage.',
+  forget: 'Oublier',
+  forgetShare: 'Oublier {sid}',
+  forgetHint:
+    'Oublier retire seulement le lien de gestion de ce navigateur ; les fichiers restent jusqu’à leur expiration.',
+  manage: 'Gérer',
+  manageTitle: 'Gérer le partage',
+  manageLinkInvalid: 'Ce lien de gestion est erroné ou le partage a expiré.',
+  shareDeleted: 'Le partage et ses fichiers ont été supprimés.',
+  unlimited: 'Illimités',
+  newExpiry: 'Nouvelle expiration',
+  expiryLimit: 'Au plus tard le {date}.',
+  changeExpiry: 'Changer l’expiration',
+  newPassword: 'Nouveau mot de passe de téléchargement',
+  setPassword: 'Définir le mot de passe',
+  removePassword: 'Retirer le mot de passe',
+  deleteShare: 'Supprimer le partage',
+  confirmDeleteShare: 'Supprimer ce partage et tous ses fichiers ? Cette action est irréversible.',
+  changesSaved: 'Enregistré.',
 }
 
 export default fr

@@ -132,6 +132,35 @@ const it: Messages = {
   confirmDeleteBucket: 'Eliminare la condivisione {sid} e tutti i suoi {count} file? Non si può annullare.',
   confirmDeleteFile: 'Eliminare {name}? Non si può annullare.',
   totals: '{buckets} condivisioni, {files} file, {size}',
+
+  maxDownloads: 'Limite di download',
+  maxDownloadsHint: 'Quante volte si può scaricare ogni file. Vuoto: nessun limite.',
+  downloadsLeft: 'Download rimasti: {count}',
+  downloadsLeftColumn: 'Rimasti',
+  manageLink: 'Link di gestione',
+  manageLinkHint:
+    'Tieni privato questo link: con esso vedi i download, cambi la scadenza o la password ed elimini file. Questo browser lo conserva in',
+  copyManageLink: 'Copia link di gestione',
+  mySharesTitle: 'Le mie condivisioni',
+  noShares: 'Questo browser non conserva ancora condivisioni.',
+  forget: 'Dimentica',
+  forgetShare: 'Dimentica {sid}',
+  forgetHint:
+    'Dimenticare rimuove solo il link di gestione da questo browser; i file restano fino alla scadenza.',
+  manage: 'Gestisci',
+  manageTitle: 'Gestisci condivisione',
+  manageLinkInvalid: 'Questo link di gestione è errato o la condivisione è scaduta.',
+  shareDeleted: 'La condivisione e i suoi file sono stati eliminati.',
+  unlimited: 'Illimitati',
+  newExpiry: 'Nuova scadenza',
+  expiryLimit: 'Al massimo fino al {date}.',
+  changeExpiry: 'Cambia scadenza',
+  newPassword: 'Nuova password di download',
+  setPassword: 'Imposta password',
+  removePassword: 'Rimuovi password',
+  deleteShare: 'Elimina condivisione',
+  confirmDeleteShare: 'Eliminare questa condivisione e tutti i suoi file? Non si può annullare.',
+  changesSaved: 'Salvato.',
 }
 
 export default it

@@ -132,6 +132,35 @@ const tr: Messages = {
   confirmDeleteBucket: '{sid} paylaşımı ve içindeki {count} dosyanın tümü silinsin mi? Bu geri alınamaz.',
   confirmDeleteFile: '{name} silinsin mi? Bu geri alınamaz.',
   totals: '{buckets} paylaşım, {files} dosya, {size}',
+
+  maxDownloads: 'İndirme sınırı',
+  maxDownloadsHint: 'Her dosyanın kaç kez indirilebileceği. Boş: sınırsız.',
+  downloadsLeft: 'Kalan indirme: {count}',
+  downloadsLeftColumn: 'Kalan',
+  manageLink: 'Yönetim bağlantısı',
+  manageLinkHint:
+    'Bu bağlantıyı gizli tutun: onunla indirmeleri görür, süreyi veya parolayı değiştirir ve dosyaları silersiniz. Bu tarayıcı onu şurada saklar:',
+  copyManageLink: 'Yönetim bağlantısını kopyala',
+  mySharesTitle: 'Paylaşımlarım',
+  noShares: 'Bu tarayıcıda henüz kayıtlı paylaşım yok.',
+  forget: 'Unut',
+  forgetShare: '{sid} paylaşımını unut',
+  forgetHint:
+    'Unutmak yalnızca yönetim bağlantısını bu tarayıcıdan kaldırır; dosyalar süreleri dolana kadar kalır.',
+  manage: 'Yönet',
+  manageTitle: 'Paylaşımı yönet',
+  manageLinkInvalid: 'Bu yönetim bağlantısı yanlış ya da paylaşımın süresi dolmuş.',
+  shareDeleted: 'Paylaşım ve dosyaları silindi.',
+  unlimited: 'Sınırsız',
+  newExpiry: 'Yeni bitiş zamanı',
+  expiryLimit: 'En geç {date}.',
+  changeExpiry: 'Süreyi değiştir',
+  newPassword: 'Yeni indirme parolası',
+  setPassword: 'Parola belirle',
+  removePassword: 'Parolayı kaldır',
+  deleteShare: 'Paylaşımı sil',
+  confirmDeleteShare: 'Bu paylaşım ve tüm dosyaları silinsin mi? Bu geri alınamaz.',
+  changesSaved: 'Kaydedildi.',
 }
 
 export default tr

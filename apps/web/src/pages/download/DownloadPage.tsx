@@ -155,6 +155,9 @@ function BucketView({ api, bucket }: { api: PageProps['api']; bucket: Bucket }) 
                       ? formatDate(item.expiresAt, locale)
                       : t('never')}
                 </p>
+                {!item.oneTime && typeof item.downloadsLeft === 'number' && (
+                  <p class="badge">{t('downloadsLeft', { count: item.downloadsLeft })}</p>
+                )}
                 {item.oneTime && (
                   <p class={`badge${gone ? ' badge-used' : ''}`}>
                     {gone ? t('alreadyDownloaded') : `${t('oneTimeBadge')}: ${t('oneTimeWarning')}`}

@@ -9,11 +9,17 @@ export interface DoneInfo {
   expiresAt: number | null
   oneTime: boolean
   protected: boolean
+  /** Complete downloads each file allows, when limited (besides one-time). */
+  maxDownloads?: number
+  /** The uploader's private manage link (absent when the server gave none). */
+  manageUrl?: string
 }
 
 interface Props extends DoneInfo {
   mailTemplate: string
   showQr: boolean
+  /** The "My shares" page. */
+  sharesUrl: string
   onNew(): void
 }
 
@@ -46,6 +52,7 @@ export function DonePanel(p: Props) {
         </div>
       </div>
       {expiry && <p>{expiry}</p>}
+      {p.maxDownloads !== undefined && <p>{t('downloadsLeft', { count: p.maxDownloads })}</p>}
       {note && <p class="muted">{note}</p>}
       <div class="actions">
         <a class="btn" href={mailto}>
@@ -64,6 +71,25 @@ export function DonePanel(p: Props) {
           {t('newUpload')}
         </button>
       </div>
+      {p.manageUrl && (
+        <div class="field manage-link">
+          <label for="manage-link">{t('manageLink')}</label>
+          <div class="input-row">
+            <input
+              id="manage-link"
+              type="url"
+              readOnly
+              value={p.manageUrl}
+              aria-describedby="manage-link-hint"
+              onFocus={(e) => (e.currentTarget as HTMLInputElement).select()}
+            />
+            <CopyButton text={p.manageUrl} label={t('copyManageLink')} class="btn" />
+          </div>
+          <p class="hint" id="manage-link-hint">
+            {t('manageLinkHint')} <a href={p.sharesUrl}>{t('mySharesTitle')}</a>
+          </p>
+        </div>
+      )}
       {p.showQr && (
         <div class="qr-wrap">
           <Qr text={p.url} label={t('qrCode')} />

@@ -27,6 +27,7 @@ export function useBucketDraft(local: Storage | null) {
   const [entries, setEntries] = useState<QueueEntry[]>(() => (restored ? restoredEntries(restored) : []))
   const [retention, setRetention] = useState(restored?.retention ?? '')
   const [password, setPassword] = useState(restored?.password ?? '')
+  const [maxDownloads, setMaxDownloads] = useState(restored?.maxDownloads ?? '')
   const [passwordError, setPasswordError] = useState<string>()
   const [notices, setNotices] = useState<string[]>([])
 
@@ -65,6 +66,7 @@ export function useBucketDraft(local: Storage | null) {
     restoredSid.current = undefined
     setSid(newBucketId(sidLength(config?.randomDownloadSidLength)))
     setPassword('')
+    setMaxDownloads('')
     setNotices([])
     if (config)
       setRetention(config.defaultRetention in config.retentions ? config.defaultRetention : retention)
@@ -76,6 +78,7 @@ export function useBucketDraft(local: Storage | null) {
     entries,
     retention,
     password,
+    maxDownloads,
     passwordError,
     notices,
     applyConfig,
@@ -83,6 +86,7 @@ export function useBucketDraft(local: Storage | null) {
     setComment,
     remove,
     setRetention,
+    setMaxDownloads,
     changePassword,
     setPasswordError,
     clear,

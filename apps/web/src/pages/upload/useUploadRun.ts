@@ -1,9 +1,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Api } from '../../api/client.js'
+import { issueManageLink } from '../../api/manage.js'
 import type { ClientConfig } from '../../api/types.js'
 import { useI18n } from '../../i18n/context.js'
 import { newBucketToken } from '../../lib/ids.js'
 import { expiryOf, ONE_TIME } from '../../lib/retention.js'
+import { rememberShare } from '../../lib/shares.js'
 import { UploadQueue } from '../../upload/queue.js'
 import { clearSession, saveSession, storedUploadUrls, type UploadSession } from '../../upload/session.js'
 import { tusFactory } from '../../upload/tus.js'
@@ -38,7 +40,7 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
   const queueRef = useRef<UploadQueue | null>(null)
   // Re-render on queue progress at most once per frame.
   const refresh = useFrameRefresh()
-  const { sid, retention, password, restored, entries } = draft
+  const { sid, retention, password, maxDownloads, restored, entries } = draft
 
   const lock = async (c: ClientConfig) => {
     setPhase({ kind: 'locking' })
@@ -50,13 +52,29 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
       return
     }
     if (local) clearSession(local, sid)
+    const names = queueRef.current?.entries.map((e) => e.name) ?? []
+    const token = queueRef.current?.bucketToken
     queueRef.current = null
+    const expiresAt = expiryOf(retention, Date.now())
+    // The uploader's manage link, kept in this browser ("My shares"); the share works without it.
+    const manage = token ? await issueManageLink(api, sid, token).catch(() => undefined) : undefined
+    if (manage) {
+      rememberShare(local, {
+        sid,
+        token: manage.manageToken,
+        createdAt: Date.now(),
+        expiresAt,
+        names: names.slice(0, 5),
+      })
+    }
     setPhase({
       kind: 'done',
       url: new URL(encodeURIComponent(sid), api.base).href,
-      expiresAt: expiryOf(retention, Date.now()),
+      expiresAt,
       oneTime: retention === ONE_TIME,
       protected: password !== '',
+      ...(manage ? { manageUrl: manage.manageUrl } : {}),
+      ...(retention !== ONE_TIME && maxDownloads ? { maxDownloads: Number(maxDownloads) } : {}),
     })
   }
 
@@ -79,6 +97,7 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
       v: 1,
       sid,
       retention,
+      ...(maxDownloads ? { maxDownloads } : {}),
       password,
       ...(knownToken ? { bucketToken: knownToken } : {}),
       createdAt: restored?.createdAt || Date.now(),
@@ -90,6 +109,8 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
       {
         sid,
         retention,
+        // One-time is the limit 1 already.
+        ...(maxDownloads && retention !== ONE_TIME ? { maxDownloads } : {}),
         password,
         ...(session.bucketToken ? { bucketToken: session.bucketToken } : {}),
         onBucketToken: (token) => {
