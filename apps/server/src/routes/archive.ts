@@ -11,11 +11,11 @@ import type { Context } from 'hono'
 import { type ArchiveFormat, createArchive } from '../archive/stream.js'
 import { archiveToken, legacyArchiveToken, passwordHashes, publicFile, servableFiles } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
-import { claimDownload, type DownloadClaim, isLimited } from '../download-claims.js'
 import type { AppEnv } from '../env.js'
 import { FILE_CSP } from '../http/headers.js'
 import { sendStream } from '../http/send.js'
 import { completedOrAsIs } from '../upload/complete.js'
+import { claimDownload, type DownloadClaim, isLimited } from './download-claims.js'
 
 export async function downloadArchive(
   c: Context<AppEnv>,

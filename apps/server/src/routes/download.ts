@@ -23,13 +23,13 @@ import {
 import type { Context } from 'hono'
 import { fileSize, isServable, publicFile } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
-import { claimDownload, type DownloadClaim, isLimited } from '../download-claims.js'
 import type { AppEnv } from '../env.js'
 import { FILE_CSP, PDF_PREVIEW_HEADERS } from '../http/headers.js'
 import { isInlineSafe, safeContentType, withCharset } from '../http/mime.js'
 import { parseRange } from '../http/range.js'
 import { sendStream } from '../http/send.js'
 import { completeUpload } from '../upload/complete.js'
+import { claimDownload, type DownloadClaim, isLimited } from './download-claims.js'
 
 /**
  * The file's record if it may be downloaded, else NOT_FOUND. With `complete`, an upload whose

@@ -1,6 +1,6 @@
 /**
  * The uploader's manage API, `{B}api/manage/{sid}`, authenticated by the bucket's manage secret
- * (header `X-Manage-Token`, see `manage/secret.ts`):
+ * (header `X-Manage-Token`, see `upload/manage-secret.ts`):
  * - `POST`: a new manage secret, for the bucket's uploader (`X-Bucket-Token`, or the current
  *   manage secret); the old one stops working. 201 `{manageToken, manageUrl}`.
  * - `GET`: the bucket's state: files with download counts, limits, last download, expiry.
@@ -29,21 +29,21 @@ import type { Context, Hono } from 'hono'
 import { z } from 'zod'
 import { fileSize, liveFiles, servableFiles } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
-import { withFileLock } from '../download-claims.js'
 import type { AppEnv } from '../env.js'
 import { honoFacts, publicOrigin } from '../http/client.js'
+import { failureDelay, kdfRunner } from '../security/auth.js'
+import { hashPassword } from '../security/passwords.js'
+import { BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
+import { completedOrAsIs } from '../upload/complete.js'
 import {
   issueManageToken,
   MANAGE_TOKEN_HEADER,
   MANAGE_URL_HEADER,
   manageUrl,
   verifyManageToken,
-} from '../manage/secret.js'
-import { failureDelay, kdfRunner } from '../security/auth.js'
-import { hashPassword } from '../security/passwords.js'
-import { BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
-import { completedOrAsIs } from '../upload/complete.js'
+} from '../upload/manage-secret.js'
 import { bucketLockId } from '../upload/rules.js'
+import { withFileLock } from './download-claims.js'
 
 const MAX_PASSWORD = 1024
 

@@ -19,11 +19,11 @@ import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { honoFacts, publicOrigin } from '../http/client.js'
 import { bodySignal, requestBody } from '../http/send.js'
-import { issueManageToken, MANAGE_URL_HEADER, manageUrl } from '../manage/secret.js'
 import { kdfRunner, requireServicePassword } from '../security/auth.js'
 import { hashPassword } from '../security/passwords.js'
 import { BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
 import { uploadCompleted } from '../upload/complete.js'
+import { issueManageToken, MANAGE_URL_HEADER, manageUrl } from '../upload/manage-secret.js'
 import { checkFileSize, initialExpiry, parseRetention } from '../upload/rules.js'
 
 /** Stops the body with 413 once it passes `max` bytes (for bodies without Content-Length). */

@@ -37,7 +37,7 @@ import {
 export const BUCKET_TOKEN_HEADER = 'X-Bucket-Token'
 
 /**
- * Key in the mark's `extra` of the SHA-256 of the bucket's manage secret (`manage/secret.ts`),
+ * Key in the mark's `extra` of the SHA-256 of the bucket's manage secret (`manage-secret.ts`),
  * which proves ownership like the upload token (so its holder can add files later).
  */
 export const MANAGE_HASH_KEY = 'manageSha256'

@@ -17,7 +17,7 @@ import {
   releaseDownloadPatch,
   withLock,
 } from '@psitransfer/core'
-import type { AppDeps } from './deps.js'
+import type { AppDeps } from '../deps.js'
 
 /** How long a download waits for the file's lock (other claims hold it for a few store calls). */
 const CLAIM_WAIT_MS = 20_000

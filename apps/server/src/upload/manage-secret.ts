@@ -12,9 +12,9 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { type BucketId, withLock } from '@psitransfer/core'
-import { MANAGE_HASH_KEY } from '../upload/bucket-ids.js'
-import type { UploadDeps } from '../upload/deps.js'
-import { bucketLockId } from '../upload/rules.js'
+import { MANAGE_HASH_KEY } from './bucket-ids.js'
+import type { UploadDeps } from './deps.js'
+import { bucketLockId } from './rules.js'
 
 export const MANAGE_TOKEN_HEADER = 'X-Manage-Token'
 /** Header of the manage link on upload answers (curl PUT). */

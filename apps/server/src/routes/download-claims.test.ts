@@ -1,7 +1,7 @@
 import { DOWNLOAD_CLAIMS_KEY, listAll } from '@psitransfer/core'
 import { describe, expect, it } from 'vitest'
-import { readZip } from './test-support/archives.js'
-import { bytesOf, makeApp, type TestApp, upload } from './test-support/harness.js'
+import { readZip } from '../test-support/archives.js'
+import { bytesOf, makeApp, type TestApp, upload } from '../test-support/harness.js'
 
 interface Listing {
   items: Array<{ name: string; url: string; downloadsLeft: number | null }>
