@@ -16,12 +16,14 @@ describe('download limits, the manage link and "My shares"', () => {
   let browser: Browser
   let dir: string
   let notes: Fixture
+  let later: Fixture
   let shareUrl = ''
   let manageUrl = ''
 
   beforeAll(async () => {
     ;[server, browser, dir] = await Promise.all([startServer(), launchBrowser(), fixtureDir()])
     notes = await writeFixture(dir, 'notes.txt', Buffer.from('limited notes\n'))
+    later = await writeFixture(dir, 'later.txt', Buffer.from('added later\n'))
   })
 
   afterAll(async () => {
@@ -112,6 +114,19 @@ describe('download limits, the manage link and "My shares"', () => {
       items: Array<{ expiresAt: number }>
     }
     expect(listing.items[0]?.expiresAt).toBe(soon.getTime())
+
+    // Files added later land in the share, with its expiry; the share is locked again.
+    await page.setInputFiles('#manage-add', later.path)
+    await page.getByRole('button', { name: 'Upload', exact: true }).click()
+    await page.getByRole('row', { name: /later\.txt/ }).waitFor({ timeout: 30_000 })
+    const after = (await (await fetch(`${server.url}${sid}.json`)).json()) as {
+      items: Array<{ name: string; expiresAt: number; downloadsLeft: number | null }>
+    }
+    expect(after.items.map((i) => [i.name, i.expiresAt, i.downloadsLeft])).toEqual([
+      ['notes.txt', soon.getTime(), 1],
+      ['later.txt', soon.getTime(), 2],
+    ])
+    await checkPage(page, 'manage-added-desktop')
 
     // A wrong secret is refused with a message, not the page.
     // (From another document: a new fragment alone would not load the page again.)

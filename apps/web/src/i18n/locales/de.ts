@@ -162,6 +162,7 @@ const de: Messages = {
   deleteShare: 'Freigabe löschen',
   confirmDeleteShare:
     'Diese Freigabe und alle ihre Dateien löschen? Das kann nicht rückgängig gemacht werden.',
+  addToShare: 'Dateien zu dieser Freigabe hinzufügen',
   changesSaved: 'Gespeichert.',
 }
 

@@ -168,6 +168,7 @@ const en = {
   removePassword: 'Remove password',
   deleteShare: 'Delete share',
   confirmDeleteShare: 'Delete this share and all its files? This cannot be undone.',
+  addToShare: 'Add files to this share',
   changesSaved: 'Saved.',
 }
 

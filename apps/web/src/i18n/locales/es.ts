@@ -161,6 +161,7 @@ const es: Messages = {
   removePassword: 'Quitar contraseña',
   deleteShare: 'Borrar envío',
   confirmDeleteShare: '¿Borrar este envío y todos sus archivos? No se puede deshacer.',
+  addToShare: 'Añadir archivos a este envío',
   changesSaved: 'Guardado.',
 }
 

@@ -161,6 +161,7 @@ const fr: Messages = {
   removePassword: 'Retirer le mot de passe',
   deleteShare: 'Supprimer le partage',
   confirmDeleteShare: 'Supprimer ce partage et tous ses fichiers ? Cette action est irréversible.',
+  addToShare: 'Ajouter des fichiers à ce partage',
   changesSaved: 'Enregistré.',
 }
 

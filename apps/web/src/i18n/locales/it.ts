@@ -160,6 +160,7 @@ const it: Messages = {
   removePassword: 'Rimuovi password',
   deleteShare: 'Elimina condivisione',
   confirmDeleteShare: 'Eliminare questa condivisione e tutti i suoi file? Non si può annullare.',
+  addToShare: 'Aggiungi file a questa condivisione',
   changesSaved: 'Salvato.',
 }
 

@@ -159,6 +159,7 @@ const ja: Messages = {
   removePassword: 'パスワードを解除',
   deleteShare: '共有を削除',
   confirmDeleteShare: 'この共有とすべてのファイルを削除しますか? 元に戻せません。',
+  addToShare: 'この共有にファイルを追加',
   changesSaved: '保存しました。',
 }
 

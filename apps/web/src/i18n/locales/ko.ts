@@ -159,6 +159,7 @@ const ko: Messages = {
   removePassword: '비밀번호 제거',
   deleteShare: '공유 삭제',
   confirmDeleteShare: '이 공유와 모든 파일을 삭제할까요? 되돌릴 수 없습니다.',
+  addToShare: '이 공유에 파일 추가',
   changesSaved: '저장했습니다.',
 }
 

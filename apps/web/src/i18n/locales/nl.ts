@@ -161,6 +161,7 @@ const nl: Messages = {
   removePassword: 'Wachtwoord verwijderen',
   deleteShare: 'Alles verwijderen',
   confirmDeleteShare: 'Deze gedeelde bestanden allemaal verwijderen? Dit kan niet ongedaan worden gemaakt.',
+  addToShare: 'Bestanden aan deze gedeelde bestanden toevoegen',
   changesSaved: 'Opgeslagen.',
 }
 

@@ -162,6 +162,7 @@ const pl: Messages = {
   removePassword: 'Usuń hasło',
   deleteShare: 'Usuń udostępnienie',
   confirmDeleteShare: 'Usunąć to udostępnienie i wszystkie jego pliki? Tego nie można cofnąć.',
+  addToShare: 'Dodaj pliki do tego udostępnienia',
   changesSaved: 'Zapisano.',
 }
 

@@ -160,6 +160,7 @@ const pt: Messages = {
   removePassword: 'Remover palavra-passe',
   deleteShare: 'Apagar partilha',
   confirmDeleteShare: 'Apagar esta partilha e todos os seus ficheiros? Não é possível desfazer.',
+  addToShare: 'Adicionar ficheiros a esta partilha',
   changesSaved: 'Guardado.',
 }
 

@@ -160,6 +160,7 @@ const ru: Messages = {
   removePassword: 'Убрать пароль',
   deleteShare: 'Удалить всё',
   confirmDeleteShare: 'Удалить эти файлы? Это действие нельзя отменить.',
+  addToShare: 'Добавить файлы',
   changesSaved: 'Сохранено.',
 }
 

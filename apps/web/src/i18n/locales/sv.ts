@@ -160,6 +160,7 @@ const sv: Messages = {
   removePassword: 'Ta bort lösenord',
   deleteShare: 'Ta bort delning',
   confirmDeleteShare: 'Ta bort den här delningen och alla dess filer? Det går inte att ångra.',
+  addToShare: 'Lägg till filer i den här delningen',
   changesSaved: 'Sparat.',
 }
 

@@ -160,6 +160,7 @@ const tr: Messages = {
   removePassword: 'Parolayı kaldır',
   deleteShare: 'Paylaşımı sil',
   confirmDeleteShare: 'Bu paylaşım ve tüm dosyaları silinsin mi? Bu geri alınamaz.',
+  addToShare: 'Bu paylaşıma dosya ekle',
   changesSaved: 'Kaydedildi.',
 }
 

@@ -157,6 +157,7 @@ const zhTw: Messages = {
   removePassword: '移除密碼',
   deleteShare: '刪除分享',
   confirmDeleteShare: '刪除此分享及其所有檔案？此操作無法復原。',
+  addToShare: '向此分享新增檔案',
   changesSaved: '已儲存。',
 }
 

@@ -157,6 +157,7 @@ const zh: Messages = {
   removePassword: '移除密码',
   deleteShare: '删除分享',
   confirmDeleteShare: '删除此分享及其所有文件？此操作无法撤销。',
+  addToShare: '向此分享添加文件',
   changesSaved: '已保存。',
 }
 

@@ -16,6 +16,7 @@ import { storage } from '../../lib/storage.js'
 import { CopyButton } from '../../ui/CopyButton.js'
 import { PasswordField } from '../../ui/PasswordField.js'
 import type { PageProps } from '../page.js'
+import { addFilesToShare } from './addFiles.js'
 
 type Phase =
   | { kind: 'loading' }
@@ -39,6 +40,9 @@ export function ManagePage({ api, route }: PageProps) {
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' })
   const [expiry, setExpiry] = useState('')
   const [password, setPassword] = useState('')
+  const [adding, setAdding] = useState<File[]>([])
+  const [addPassword, setAddPassword] = useState('')
+  const [uploading, setUploading] = useState<string>()
 
   const failure = (e: unknown): Phase =>
     e instanceof ApiError && [401, 403, 404].includes(e.status)
@@ -251,6 +255,56 @@ export function ManagePage({ api, route }: PageProps) {
                 </button>
               )}
             </div>
+          </form>
+
+          <form
+            class="card"
+            onSubmit={(e) => {
+              e.preventDefault()
+              if (adding.length === 0) return
+              void run(async () => {
+                try {
+                  return await addFilesToShare(api, bucket, token, adding, addPassword, setUploading)
+                } finally {
+                  setUploading(undefined)
+                  setAdding([])
+                  setAddPassword('')
+                }
+              }, t('changesSaved'))
+            }}
+          >
+            <div class="field">
+              <label for="manage-add">{t('addToShare')}</label>
+              <input
+                id="manage-add"
+                type="file"
+                multiple
+                disabled={busy}
+                onChange={(e) => setAdding([...((e.currentTarget as HTMLInputElement).files ?? [])])}
+              />
+            </div>
+            {bucket.protected && (
+              <PasswordField
+                id="manage-add-password"
+                label={t('bucketPassword')}
+                value={addPassword}
+                onInput={setAddPassword}
+                autoComplete="off"
+                required
+              />
+            )}
+            {uploading && (
+              <p class="muted" role="status">
+                {t('statusUploading')}: {uploading}
+              </p>
+            )}
+            <button
+              type="submit"
+              class="btn"
+              disabled={busy || adding.length === 0 || (bucket.protected && !addPassword)}
+            >
+              {t('upload')}
+            </button>
           </form>
 
           <section class="card">
