@@ -268,6 +268,9 @@ export function ManagePage({ api, route }: PageProps) {
                 } finally {
                   setUploading(undefined)
                   setAdding([])
+                  // The picker is uncontrolled: empty it for the next files.
+                  const picker = document.getElementById('manage-add') as HTMLInputElement | null
+                  if (picker) picker.value = ''
                   setAddPassword('')
                 }
               }, t('changesSaved'))
