@@ -69,7 +69,8 @@ export async function itemUrl(origin, sid, name) {
 export async function putRoundTrip(origin, name = 'smoke.bin', size = 300_000) {
   const body = randomBytes(size)
   const put = await fetch(`${origin}/${name}`, { method: 'PUT', body })
-  const shareUrl = (await put.text()).trim()
+  // The first line is the share link (the second the uploader's manage link).
+  const shareUrl = (await put.text()).split('\n')[0].trim()
   if (put.status !== 201) throw new Error(`PUT answered ${put.status}: ${shareUrl}`)
   const sid = new URL(shareUrl).pathname.split('/').filter(Boolean).pop()
   const url = await itemUrl(origin, sid, name)

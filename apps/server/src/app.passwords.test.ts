@@ -265,7 +265,9 @@ describe('trustProxy', () => {
     })
     expect(res.status).toBe(201)
     // Before: http://evil.example/… (the values the client wrote).
-    expect(await res.text()).toMatch(/^https:\/\/files\.example\/[A-Za-z0-9_-]+\n$/)
+    expect(await res.text()).toMatch(
+      /^https:\/\/files\.example\/[A-Za-z0-9_-]+\nManage \(keep private\): https:\/\/files\.example\/manage\//,
+    )
   })
 
   it('applies to the TUS fast path', async () => {

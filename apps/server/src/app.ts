@@ -17,6 +17,7 @@ import { clientConfig, langJson } from './routes/client-config.js'
 import { directRoutes } from './routes/direct.js'
 import { downloadFile } from './routes/download.js'
 import { healthz, metrics } from './routes/health.js'
+import { registerManageRoutes } from './routes/manage.js'
 import { putUpload } from './routes/put.js'
 import {
   RESUMABLE_COLLECTION_METHODS,
@@ -170,6 +171,10 @@ export function buildApp(deps: AppDeps): BuiltApp {
 
   // Direct-to-S3 uploads (only answered when the store offers them); before `{B}:name` and `{B}*`.
   directRoutes(app, `${B}api/direct`, deps)
+  registerManageRoutes(app, deps, B)
+  // The web app's manage pages: `manage/` lists the browser's shares, `manage/{sid}` one of them.
+  app.get(`${B}manage/`, (c) => appPage(c, deps))
+  app.get(`${B}manage/:sid`, (c) => appPage(c, deps))
   app.get(`${B}config.json`, (c) => clientConfig(c, deps))
   app.get(`${B}lang.json`, (c) => langJson(c, deps))
   // PsiTransfer's admin shape at its URL; our web admin's own shape under `api/`.
@@ -193,6 +198,8 @@ export function buildApp(deps: AppDeps): BuiltApp {
   // The upload page at U loads the build's relative `./assets/…` from below U (U lies below B,
   // so this goes first).
   if (U !== B) app.on(['GET', 'HEAD'], `${U}*`, (c) => asset(c, deps, c.req.path.slice(U.length)))
+  // The manage pages load the same relative `./assets/…` from below `{B}manage/`.
+  app.on(['GET', 'HEAD'], `${B}manage/*`, (c) => asset(c, deps, c.req.path.slice(`${B}manage/`.length)))
   app.on(['GET', 'HEAD'], `${B}*`, (c) => asset(c, deps, c.req.path.slice(B.length)))
   app.put(`${B}:name`, (c) => putUpload(c, deps, c.req.param('name') ?? ''))
 

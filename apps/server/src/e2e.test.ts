@@ -278,8 +278,15 @@ describe('e2e on the filesystem store', () => {
       writeFileSync(file, data)
       // Async: the server runs in this process, a blocking child would deadlock it.
       const { stdout: out } = await run('curl', ['-sS', '--fail', '-T', file, server.url('/')])
-      expect(out).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/[A-Za-z0-9_-]+\\n$`))
-      const sid = out.trim().split('/').pop()!
+      // The share link, then the uploader's manage link.
+      const [share, manage] = out.split('\n')
+      expect(share).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/[A-Za-z0-9_-]+$`))
+      expect(manage).toMatch(
+        new RegExp(
+          `^Manage \\(keep private\\): http://127\\.0\\.0\\.1:${server.port}/manage/[A-Za-z0-9_-]+#`,
+        ),
+      )
+      const sid = share!.split('/').pop()!
       const { items } = await listing(server, sid)
       expect(items[0]!.name).toBe('from curl.txt')
       expect(sha256((await download(server, items[0]!.url)).body)).toBe(sha256(data))
@@ -287,7 +294,7 @@ describe('e2e on the filesystem store', () => {
       const child = run('curl', ['-sS', '--fail', '-T', '-', server.url('/stdin.bin')])
       child.child.stdin?.end(data)
       const { stdout: piped } = await child
-      const { items: items2 } = await listing(server, piped.trim().split('/').pop()!)
+      const { items: items2 } = await listing(server, piped.split('\n')[0]!.split('/').pop()!)
       expect(items2[0]!.size).toBe(data.length)
     } finally {
       removeDir(dir)

@@ -5,7 +5,8 @@
  * wires it (configured by PSITRANSFER_* variables, the store's own locker).
  * Requests for one bucket are spread over the instances, as a load balancer without sticky
  * sessions would: `maxBucketSize`, the bucket lock and the one-uploader rule must hold as on one
- * server, with no cache window, and a one-time file must be served once. See docs/many-instances.md.
+ * server, with no cache window, a one-time file must be served once, a file limited to N downloads
+ * N times, and manage-link edits hold everywhere at once. See docs/many-instances.md.
  */
 import { randomBytes } from 'node:crypto'
 import { systemClock } from '@psitransfer/core'
@@ -17,8 +18,11 @@ import { type RunningServer, startServer } from './server.js'
 import { loadServerConfig } from './stores.js'
 import { sha256 } from './test-support/harness.js'
 import { type S3Server, s3Server, s3StorageEnv } from './test-support/rgw.js'
+import { limitedDownloads, manageLink } from './test-support/sharing.js'
 
 const MAX_BUCKET = 10_000
+/** `maxAge` of the instances (seconds): the manage link extends expiry up to it. */
+const MAX_AGE = 30 * 24 * 3600
 const prefix = `psi-many-test-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}/`
 
 interface Backend {
@@ -69,6 +73,7 @@ async function start(storage: Record<string, string>): Promise<RunningServer> {
     PSITRANSFER_SECRET: 'a-long-random-string-shared-by-all-instances',
     PSITRANSFER_ACCESS_LOG: 'false',
     PSITRANSFER_MAX_BUCKET_SIZE: String(MAX_BUCKET),
+    PSITRANSFER_MAX_AGE: String(MAX_AGE),
     PSITRANSFER_STORAGE_PREFIX: prefix,
     ...storage,
   }
@@ -216,4 +221,16 @@ describe.each(backends)('bucket rules across three instances on $name', (backend
     // Gone for good, on every instance.
     for (const i of [0, 1, 2]) expect([404, 410]).toContain((await fetch(`${base(i)}${path}`)).status)
   }, 60_000)
+
+  it(
+    'a file limited to 3 downloads gives exactly 3 of 20 parallel requests over three instances',
+    () => limitedDownloads(base, 8000),
+    120_000,
+  )
+
+  it(
+    'manage-link edits on one instance hold on the others (expiry, password, lock, added files)',
+    () => manageLink(base, { maxAge: MAX_AGE }),
+    120_000,
+  )
 })

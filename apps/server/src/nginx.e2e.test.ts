@@ -401,8 +401,11 @@ describe('nginx (deploy/nginx/psitransfer.conf) in front of 3 instances on one S
     // curl -T: the share link is built from the Host and X-Forwarded-Proto nginx sends.
     const put = await fetchAll('/note.txt', { method: 'PUT', body: 'hello through nginx' })
     expect(put.status).toBe(201)
-    expect(put.body.toString()).toMatch(new RegExp(`^${origin.replace(/\./g, '\\.')}/[A-Za-z0-9_-]+\\n$`))
-    sids.add(put.body.toString().trim().split('/').pop() as string)
+    // First line: the share link; second: the uploader's manage link.
+    const [share, manage] = put.body.toString().split('\n')
+    expect(share).toMatch(new RegExp(`^${origin.replace(/\./g, '\\.')}/[A-Za-z0-9_-]+$`))
+    expect(manage).toMatch(new RegExp(`^Manage \\(keep private\\): ${origin.replace(/\./g, '\\.')}/manage/`))
+    sids.add(share?.split('/').pop() as string)
   })
   // Last: it leaves one instance stopped.
   it('keeps serving through nginx while an instance shuts down gracefully (SIGTERM), with no client retry', async () => {

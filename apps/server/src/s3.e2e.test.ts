@@ -15,6 +15,7 @@ import { type RunningServer, startServer } from './server.js'
 import { lockerFor, registryFor } from './stores.js'
 import { readZip } from './test-support/archives.js'
 import { BucketTokens, sha256, testConfig } from './test-support/harness.js'
+import { limitedDownloads, manageLink, putManageLink } from './test-support/sharing.js'
 
 const run = promisify(execFile)
 const RGW = fileURLToPath(new URL('../../../scripts/s3/rgw.sh', import.meta.url))
@@ -173,6 +174,17 @@ describe('e2e on the S3 store', () => {
     expect(ok).toHaveLength(1)
     expect(sha256(ok[0]!.body)).toBe(sha256(data))
   })
+
+  it(
+    'limits downloads: 3 of 20 parallel requests, a resume counts once',
+    () => limitedDownloads(() => url('')),
+    60_000,
+  )
+
+  it('manages a bucket through its manage link, and curl PUT answers with one', async () => {
+    await manageLink(() => url(''), { maxAge: 75 * 24 * 3600 })
+    await putManageLink(() => url(''))
+  }, 60_000)
 
   it('reports health and lets the admin delete', async () => {
     expect((await fetch(url('/healthz'))).status).toBe(200)

@@ -47,13 +47,19 @@ async function uploadFrom(
   data: Buffer
   shareUrl: string
   tusRequests: string[]
+  /** The manage link the done panel shows, and the path its secret was asked for at. */
+  manage: { url: string; requested: string[] }
 }> {
   const data = random(size)
   const file = await writeFixture(dir, name, data)
   const { context, page, seen } = await newContext(browser)
   const tusRequests: string[] = []
+  const requested: string[] = []
   page.on('request', (r) => {
-    if (r.method() === 'POST' || r.method() === 'PATCH') tusRequests.push(new URL(r.url()).pathname)
+    const path = new URL(r.url()).pathname
+    // After the lock the web app asks for the manage link: the API lives under the base URL.
+    if (path.includes('/api/manage/')) requested.push(path)
+    else if (r.method() === 'POST' || r.method() === 'PATCH') tusRequests.push(path)
   })
   await page.goto(`${server.url}${path}`)
   await page.getByRole('button', { name: 'Choose files' }).waitFor()
@@ -61,7 +67,16 @@ async function uploadFrom(
   await page.getByRole('button', { name: 'Upload', exact: true }).click()
   const link = page.locator('#share-link')
   await link.waitFor({ timeout: 60_000 })
-  return { context, page, seen, data, shareUrl: await link.inputValue(), tusRequests }
+  const manageUrl = await page.getByLabel('Manage link', { exact: true }).inputValue()
+  return {
+    context,
+    page,
+    seen,
+    data,
+    shareUrl: await link.inputValue(),
+    tusRequests,
+    manage: { url: manageUrl, requested },
+  }
 }
 
 describe('served below PSITRANSFER_BASE_URL=/psi with 12-character bucket ids', () => {
@@ -69,7 +84,7 @@ describe('served below PSITRANSFER_BASE_URL=/psi with 12-character bucket ids', 
 
   it('uploads below /psi/ and shares a link with a 12-character id', async () => {
     const { server } = setup
-    const { context, seen, data, shareUrl, tusRequests } = await uploadFrom(
+    const { context, seen, data, shareUrl, tusRequests, manage } = await uploadFrom(
       setup,
       'psi/',
       'sub.bin',
@@ -78,6 +93,8 @@ describe('served below PSITRANSFER_BASE_URL=/psi with 12-character bucket ids', 
     expect(shareUrl).toMatch(new RegExp(`^${server.url}psi/[A-Za-z0-9][A-Za-z0-9_-]{11}$`))
     expect(tusRequests.length).toBeGreaterThan(0)
     for (const path of tusRequests) expect(path).toMatch(/^\/psi\/files\//)
+    expect(manage.requested).toEqual([`/psi/api/manage/${shareUrl.split('/').pop()}`])
+    expect(manage.url).toMatch(new RegExp(`^${server.url}psi/manage/${shareUrl.split('/').pop()}#`))
 
     const sid = shareUrl.split('/').pop() as string
     const listing = (await (await fetch(`${server.url}psi/${sid}.json`)).json()) as {
@@ -96,7 +113,7 @@ describe('upload page at PSITRANSFER_UPLOAD_APP_PATH=/up below PSITRANSFER_BASE_
 
   it('sends the base URL to /psi/up/, which is the upload page (not a bucket named "up"), and shares below /psi/', async () => {
     const { server } = setup
-    const { context, page, seen, shareUrl, tusRequests } = await uploadFrom(
+    const { context, page, seen, shareUrl, tusRequests, manage } = await uploadFrom(
       setup,
       'psi/',
       'up.bin',
@@ -106,6 +123,9 @@ describe('upload page at PSITRANSFER_UPLOAD_APP_PATH=/up below PSITRANSFER_BASE_
     expect(shareUrl).toMatch(new RegExp(`^${server.url}psi/[A-Za-z0-9][A-Za-z0-9_-]+$`))
     expect(tusRequests.length).toBeGreaterThan(0)
     for (const path of tusRequests) expect(path).toMatch(/^\/psi\/up\/files\//)
+    // The manage API and page live below the base URL, not the upload page's path.
+    expect(manage.requested).toEqual([`/psi/api/manage/${shareUrl.split('/').pop()}`])
+    expect(manage.url).toMatch(new RegExp(`^${server.url}psi/manage/${shareUrl.split('/').pop()}#`))
     // The share link opens the download page with the file.
     await page.goto(shareUrl)
     await page.getByText('up.bin').first().waitFor()

@@ -14,6 +14,8 @@ import { LangSwitch } from './ui/LangSwitch.js'
 export async function loadPage(route: Route): Promise<PageComponent | null> {
   if (route.page === 'download') return (await import('./pages/download/DownloadPage.js')).DownloadPage
   if (route.page === 'admin') return (await import('./pages/admin/AdminPage.js')).AdminPage
+  if (route.page === 'manage') return (await import('./pages/manage/ManagePage.js')).ManagePage
+  if (route.page === 'shares') return (await import('./pages/manage/SharesPage.js')).SharesPage
   if (route.page === 'upload') return UploadPage
   return null
 }
@@ -50,7 +52,11 @@ export function App({ api, route, initialLang, initialMessages, Page, preload }:
         ? t('downloadTitle')
         : route.page === 'admin'
           ? t('adminTitle')
-          : t('notFoundPage')
+          : route.page === 'manage'
+            ? t('manageTitle')
+            : route.page === 'shares'
+              ? t('mySharesTitle')
+              : t('notFoundPage')
 
   useEffect(() => {
     document.documentElement.lang = i18n.locale

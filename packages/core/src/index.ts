@@ -6,6 +6,7 @@
 export * from './abortable.js'
 export * from './clock.js'
 export * from './content-disposition.js'
+export * from './download-limit.js'
 export * from './errors.js'
 export * from './ids.js'
 export * from './locker.js'

@@ -99,6 +99,8 @@ export type ListingItem = PsiRecord & {
   /** End-to-end encrypted: the sealed name/comment/type the browser opens (upload/encrypted.ts). */
   encrypted?: true
   e2e?: string
+  /** Complete downloads left of a limited file (one-time: 1); `null` when unlimited. */
+  downloadsLeft?: number | null
 }
 
 export interface ListingBody {
@@ -125,8 +127,8 @@ export function listingBody(args: {
   archiveToken: string
   downloadToken: string | undefined
   maxPreviewSize: number
-  /** Fields of an encrypted file's item (the caller knows the encryption rules; this layer not). */
-  encryptedFields?: (f: FileMeta) => Pick<ListingItem, 'encrypted' | 'e2e'>
+  /** Our fields an item gets from rules this layer does not know (encryption, download limits). */
+  itemFields?: (f: FileMeta) => Pick<ListingItem, 'encrypted' | 'e2e' | 'downloadsLeft'>
 }): ListingBody {
   const { sid, baseUrl: base, archiveToken } = args
   const query = args.downloadToken ? `?token=${args.downloadToken}` : ''
@@ -143,7 +145,7 @@ export function listingBody(args: {
       expiresAt: f.expiresAt,
       oneTime: isOneTime(f),
       downloaded: f.downloads > 0,
-      ...args.encryptedFields?.(f),
+      ...args.itemFields?.(f),
     }),
   )
   return {

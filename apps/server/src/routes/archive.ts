@@ -1,18 +1,12 @@
 /**
  * `GET/HEAD {B}files/{sid}++{token}.zip|.tar.gz`: every servable file of a bucket, streamed.
- * One-time files are included only when this request wins their claim, and are deleted once
- * their entry was sent whole, even when the archive breaks off later (the client has the file);
- * the claims of entries that were not sent whole are given back.
+ * Files with a download limit (one-time files: 1) are included only when this request wins one
+ * of their claims (`download-claims.ts`), and count once per archive as soon as their entry was
+ * sent whole, even when the archive breaks off later (the client has the file); the claims of
+ * entries that were not sent whole are given back.
  * @module
  */
-import {
-  contentDisposition,
-  type FileMeta,
-  isOneTime,
-  NotFoundError,
-  PsiError,
-  parseBucketId,
-} from '@psitransfer/core'
+import { contentDisposition, type FileMeta, NotFoundError, PsiError, parseBucketId } from '@psitransfer/core'
 import type { Context } from 'hono'
 import { type ArchiveFormat, createArchive } from '../archive/stream.js'
 import { publicFile, servableFiles } from '../bucket.js'
@@ -24,6 +18,7 @@ import { FILE_CSP } from '../http/headers.js'
 import { sendStream } from '../http/send.js'
 import { completedOrAsIs } from '../upload/complete.js'
 import { refuseEncryptedArchive } from '../upload/encrypted.js'
+import { claimDownload, type DownloadClaim, isLimited } from './download-claims.js'
 
 export async function downloadArchive(
   c: Context<AppEnv>,
@@ -70,17 +65,16 @@ export async function downloadArchive(
   if (c.req.method === 'HEAD') return sendStream(c, { status: 200, headers, body: null })
 
   const files: FileMeta[] = []
-  const claimed: FileMeta[] = []
+  const claimed = new Map<FileMeta, DownloadClaim>()
   try {
     for (const f of all) {
-      if (!isOneTime(f)) files.push(f)
-      else if (await store.claim(f)) {
-        claimed.push(f)
-        files.push(f)
-      }
+      const claim = isLimited(f) ? await claimDownload(deps, f, c.req.raw.signal) : undefined
+      if (claim === null) continue
+      if (claim) claimed.set(f, claim)
+      files.push(f)
     }
   } catch (err) {
-    await releaseAll(deps, claimed)
+    await releaseAll([...claimed.values()])
     throw err
   }
   if (files.length === 0) throw new PsiError('GONE', 'Every file of this bucket has already been downloaded')
@@ -105,19 +99,11 @@ export async function downloadArchive(
         ))
       if (!ok) {
         job.abort()
-        const sent = claimed.filter((f) => job.sentWhole(files.indexOf(f), bytes))
-        await releaseAll(
-          deps,
-          claimed.filter((f) => !sent.includes(f)),
-        )
-        for (const f of sent) {
-          await store
-            .delete(f)
-            .catch((err) =>
-              logger.warn({ err, sid, key: f.key }, 'could not delete a downloaded one-time file'),
-            )
+        let deleted = false
+        for (const [f, claim] of claimed) {
+          if (await claim.finish(job.sentWhole(files.indexOf(f), bytes))) deleted = true
         }
-        if (sent.length > 0) deps.buckets.invalidate(sid)
+        if (deleted) deps.buckets.invalidate(sid)
         return
       }
       metrics.inc('psitransfer_downloads_total', { kind: format })
@@ -128,19 +114,24 @@ export async function downloadArchive(
         date: clock.now(),
       })
       const when = clock.now()
+      let deleted = false
       for (const f of files) {
+        const claim = claimed.get(f)
+        if (claim) {
+          if (await claim.finish(true)) deleted = true
+          continue
+        }
         try {
-          if (isOneTime(f)) await store.delete(f)
-          else await store.update(f, { downloads: f.downloads + 1, lastDownload: when })
+          await store.update(f, { downloads: f.downloads + 1, lastDownload: when })
         } catch (err) {
           logger.warn({ err, sid, key: f.key }, 'could not record an archive download')
         }
       }
-      if (claimed.length > 0) deps.buckets.invalidate(sid)
+      if (deleted) deps.buckets.invalidate(sid)
     },
   })
 }
 
-async function releaseAll(deps: AppDeps, files: FileMeta[]): Promise<void> {
-  for (const f of files) await deps.store.releaseClaim(f).catch(() => {})
+async function releaseAll(claims: DownloadClaim[]): Promise<void> {
+  for (const claim of claims) await claim.finish(false)
 }

@@ -6,7 +6,7 @@
  * `archiveToken` is such a proof itself (`compat/archive-token.ts`).
  * @module
  */
-import { NotFoundError, parseBucketId } from '@psitransfer/core'
+import { downloadsLeft, NotFoundError, parseBucketId } from '@psitransfer/core'
 import type { Context } from 'hono'
 import { passwordHashes, servableFiles } from '../bucket.js'
 import { listingArchiveToken } from '../compat/archive-token.js'
@@ -33,7 +33,8 @@ export async function bucketListing(c: Context<AppEnv>, deps: AppDeps, rawSid: s
       archiveToken: listingArchiveToken(deps.tokens, sid, files, now),
       downloadToken: hashes.length > 0 ? deps.tokens.issue(sid, now) : undefined,
       maxPreviewSize: deps.config.maxPreviewSize,
-      encryptedFields: encryptedItemFields,
+      // Ours beside PsiTransfer's: encryption, and downloads left (`null` when unlimited).
+      itemFields: (f) => ({ ...encryptedItemFields(f), downloadsLeft: downloadsLeft(f) }),
     }),
   )
 }

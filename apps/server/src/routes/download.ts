@@ -1,10 +1,11 @@
 /**
  * `GET/HEAD {B}files/{sid}++{key}`: one file, with Range, conditional requests, RFC 5987
  * names and sandboxing headers; a 302 to a presigned URL when the store offers one.
- * One-time files are claimed atomically in the store before a request that sends the file's
- * last byte (a full GET, or a Range reaching the end: `bytes=0-`, `bytes=N-`, `bytes=-N`),
- * deleted after that response completed and released when it failed. Ranges that end earlier
- * never consume them, so a resumed download counts once and no client gets the last byte twice.
+ * Files with a download limit (one-time files: 1) are claimed race-free (`download-claims.ts`)
+ * before a request that sends the file's last byte (a full GET, or a Range reaching the end:
+ * `bytes=0-`, `bytes=N-`, `bytes=-N`); the claim counts once that response completed (the last
+ * allowed download deletes the file) and is given back when it failed. Ranges that end earlier
+ * never consume one, so a resumed download counts once and no client gets the last byte twice.
  * @module
  */
 import {
@@ -28,6 +29,7 @@ import { isInlineSafe, safeContentType, withCharset } from '../http/mime.js'
 import { parseRange } from '../http/range.js'
 import { sendStream } from '../http/send.js'
 import { completeUpload } from '../upload/complete.js'
+import { claimDownload, type DownloadClaim, isLimited } from './download-claims.js'
 
 /**
  * The file's record if it may be downloaded, else NOT_FOUND. With `complete`, an upload whose
@@ -58,7 +60,7 @@ function etagMatches(header: string, etag: string): boolean {
 }
 
 export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileRef): Promise<Response> {
-  const { store, clock, tokens, metrics, logger } = deps
+  const { store, clock, tokens, metrics } = deps
   const head = c.req.method === 'HEAD'
   const now = clock.now()
   const meta = await loadServable(store, ref, now, (known) =>
@@ -73,7 +75,7 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
   const size = fileSize(meta)
   const type = safeContentType(meta.type)
   const inline = c.req.query('inline') === '1' && isInlineSafe(type)
-  const oneTime = isOneTime(meta)
+  const limited = isLimited(meta)
   const etag = `"${meta.key}-${size.toString(36)}"`
   const lastModified = new Date(meta.createdAt).toUTCString()
   const headers: Record<string, string> = {
@@ -82,7 +84,7 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
     ETag: etag,
     'Last-Modified': lastModified,
     'Accept-Ranges': 'bytes',
-    'Cache-Control': oneTime ? 'private, no-store, no-transform' : 'private, no-transform',
+    'Cache-Control': limited ? 'private, no-store, no-transform' : 'private, no-transform',
     'Content-Security-Policy': FILE_CSP,
     'X-Content-Type-Options': 'nosniff',
     ...(inline && type === 'application/pdf' ? PDF_PREVIEW_HEADERS : {}),
@@ -110,9 +112,9 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
     )
   }
 
-  // Direct download from the storage for plain attachments (previews and one-time files stay
-  // with us: previews avoid cross-origin CSP/CORS trouble, one-time files need the claim).
-  if (store.downloadUrl && !inline && !oneTime) {
+  // Direct download from the storage for plain attachments (previews and limited files stay
+  // with us: previews avoid cross-origin CSP/CORS trouble, limited files need the claim).
+  if (store.downloadUrl && !inline && !limited) {
     const url = await store.downloadUrl(ref, {
       expiresIn: deps.config.storage.signedUrlExpiry ?? 3600,
       filename: meta.name,
@@ -133,11 +135,20 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
   if (partial) headers['Content-Range'] = `bytes ${range.range.start}-${range.range.end}/${size}`
   if (head) return sendStream(c, { status, headers, body: null })
 
-  // A response that carries the file's last byte completes a download: for a one-time file it
-  // takes the claim like a full GET (multi-range headers are answered in full, see parseRange).
-  const consumes = oneTime && (!partial || range.range.end === size - 1)
-  if (consumes && !(await store.claim(ref))) {
-    throw new PsiError('GONE', 'This one-time file has already been downloaded')
+  // A response that carries the file's last byte completes a download: for a limited file it
+  // takes a claim like a full GET (multi-range headers are answered in full, see parseRange).
+  const consumes = limited && (!partial || range.range.end === size - 1)
+  let claim: DownloadClaim | null = null
+  if (consumes) {
+    claim = await claimDownload(deps, meta, c.req.raw.signal)
+    if (!claim) {
+      throw new PsiError(
+        'GONE',
+        isOneTime(meta)
+          ? 'This one-time file has already been downloaded'
+          : 'This file has reached its download limit',
+      )
+    }
   }
   let body: AsyncIterable<Uint8Array>
   try {
@@ -146,7 +157,7 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
         ? emptyBody()
         : await store.read(ref, { signal: c.req.raw.signal, ...(partial ? { range: range.range } : {}) })
   } catch (err) {
-    if (consumes) await store.releaseClaim(ref).catch(() => {})
+    await claim?.finish(false)
     throw err
   }
   metrics.activeDownloads++
@@ -159,15 +170,12 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
       metrics.inc('psitransfer_download_bytes_total', {}, bytes)
       if (partial && !consumes) return
       if (!completed) {
-        if (consumes)
-          await store.releaseClaim(ref).catch((err) => logger.warn({ err }, 'releaseClaim failed'))
+        await claim?.finish(false)
         return
       }
-      if (consumes) {
-        await store
-          .delete(ref)
-          .catch((err) => logger.warn({ err }, 'deleting a downloaded one-time file failed'))
-        deps.buckets.invalidate(ref.sid)
+      if (claim) {
+        // The last allowed download deleted the file: the bucket's totals changed.
+        if (await claim.finish(true)) deps.buckets.invalidate(ref.sid)
         deps.webhooks.send(deps.config.fileDownloadedWebhook, 'fileDownloaded', {
           fid: meta.sid,
           file: publicFile(meta),

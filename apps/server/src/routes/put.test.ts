@@ -10,9 +10,13 @@ describe('curl PUT', () => {
       body: bytesOf('hi there'),
     })
     expect(res.status).toBe(201)
-    const link = await res.text()
-    expect(link).toMatch(/^http:\/\/psi\.example\/[A-Za-z0-9_-]+\n$/)
-    const sid = link.trim().split('/').pop()!
+    const [link, manage] = (await res.text()).split('\n')
+    expect(link).toMatch(/^http:\/\/psi\.example\/[A-Za-z0-9_-]+$/)
+    const sid = link!.split('/').pop()!
+    // The second line and X-Manage-Url: the uploader's manage link, its secret in the fragment.
+    const manageUrl = res.headers.get('x-manage-url')
+    expect(manageUrl).toMatch(new RegExp(`^http://psi\\.example/manage/${sid}#[A-Za-z0-9_-]{32}$`))
+    expect(manage).toBe(`Manage (keep private): ${manageUrl}`)
     const listing = (await (await t.request(`/${sid}.json`)).json()) as {
       items: Array<{ name: string; url: string }>
     }
@@ -62,5 +66,24 @@ describe('curl PUT', () => {
     const [file] = await listAll(t.store, {})
     expect(file).toMatchObject({ retention: 'one-time' })
     expect(file!.password).toMatch(/^\$argon2id/)
+  })
+
+  it('limits downloads by X-Max-Downloads or ?maxDownloads', async () => {
+    const t = makeApp()
+    const res = await t.request('/a.txt', {
+      method: 'PUT',
+      body: bytesOf('x'),
+      headers: { 'X-Max-Downloads': '2' },
+    })
+    expect(res.status).toBe(201)
+    expect(await listAll(t.store, {})).toMatchObject([{ extra: { maxDownloads: '2' } }])
+    const byQuery = await t.request('/b.txt?maxDownloads=5', { method: 'PUT', body: bytesOf('x') })
+    expect(byQuery.status).toBe(201)
+    const bad = await t.request('/c.txt', {
+      method: 'PUT',
+      body: bytesOf('x'),
+      headers: { 'X-Max-Downloads': '0' },
+    })
+    expect(bad.status).toBe(400)
   })
 })

@@ -1,12 +1,15 @@
 /**
  * `PUT {B}{name}` (`curl -T file {B}`): one request creates a bucket with that file and
- * answers with its share link. The body streams into the store; a failed upload is removed
- * (a PUT cannot be resumed).
+ * answers with its share link, and on a second line (and in `X-Manage-Url`) its private manage
+ * link. `X-Max-Downloads: N` (or `?maxDownloads=N`) limits the file to N complete downloads.
+ * The body streams into the store; a failed upload is removed (a PUT cannot be resumed).
  * @module
  */
 import {
+  clientExtra,
   type FileMeta,
   formatFileRef,
+  MAX_DOWNLOADS_KEY,
   type NewFile,
   newBucketId,
   newFileId,
@@ -22,6 +25,7 @@ import { kdfRunner, requireServicePassword } from '../security/auth.js'
 import { hashPassword } from '../security/passwords.js'
 import { BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
 import { uploadCompleted } from '../upload/complete.js'
+import { issueManageToken, MANAGE_URL_HEADER, manageUrl } from '../upload/manage-secret.js'
 import { checkFileSize, initialExpiry, parseRetention } from '../upload/rules.js'
 
 /** Stops the body with 413 once it passes `max` bytes (for bodies without Content-Length). */
@@ -49,6 +53,9 @@ export async function putUpload(c: Context<AppEnv>, deps: AppDeps, rawName: stri
   }
   checkFileSize(length, config)
   const retention = parseRetention(c.req.query('retention'), config)
+  const extra = clientExtra({
+    [MAX_DOWNLOADS_KEY]: c.req.header('x-max-downloads') ?? c.req.query('maxDownloads') ?? '',
+  })
   const password = c.req.header('x-download-pass') || undefined
   if (config.requireBucketPassword && !password) {
     throw new PsiError('INVALID_INPUT', 'A password is required (header x-download-pass)')
@@ -80,7 +87,7 @@ export async function putUpload(c: Context<AppEnv>, deps: AppDeps, rawName: stri
     createdAt,
     expiresAt: initialExpiry(createdAt, retention, config),
     bucketLocked: true,
-    extra: {},
+    extra,
   }
   const limit = Math.min(
     config.maxFileSize ?? Number.POSITIVE_INFINITY,
@@ -121,5 +128,16 @@ export async function putUpload(c: Context<AppEnv>, deps: AppDeps, rawName: stri
   c.get('log')?.info({ id: formatFileRef(ref), name }, 'file uploaded with PUT')
   // As for TUS: the uploader's proof for the bucket (which PUT locks at once).
   c.header(BUCKET_TOKEN_HEADER, token)
-  return c.text(`${publicOrigin(c, config.trustProxy)}${config.baseUrl}${ref.sid}\n`, 201)
+  const origin = publicOrigin(c, config.trustProxy)
+  const share = `${origin}${config.baseUrl}${ref.sid}\n`
+  // Nobody else knows the new id yet: no bucket lock needed for the mark.
+  const manage = await issueManageToken(deps, ref.sid, { locked: true }).catch((err: unknown) => {
+    c.get('log')?.warn({ err, sid: ref.sid }, 'could not make a manage link')
+    return undefined
+  })
+  if (manage === undefined) return c.text(share, 201)
+  const url = manageUrl(origin, config.baseUrl, ref.sid, manage)
+  c.header(MANAGE_URL_HEADER, url)
+  // The share link stays the first line (scripts read it); the manage link is the owner's only.
+  return c.text(`${share}Manage (keep private): ${url}\n`, 201)
 }

@@ -68,6 +68,12 @@ export function bucketTokenOf(
   return undefined
 }
 
+/**
+ * Key in the mark's `extra` of the SHA-256 of the bucket's manage secret (`manage-secret.ts`),
+ * which proves ownership like the upload token (so its holder can add files later).
+ */
+export const MANAGE_HASH_KEY = 'manageSha256'
+
 /** Key of the mark of a used bucket id (never made by `newFileId`, which makes 22 characters). */
 export const BUCKET_MARK_KEY = 'psitransfer-bucket' as FileId
 
@@ -195,7 +201,33 @@ export class BucketIds {
     if (!mark) return 'fresh'
     if (!token) return 'stranger'
     const given = sha256(token)
-    return given.length === mark.hash.length && timingSafeEqual(given, mark.hash) ? 'owner' : 'stranger'
+    if (given.length === mark.hash.length && timingSafeEqual(given, mark.hash)) return 'owner'
+    // The manage secret can change (it is replaced on request): read it fresh, never cached.
+    const managed = (await this.markRecord(sid))?.extra[MANAGE_HASH_KEY]
+    const hash = Buffer.from(typeof managed === 'string' ? managed : '', 'hex')
+    return hash.length === given.length && timingSafeEqual(given, hash) ? 'owner' : 'stranger'
+  }
+
+  /** The id's live mark as stored now (not cached), or `undefined`. */
+  async markRecord(sid: BucketId): Promise<FileMeta | undefined> {
+    try {
+      const meta = await this.store.info({ sid, key: BUCKET_MARK_KEY })
+      return isExpired(meta, this.clock.now()) ? undefined : meta
+    } catch (err) {
+      if (isPsiError(err) && err.code === 'NOT_FOUND') return undefined
+      throw err
+    }
+  }
+
+  /**
+   * Merges `extra` into the live mark's; `false` without one. Call under the bucket's lock
+   * (`bucketLockId`): the shared ledger is written there too.
+   */
+  async setMarkExtra(sid: BucketId, extra: Record<string, string>): Promise<boolean> {
+    const mark = await this.markRecord(sid)
+    if (!mark) return false
+    await this.store.update(mark, { extra: { ...mark.extra, ...extra } })
+    return true
   }
 
   /**

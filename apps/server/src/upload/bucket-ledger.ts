@@ -220,6 +220,16 @@ export class BucketLedgers {
     }
   }
 
+  /**
+   * Replaces the ledger with what the bucket's files say, after an owner changed them (their
+   * expiry, password or lock flag, see `routes/manage.ts`): the ledger must not under-count a
+   * file whose retention grew. Call under the bucket's lock, after the files were changed.
+   */
+  async rebuild(sid: BucketId): Promise<void> {
+    const mark = await this.#mark(sid)
+    if (mark) await this.#write(mark, await this.#count(sid))
+  }
+
   /** Records the bucket lock (call under the bucket's lock, before the files are marked). */
   async lock(sid: BucketId): Promise<void> {
     const mark = await this.#mark(sid)

@@ -7,6 +7,7 @@ import {
   type BucketId,
   type CreateDecision,
   type CreateInput,
+  clientExtra,
   type FileMeta,
   type FileRef,
   type Lock,
@@ -122,8 +123,10 @@ export function createUploadHooks(req: RequestFacts, deps: UploadDeps, holder: C
         throw new PsiError('INVALID_INPUT', 'A password is required for every upload')
       }
       checkEncryptedCreation(md, config)
-      const extra: Record<string, string> = {}
-      for (const [k, v] of Object.entries(md)) if (!KNOWN_KEYS.has(k)) extra[k] = v
+      const given: Record<string, string> = {}
+      for (const [k, v] of Object.entries(md)) if (!KNOWN_KEYS.has(k)) given[k] = v
+      // `maxDownloads` is validated here; the server's own download claims cannot be sent.
+      const extra = clientExtra(given)
 
       const expiresAt = initialExpiry(createdAt, retention, config)
       const token = bucketTokenOf((name) => input.request.headers.get(name), sid)

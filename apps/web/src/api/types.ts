@@ -39,6 +39,8 @@ export interface BucketItem {
   expiresAt: number | null
   oneTime: boolean
   downloaded: boolean
+  /** Complete downloads left of a limited file (one-time: 1), `null` when unlimited. */
+  downloadsLeft?: number | null
   url: string
   /** Encrypted in the browser: `name`/`type` are neutral, the real ones are sealed in `e2e`. */
   encrypted?: boolean

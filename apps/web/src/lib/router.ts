@@ -4,6 +4,10 @@ export type Route =
   | { page: 'upload' }
   | { page: 'download'; sid: string }
   | { page: 'admin' }
+  /** "My shares": the manage links this browser keeps (`{base}manage/`). */
+  | { page: 'shares' }
+  /** One share's manage page, `{base}manage/{sid}#{secret}` (the secret stays in the fragment). */
+  | { page: 'manage'; sid: string }
   | { page: 'notFound' }
 
 const SID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
@@ -20,6 +24,8 @@ export function routeOf(pathname: string, basePath: string, uploadPath?: string)
     if (here === slash(uploadPath) || here === `${slash(uploadPath)}index.html/`) return { page: 'upload' }
   }
   let rest = pathname.startsWith(basePath) ? pathname.slice(basePath.length) : pathname.replace(/^\//, '')
+  // `manage/` (with its slash, so a bucket named `manage` keeps its download page).
+  if (rest === 'manage/') return { page: 'shares' }
   rest = rest.replace(/\/+$/, '')
   try {
     rest = decodeURIComponent(rest)
@@ -28,6 +34,11 @@ export function routeOf(pathname: string, basePath: string, uploadPath?: string)
   }
   if (rest === '' || rest === 'index.html') return { page: 'upload' }
   if (rest === 'admin') return { page: 'admin' }
+  const managed = /^manage\/(.+)$/.exec(rest)
+  if (managed)
+    return SID.test(managed[1] as string)
+      ? { page: 'manage', sid: managed[1] as string }
+      : { page: 'notFound' }
   if (SID.test(rest)) return { page: 'download', sid: rest }
   return { page: 'notFound' }
 }

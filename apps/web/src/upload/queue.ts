@@ -68,6 +68,8 @@ export interface QueueOptions {
   factory: UploadFactory
   sid: string
   retention: string
+  /** Complete downloads each file allows (TUS metadata `maxDownloads`; empty: no limit). */
+  maxDownloads?: string
   password: string
   maxParallel?: number
   /** The bucket's upload token when the bucket exists already (a resumed session). */
@@ -111,6 +113,7 @@ export class UploadQueue {
     this.entries = entries
     this.o = {
       maxParallel: 3,
+      maxDownloads: '',
       isOnline: () => true,
       now: () => Date.now(),
       ...options,
@@ -158,6 +161,7 @@ export class UploadQueue {
     if (e.relativePath) metadata.relativePath = e.relativePath
     if (e.comment) metadata.comment = e.comment
     if (this.o.password) metadata.password = this.o.password
+    if (this.o.maxDownloads) metadata.maxDownloads = this.o.maxDownloads
     const handle = this.o.factory(
       { file: e.file!, fingerprint: fingerprint(this.o.sid, e), metadata, bucketToken: () => this.token },
       {

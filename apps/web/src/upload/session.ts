@@ -20,6 +20,8 @@ export interface UploadSession {
   v: 1
   sid: string
   retention: string
+  /** Complete downloads each file allows (`''`: no limit). */
+  maxDownloads?: string
   /** The bucket password is needed again for files not created yet; cleared when the upload is finished. */
   password: string
   /** The bucket's upload token (its first creation answered it); later files and the lock need it. */
@@ -62,6 +64,7 @@ export function loadSession(storage: KeyValueStorage): UploadSession | null {
       v: 1,
       sid: s.sid,
       retention: s.retention,
+      ...(typeof s.maxDownloads === 'string' && s.maxDownloads ? { maxDownloads: s.maxDownloads } : {}),
       password: s.password ?? '',
       ...(typeof s.bucketToken === 'string' && s.bucketToken ? { bucketToken: s.bucketToken } : {}),
       createdAt: s.createdAt ?? 0,

@@ -152,6 +152,37 @@ const de: Messages = {
   e2eDecrypting: 'Entschlüssele… {percent} %',
   e2eUnsupported:
     'Dieser Browser kann entschlüsselte Dateien nicht speichern. Verwende ein aktuelles Chrome, Edge, Firefox oder Safari.',
+
+  maxDownloads: 'Download-Limit',
+  maxDownloadsHint: 'Wie oft jede Datei heruntergeladen werden darf. Leer: unbegrenzt.',
+  downloadsLeft: 'Verbleibende Downloads: {count}',
+  downloadsLeftColumn: 'Übrig',
+  manageLink: 'Verwaltungslink',
+  manageLinkHint:
+    'Halte diesen Link geheim: Mit ihm siehst du die Downloads, änderst Ablauf oder Passwort und löschst Dateien. Dieser Browser bewahrt ihn auf unter',
+  copyManageLink: 'Verwaltungslink kopieren',
+  mySharesTitle: 'Meine Freigaben',
+  noShares: 'Dieser Browser hat noch keine Freigaben gespeichert.',
+  forget: 'Vergessen',
+  forgetShare: '{sid} vergessen',
+  forgetHint:
+    'Vergessen entfernt nur den Verwaltungslink aus diesem Browser; die Dateien bleiben, bis sie ablaufen.',
+  manage: 'Verwalten',
+  manageTitle: 'Freigabe verwalten',
+  manageLinkInvalid: 'Dieser Verwaltungslink ist falsch oder die Freigabe ist abgelaufen.',
+  shareDeleted: 'Die Freigabe und ihre Dateien wurden gelöscht.',
+  unlimited: 'Unbegrenzt',
+  newExpiry: 'Neuer Ablauf',
+  expiryLimit: 'Höchstens bis {date}.',
+  changeExpiry: 'Ablauf ändern',
+  newPassword: 'Neues Download-Passwort',
+  setPassword: 'Passwort setzen',
+  removePassword: 'Passwort entfernen',
+  deleteShare: 'Freigabe löschen',
+  confirmDeleteShare:
+    'Diese Freigabe und alle ihre Dateien löschen? Das kann nicht rückgängig gemacht werden.',
+  addToShare: 'Dateien zu dieser Freigabe hinzufügen',
+  changesSaved: 'Gespeichert.',
 }
 
 export default de

@@ -156,6 +156,36 @@ const en = {
     'This file was modified or cut short on the server: decryption stopped and the download is incomplete.',
   e2eDecrypting: 'Decrypting… {percent}%',
   e2eUnsupported: 'This browser cannot save decrypted files. Use a current Chrome, Edge, Firefox or Safari.',
+
+  // download limits and manage links
+  maxDownloads: 'Download limit',
+  maxDownloadsHint: 'How many times each file may be downloaded. Empty: no limit.',
+  downloadsLeft: 'Downloads left: {count}',
+  downloadsLeftColumn: 'Left',
+  manageLink: 'Manage link',
+  manageLinkHint:
+    'Keep this link private: with it you see the downloads, change the expiry or the password and delete files. This browser keeps it in',
+  copyManageLink: 'Copy manage link',
+  mySharesTitle: 'My shares',
+  noShares: 'This browser keeps no shares yet.',
+  forget: 'Forget',
+  forgetShare: 'Forget {sid}',
+  forgetHint: 'Forgetting only removes the manage link from this browser; the files stay until they expire.',
+  manage: 'Manage',
+  manageTitle: 'Manage share',
+  manageLinkInvalid: 'This manage link is wrong, or the share has expired.',
+  shareDeleted: 'The share and its files were deleted.',
+  unlimited: 'Unlimited',
+  newExpiry: 'New expiry',
+  expiryLimit: 'At most until {date}.',
+  changeExpiry: 'Change expiry',
+  newPassword: 'New download password',
+  setPassword: 'Set password',
+  removePassword: 'Remove password',
+  deleteShare: 'Delete share',
+  confirmDeleteShare: 'Delete this share and all its files? This cannot be undone.',
+  addToShare: 'Add files to this share',
+  changesSaved: 'Saved.',
 }
 
 export default en

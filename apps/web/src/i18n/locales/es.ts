@@ -151,6 +151,36 @@ const es: Messages = {
   e2eDecrypting: 'Descifrando… {percent} %',
   e2eUnsupported:
     'Este navegador no puede guardar archivos descifrados. Usa una versión actual de Chrome, Edge, Firefox o Safari.',
+
+  maxDownloads: 'Límite de descargas',
+  maxDownloadsHint: 'Cuántas veces se puede descargar cada archivo. Vacío: sin límite.',
+  downloadsLeft: 'Descargas restantes: {count}',
+  downloadsLeftColumn: 'Quedan',
+  manageLink: 'Enlace de gestión',
+  manageLinkHint:
+    'Mantén este enlace en privado: con él ves las descargas, cambias la caducidad o la contraseña y borras archivos. Este navegador lo guarda en',
+  copyManageLink: 'Copiar enlace de gestión',
+  mySharesTitle: 'Mis envíos',
+  noShares: 'Este navegador aún no guarda ningún envío.',
+  forget: 'Olvidar',
+  forgetShare: 'Olvidar {sid}',
+  forgetHint:
+    'Olvidar solo quita el enlace de gestión de este navegador; los archivos siguen ahí hasta que caduquen.',
+  manage: 'Gestionar',
+  manageTitle: 'Gestionar envío',
+  manageLinkInvalid: 'Este enlace de gestión es incorrecto o el envío ha caducado.',
+  shareDeleted: 'El envío y sus archivos se han borrado.',
+  unlimited: 'Ilimitadas',
+  newExpiry: 'Nueva caducidad',
+  expiryLimit: 'Como máximo hasta {date}.',
+  changeExpiry: 'Cambiar caducidad',
+  newPassword: 'Nueva contraseña de descarga',
+  setPassword: 'Establecer contraseña',
+  removePassword: 'Quitar contraseña',
+  deleteShare: 'Borrar envío',
+  confirmDeleteShare: '¿Borrar este envío y todos sus archivos? No se puede deshacer.',
+  addToShare: 'Añadir archivos a este envío',
+  changesSaved: 'Guardado.',
 }
 
 export default es

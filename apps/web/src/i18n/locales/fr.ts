@@ -151,6 +151,36 @@ const fr: Messages = {
   e2eDecrypting: 'Déchiffrement… {percent} %',
   e2eUnsupported:
     'Ce navigateur ne peut pas enregistrer de fichiers déchiffrés. Utilisez une version récente de Chrome, Edge, Firefox ou Safari.',
+
+  maxDownloads: 'Limite de téléchargements',
+  maxDownloadsHint: 'Nombre de téléchargements permis par fichier. Vide : sans limite.',
+  downloadsLeft: 'Téléchargements restants : {count}',
+  downloadsLeftColumn: 'Restants',
+  manageLink: 'Lien de gestion',
+  manageLinkHint:
+    'Gardez ce lien privé : il permet de voir les téléchargements, de changer l’expiration ou le mot de passe et de supprimer des fichiers. Ce navigateur le garde dans',
+  copyManageLink: 'Copier le lien de gestion',
+  mySharesTitle: 'Mes partages',
+  noShares: 'Ce navigateur ne garde encore aucun partage.',
+  forget: 'Oublier',
+  forgetShare: 'Oublier {sid}',
+  forgetHint:
+    'Oublier retire seulement le lien de gestion de ce navigateur ; les fichiers restent jusqu’à leur expiration.',
+  manage: 'Gérer',
+  manageTitle: 'Gérer le partage',
+  manageLinkInvalid: 'Ce lien de gestion est erroné ou le partage a expiré.',
+  shareDeleted: 'Le partage et ses fichiers ont été supprimés.',
+  unlimited: 'Illimités',
+  newExpiry: 'Nouvelle expiration',
+  expiryLimit: 'Au plus tard le {date}.',
+  changeExpiry: 'Changer l’expiration',
+  newPassword: 'Nouveau mot de passe de téléchargement',
+  setPassword: 'Définir le mot de passe',
+  removePassword: 'Retirer le mot de passe',
+  deleteShare: 'Supprimer le partage',
+  confirmDeleteShare: 'Supprimer ce partage et tous ses fichiers ? Cette action est irréversible.',
+  addToShare: 'Ajouter des fichiers à ce partage',
+  changesSaved: 'Enregistré.',
 }
 
 export default fr

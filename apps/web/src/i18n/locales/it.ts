@@ -150,6 +150,36 @@ const it: Messages = {
   e2eDecrypting: 'Decifratura… {percent}%',
   e2eUnsupported:
     'Questo browser non può salvare file decifrati. Usa una versione recente di Chrome, Edge, Firefox o Safari.',
+
+  maxDownloads: 'Limite di download',
+  maxDownloadsHint: 'Quante volte si può scaricare ogni file. Vuoto: nessun limite.',
+  downloadsLeft: 'Download rimasti: {count}',
+  downloadsLeftColumn: 'Rimasti',
+  manageLink: 'Link di gestione',
+  manageLinkHint:
+    'Tieni privato questo link: con esso vedi i download, cambi la scadenza o la password ed elimini file. Questo browser lo conserva in',
+  copyManageLink: 'Copia link di gestione',
+  mySharesTitle: 'Le mie condivisioni',
+  noShares: 'Questo browser non conserva ancora condivisioni.',
+  forget: 'Dimentica',
+  forgetShare: 'Dimentica {sid}',
+  forgetHint:
+    'Dimenticare rimuove solo il link di gestione da questo browser; i file restano fino alla scadenza.',
+  manage: 'Gestisci',
+  manageTitle: 'Gestisci condivisione',
+  manageLinkInvalid: 'Questo link di gestione è errato o la condivisione è scaduta.',
+  shareDeleted: 'La condivisione e i suoi file sono stati eliminati.',
+  unlimited: 'Illimitati',
+  newExpiry: 'Nuova scadenza',
+  expiryLimit: 'Al massimo fino al {date}.',
+  changeExpiry: 'Cambia scadenza',
+  newPassword: 'Nuova password di download',
+  setPassword: 'Imposta password',
+  removePassword: 'Rimuovi password',
+  deleteShare: 'Elimina condivisione',
+  confirmDeleteShare: 'Eliminare questa condivisione e tutti i suoi file? Non si può annullare.',
+  addToShare: 'Aggiungi file a questa condivisione',
+  changesSaved: 'Salvato.',
 }
 
 export default it

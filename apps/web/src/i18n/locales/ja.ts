@@ -149,6 +149,35 @@ const ja: Messages = {
   e2eDecrypting: '復号中… {percent}%',
   e2eUnsupported:
     'このブラウザーは復号したファイルを保存できません。最新の Chrome、Edge、Firefox、Safari を使ってください。',
+
+  maxDownloads: 'ダウンロード回数の上限',
+  maxDownloadsHint: '各ファイルをダウンロードできる回数。空欄: 無制限。',
+  downloadsLeft: '残りダウンロード回数: {count}',
+  downloadsLeftColumn: '残り',
+  manageLink: '管理リンク',
+  manageLinkHint:
+    'このリンクは他人に教えないでください。ダウンロード状況の確認、有効期限やパスワードの変更、ファイルの削除ができます。このブラウザーの保存先:',
+  copyManageLink: '管理リンクをコピー',
+  mySharesTitle: '自分の共有',
+  noShares: 'このブラウザーにはまだ共有が保存されていません。',
+  forget: '削除',
+  forgetShare: '{sid} をリストから削除',
+  forgetHint: 'このブラウザーから管理リンクを削除するだけです。ファイルは期限まで残ります。',
+  manage: '管理',
+  manageTitle: '共有の管理',
+  manageLinkInvalid: 'この管理リンクは正しくないか、共有の期限が切れています。',
+  shareDeleted: '共有とそのファイルを削除しました。',
+  unlimited: '無制限',
+  newExpiry: '新しい有効期限',
+  expiryLimit: '最長 {date} まで。',
+  changeExpiry: '有効期限を変更',
+  newPassword: '新しいダウンロードパスワード',
+  setPassword: 'パスワードを設定',
+  removePassword: 'パスワードを解除',
+  deleteShare: '共有を削除',
+  confirmDeleteShare: 'この共有とすべてのファイルを削除しますか? 元に戻せません。',
+  addToShare: 'この共有にファイルを追加',
+  changesSaved: '保存しました。',
 }
 
 export default ja

@@ -147,6 +147,35 @@ const ko: Messages = {
   e2eDecrypting: '복호화 중… {percent}%',
   e2eUnsupported:
     '이 브라우저는 복호화한 파일을 저장할 수 없습니다. 최신 Chrome, Edge, Firefox 또는 Safari를 사용하세요.',
+
+  maxDownloads: '다운로드 횟수 제한',
+  maxDownloadsHint: '각 파일을 다운로드할 수 있는 횟수입니다. 비워 두면 제한이 없습니다.',
+  downloadsLeft: '남은 다운로드: {count}',
+  downloadsLeftColumn: '남음',
+  manageLink: '관리 링크',
+  manageLinkHint:
+    '이 링크는 비공개로 보관하세요. 다운로드 현황을 보고, 만료일이나 비밀번호를 바꾸고, 파일을 삭제할 수 있습니다. 이 브라우저의 보관 위치:',
+  copyManageLink: '관리 링크 복사',
+  mySharesTitle: '내 공유',
+  noShares: '이 브라우저에 저장된 공유가 아직 없습니다.',
+  forget: '목록에서 제거',
+  forgetShare: '{sid} 목록에서 제거',
+  forgetHint: '이 브라우저에서 관리 링크만 제거합니다. 파일은 만료될 때까지 남습니다.',
+  manage: '관리',
+  manageTitle: '공유 관리',
+  manageLinkInvalid: '관리 링크가 잘못되었거나 공유가 만료되었습니다.',
+  shareDeleted: '공유와 파일이 삭제되었습니다.',
+  unlimited: '무제한',
+  newExpiry: '새 만료일',
+  expiryLimit: '최대 {date}까지.',
+  changeExpiry: '만료일 변경',
+  newPassword: '새 다운로드 비밀번호',
+  setPassword: '비밀번호 설정',
+  removePassword: '비밀번호 제거',
+  deleteShare: '공유 삭제',
+  confirmDeleteShare: '이 공유와 모든 파일을 삭제할까요? 되돌릴 수 없습니다.',
+  addToShare: '이 공유에 파일 추가',
+  changesSaved: '저장했습니다.',
 }
 
 export default ko

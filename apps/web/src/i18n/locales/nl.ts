@@ -152,6 +152,36 @@ const nl: Messages = {
   e2eDecrypting: 'Ontsleutelen… {percent}%',
   e2eUnsupported:
     'Deze browser kan ontsleutelde bestanden niet opslaan. Gebruik een recente Chrome, Edge, Firefox of Safari.',
+
+  maxDownloads: 'Downloadlimiet',
+  maxDownloadsHint: 'Hoe vaak elk bestand gedownload mag worden. Leeg: geen limiet.',
+  downloadsLeft: 'Resterende downloads: {count}',
+  downloadsLeftColumn: 'Over',
+  manageLink: 'Beheerlink',
+  manageLinkHint:
+    'Houd deze link privé: je ziet er de downloads mee, wijzigt de vervaldatum of het wachtwoord en verwijdert bestanden. Deze browser bewaart hem onder',
+  copyManageLink: 'Beheerlink kopiëren',
+  mySharesTitle: 'Mijn gedeelde bestanden',
+  noShares: 'Deze browser bewaart nog geen gedeelde bestanden.',
+  forget: 'Vergeten',
+  forgetShare: '{sid} vergeten',
+  forgetHint:
+    'Vergeten verwijdert alleen de beheerlink uit deze browser; de bestanden blijven tot ze verlopen.',
+  manage: 'Beheren',
+  manageTitle: 'Gedeelde bestanden beheren',
+  manageLinkInvalid: 'Deze beheerlink klopt niet of de bestanden zijn verlopen.',
+  shareDeleted: 'De gedeelde bestanden zijn verwijderd.',
+  unlimited: 'Onbeperkt',
+  newExpiry: 'Nieuwe vervaldatum',
+  expiryLimit: 'Uiterlijk tot {date}.',
+  changeExpiry: 'Vervaldatum wijzigen',
+  newPassword: 'Nieuw downloadwachtwoord',
+  setPassword: 'Wachtwoord instellen',
+  removePassword: 'Wachtwoord verwijderen',
+  deleteShare: 'Alles verwijderen',
+  confirmDeleteShare: 'Deze gedeelde bestanden allemaal verwijderen? Dit kan niet ongedaan worden gemaakt.',
+  addToShare: 'Bestanden aan deze gedeelde bestanden toevoegen',
+  changesSaved: 'Opgeslagen.',
 }
 
 export default nl

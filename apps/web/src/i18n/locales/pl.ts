@@ -150,6 +150,36 @@ const pl: Messages = {
   e2eDecrypting: 'Odszyfrowywanie… {percent}%',
   e2eUnsupported:
     'Ta przeglądarka nie może zapisywać odszyfrowanych plików. Użyj aktualnej przeglądarki Chrome, Edge, Firefox lub Safari.',
+
+  maxDownloads: 'Limit pobrań',
+  maxDownloadsHint: 'Ile razy można pobrać każdy plik. Puste: bez limitu.',
+  downloadsLeft: 'Pozostałe pobrania: {count}',
+  downloadsLeftColumn: 'Pozostało',
+  manageLink: 'Link do zarządzania',
+  manageLinkHint:
+    'Zachowaj ten link dla siebie: pozwala zobaczyć pobrania, zmienić datę wygaśnięcia lub hasło i usuwać pliki. Ta przeglądarka przechowuje go w',
+  copyManageLink: 'Kopiuj link do zarządzania',
+  mySharesTitle: 'Moje udostępnienia',
+  noShares: 'Ta przeglądarka nie przechowuje jeszcze żadnych udostępnień.',
+  forget: 'Zapomnij',
+  forgetShare: 'Zapomnij {sid}',
+  forgetHint:
+    'Zapomnienie usuwa tylko link do zarządzania z tej przeglądarki; pliki pozostają do wygaśnięcia.',
+  manage: 'Zarządzaj',
+  manageTitle: 'Zarządzaj udostępnieniem',
+  manageLinkInvalid: 'Ten link do zarządzania jest błędny lub udostępnienie wygasło.',
+  shareDeleted: 'Udostępnienie i jego pliki zostały usunięte.',
+  unlimited: 'Bez limitu',
+  newExpiry: 'Nowa data wygaśnięcia',
+  expiryLimit: 'Najpóźniej do {date}.',
+  changeExpiry: 'Zmień datę wygaśnięcia',
+  newPassword: 'Nowe hasło do pobierania',
+  setPassword: 'Ustaw hasło',
+  removePassword: 'Usuń hasło',
+  deleteShare: 'Usuń udostępnienie',
+  confirmDeleteShare: 'Usunąć to udostępnienie i wszystkie jego pliki? Tego nie można cofnąć.',
+  addToShare: 'Dodaj pliki do tego udostępnienia',
+  changesSaved: 'Zapisano.',
 }
 
 export default pl

@@ -152,6 +152,35 @@ const pt: Messages = {
   e2eDecrypting: 'A desencriptar… {percent}%',
   e2eUnsupported:
     'Este navegador não consegue guardar ficheiros desencriptados. Use uma versão recente do Chrome, Edge, Firefox ou Safari.',
+
+  maxDownloads: 'Limite de transferências',
+  maxDownloadsHint: 'Quantas vezes cada ficheiro pode ser transferido. Vazio: sem limite.',
+  downloadsLeft: 'Transferências restantes: {count}',
+  downloadsLeftColumn: 'Restam',
+  manageLink: 'Ligação de gestão',
+  manageLinkHint:
+    'Mantenha esta ligação privada: com ela vê as transferências, muda a expiração ou a palavra-passe e apaga ficheiros. Este navegador guarda-a em',
+  copyManageLink: 'Copiar ligação de gestão',
+  mySharesTitle: 'As minhas partilhas',
+  noShares: 'Este navegador ainda não guarda partilhas.',
+  forget: 'Esquecer',
+  forgetShare: 'Esquecer {sid}',
+  forgetHint: 'Esquecer apenas remove a ligação de gestão deste navegador; os ficheiros ficam até expirarem.',
+  manage: 'Gerir',
+  manageTitle: 'Gerir partilha',
+  manageLinkInvalid: 'Esta ligação de gestão está errada ou a partilha expirou.',
+  shareDeleted: 'A partilha e os seus ficheiros foram apagados.',
+  unlimited: 'Ilimitadas',
+  newExpiry: 'Nova expiração',
+  expiryLimit: 'No máximo até {date}.',
+  changeExpiry: 'Mudar expiração',
+  newPassword: 'Nova palavra-passe de transferência',
+  setPassword: 'Definir palavra-passe',
+  removePassword: 'Remover palavra-passe',
+  deleteShare: 'Apagar partilha',
+  confirmDeleteShare: 'Apagar esta partilha e todos os seus ficheiros? Não é possível desfazer.',
+  addToShare: 'Adicionar ficheiros a esta partilha',
+  changesSaved: 'Guardado.',
 }
 
 export default pt

@@ -149,6 +149,36 @@ const ru: Messages = {
   e2eDecrypting: 'Расшифровка… {percent}%',
   e2eUnsupported:
     'Этот браузер не может сохранять расшифрованные файлы. Используйте актуальный Chrome, Edge, Firefox или Safari.',
+
+  maxDownloads: 'Лимит скачиваний',
+  maxDownloadsHint: 'Сколько раз можно скачать каждый файл. Пусто: без ограничений.',
+  downloadsLeft: 'Осталось скачиваний: {count}',
+  downloadsLeftColumn: 'Осталось',
+  manageLink: 'Ссылка для управления',
+  manageLinkHint:
+    'Не передавайте эту ссылку: с ней вы видите скачивания, меняете срок хранения или пароль и удаляете файлы. Этот браузер хранит её в разделе',
+  copyManageLink: 'Копировать ссылку для управления',
+  mySharesTitle: 'Мои файлы',
+  noShares: 'В этом браузере пока нет сохранённых ссылок.',
+  forget: 'Забыть',
+  forgetShare: 'Забыть {sid}',
+  forgetHint:
+    'Это удаляет только ссылку для управления из этого браузера; файлы остаются до истечения срока.',
+  manage: 'Управлять',
+  manageTitle: 'Управление файлами',
+  manageLinkInvalid: 'Ссылка для управления неверна или срок хранения истёк.',
+  shareDeleted: 'Файлы удалены.',
+  unlimited: 'Без ограничений',
+  newExpiry: 'Новый срок хранения',
+  expiryLimit: 'Не позднее {date}.',
+  changeExpiry: 'Изменить срок',
+  newPassword: 'Новый пароль для скачивания',
+  setPassword: 'Задать пароль',
+  removePassword: 'Убрать пароль',
+  deleteShare: 'Удалить всё',
+  confirmDeleteShare: 'Удалить эти файлы? Это действие нельзя отменить.',
+  addToShare: 'Добавить файлы',
+  changesSaved: 'Сохранено.',
 }
 
 export default ru

@@ -149,6 +149,36 @@ const sv: Messages = {
   e2eDecrypting: 'Dekrypterar… {percent} %',
   e2eUnsupported:
     'Den här webbläsaren kan inte spara dekrypterade filer. Använd en aktuell Chrome, Edge, Firefox eller Safari.',
+
+  maxDownloads: 'Nedladdningsgräns',
+  maxDownloadsHint: 'Hur många gånger varje fil får laddas ned. Tomt: ingen gräns.',
+  downloadsLeft: 'Nedladdningar kvar: {count}',
+  downloadsLeftColumn: 'Kvar',
+  manageLink: 'Hanteringslänk',
+  manageLinkHint:
+    'Håll den här länken privat: med den ser du nedladdningarna, ändrar utgångstiden eller lösenordet och tar bort filer. Den här webbläsaren sparar den under',
+  copyManageLink: 'Kopiera hanteringslänk',
+  mySharesTitle: 'Mina delningar',
+  noShares: 'Den här webbläsaren har inga sparade delningar än.',
+  forget: 'Glöm',
+  forgetShare: 'Glöm {sid}',
+  forgetHint:
+    'Att glömma tar bara bort hanteringslänken från den här webbläsaren; filerna finns kvar tills de går ut.',
+  manage: 'Hantera',
+  manageTitle: 'Hantera delning',
+  manageLinkInvalid: 'Hanteringslänken är fel eller delningen har gått ut.',
+  shareDeleted: 'Delningen och dess filer har tagits bort.',
+  unlimited: 'Obegränsat',
+  newExpiry: 'Ny utgångstid',
+  expiryLimit: 'Som längst till {date}.',
+  changeExpiry: 'Ändra utgångstid',
+  newPassword: 'Nytt nedladdningslösenord',
+  setPassword: 'Ange lösenord',
+  removePassword: 'Ta bort lösenord',
+  deleteShare: 'Ta bort delning',
+  confirmDeleteShare: 'Ta bort den här delningen och alla dess filer? Det går inte att ångra.',
+  addToShare: 'Lägg till filer i den här delningen',
+  changesSaved: 'Sparat.',
 }
 
 export default sv

@@ -148,6 +148,36 @@ const tr: Messages = {
   e2eDecrypting: 'Şifre çözülüyor… %{percent}',
   e2eUnsupported:
     'Bu tarayıcı çözülmüş dosyaları kaydedemiyor. Güncel bir Chrome, Edge, Firefox veya Safari kullanın.',
+
+  maxDownloads: 'İndirme sınırı',
+  maxDownloadsHint: 'Her dosyanın kaç kez indirilebileceği. Boş: sınırsız.',
+  downloadsLeft: 'Kalan indirme: {count}',
+  downloadsLeftColumn: 'Kalan',
+  manageLink: 'Yönetim bağlantısı',
+  manageLinkHint:
+    'Bu bağlantıyı gizli tutun: onunla indirmeleri görür, süreyi veya parolayı değiştirir ve dosyaları silersiniz. Bu tarayıcı onu şurada saklar:',
+  copyManageLink: 'Yönetim bağlantısını kopyala',
+  mySharesTitle: 'Paylaşımlarım',
+  noShares: 'Bu tarayıcıda henüz kayıtlı paylaşım yok.',
+  forget: 'Unut',
+  forgetShare: '{sid} paylaşımını unut',
+  forgetHint:
+    'Unutmak yalnızca yönetim bağlantısını bu tarayıcıdan kaldırır; dosyalar süreleri dolana kadar kalır.',
+  manage: 'Yönet',
+  manageTitle: 'Paylaşımı yönet',
+  manageLinkInvalid: 'Bu yönetim bağlantısı yanlış ya da paylaşımın süresi dolmuş.',
+  shareDeleted: 'Paylaşım ve dosyaları silindi.',
+  unlimited: 'Sınırsız',
+  newExpiry: 'Yeni bitiş zamanı',
+  expiryLimit: 'En geç {date}.',
+  changeExpiry: 'Süreyi değiştir',
+  newPassword: 'Yeni indirme parolası',
+  setPassword: 'Parola belirle',
+  removePassword: 'Parolayı kaldır',
+  deleteShare: 'Paylaşımı sil',
+  confirmDeleteShare: 'Bu paylaşım ve tüm dosyaları silinsin mi? Bu geri alınamaz.',
+  addToShare: 'Bu paylaşıma dosya ekle',
+  changesSaved: 'Kaydedildi.',
 }
 
 export default tr

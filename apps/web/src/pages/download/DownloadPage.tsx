@@ -196,6 +196,9 @@ function BucketView({
                       : t('never')}
                 </p>
                 {saving[item.key] && <SaveStatus state={saving[item.key]!} size={item.size} />}
+                {!item.oneTime && typeof item.downloadsLeft === 'number' && (
+                  <p class="badge">{t('downloadsLeft', { count: item.downloadsLeft })}</p>
+                )}
                 {item.oneTime && (
                   <p class={`badge${gone ? ' badge-used' : ''}`}>
                     {gone ? t('alreadyDownloaded') : `${t('oneTimeBadge')}: ${t('oneTimeWarning')}`}

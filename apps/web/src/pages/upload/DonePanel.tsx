@@ -11,11 +11,17 @@ export interface DoneInfo {
   protected: boolean
   /** End-to-end encrypted: the link holds the key. */
   encrypted?: boolean
+  /** Complete downloads each file allows, when limited (besides one-time). */
+  maxDownloads?: number
+  /** The uploader's private manage link (absent when the server gave none). */
+  manageUrl?: string
 }
 
 interface Props extends DoneInfo {
   mailTemplate: string
   showQr: boolean
+  /** The "My shares" page. */
+  sharesUrl: string
   onNew(): void
 }
 
@@ -48,6 +54,7 @@ export function DonePanel(p: Props) {
         </div>
       </div>
       {expiry && <p>{expiry}</p>}
+      {p.maxDownloads !== undefined && <p>{t('downloadsLeft', { count: p.maxDownloads })}</p>}
       {note && <p class="muted">{note}</p>}
       {p.encrypted && <p class="muted">{t('e2eLinkNote')}</p>}
       <div class="actions">
@@ -67,6 +74,25 @@ export function DonePanel(p: Props) {
           {t('newUpload')}
         </button>
       </div>
+      {p.manageUrl && (
+        <div class="field manage-link">
+          <label for="manage-link">{t('manageLink')}</label>
+          <div class="input-row">
+            <input
+              id="manage-link"
+              type="url"
+              readOnly
+              value={p.manageUrl}
+              aria-describedby="manage-link-hint"
+              onFocus={(e) => (e.currentTarget as HTMLInputElement).select()}
+            />
+            <CopyButton text={p.manageUrl} label={t('copyManageLink')} class="btn" />
+          </div>
+          <p class="hint" id="manage-link-hint">
+            {t('manageLinkHint')} <a href={p.sharesUrl}>{t('mySharesTitle')}</a>
+          </p>
+        </div>
+      )}
       {p.showQr && (
         <div class="qr-wrap">
           <Qr text={p.url} label={t('qrCode')} />

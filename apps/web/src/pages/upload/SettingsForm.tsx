@@ -9,6 +9,9 @@ interface Props {
   onRetention(value: string): void
   password: string
   onPassword(value: string): void
+  /** Complete downloads each file allows (`''`: no limit). */
+  maxDownloads: string
+  onMaxDownloads(value: string): void
   passwordRequired: boolean
   passwordError?: string
   /** Settings of a resumed upload are fixed: the server has them already. */
@@ -44,6 +47,29 @@ export function SettingsForm(p: Props) {
           </p>
         )}
       </div>
+      {p.retention !== ONE_TIME && (
+        <div class="field">
+          <label for="max-downloads">{t('maxDownloads')}</label>
+          <input
+            id="max-downloads"
+            type="number"
+            inputMode="numeric"
+            min={1}
+            max={10000}
+            step={1}
+            value={p.maxDownloads}
+            onInput={(e) =>
+              p.onMaxDownloads(
+                (e.currentTarget as HTMLInputElement).value.replace(/\D/g, '').replace(/^0+/, ''),
+              )
+            }
+            aria-describedby="max-downloads-hint"
+          />
+          <p class="hint" id="max-downloads-hint">
+            {t('maxDownloadsHint')}
+          </p>
+        </div>
+      )}
       <PasswordField
         id="bucket-password"
         label={t('bucketPassword')}

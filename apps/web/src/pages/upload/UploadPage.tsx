@@ -52,6 +52,7 @@ export function UploadPage({ api, preload }: PageProps) {
         {...phase}
         mailTemplate={config.mailTemplate}
         showQr={!config.disableQrCode}
+        sharesUrl={api.url('manage/').href}
         onNew={() => void run.reset(false)}
       />
     )
@@ -107,6 +108,8 @@ export function UploadPage({ api, preload }: PageProps) {
             onRetention={draft.setRetention}
             password={draft.password}
             onPassword={draft.changePassword}
+            maxDownloads={draft.maxDownloads}
+            onMaxDownloads={draft.setMaxDownloads}
             passwordRequired={config.requireBucketPassword}
             passwordError={draft.passwordError}
             locked={draft.restored !== null}

@@ -27,6 +27,7 @@ export function useBucketDraft(local: Storage | null) {
   const [entries, setEntries] = useState<QueueEntry[]>(() => (restored ? restoredEntries(restored) : []))
   const [retention, setRetention] = useState(restored?.retention ?? '')
   const [password, setPassword] = useState(restored?.password ?? '')
+  const [maxDownloads, setMaxDownloads] = useState(restored?.maxDownloads ?? '')
   const [passwordError, setPasswordError] = useState<string>()
   const [notices, setNotices] = useState<string[]>([])
   // "Encrypt in the browser": a restored session keeps what it started with.
@@ -68,6 +69,7 @@ export function useBucketDraft(local: Storage | null) {
     setSid(newBucketId(sidLength(config?.randomDownloadSidLength)))
     setPassword('')
     setEncrypt(false)
+    setMaxDownloads('')
     setNotices([])
     if (config)
       setRetention(config.defaultRetention in config.retentions ? config.defaultRetention : retention)
@@ -79,6 +81,7 @@ export function useBucketDraft(local: Storage | null) {
     entries,
     retention,
     password,
+    maxDownloads,
     passwordError,
     notices,
     encrypt,
@@ -88,6 +91,7 @@ export function useBucketDraft(local: Storage | null) {
     setComment,
     remove,
     setRetention,
+    setMaxDownloads,
     changePassword,
     setPasswordError,
     clear,

@@ -1,12 +1,14 @@
 import { decodeKey, linkWithKey } from '@psitransfer/e2e'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Api } from '../../api/client.js'
+import { issueManageLink } from '../../api/manage.js'
 import type { ClientConfig } from '../../api/types.js'
 import { newE2ESession } from '../../e2e/session.js'
 import { encryptingFactory, saltOf } from '../../e2e/upload.js'
 import { useI18n } from '../../i18n/context.js'
 import { newBucketToken } from '../../lib/ids.js'
 import { expiryOf, ONE_TIME } from '../../lib/retention.js'
+import { rememberShare } from '../../lib/shares.js'
 import { withDirectUploads } from '../../upload/direct-s3.js'
 import { UploadQueue } from '../../upload/queue.js'
 import { clearSession, saveSession, storedUploadUrls, type UploadSession } from '../../upload/session.js'
@@ -44,7 +46,7 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
   const keyRef = useRef<Uint8Array | null>(null)
   // Re-render on queue progress at most once per frame.
   const refresh = useFrameRefresh()
-  const { sid, retention, password, restored, entries } = draft
+  const { sid, retention, password, maxDownloads, restored, entries } = draft
 
   const lock = async (c: ClientConfig) => {
     setPhase({ kind: 'locking' })
@@ -56,15 +58,31 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
       return
     }
     if (local) clearSession(local, sid)
+    const names = queueRef.current?.entries.map((e) => e.name) ?? []
+    const token = queueRef.current?.bucketToken
     queueRef.current = null
+    const expiresAt = expiryOf(retention, Date.now())
+    // The uploader's manage link, kept in this browser ("My shares"); the share works without it.
+    const manage = token ? await issueManageLink(api, sid, token).catch(() => undefined) : undefined
+    if (manage) {
+      rememberShare(local, {
+        sid,
+        token: manage.manageToken,
+        createdAt: Date.now(),
+        expiresAt,
+        names: names.slice(0, 5),
+      })
+    }
     const url = new URL(encodeURIComponent(sid), api.base).href
     setPhase({
       kind: 'done',
       url: keyRef.current ? linkWithKey(url, keyRef.current) : url,
       encrypted: keyRef.current !== null,
-      expiresAt: expiryOf(retention, Date.now()),
+      expiresAt,
       oneTime: retention === ONE_TIME,
       protected: password !== '',
+      ...(manage ? { manageUrl: manage.manageUrl } : {}),
+      ...(retention !== ONE_TIME && maxDownloads ? { maxDownloads: Number(maxDownloads) } : {}),
     })
   }
 
@@ -87,6 +105,7 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
       v: 1,
       sid,
       retention,
+      ...(maxDownloads ? { maxDownloads } : {}),
       password,
       ...(knownToken ? { bucketToken: knownToken } : {}),
       createdAt: restored?.createdAt || Date.now(),
@@ -108,6 +127,8 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
       {
         sid,
         retention,
+        // One-time is the limit 1 already.
+        ...(maxDownloads && retention !== ONE_TIME ? { maxDownloads } : {}),
         password,
         ...(session.bucketToken ? { bucketToken: session.bucketToken } : {}),
         onBucketToken: (token) => {
