@@ -19,7 +19,7 @@ import { lockerFor, registryFor } from './stores.js'
 import { readTarGz, readZip } from './test-support/archives.js'
 import { removeDir, startFsServer } from './test-support/e2e.js'
 import { testConfig } from './test-support/harness.js'
-import { type S3Server, s3Server } from './test-support/rgw.js'
+import { type S3Server, s3Server, s3Storage } from './test-support/rgw.js'
 
 const ADMIN = 'compat-admin'
 
@@ -45,16 +45,9 @@ async function s3Target(): Promise<Target> {
     port: 0,
     iface: '127.0.0.1',
     adminPass: ADMIN,
-    storage: {
-      type: 's3',
-      bucket: s3.bucket,
-      region: s3.region,
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-      prefix: `psi-compat-test-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}/`,
+    storage: s3Storage(s3, `psi-compat-test-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}/`, {
       partSize: 5 * 1024 * 1024,
-    },
+    }),
   })
   const store: Store = await (await registryFor('s3')).create(config.storage, {})
   await store.init()

@@ -12,7 +12,7 @@ import { createMemoryLogger } from '../logger.js'
 import { lockerFor, registryFor } from '../stores.js'
 import { Sweeper } from '../sweeper.js'
 import { testConfig } from '../test-support/harness.js'
-import { type S3Server, s3Server } from '../test-support/rgw.js'
+import { type S3Server, s3Server, s3Storage } from '../test-support/rgw.js'
 import { completedOrAsIs } from '../upload/complete.js'
 import { WebhookSender } from '../webhooks.js'
 
@@ -42,17 +42,10 @@ async function setup({ overrides = {}, direct = true, always = {} }: Setup = {})
     uploadExpiry: 3600,
     fileUploadedWebhook: 'http://hooks.test/uploaded',
     ...overrides,
-    storage: {
-      type: 's3',
-      bucket: s3.bucket,
-      region: s3.region,
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-      prefix: `psi-direct-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}/`,
+    storage: s3Storage(s3, `psi-direct-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}/`, {
       partSize: PART,
       directUpload: direct,
-    },
+    }),
   })
   const registry = await registryFor('s3')
   const store = await registry.create(config.storage, {})

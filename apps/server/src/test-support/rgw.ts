@@ -44,6 +44,24 @@ export function s3StorageEnv(
   }
 }
 
+/** The config's `storage` section for `s3` under `prefix` (a test's own corner of the bucket). */
+export function s3Storage(
+  s3: Omit<S3Server, 'release' | 'ensureUp'>,
+  prefix: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> & { type: 's3' } {
+  return {
+    type: 's3',
+    bucket: s3.bucket,
+    region: s3.region,
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    prefix,
+    ...extra,
+  }
+}
+
 function parseEnv(text: string): Record<string, string> {
   const out: Record<string, string> = {}
   for (const line of text.split('\n')) {

@@ -18,7 +18,7 @@ import { createJsonLogger } from '../../logger.js'
 import { registryFor } from '../../stores.js'
 import { Sweeper } from '../../sweeper.js'
 import { BUCKET_MARK_KEY } from '../../upload/bucket-ids.js'
-import { s3StorageEnv } from '../rgw.js'
+import { s3Storage, s3StorageEnv } from '../rgw.js'
 import { buildServer, Cluster } from './cluster.js'
 import { FAULT_KINDS, FaultProxy } from './fault-proxy.js'
 import { type Exchange, FrontProxy, type KillKind, type KillPlan } from './front-proxy.js'
@@ -492,18 +492,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   if (o.store === 's3' && o.s3) {
     const s3 = o.s3
     const registry = await registryFor('s3')
-    const store = (await registry.create(
-      {
-        type: 's3',
-        bucket: s3.bucket,
-        region: s3.region,
-        endpoint: s3.endpoint,
-        forcePathStyle: true,
-        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-        prefix,
-      },
-      { logger },
-    )) as unknown as S3Store
+    const store = (await registry.create(s3Storage(s3, prefix), { logger })) as unknown as S3Store
     await store.init()
     multipartBefore = (await listMultipartUploads(s3, prefix)).length
     // Every instance has stopped, so nothing is between two requests: no grace period. The
