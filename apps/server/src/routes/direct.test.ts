@@ -206,6 +206,13 @@ describe('direct-to-S3 uploads', () => {
     const before = await t.request(`/${sid}.json`)
     expect(before.status, await before.text()).toBe(404)
 
+    // TUS cannot continue it, not even its uploader: each way in continues only its own uploads.
+    const tusHead = await t.request(`/files/${plan.id}`, {
+      method: 'HEAD',
+      headers: { 'Tus-Resumable': '1.0.0', 'X-Bucket-Token': t.tokens.get(sid) as string, ...pass },
+    })
+    expect(tusHead.status).toBe(400)
+
     await sendParts(t, plan.id, data, plan.partSize, [2])
     const done = await t.call(plan.id, '/complete', { method: 'POST', headers: pass })
     expect(done.status).toBe(200)

@@ -1,4 +1,9 @@
-export { isResumableUpload, RESUMABLE_PROTOCOL, UPLOAD_PROTOCOL_KEY } from '../upload-protocol.js'
+export {
+  isResumableUpload,
+  RESUMABLE_PROTOCOL,
+  UPLOAD_PROTOCOL_KEY,
+  uploadProtocolOf,
+} from '../upload-protocol.js'
 export {
   contentDispositionFilename,
   PROBLEM_CONTENT_TYPE,

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
 import { PsiError } from '../errors.js'
+import { parseFileRef } from '../ids.js'
 import type { FileMeta } from '../meta.js'
 import { listAll } from '../store.js'
 import { MemoryChecksumBudget } from './checksum.js'
@@ -1346,5 +1347,29 @@ describe('whole small files (Store.createComplete)', () => {
     expect(calls).toBe(0)
     expect((await h.send(post(data, 100))).status).toBe(201)
     expect(calls).toBe(1)
+  })
+})
+
+describe('uploads of other ways in', () => {
+  it('refuses HEAD, PATCH and DELETE of an upload another protocol marked (e.g. direct-to-S3), and leaves it unchanged', async () => {
+    const h = harness()
+    const id = await h.create(10)
+    const ref = parseFileRef(id)
+    await h.store.update(ref, { extra: { protocol: 'direct' } })
+    for (const req of [
+      { method: 'HEAD', id },
+      {
+        method: 'PATCH',
+        id,
+        headers: { 'Upload-Offset': '0', 'Content-Type': 'application/offset+octet-stream' },
+        body: bytes(10),
+      },
+      { method: 'DELETE', id },
+    ]) {
+      const res = await h.send(req)
+      expect(res.status, req.method).toBe(400)
+      expect(String(res.body)).toMatch(/not created with TUS \(direct\)/)
+    }
+    expect(await h.store.info(ref)).toMatchObject({ offset: 0, complete: false })
   })
 })

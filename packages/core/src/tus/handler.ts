@@ -19,7 +19,12 @@ import { limitBody } from '../limit-body.js'
 import type { Lock } from '../locker.js'
 import { type ConcatRole, type FileMeta, isExpired, type NewFile } from '../meta.js'
 import type { Store } from '../store.js'
-import { isResumableUpload, UPLOAD_PROTOCOL_KEY } from '../upload-protocol.js'
+import {
+  isResumableUpload,
+  RESUMABLE_PROTOCOL,
+  UPLOAD_PROTOCOL_KEY,
+  uploadProtocolOf,
+} from '../upload-protocol.js'
 import { completed, DEFAULT_LOCK_WAIT_MS, finishUpload, withUploadLock } from '../upload-steps.js'
 import { defaultChecksumBudget, defaultChecksums, toBase64 } from './checksum.js'
 import { encodeUploadMetadata, parseUploadMetadata } from './metadata.js'
@@ -140,10 +145,13 @@ function expiresHeader(meta: FileMeta, headers: HeaderMap): HeaderMap {
 async function load(ref: FileRef, deps: TusDeps): Promise<FileMeta> {
   const meta = await deps.store.info(ref)
   if (isExpired(meta, deps.clock.now())) throw new PsiError('GONE', 'This upload has expired')
-  if (isResumableUpload(meta)) {
+  const protocol = uploadProtocolOf(meta)
+  if (protocol !== undefined) {
     throw new PsiError(
       'INVALID_INPUT',
-      'This upload was created with the IETF resumable-upload protocol and can only be resumed with it',
+      protocol === RESUMABLE_PROTOCOL
+        ? 'This upload was created with the IETF resumable-upload protocol and can only be resumed with it'
+        : `This upload was not created with TUS (${protocol}) and cannot be continued with it`,
     )
   }
   return meta
