@@ -32,6 +32,10 @@ export interface MailerOptions extends DeliveryOptions {
   timeoutMs?: number
   /** A ready transport instead of one made from `url` (tests). */
   transport?: MailTransport
+  /** Mails one sender key (a bucket) may queue per hour: the server is no relay. Default 10. */
+  perKeyPerHour?: number
+  /** Milliseconds since the epoch (the quota's clock); default `Date.now`. */
+  now?: () => number
 }
 
 /** What a mail is about, for the log (never its recipient or links). */
@@ -41,6 +45,8 @@ export class Mailer {
   readonly #deliveries: Deliveries
   readonly #from: string
   #transport: Promise<MailTransport> | undefined
+  /** Recent sends per key (times, ms), for {@link take}. */
+  readonly #sent = new Map<string, number[]>()
 
   constructor(private readonly options: MailerOptions) {
     this.#deliveries = new Deliveries(options)
@@ -83,6 +89,27 @@ export class Mailer {
       await (await this.#connect()).sendMail(message)
       return undefined
     })
+  }
+
+  /**
+   * Counts one mail against `key`'s hourly quota (in this process): `false` when it is used up.
+   * Mails users trigger (a share link sent to an address) go through it, so nobody turns the
+   * server into a relay.
+   */
+  take(key: string): boolean {
+    const now = (this.options.now ?? Date.now)()
+    const recent = (this.#sent.get(key) ?? []).filter((t) => now - t < 3_600_000)
+    if (recent.length >= (this.options.perKeyPerHour ?? 10)) {
+      this.#sent.set(key, recent)
+      return false
+    }
+    recent.push(now)
+    this.#sent.set(key, recent)
+    // Keys whose hour has passed are dropped once the map grows (bounded memory).
+    if (this.#sent.size > 10_000) {
+      for (const [k, times] of this.#sent) if (times.every((t) => now - t >= 3_600_000)) this.#sent.delete(k)
+    }
+    return true
   }
 
   get pending(): number {

@@ -30,6 +30,8 @@ export async function clientConfig(c: Context<AppEnv>, deps: AppDeps): Promise<R
     disableQrCode: config.disableQrCode,
     /** The web app may offer end-to-end encryption (docs/encryption.md). */
     e2e: config.e2e,
+    /** The server can mail share links (`smtpUrl` is configured; `POST api/manage/{sid}/mail`). */
+    mail: deps.mailer !== undefined,
     maxPreviewSize: config.maxPreviewSize,
     tusEndpoint: `${config.uploadAppPath}files/`,
     chunkSize: config.chunkSize,

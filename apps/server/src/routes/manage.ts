@@ -8,6 +8,8 @@
  *   maxAge`), new password (`null` removes it), lock or unlock (unlocked, the holder of the
  *   manage secret adds files with it as `X-Bucket-Token`, then locks again). Answers the state.
  * - `DELETE`: every file of the bucket; `DELETE …/files/{key}`: one file.
+ * - `POST …/mail` `{to, message?, lang?}`: the server mails the share link (never the manage
+ *   link) to `to`, when `smtpUrl` is configured; 202 once queued, 10 per bucket and hour.
  * Edits run under the bucket's lock (admission sees them whole) and each file's lock (download
  * claims write the same records), both shared across instances on shared stores.
  * @module
@@ -31,10 +33,14 @@ import { fileSize, liveFiles, servableFiles } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { honoFacts, publicOrigin } from '../http/client.js'
+import { pickLanguage } from '../i18n.js'
+import { parseAddress } from '../mail/address.js'
+import { MAX_SENDER_MESSAGE, shareMail } from '../mail/messages.js'
 import { failureDelay, kdfRunner } from '../security/auth.js'
 import { hashPassword } from '../security/passwords.js'
 import { BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
 import { completedOrAsIs } from '../upload/complete.js'
+import { isEncrypted } from '../upload/encrypted.js'
 import {
   issueManageToken,
   MANAGE_TOKEN_HEADER,
@@ -66,6 +72,7 @@ export function registerManageRoutes(app: Hono<AppEnv>, deps: AppDeps, base: str
   app.patch(path, (c) => editBucket(c, deps, sidOf(c)))
   app.delete(path, (c) => deleteBucket(c, deps, sidOf(c)))
   app.delete(`${path}/files/:key`, (c) => deleteFile(c, deps, sidOf(c), c.req.param('key') ?? ''))
+  app.post(`${path}/mail`, (c) => mailShareLink(c, deps, sidOf(c)))
 }
 
 async function requireManager(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Promise<BucketId> {
@@ -246,4 +253,55 @@ async function deleteFile(
   await deleteRefs(deps, sid, [meta])
   c.get('log')?.info({ sid, key }, 'file deleted through its manage link')
   return c.body(null, 204)
+}
+
+const mailSchema = z
+  .object({
+    to: z.string().max(320),
+    message: z
+      .string()
+      .max(MAX_SENDER_MESSAGE * 2)
+      .optional(),
+    lang: z.string().max(35).optional(),
+  })
+  .strict()
+
+/** `POST …/mail`: the share link by mail, from the server (see the module comment). */
+async function mailShareLink(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Promise<Response> {
+  const sid = await requireManager(c, deps, rawSid)
+  const { mailer } = deps
+  if (!mailer) throw new NotFoundError('This server sends no e-mail (smtpUrl is not configured)')
+  let body: unknown
+  try {
+    body = await c.req.json()
+  } catch {
+    throw new PsiError('INVALID_INPUT', 'Send a JSON object: {to, message?, lang?}')
+  }
+  const parsed = mailSchema.safeParse(body)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new PsiError('INVALID_INPUT', `Invalid ${issue?.path.join('.') || 'body'}: ${issue?.message ?? ''}`)
+  }
+  const state = await stateOf(c, deps, sid)
+  if (state.files.length === 0) throw new NotFoundError('Bucket not found or expired')
+  const files = await servableFiles(deps.store, sid, deps.clock.now())
+  if (files.some(isEncrypted)) {
+    // Its link is useless without the key, and the key must never reach the server.
+    throw new PsiError(
+      'INVALID_INPUT',
+      'This share is end-to-end encrypted: its key never reaches the server, so the server cannot mail a working link. Send the link yourself.',
+    )
+  }
+  const lang = pickLanguage(parsed.data.lang, c.req.header('accept-language'), deps.config.defaultLanguage)
+  const content = shareMail(lang, {
+    link: state.shareUrl,
+    message: parsed.data.message,
+    expires: state.expiresAt,
+  })
+  // The address is checked (400) before the quota counts it.
+  parseAddress(parsed.data.to)
+  if (!mailer.take(sid))
+    throw new PsiError('RATE_LIMITED', 'Too many mails for this share; try again in an hour')
+  mailer.send('share', parsed.data.to, lang, content)
+  return c.json({ queued: true }, 202)
 }
