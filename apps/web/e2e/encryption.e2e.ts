@@ -286,6 +286,61 @@ describe('end-to-end encryption in the browser', () => {
     expect((await readFile(data.path)).length).toBe(300 * 1024)
   })
 
+  it('detects a file the server cuts short when downloading, and never completes the save', async () => {
+    const data = await writeFixture(dir, 'truncated.bin', random(300 * 1024))
+    const { context, page } = await newContext(browser)
+    const shareUrl = await uploadVia(page, [data.path], true)
+    await context.close()
+    // 40-byte header, 4 full sealed records of 65552 bytes, a last one of 45056 + 16.
+    const cipherSize = 300 * 1024 + 40 + 16 * 5
+    const recordAt = (i: number) => 40 + i * 65552
+    const cases: Array<{ what: string; keep: number; honestLength: boolean }> = [
+      { what: 'the whole last record missing', keep: recordAt(4), honestLength: true },
+      { what: 'cut inside record 2', keep: recordAt(2) + 1000, honestLength: true },
+      // Content-Length still announces the whole file: the body just stops early.
+      { what: 'fewer bytes than Content-Length', keep: recordAt(3) + 5000, honestLength: false },
+    ]
+    for (const { what, keep, honestLength } of cases) {
+      const c = await newContext(browser)
+      // The service worker fetches the ciphertext (inline=1): context routes see its requests, page routes do not.
+      const served: number[] = []
+      await c.context.route(
+        (u) => u.pathname.startsWith('/files/') && u.searchParams.get('inline') === '1',
+        async (route) => {
+          const real = await route.fetch()
+          const full = await real.body()
+          expect(full.length, what).toBe(cipherSize)
+          const body = full.subarray(0, keep)
+          served.push(body.length)
+          const headers = real.headers()
+          if (honestLength) headers['content-length'] = String(body.length)
+          await route.fulfill({ status: 200, headers, body })
+        },
+      )
+      await c.page.goto(shareUrl)
+      await c.page.getByText('truncated.bin').waitFor()
+      const [download] = await Promise.all([
+        c.page.waitForEvent('download', { timeout: 30_000 }),
+        c.page.getByRole('button', { name: 'Download truncated.bin' }).click(),
+      ])
+      const item = c.page.getByRole('listitem').filter({ hasText: 'truncated.bin' })
+      await item.getByRole('alert').filter({ hasText: 'was modified or cut short' }).waitFor()
+      expect(served, what).toEqual([keep])
+      // The browser's download fails instead of completing with part of the file, and the item
+      // shows only the failure (no "Decrypting…" left behind).
+      const failure = await download.failure()
+      console.log(`[e2e truncated] ${what}: download failure ${failure}`)
+      expect(failure, what).not.toBeNull()
+      expect(await item.getByText('Decrypting').count(), what).toBe(0)
+      if (what.startsWith('the whole')) await screenshot(c.page, 'e2e-truncated-desktop')
+      expect(
+        c.seen.errors.filter((e) => !/Failed to load resource|cut short|truncated/.test(e)),
+        what,
+      ).toEqual([])
+      await c.context.close()
+    }
+  })
+
   it('measures the upload throughput of encryption against a plain upload in the same browser', async () => {
     const size = 96 * MiB
     const file = await writeFixture(dir, 'throughput.bin', random(size))
