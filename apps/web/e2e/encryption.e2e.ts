@@ -2,12 +2,15 @@
  * "Encrypt in the browser" end to end (issue #17 part 3, docs/encryption.md): a 200 MiB encrypted
  * upload interrupted by a reload resumes from the server's offset and downloads byte-exact through
  * the decrypting service worker; the server's disk holds no plaintext; a missing, malformed or wrong
- * key and a modified record are reported plainly; and the encryption's upload throughput relative
- * to a plain upload in the same browser is logged.
+ * key, a modified record and a file cut short (at a record boundary, inside a record, or by a
+ * connection that breaks off) are reported plainly and never saved as complete; and the
+ * encryption's upload throughput relative to a plain upload in the same browser is logged.
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { open, readdir, readFile, rm, stat } from 'node:fs/promises'
+import { createServer, request } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -53,6 +56,61 @@ async function fileContains(path: string, needles: Buffer[]): Promise<boolean> {
     tail = window.subarray(Math.max(0, window.length - overlap))
   }
   return false
+}
+
+/**
+ * An HTTP proxy in front of `target` that drops the connection after `keep` body bytes of the
+ * responses `cut` selects (their Content-Length still announces the whole file): a transfer that
+ * breaks off, which a route's fulfil cannot produce.
+ */
+async function cuttingProxy(target: string, cut: (url: URL) => boolean, keep: number) {
+  const upstream = new URL(target)
+  const cutAfter: number[] = []
+  const proxy = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', target)
+    const up = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+      },
+      (from) => {
+        res.writeHead(from.statusCode ?? 502, from.headers)
+        if (!cut(url)) {
+          from.pipe(res)
+          return
+        }
+        let sent = 0
+        from.on('data', (chunk: Buffer) => {
+          if (sent >= keep) return
+          const part = chunk.subarray(0, keep - sent)
+          sent += part.length
+          if (sent < keep) {
+            res.write(part)
+            return
+          }
+          cutAfter.push(sent)
+          from.destroy()
+          // Once the last kept bytes are on the wire: no end of body, just a closed connection.
+          res.write(part, () => res.socket?.destroy())
+        })
+      },
+    )
+    up.on('error', () => res.destroy())
+    req.pipe(up)
+  })
+  await new Promise<void>((ok) => proxy.listen(0, '127.0.0.1', ok))
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`,
+    cutAfter,
+    close: () =>
+      new Promise<void>((ok) => {
+        proxy.closeAllConnections()
+        proxy.close(() => ok())
+      }),
+  }
 }
 
 describe('end-to-end encryption in the browser', () => {
@@ -284,6 +342,93 @@ describe('end-to-end encryption in the browser', () => {
     expect(c.seen.errors.filter((e) => !/Failed to load resource|modified/.test(e))).toEqual([])
     await c.context.close()
     expect((await readFile(data.path)).length).toBe(300 * 1024)
+  })
+
+  it('detects a file the server cuts short when downloading, and never completes the save', async () => {
+    const data = await writeFixture(dir, 'truncated.bin', random(300 * 1024))
+    const { context, page } = await newContext(browser)
+    const shareUrl = await uploadVia(page, [data.path], true)
+    await context.close()
+    // 40-byte header, 4 full sealed records of 65552 bytes, a last one of 45056 + 16.
+    const cipherSize = 300 * 1024 + 40 + 16 * 5
+    const recordAt = (i: number) => 40 + i * 65552
+    const cases: Array<{ what: string; keep: number; honestLength: boolean }> = [
+      { what: 'the whole last record missing', keep: recordAt(4), honestLength: true },
+      { what: 'cut inside record 2', keep: recordAt(2) + 1000, honestLength: true },
+      // Content-Length still announces the whole file; Chromium hands the fulfilled body over as
+      // one that ends early (a real broken connection is the proxy test below).
+      { what: 'fewer bytes than Content-Length', keep: recordAt(3) + 5000, honestLength: false },
+    ]
+    for (const { what, keep, honestLength } of cases) {
+      const c = await newContext(browser)
+      // The service worker fetches the ciphertext (inline=1): context routes see its requests, page routes do not.
+      const served: number[] = []
+      await c.context.route(
+        (u) => u.pathname.startsWith('/files/') && u.searchParams.get('inline') === '1',
+        async (route) => {
+          const real = await route.fetch()
+          const full = await real.body()
+          expect(full.length, what).toBe(cipherSize)
+          const body = full.subarray(0, keep)
+          served.push(body.length)
+          const headers = real.headers()
+          if (honestLength) headers['content-length'] = String(body.length)
+          await route.fulfill({ status: 200, headers, body })
+        },
+      )
+      await c.page.goto(shareUrl)
+      await c.page.getByText('truncated.bin').waitFor()
+      const [download] = await Promise.all([
+        c.page.waitForEvent('download', { timeout: 30_000 }),
+        c.page.getByRole('button', { name: 'Download truncated.bin' }).click(),
+      ])
+      const item = c.page.getByRole('listitem').filter({ hasText: 'truncated.bin' })
+      await item.getByRole('alert').filter({ hasText: 'was modified or cut short' }).waitFor()
+      expect(served, what).toEqual([keep])
+      // The browser's download fails instead of completing with part of the file, and the item
+      // shows only the failure (no "Decrypting…" left behind).
+      expect(await download.failure(), what).not.toBeNull()
+      expect(await item.getByText('Decrypting').count(), what).toBe(0)
+      if (what.startsWith('the whole')) await screenshot(c.page, 'e2e-truncated-desktop')
+      expect(
+        c.seen.errors.filter((e) => !/Failed to load resource|cut short|truncated/.test(e)),
+        what,
+      ).toEqual([])
+      await c.context.close()
+    }
+  })
+
+  it('a download whose connection breaks off mid-file fails plainly instead of saving part of it', async () => {
+    const data = await writeFixture(dir, 'interrupted.bin', random(300 * 1024))
+    const { context, page } = await newContext(browser)
+    const shareUrl = await uploadVia(page, [data.path], true)
+    await context.close()
+    const keep = 40 + 3 * 65552 + 5000
+    const proxy = await cuttingProxy(
+      server.url,
+      (u) => u.pathname.startsWith('/files/') && u.searchParams.get('inline') === '1',
+      keep,
+    )
+    try {
+      const c = await newContext(browser)
+      await c.page.goto(shareUrl.replace(server.url, proxy.url))
+      await c.page.getByText('interrupted.bin').waitFor()
+      const [download] = await Promise.all([
+        c.page.waitForEvent('download', { timeout: 30_000 }),
+        c.page.getByRole('button', { name: 'Download interrupted.bin' }).click(),
+      ])
+      const item = c.page.getByRole('listitem').filter({ hasText: 'interrupted.bin' })
+      // The fetch itself fails (a broken connection, not a body that ends early), so the page says
+      // what the user can do about it (check the connection, retry) rather than blaming the server.
+      await item.getByRole('alert').filter({ hasText: 'The server cannot be reached' }).waitFor()
+      expect(proxy.cutAfter).toEqual([keep])
+      expect(await download.failure()).not.toBeNull()
+      expect(await item.getByText('Decrypting').count()).toBe(0)
+      expect(c.seen.errors.filter((e) => !/Failed to load resource|network/i.test(e))).toEqual([])
+      await c.context.close()
+    } finally {
+      await proxy.close()
+    }
   })
 
   it('measures the upload throughput of encryption against a plain upload in the same browser', async () => {
