@@ -30,6 +30,14 @@ export interface SendOptions {
   body: AsyncIterable<Uint8Array> | null
   /** Called exactly once, when the body finished or failed (also for header-only responses). */
   onDone?: (outcome: StreamOutcome) => void | Promise<void>
+  /**
+   * Pull a Node stream body through the counting iterator instead of piping it directly, so the
+   * count is of bytes pulled for the socket as it drains. Archives need it: which one-time
+   * entries an aborted archive consumed is judged from that count against each entry's recorded
+   * end, and with the direct pipe a client reset could overtake that bookkeeping (a one-time
+   * entry the client held whole was given back; the abort test failed under load).
+   */
+  pulled?: boolean
 }
 
 /**
@@ -136,7 +144,7 @@ export async function sendStream(c: Context<AppEnv>, options: SendOptions): Prom
     const count = { bytes: 0 }
     let completed = false
     try {
-      if (body instanceof Readable) {
+      if (body instanceof Readable && !options.pulled) {
         // A Node stream (the file store's reads, archives) is piped as it is: bridging it through
         // an async iterator and back costs a promise and a generator step per chunk, about half
         // the server's CPU with parallel downloads. The 'data' listener only counts; pipe's own

@@ -87,6 +87,7 @@ export async function downloadArchive(
     status: 200,
     headers,
     body: job.body,
+    pulled: true,
     onDone: async ({ completed, bytes }) => {
       c.req.raw.signal.removeEventListener('abort', onAbort)
       metrics.activeDownloads--
