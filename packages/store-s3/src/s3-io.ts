@@ -4,6 +4,7 @@
  * failed precondition) become return values; everything else is thrown as the SDK error.
  * @module
  */
+import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import {
   AbortMultipartUploadCommand,
@@ -121,7 +122,19 @@ export class S3Io {
       )
       return r.ETag ?? ''
     } catch (err) {
-      if (options.ifNoneMatch && isPreconditionFailed(err)) return null
+      if (options.ifNoneMatch && isPreconditionFailed(err)) {
+        // The SDK retries a request whose answer it lost (a socket timeout under load): if the
+        // first attempt was written, the retry meets our own object. Its ETag (the MD5 of a
+        // single-part body) tells: then the key is ours, not taken by someone else. Every
+        // conditional body here is unique (a lock's random token, a record's incarnation).
+        const attempts = (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1
+        if (attempts > 1) {
+          const md5 = createHash('md5').update(bytes).digest('hex')
+          const found = await this.head(key)
+          if (found && found.etag.replaceAll('"', '') === md5) return found.etag
+        }
+        return null
+      }
       throw err
     }
   }
