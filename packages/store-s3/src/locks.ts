@@ -103,10 +103,15 @@ export class S3LockManager {
         top = o
       }
     }
-    if (top && this.isHeld(top, serverTime)) return null
-    for (const o of listed) this.#seen.delete(o.key)
-    const afterOwn = top !== undefined && top.size === 0 && this.#released.get(prefix) === topGen
+    // The generation this process released last is free whatever the listing says: S3 answered
+    // its empty body, and other instances only ever write higher generations. A listing that
+    // still shows it with its old body, or not at all, lags behind that write.
+    const ownReleased = this.#released.get(prefix)
     this.#released.delete(prefix)
+    const afterOwn = ownReleased !== undefined && ownReleased >= topGen
+    if (afterOwn) topGen = ownReleased
+    else if (top && this.isHeld(top, serverTime)) return null
+    for (const o of listed) this.#seen.delete(o.key)
     onFree?.()
     const key = this.keys.lock(ref, topGen + 1)
     const token = crypto.randomUUID()
@@ -145,6 +150,11 @@ export class S3LockManager {
   ): LockHandle {
     const lost = new AbortController()
     let released = false
+    // The renewal in flight, if any. A release must wait for it: a renewal PUT that S3 applies
+    // after the release's empty body would make the released lock look held again for a whole
+    // TTL (seen under load, where appends outlast several renewals), and after a delete it would
+    // recreate the lock object.
+    let renewing: Promise<void> | undefined
     const renew = async () => {
       try {
         if (await this.#superseded(prefix, gen)) {
@@ -156,7 +166,12 @@ export class S3LockManager {
         this.warn({ err }, 'could not renew an upload lock')
       }
     }
-    const timer = setInterval(() => void renew(), this.renewMs)
+    const timer = setInterval(() => {
+      if (renewing) return
+      renewing = renew().finally(() => {
+        renewing = undefined
+      })
+    }, this.renewMs)
     timer.unref()
     return {
       ref,
@@ -167,11 +182,16 @@ export class S3LockManager {
         if (released) return
         released = true
         clearInterval(timer)
+        await renewing
         try {
           if (options.deleted) {
             await this.io.delete(key)
           } else {
             await this.io.put(key, '', { contentType: 'application/json' })
+            if (this.#released.size >= SEEN_LIMIT) {
+              const oldest = this.#released.keys().next().value
+              if (oldest !== undefined) this.#released.delete(oldest)
+            }
             this.#released.set(prefix, gen)
           }
         } catch (err) {

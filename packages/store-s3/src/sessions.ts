@@ -137,13 +137,7 @@ export class LockSessions {
       }
     }
     await this.#releasing.get(id)
-    let { handle, loading } = await this.acquire(ref)
-    // A moment's grace before UPLOAD_LOCKED: under load this process's own release (or a retried
-    // conditional write) can land a little late, and a store-level call has no caller to retry it.
-    for (let waited = 0; !handle && waited < 2000; waited += 100) {
-      await sleep(100)
-      ;({ handle, loading } = await this.acquire(ref))
-    }
+    const { handle, loading } = await this.acquire(ref)
     if (!handle) throw new UploadLockedError()
     const session: Session = { handle, deleted: false, ...(loading ? { loading } : {}) }
     this.#held.set(id, session)
