@@ -33,6 +33,12 @@ export const S3_SCENARIOS = {
     full: { size: 64 * 1024, chunk: 16 * MiB, files: 50, c: 1 },
     smoke: { size: 64 * 1024, chunk: 16 * MiB, files: 3, c: 1 },
   },
+  // The same files as the web app and `curl -T` send them: the bytes in the creating POST
+  // (creation-with-upload), which lets a store write a whole small file in one go.
+  's3-small-64k-cwu': {
+    full: { size: 64 * 1024, chunk: 16 * MiB, files: 50, c: 1, creationWithUpload: true },
+    smoke: { size: 64 * 1024, chunk: 16 * MiB, files: 3, c: 1, creationWithUpload: true },
+  },
 }
 /**
  * Our server lets only a bucket's uploader add files: the first creation proposes this token and
@@ -192,6 +198,7 @@ export function tusArgs(def) {
     String(def.files),
     '--concurrency',
     String(def.c),
+    ...(def.creationWithUpload ? ['--creation-with-upload'] : []),
   ]
 }
 

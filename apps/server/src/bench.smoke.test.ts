@@ -25,7 +25,7 @@ interface Line {
   node?: string
 }
 
-const S3_SCENARIOS = ['s3-big-16m', 's3-5mb', 's3-conc8-128m', 's3-small-64k']
+const S3_SCENARIOS = ['s3-big-16m', 's3-5mb', 's3-conc8-128m', 's3-small-64k', 's3-small-64k-cwu']
 
 // The harness lives outside the repository (bench/harness.mjs); without it there is no bench to test.
 describe.skipIf(!existsSync(join(harness, 'run-suite.mjs')))('bench --smoke', () => {
