@@ -3,12 +3,13 @@
  * the body's bytes hold all of its data (checked against the real zip and tar.gz layout), so
  * an aborted archive consumes the one-time files the client got and only those.
  */
-import { gunzipSync, constants as zlibConstants } from 'node:zlib'
+import { randomBytes } from 'node:crypto'
+import { createDeflateRaw, gunzipSync, constants as zlibConstants } from 'node:zlib'
 import { type FileMeta, newFileId, parseBucketId, type Store } from '@psitransfer/core'
 import { MemoryStore } from '@psitransfer/core/testing'
 import { describe, expect, it } from 'vitest'
 import { silentLogger } from '../logger.js'
-import { type ArchiveFormat, createArchive } from './stream.js'
+import { AdaptiveLevel, type ArchiveFormat, createArchive } from './stream.js'
 
 async function addFile(store: Store, name: string, data: Uint8Array): Promise<FileMeta> {
   const ref = { sid: parseBucketId('arch1'), key: newFileId() }
@@ -106,5 +107,42 @@ describe('archive entry ends', () => {
       expect(less.byteLength).toBeLessThan(dataEnd)
       tarPos = dataEnd + ((512 - (d.byteLength % 512)) % 512)
     }
+  })
+})
+
+describe('tar.gz compression', () => {
+  it('stores incompressible data and still deflates text, byte for byte', async () => {
+    const noise = new Uint8Array(randomBytes(4 * 1024 * 1024 + 123))
+    const text = new TextEncoder().encode('The quick brown fox jumps over the lazy dog. '.repeat(60_000))
+    const { body } = await build('tar.gz', [noise, text, noise])
+    const tar = gunzipSync(body)
+    let pos = 0
+    for (const d of [noise, text, noise]) {
+      expect(Buffer.from(tar.subarray(pos + 512, pos + 512 + d.byteLength)).equals(Buffer.from(d))).toBe(true)
+      pos += 512 + d.byteLength + ((512 - (d.byteLength % 512)) % 512)
+    }
+    expect(body.byteLength - 2 * noise.byteLength).toBeLessThan(text.byteLength * 0.05)
+  })
+
+  it('switches to stored blocks for windows that do not compress, and back for text', async () => {
+    const gzip = createDeflateRaw({ level: 1 })
+    gzip.resume()
+    const level = new AdaptiveLevel(gzip, new AbortController().signal)
+    const K64 = 64 * 1024
+    const N = new Uint8Array(randomBytes(K64))
+    const T = new TextEncoder().encode('lorem ipsum dolor sit amet '.repeat(3000)).slice(0, K64)
+    const header = new Uint8Array(512)
+    // Windows are 1 MiB (16 pieces here), judged by the piece that starts them; a tar header
+    // alone is too small to judge.
+    const pieces = [header, ...Array(16).fill(N), T, ...Array(15).fill(N), N]
+    const levels: number[] = []
+    for (const piece of pieces) {
+      await level.before(piece)
+      levels.push(level.level)
+      gzip.write(piece)
+      level.fed(piece.byteLength)
+    }
+    gzip.end()
+    expect(levels).toEqual([1, ...Array(16).fill(0), ...Array(16).fill(1), 0])
   })
 })
