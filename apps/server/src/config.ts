@@ -93,6 +93,16 @@ export const configSchema = z
       .union([seconds, z.literal(false), z.null()])
       .transform((v) => (v === false ? null : v))
       .default(75 * DAY),
+    /**
+     * Besides `retentions`, the uploader may pick an expiry date within `maxAge` (Upload-Metadata
+     * `expiresAt`, or a `retention` of any whole number of seconds). Off: only the listed retentions.
+     */
+    customExpiry: z.boolean().default(true),
+    /**
+     * Offer "until deleted" (retention `until-deleted`: no expiry; the manage link or an admin
+     * deletes the files). Needs `maxAge: false`, else files would still expire at `maxAge`.
+     */
+    allowNoExpiry: z.boolean().default(false),
     adminPass: password.default(false),
     uploadPass: password.default(false),
     requireBucketPassword: z.boolean().default(false),
@@ -241,6 +251,13 @@ export const configSchema = z
         message: `must be one of the retentions (${Object.keys(c.retentions).join(', ')})`,
       })
     }
+    if (c.allowNoExpiry && c.maxAge !== null) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['allowNoExpiry'],
+        message: 'needs maxAge: false (with a maxAge every file still expires at maxAge)',
+      })
+    }
   })
   // PsiTransfer: `uploadAppPath = baseUrl.slice(0, -1) + uploadAppPath`.
   .transform((c) => ({ ...c, uploadAppPath: c.baseUrl.slice(0, -1) + c.uploadAppPath }))
@@ -277,6 +294,8 @@ const ENV_KINDS: Record<string, Kind> = {
   retentions: 'json',
   defaultRetention: 'string',
   maxAge: 'numberOrNull',
+  customExpiry: 'boolean',
+  allowNoExpiry: 'boolean',
   adminPass: 'passwordOrFalse',
   uploadPass: 'passwordOrFalse',
   requireBucketPassword: 'boolean',

@@ -182,6 +182,13 @@ const el: Messages = {
   confirmDeleteShare: 'Διαγραφή αυτής της κοινοποίησης και όλων των αρχείων της; Δεν μπορεί να αναιρεθεί.',
   addToShare: 'Προσθήκη αρχείων σε αυτή την κοινοποίηση',
   changesSaved: 'Αποθηκεύτηκε.',
+  // custom expiry
+  untilDeleted: "Μέχρι τη διαγραφή",
+  untilDeletedHint: "Χωρίς λήξη: τα αρχεία μένουν μέχρι να τα διαγράψετε με τον σύνδεσμο διαχείρισης (ή να τα διαγράψει ένας διαχειριστής).",
+  keptUntilDeleted: "Διατηρείται μέχρι τη διαγραφή",
+  customExpiry: "Προσαρμοσμένη ημερομηνία…",
+  customExpiryDate: "Διαθέσιμο έως",
+  customExpiryPast: "Επιλέξτε ημερομηνία και ώρα στο μέλλον.",
 }
 
 export default el
