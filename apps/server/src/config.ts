@@ -95,7 +95,7 @@ export const configSchema = z
       .default(75 * DAY),
     /**
      * Besides `retentions`, the uploader may pick an expiry date within `maxAge` (Upload-Metadata
-     * `expiresAt`, or a `retention` of any whole number of seconds). Off: only the listed retentions.
+     * `expiresAt`; `retention` stays a listed key, as in PsiTransfer). Off: only `retentions`.
      */
     customExpiry: z.boolean().default(true),
     /**

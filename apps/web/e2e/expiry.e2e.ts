@@ -148,9 +148,9 @@ describe('custom expiry: until deleted, without maxAge', () => {
     const manageUrl = await page.getByLabel('Manage link', { exact: true }).inputValue()
     const sid = shareUrl.slice(server.url.length)
     const listing = (await (await fetch(`${server.url}${sid}.json`)).json()) as {
-      items: Array<{ expiresAt: number | null; retention: string }>
+      items: Array<{ expiresAt: number | null; metadata: { retention: string } }>
     }
-    expect(listing.items).toMatchObject([{ expiresAt: null, retention: 'until-deleted' }])
+    expect(listing.items).toMatchObject([{ expiresAt: null, metadata: { retention: 'until-deleted' } }])
 
     for (const v of VIEWPORTS) {
       await page.setViewportSize({ width: v.width, height: 900 })

@@ -54,7 +54,7 @@ export async function putUpload(c: Context<AppEnv>, deps: AppDeps, rawName: stri
   }
   checkFileSize(length, config)
   const createdAt = clock.now()
-  // As Upload-Metadata: a listed (or custom) retention in seconds, or a chosen expiry date.
+  // As in Upload-Metadata: a listed retention (or until-deleted), or a chosen expiry date.
   const retention = uploadRetention(
     {
       retention: c.req.header('x-retention') ?? c.req.query('retention'),

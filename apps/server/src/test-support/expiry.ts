@@ -1,7 +1,7 @@
 /**
  * Custom expiry over HTTP against a running server with a manual clock, shared by the
- * filesystem and S3 runs (`expiry.e2e.test.ts`): chosen dates (TUS `expiresAt`, custom
- * seconds, curl's `X-Expires-At`) accepted, refused past `maxAge` or in the past, and swept
+ * filesystem and S3 runs (`expiry.e2e.test.ts`): chosen dates (TUS `expiresAt`, curl's
+ * `X-Expires-At` or `?expiresAt`) accepted, refused past `maxAge` or in the past, and swept
  * when due; "until deleted" refused with a `maxAge`, kept by the sweeper without one.
  * @module
  */
@@ -60,7 +60,7 @@ async function tusFile(
 interface Item {
   name: string
   expiresAt: number | null
-  retention: string
+  metadata: { retention: string }
 }
 
 async function items(t: ExpiryTarget, sid: string): Promise<{ status: number; items: Item[] }> {
@@ -95,20 +95,19 @@ export async function customDates(t: ExpiryTarget, maxAge: number): Promise<void
   })
   expect(await tusFile(t, sid, { name: 'b.txt', expiresAt: String(at) }, owner)).toMatchObject({ status: 201 })
   const listed = await items(t, sid)
-  expect(listed.items.map((i) => [i.name, i.expiresAt, i.retention]).sort()).toEqual([
+  expect(listed.items.map((i) => [i.name, i.expiresAt, i.metadata.retention]).sort()).toEqual([
     ['a.txt', at, '172800'],
     ['b.txt', at, '172800'],
   ])
 
-  // A retention outside the list, in seconds (PsiTransfer clients' way to send one).
-  const secs = sidOf('secs')
-  expect(await tusFile(t, secs, { retention: '5000' }, token())).toMatchObject({ status: 201 })
-  expect((await items(t, secs)).items[0]?.expiresAt).toBe(now + 5_000_000)
+  // A retention outside the list stays refused, as in PsiTransfer: a date goes as expiresAt.
+  const secs = await tusFile(t, sidOf('secs'), { retention: '5000' }, token())
+  expect(secs.status).toBe(400)
+  expect(secs.text).toMatch(/Invalid retention "5000".*send expiresAt/)
 
   // Refused with a message for people: past maxAge, in the past, garbage, both keys, forever.
   const refusals: Array<[Record<string, string>, RegExp]> = [
     [{ expiresAt: String(now + maxAge * 1000 + 60_000) }, /at most 7 days after their upload/],
-    [{ retention: String(maxAge + 1) }, /at most 7 days after their upload/],
     [{ expiresAt: String(now - 1000) }, /lies in the past/],
     [{ expiresAt: 'next tuesday' }, /Invalid expiresAt.*ISO 8601/],
     [{ expiresAt: '2026-13-45T10:00Z' }, /Invalid expiresAt/],
@@ -127,7 +126,7 @@ export async function customDates(t: ExpiryTarget, maxAge: number): Promise<void
   const viaHeader = await put(t, '', { 'X-Expires-At': new Date(at).toISOString() })
   expect(viaHeader.status, viaHeader.text).toBe(201)
   expect((await items(t, viaHeader.sid)).items[0]?.expiresAt).toBe(at)
-  const viaQuery = await put(t, '?retention=7200', {})
+  const viaQuery = await put(t, `?expiresAt=${now + 7_200_000}`, {})
   expect(viaQuery.status, viaQuery.text).toBe(201)
   expect((await items(t, viaQuery.sid)).items[0]?.expiresAt).toBe(now + 7_200_000)
   const tooLate = await put(t, `?expiresAt=${now + maxAge * 1000 + 1000}`, {})
@@ -151,7 +150,7 @@ export async function untilDeleted(t: ExpiryTarget): Promise<void> {
   const now = t.clock.now()
   const kept = sidOf('kept')
   expect(await tusFile(t, kept, { retention: 'until-deleted' }, token())).toMatchObject({ status: 201 })
-  expect((await items(t, kept)).items).toMatchObject([{ expiresAt: null, retention: 'until-deleted' }])
+  expect((await items(t, kept)).items).toMatchObject([{ expiresAt: null, metadata: { retention: 'until-deleted' } }])
   const putKept = await put(t, '', { 'X-Retention': 'until-deleted' })
   expect(putKept.status, putKept.text).toBe(201)
   // Without maxAge any future date is fine.

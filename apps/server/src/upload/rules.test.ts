@@ -27,15 +27,12 @@ describe('parseRetention', () => {
     expect(retentionExpiry(T, 2419200, config)).toBe(T + 10 * DAY)
   })
 
-  it('takes unlisted seconds within maxAge only with customExpiry', () => {
-    expect(parseRetention('5000', config)).toBe(5000)
-    expect(parseRetention(String(10 * 86400), config)).toBe(10 * 86400)
-    expect(refusal(() => parseRetention(String(10 * 86400 + 1), config))).toMatch(
-      /at most 10 days after their upload/,
+  it('refuses unlisted retentions as PsiTransfer does (a chosen date is expiresAt)', () => {
+    expect(refusal(() => parseRetention('5000', config))).toMatch(
+      /Invalid retention "5000"; allowed: 3600, .*one-time \(or send expiresAt with a date\)$/,
     )
     const listedOnly = testConfig({ customExpiry: false })
-    expect(refusal(() => parseRetention('5000', listedOnly))).toMatch(/Invalid retention "5000"; allowed: /)
-    expect(refusal(() => parseRetention('5000', listedOnly))).not.toMatch(/any number of seconds/)
+    expect(refusal(() => parseRetention('5000', listedOnly))).not.toMatch(/expiresAt/)
     expect(parseRetention('3600', listedOnly)).toBe(3600)
   })
 
@@ -47,12 +44,12 @@ describe('parseRetention', () => {
     const forever = testConfig({ maxAge: false, allowNoExpiry: true })
     expect(parseRetention('until-deleted', forever)).toBe('until-deleted')
     expect(retentionExpiry(T, 'until-deleted', forever)).toBeNull()
-    expect(refusal(() => parseRetention('forever', forever))).toMatch(/allowed: .*until-deleted, or any number/)
+    expect(refusal(() => parseRetention('forever', forever))).toMatch(/allowed: .*one-time, until-deleted \(/)
   })
 
   it('refuses garbage with the allowed values, without echoing a long value', () => {
     const message = refusal(() => parseRetention(`x${'y'.repeat(500)}`, config))
-    expect(message).toMatch(/allowed: one-time, 3600.*any number of seconds up to 864000/)
+    expect(message).toMatch(/allowed: 3600, .*one-time \(or send expiresAt with a date\)$/)
     expect(message.length).toBeLessThan(300)
   })
 })

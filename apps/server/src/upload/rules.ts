@@ -26,32 +26,22 @@ const MAX_COMMENT = 4096
 const MAX_TYPE = 255
 
 /**
- * A `retention` as clients send it: a listed one (PsiTransfer's rule), `until-deleted` when the
- * operator allows it (`allowNoExpiry`, only without `maxAge`), or with `customExpiry` any whole
- * number of seconds up to `maxAge` (longer is refused rather than silently shortened: the
- * uploader asked for that date). Empty or missing: `defaultRetention`.
+ * A `retention` as clients send it: a listed one (PsiTransfer's rule: anything else is refused,
+ * which PsiTransfer's client shows), or `until-deleted` when the operator allows it
+ * (`allowNoExpiry`, only without `maxAge`). Empty or missing: `defaultRetention`. A chosen date
+ * comes as `expiresAt` instead (see {@link uploadRetention}).
  */
 export function parseRetention(value: string | undefined, config: Config): Retention {
   const key = value === undefined || value === '' ? config.defaultRetention : value
   if (key in config.retentions) return key === 'one-time' ? 'one-time' : Number(key)
+  const forever = config.allowNoExpiry && config.maxAge === null
   if (key === UNTIL_DELETED) {
-    if (config.allowNoExpiry && config.maxAge === null) return UNTIL_DELETED
+    if (forever) return UNTIL_DELETED
     throw new PsiError('INVALID_INPUT', 'This server does not keep files until deleted; choose an expiry')
   }
-  if (config.customExpiry && /^[1-9][0-9]{0,11}$/.test(key)) {
-    const seconds = Number(key)
-    if (config.maxAge !== null && seconds > config.maxAge) throw beyondMaxAge(config.maxAge)
-    return seconds
-  }
-  const allowed = Object.keys(config.retentions).join(', ')
-  const custom = config.customExpiry
-    ? `, or any number of seconds${config.maxAge === null ? '' : ` up to ${config.maxAge}`}`
-    : ''
-  const forever = config.allowNoExpiry && config.maxAge === null ? `, ${UNTIL_DELETED}` : ''
-  throw new PsiError(
-    'INVALID_INPUT',
-    `Invalid retention "${key.slice(0, 64)}"; allowed: ${allowed}${forever}${custom}`,
-  )
+  const allowed = [...Object.keys(config.retentions), ...(forever ? [UNTIL_DELETED] : [])].join(', ')
+  const custom = config.customExpiry ? ' (or send expiresAt with a date)' : ''
+  throw new PsiError('INVALID_INPUT', `Invalid retention "${key.slice(0, 64)}"; allowed: ${allowed}${custom}`)
 }
 
 /** `maxAge` for people: whole days, hours or minutes when it is one. */

@@ -52,6 +52,8 @@ export function SettingsForm(p: Props) {
   const chosen = customDate(p.retention)
   const problem = customProblem(p.retention, p.maxAge, now)
   const limit = range.max === null ? undefined : t('expiryLimit', { date: formatDate(range.max, locale) })
+  // Why the date cannot be used, else the latest one allowed (none without maxAge).
+  const dateNote = problem === 'past' ? t('customExpiryPast') : limit
   const hint =
     p.retention === ONE_TIME ? t('oneTimeHint') : p.retention === UNTIL_DELETED ? t('untilDeletedHint') : undefined
   return (
@@ -92,11 +94,13 @@ export function SettingsForm(p: Props) {
             value={chosen === null ? '' : localInput(chosen)}
             onInput={(e) => p.onRetention(customRetention(fromLocalInput((e.currentTarget as HTMLInputElement).value)))}
             aria-invalid={problem !== null}
-            aria-describedby="custom-expiry-hint"
+            aria-describedby={dateNote ? 'custom-expiry-hint' : undefined}
           />
-          <p class={problem ? 'error' : 'hint'} id="custom-expiry-hint" role={problem ? 'alert' : undefined}>
-            {problem === 'past' ? t('customExpiryPast') : limit}
-          </p>
+          {dateNote && (
+            <p class={problem ? 'error' : 'hint'} id="custom-expiry-hint" role={problem ? 'alert' : undefined}>
+              {dateNote}
+            </p>
+          )}
         </div>
       )}
       {p.retention !== ONE_TIME && (
