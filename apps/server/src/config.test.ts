@@ -438,6 +438,8 @@ describe('config file', () => {
     expect(c).toMatchObject({ allowNoExpiry: true, maxAge: null })
     // With a maxAge files would expire anyway: the operator is told at boot, not surprised later.
     expect(() => parseConfig({ allowNoExpiry: true })).toThrow(/allowNoExpiry.*needs maxAge: false/)
+    // An inherited name is no retention key.
+    expect(() => parseConfig({ defaultRetention: 'constructor' })).toThrow(/defaultRetention.*must be one of/)
     expect(() => loadConfig({ env: { PSITRANSFER_ALLOW_NO_EXPIRY: 'yes please' } })).toThrow(
       /PSITRANSFER_ALLOW_NO_EXPIRY/,
     )

@@ -244,7 +244,7 @@ export const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (!(c.defaultRetention in c.retentions)) {
+    if (!Object.hasOwn(c.retentions, c.defaultRetention)) {
       ctx.addIssue({
         code: 'custom',
         path: ['defaultRetention'],

@@ -47,6 +47,12 @@ describe('parseRetention', () => {
     expect(refusal(() => parseRetention('forever', forever))).toMatch(/allowed: .*one-time, until-deleted \(/)
   })
 
+  it('refuses names every object has (they are no retentions)', () => {
+    for (const key of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(refusal(() => parseRetention(key, config)), key).toMatch(/Invalid retention/)
+    }
+  })
+
   it('refuses garbage with the allowed values, without echoing a long value', () => {
     const message = refusal(() => parseRetention(`x${'y'.repeat(500)}`, config))
     expect(message).toMatch(/allowed: 3600, .*one-time \(or send expiresAt with a date\)$/)

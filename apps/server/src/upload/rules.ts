@@ -33,7 +33,8 @@ const MAX_TYPE = 255
  */
 export function parseRetention(value: string | undefined, config: Config): Retention {
   const key = value === undefined || value === '' ? config.defaultRetention : value
-  if (key in config.retentions) return key === 'one-time' ? 'one-time' : Number(key)
+  // Own keys only: `constructor` or `toString` are "in" every object and would become NaN.
+  if (Object.hasOwn(config.retentions, key)) return key === 'one-time' ? 'one-time' : Number(key)
   const forever = config.allowNoExpiry && config.maxAge === null
   if (key === UNTIL_DELETED) {
     if (forever) return UNTIL_DELETED
