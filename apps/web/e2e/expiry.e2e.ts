@@ -161,7 +161,10 @@ describe('custom expiry: until deleted, without maxAge', () => {
       await page.goto('about:blank')
       await page.goto(manageUrl)
       await page.getByRole('heading', { name: 'Manage share' }).waitFor()
-      await page.getByRole('row', { name: /kept\.txt/ }).getByText('Kept until deleted').waitFor()
+      await page
+        .getByRole('row', { name: /kept\.txt/ })
+        .getByText('Kept until deleted')
+        .waitFor()
       expect(await page.locator('.manage .card').first().textContent()).toContain('Kept until deleted')
       await checkPage(page, `manage-until-deleted-${v.name}`)
     }

@@ -136,7 +136,7 @@ describe('create / info', () => {
   })
 
   it('keeps an until-deleted file without expiry (the sidecar says until-deleted, not a number)', async () => {
-    const file = newFile({ retention: 'until-deleted', expiresAt: null })
+    const file = newFile({ retention: 'until-deleted', expiresAt: null, uploadLength: 5 })
     const created = await store.create(file)
     const fresh = await makeStore(dir)
     expect(await fresh.info(file)).toEqual(created)

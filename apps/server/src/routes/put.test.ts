@@ -32,14 +32,26 @@ describe('curl PUT', () => {
     const t = makeApp({ maxAge: 86400 })
     const now = t.clock.now()
     const at = now + 3600_000
-    const ok = await t.request('/a.txt', { method: 'PUT', body: bytesOf('x'), headers: { 'X-Expires-At': String(at) } })
+    const ok = await t.request('/a.txt', {
+      method: 'PUT',
+      body: bytesOf('x'),
+      headers: { 'X-Expires-At': String(at) },
+    })
     expect(ok.status, await ok.clone().text()).toBe(201)
-    const late = await t.request(`/a.txt?expiresAt=${now + 86400_000 + 1}`, { method: 'PUT', body: bytesOf('x') })
+    const late = await t.request(`/a.txt?expiresAt=${now + 86400_000 + 1}`, {
+      method: 'PUT',
+      body: bytesOf('x'),
+    })
     expect(late.status).toBe(400)
     expect(await late.text()).toMatch(/at most 1 day after their upload/)
     expect(
-      (await t.request('/a.txt', { method: 'PUT', body: bytesOf('x'), headers: { 'X-Retention': 'until-deleted' } }))
-        .status,
+      (
+        await t.request('/a.txt', {
+          method: 'PUT',
+          body: bytesOf('x'),
+          headers: { 'X-Retention': 'until-deleted' },
+        })
+      ).status,
     ).toBe(400)
     const listedOnly = makeApp({ customExpiry: false })
     const refused = await listedOnly.request('/a.txt', {
@@ -50,7 +62,10 @@ describe('curl PUT', () => {
     expect(refused.status).toBe(400)
     expect(await refused.text()).toMatch(/only its listed retentions/)
     const forever = makeApp({ maxAge: false, allowNoExpiry: true })
-    const kept = await forever.request('/a.txt?retention=until-deleted', { method: 'PUT', body: bytesOf('x') })
+    const kept = await forever.request('/a.txt?retention=until-deleted', {
+      method: 'PUT',
+      body: bytesOf('x'),
+    })
     expect(kept.status).toBe(201)
     const files = [...(await listAll(t.store, {})), ...(await listAll(forever.store, {}))]
     expect(files.map((f) => [f.retention, f.expiresAt])).toEqual([

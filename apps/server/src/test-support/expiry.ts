@@ -90,10 +90,14 @@ export async function customDates(t: ExpiryTarget, maxAge: number): Promise<void
   // one as an ISO date, one as milliseconds: both expire exactly then.
   const sid = sidOf('custom')
   const owner = token()
-  expect(await tusFile(t, sid, { name: 'a.txt', expiresAt: new Date(at).toISOString() }, owner)).toMatchObject({
+  expect(
+    await tusFile(t, sid, { name: 'a.txt', expiresAt: new Date(at).toISOString() }, owner),
+  ).toMatchObject({
     status: 201,
   })
-  expect(await tusFile(t, sid, { name: 'b.txt', expiresAt: String(at) }, owner)).toMatchObject({ status: 201 })
+  expect(await tusFile(t, sid, { name: 'b.txt', expiresAt: String(at) }, owner)).toMatchObject({
+    status: 201,
+  })
   const listed = await items(t, sid)
   expect(listed.items.map((i) => [i.name, i.expiresAt, i.metadata.retention]).sort()).toEqual([
     ['a.txt', at, '172800'],
@@ -150,7 +154,9 @@ export async function untilDeleted(t: ExpiryTarget): Promise<void> {
   const now = t.clock.now()
   const kept = sidOf('kept')
   expect(await tusFile(t, kept, { retention: 'until-deleted' }, token())).toMatchObject({ status: 201 })
-  expect((await items(t, kept)).items).toMatchObject([{ expiresAt: null, metadata: { retention: 'until-deleted' } }])
+  expect((await items(t, kept)).items).toMatchObject([
+    { expiresAt: null, metadata: { retention: 'until-deleted' } },
+  ])
   const putKept = await put(t, '', { 'X-Retention': 'until-deleted' })
   expect(putKept.status, putKept.text).toBe(201)
   // Without maxAge any future date is fine.

@@ -37,7 +37,9 @@ describe('parseRetention', () => {
   })
 
   it('takes until-deleted only when allowed and without maxAge', () => {
-    expect(refusal(() => parseRetention('until-deleted', config))).toMatch(/does not keep files until deleted/)
+    expect(refusal(() => parseRetention('until-deleted', config))).toMatch(
+      /does not keep files until deleted/,
+    )
     expect(refusal(() => parseRetention('until-deleted', testConfig({ maxAge: false })))).toMatch(
       /does not keep files until deleted/,
     )
@@ -49,7 +51,10 @@ describe('parseRetention', () => {
 
   it('refuses names every object has (they are no retentions)', () => {
     for (const key of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
-      expect(refusal(() => parseRetention(key, config)), key).toMatch(/Invalid retention/)
+      expect(
+        refusal(() => parseRetention(key, config)),
+        key,
+      ).toMatch(/Invalid retention/)
     }
   })
 
@@ -86,7 +91,10 @@ describe('uploadRetention', () => {
       /at most 10 days/,
     )
     for (const bad of ['tomorrow', '2026-06-02', '2026-06-02T14:00', '2026-02-30T10:00Z', '1e13']) {
-      expect(refusal(() => uploadRetention({ expiresAt: bad }, T, config)), bad).toMatch(/Invalid expiresAt/)
+      expect(
+        refusal(() => uploadRetention({ expiresAt: bad }, T, config)),
+        bad,
+      ).toMatch(/Invalid expiresAt/)
     }
     expect(
       refusal(() => uploadRetention({ expiresAt: String(T + DAY), retention: '3600' }, T, config)),

@@ -81,7 +81,8 @@ function parseInstant(value: string): number | undefined {
   // Date.parse rolls 2026-02-30 over into March: a date that does not exist is refused.
   const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)))
   if (day.getUTCMonth() !== Number(mo) - 1 || day.getUTCDate() !== Number(d)) return undefined
-  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59 || Number(zh) > 23 || Number(zm) > 59) return undefined
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59 || Number(zh) > 23 || Number(zm) > 59)
+    return undefined
   const ms = Date.parse(v)
   return Number.isFinite(ms) ? ms : undefined
 }
@@ -113,7 +114,8 @@ export function uploadRetention(
       'Invalid expiresAt: send milliseconds since 1970 or an ISO 8601 date with a time zone, such as 2026-12-24T18:00:00Z',
     )
   }
-  if (at <= createdAt) throw new PsiError('INVALID_INPUT', 'The expiry date lies in the past; choose a later one')
+  if (at <= createdAt)
+    throw new PsiError('INVALID_INPUT', 'The expiry date lies in the past; choose a later one')
   if (config.maxAge !== null && at > createdAt + config.maxAge * 1000) throw beyondMaxAge(config.maxAge)
   // In ms (a fractional retention): every file of a bucket sent with the same date ends then.
   return (at - createdAt) / 1000

@@ -35,7 +35,10 @@ export function retentionMetadata(value: string): Record<string, string> {
 }
 
 /** The range a chosen date may take at `now`: a minute ahead, up to `maxAge` seconds (`max: null`: no limit). */
-export function customRange(maxAge: number | null | undefined, now: number): { min: number; max: number | null } {
+export function customRange(
+  maxAge: number | null | undefined,
+  now: number,
+): { min: number; max: number | null } {
   const min = now + 60_000
   // A minute short of maxAge: the server measures from its own clock, when the file arrives.
   return { min, max: typeof maxAge === 'number' ? now + maxAge * 1000 - 60_000 : null }

@@ -184,12 +184,13 @@ const de: Messages = {
   addToShare: 'Dateien zu dieser Freigabe hinzufügen',
   changesSaved: 'Gespeichert.',
   // custom expiry
-  untilDeleted: "Bis zum Löschen",
-  untilDeletedHint: "Kein Ablauf: Die Dateien bleiben, bis Sie sie über den Verwaltungslink löschen (oder ein Admin sie löscht).",
-  keptUntilDeleted: "Bleibt bis zum Löschen",
-  customExpiry: "Eigenes Datum…",
-  customExpiryDate: "Verfügbar bis",
-  customExpiryPast: "Wählen Sie ein Datum und eine Uhrzeit in der Zukunft.",
+  untilDeleted: 'Bis zum Löschen',
+  untilDeletedHint:
+    'Kein Ablauf: Die Dateien bleiben, bis Sie sie über den Verwaltungslink löschen (oder ein Admin sie löscht).',
+  keptUntilDeleted: 'Bleibt bis zum Löschen',
+  customExpiry: 'Eigenes Datum…',
+  customExpiryDate: 'Verfügbar bis',
+  customExpiryPast: 'Wählen Sie ein Datum und eine Uhrzeit in der Zukunft.',
 }
 
 export default de

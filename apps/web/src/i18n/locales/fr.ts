@@ -182,12 +182,13 @@ const fr: Messages = {
   addToShare: 'Ajouter des fichiers à ce partage',
   changesSaved: 'Enregistré.',
   // custom expiry
-  untilDeleted: "Jusqu’à suppression",
-  untilDeletedHint: "Sans expiration : les fichiers restent jusqu’à ce que vous les supprimiez avec le lien de gestion (ou qu’un administrateur le fasse).",
-  keptUntilDeleted: "Conservé jusqu’à suppression",
-  customExpiry: "Date personnalisée…",
-  customExpiryDate: "Disponible jusqu’au",
-  customExpiryPast: "Choisissez une date et une heure dans le futur.",
+  untilDeleted: 'Jusqu’à suppression',
+  untilDeletedHint:
+    'Sans expiration : les fichiers restent jusqu’à ce que vous les supprimiez avec le lien de gestion (ou qu’un administrateur le fasse).',
+  keptUntilDeleted: 'Conservé jusqu’à suppression',
+  customExpiry: 'Date personnalisée…',
+  customExpiryDate: 'Disponible jusqu’au',
+  customExpiryPast: 'Choisissez une date et une heure dans le futur.',
 }
 
 export default fr

@@ -181,12 +181,13 @@ const it: Messages = {
   addToShare: 'Aggiungi file a questa condivisione',
   changesSaved: 'Salvato.',
   // custom expiry
-  untilDeleted: "Fino all’eliminazione",
-  untilDeletedHint: "Nessuna scadenza: i file restano finché non li elimini con il link di gestione (o lo fa un amministratore).",
-  keptUntilDeleted: "Conservato fino all’eliminazione",
-  customExpiry: "Data personalizzata…",
-  customExpiryDate: "Disponibile fino al",
-  customExpiryPast: "Scegli una data e un’ora nel futuro.",
+  untilDeleted: 'Fino all’eliminazione',
+  untilDeletedHint:
+    'Nessuna scadenza: i file restano finché non li elimini con il link di gestione (o lo fa un amministratore).',
+  keptUntilDeleted: 'Conservato fino all’eliminazione',
+  customExpiry: 'Data personalizzata…',
+  customExpiryDate: 'Disponibile fino al',
+  customExpiryPast: 'Scegli una data e un’ora nel futuro.',
 }
 
 export default it

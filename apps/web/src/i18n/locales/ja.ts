@@ -179,12 +179,13 @@ const ja: Messages = {
   addToShare: 'この共有にファイルを追加',
   changesSaved: '保存しました。',
   // custom expiry
-  untilDeleted: "削除するまで",
-  untilDeletedHint: "有効期限なし：管理リンクで削除するまで（または管理者が削除するまで）ファイルは残ります。",
-  keptUntilDeleted: "削除されるまで保持",
-  customExpiry: "日時を指定…",
-  customExpiryDate: "公開期限",
-  customExpiryPast: "未来の日時を選んでください。",
+  untilDeleted: '削除するまで',
+  untilDeletedHint:
+    '有効期限なし：管理リンクで削除するまで（または管理者が削除するまで）ファイルは残ります。',
+  keptUntilDeleted: '削除されるまで保持',
+  customExpiry: '日時を指定…',
+  customExpiryDate: '公開期限',
+  customExpiryPast: '未来の日時を選んでください。',
 }
 
 export default ja

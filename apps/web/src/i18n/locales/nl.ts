@@ -183,12 +183,13 @@ const nl: Messages = {
   addToShare: 'Bestanden aan deze gedeelde bestanden toevoegen',
   changesSaved: 'Opgeslagen.',
   // custom expiry
-  untilDeleted: "Tot verwijdering",
-  untilDeletedHint: "Geen vervaldatum: de bestanden blijven tot u ze met de beheerlink verwijdert (of een beheerder dat doet).",
-  keptUntilDeleted: "Bewaard tot verwijdering",
-  customExpiry: "Eigen datum…",
-  customExpiryDate: "Beschikbaar tot",
-  customExpiryPast: "Kies een datum en tijd in de toekomst.",
+  untilDeleted: 'Tot verwijdering',
+  untilDeletedHint:
+    'Geen vervaldatum: de bestanden blijven tot u ze met de beheerlink verwijdert (of een beheerder dat doet).',
+  keptUntilDeleted: 'Bewaard tot verwijdering',
+  customExpiry: 'Eigen datum…',
+  customExpiryDate: 'Beschikbaar tot',
+  customExpiryPast: 'Kies een datum en tijd in de toekomst.',
 }
 
 export default nl

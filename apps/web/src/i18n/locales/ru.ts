@@ -180,12 +180,13 @@ const ru: Messages = {
   addToShare: 'Добавить файлы',
   changesSaved: 'Сохранено.',
   // custom expiry
-  untilDeleted: "До удаления",
-  untilDeletedHint: "Без срока: файлы хранятся, пока вы не удалите их по ссылке управления (или это не сделает администратор).",
-  keptUntilDeleted: "Хранится до удаления",
-  customExpiry: "Своя дата…",
-  customExpiryDate: "Доступно до",
-  customExpiryPast: "Выберите дату и время в будущем.",
+  untilDeleted: 'До удаления',
+  untilDeletedHint:
+    'Без срока: файлы хранятся, пока вы не удалите их по ссылке управления (или это не сделает администратор).',
+  keptUntilDeleted: 'Хранится до удаления',
+  customExpiry: 'Своя дата…',
+  customExpiryDate: 'Доступно до',
+  customExpiryPast: 'Выберите дату и время в будущем.',
 }
 
 export default ru

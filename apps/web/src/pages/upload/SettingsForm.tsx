@@ -1,6 +1,6 @@
 import { useI18n } from '../../i18n/context.js'
-import { generatePassword } from '../../lib/password.js'
 import { formatDate } from '../../lib/format.js'
+import { generatePassword } from '../../lib/password.js'
 import {
   CUSTOM,
   customDate,
@@ -55,7 +55,11 @@ export function SettingsForm(p: Props) {
   // Why the date cannot be used, else the latest one allowed (none without maxAge).
   const dateNote = problem === 'past' ? t('customExpiryPast') : limit
   const hint =
-    p.retention === ONE_TIME ? t('oneTimeHint') : p.retention === UNTIL_DELETED ? t('untilDeletedHint') : undefined
+    p.retention === ONE_TIME
+      ? t('oneTimeHint')
+      : p.retention === UNTIL_DELETED
+        ? t('untilDeletedHint')
+        : undefined
   return (
     <fieldset class="settings" disabled={p.locked}>
       <legend>{t('settings')}</legend>
@@ -92,12 +96,18 @@ export function SettingsForm(p: Props) {
             min={localInput(range.min)}
             {...(range.max !== null ? { max: localInput(range.max) } : {})}
             value={chosen === null ? '' : localInput(chosen)}
-            onInput={(e) => p.onRetention(customRetention(fromLocalInput((e.currentTarget as HTMLInputElement).value)))}
+            onInput={(e) =>
+              p.onRetention(customRetention(fromLocalInput((e.currentTarget as HTMLInputElement).value)))
+            }
             aria-invalid={problem !== null}
             aria-describedby={dateNote ? 'custom-expiry-hint' : undefined}
           />
           {dateNote && (
-            <p class={problem ? 'error' : 'hint'} id="custom-expiry-hint" role={problem ? 'alert' : undefined}>
+            <p
+              class={problem ? 'error' : 'hint'}
+              id="custom-expiry-hint"
+              role={problem ? 'alert' : undefined}
+            >
               {dateNote}
             </p>
           )}

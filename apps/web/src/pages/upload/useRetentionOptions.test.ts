@@ -23,7 +23,12 @@ function config(over: Partial<ClientConfig> = {}): ClientConfig {
 
 describe('retentionOptions', () => {
   it('lists the operator retentions, then until-deleted and a custom date when the server offers them', () => {
-    const options = retentionOptions(config({ customExpiry: true, untilDeleted: true, maxAge: null }), {}, t, 'en')
+    const options = retentionOptions(
+      config({ customExpiry: true, untilDeleted: true, maxAge: null }),
+      {},
+      t,
+      'en',
+    )
     expect(options.map((o) => o.value)).toEqual(['one-time', '3600', '86400', 'until-deleted', 'custom'])
     expect(options.map((o) => o.label)).toEqual(['Once', '1 hour', '1 day', 'Until deleted', 'Custom date…'])
   })
@@ -31,11 +36,20 @@ describe('retentionOptions', () => {
   it('offers neither to a server that does not say so (older servers, customExpiry off)', () => {
     expect(retentionOptions(config(), {}, t, 'en').map((o) => o.value)).toEqual(['one-time', '3600', '86400'])
     const listedOnly = config({ customExpiry: false, untilDeleted: false, maxAge: 3600 })
-    expect(retentionOptions(listedOnly, {}, t, 'en').map((o) => o.value)).toEqual(['one-time', '3600', '86400'])
+    expect(retentionOptions(listedOnly, {}, t, 'en').map((o) => o.value)).toEqual([
+      'one-time',
+      '3600',
+      '86400',
+    ])
   })
 
   it('offers a custom date without until-deleted when maxAge is set', () => {
-    const options = retentionOptions(config({ customExpiry: true, untilDeleted: false, maxAge: 86400 }), {}, t, 'en')
+    const options = retentionOptions(
+      config({ customExpiry: true, untilDeleted: false, maxAge: 86400 }),
+      {},
+      t,
+      'en',
+    )
     expect(options.map((o) => o.value)).toEqual(['one-time', '3600', '86400', 'custom'])
   })
 })

@@ -20,7 +20,8 @@ export function retentionOptions(
   locale: string,
 ): RetentionOption[] {
   const listed = (
-    config.retentionOrder?.filter((v) => v in config.retentions) ?? sortRetentions(Object.keys(config.retentions))
+    config.retentionOrder?.filter((v) => v in config.retentions) ??
+    sortRetentions(Object.keys(config.retentions))
   ).map((value) => ({
     value,
     label: retentionLabel(value, {

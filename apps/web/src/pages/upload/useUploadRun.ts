@@ -96,8 +96,9 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
       return
     }
     draft.setPasswordError(undefined)
-    // A chosen date that passed while the page was open (the form shows why).
-    if (customProblem(retention, config.maxAge, Date.now())) {
+    // A chosen date that passed while the page was open (the form shows why). A resumed
+    // session's settings are fixed: the server judges its files.
+    if (!restored && customProblem(retention, config.maxAge, Date.now())) {
       document.getElementById('custom-expiry')?.focus()
       return
     }
