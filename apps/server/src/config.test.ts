@@ -431,6 +431,20 @@ describe('config file', () => {
     ).toThrow(/prot: unknown setting/)
   })
 
+  it('allows custom expiry dates by default and "until deleted" only when asked for, without maxAge', () => {
+    expect(parseConfig()).toMatchObject({ customExpiry: true, allowNoExpiry: false })
+    expect(loadConfig({ env: { PSITRANSFER_CUSTOM_EXPIRY: 'false' } }).customExpiry).toBe(false)
+    const c = loadConfig({ env: { PSITRANSFER_ALLOW_NO_EXPIRY: 'true', PSITRANSFER_MAX_AGE: 'false' } })
+    expect(c).toMatchObject({ allowNoExpiry: true, maxAge: null })
+    // With a maxAge files would expire anyway: the operator is told at boot, not surprised later.
+    expect(() => parseConfig({ allowNoExpiry: true })).toThrow(/allowNoExpiry.*needs maxAge: false/)
+    // An inherited name is no retention key.
+    expect(() => parseConfig({ defaultRetention: 'constructor' })).toThrow(/defaultRetention.*must be one of/)
+    expect(() => loadConfig({ env: { PSITRANSFER_ALLOW_NO_EXPIRY: 'yes please' } })).toThrow(
+      /PSITRANSFER_ALLOW_NO_EXPIRY/,
+    )
+  })
+
   it('accepts "false" for maxAge (no upper bound)', () => {
     expect(parseConfig({ maxAge: false }).maxAge).toBeNull()
     expect(configFromEnv({ PSITRANSFER_MAX_AGE: 'false' })).toEqual({ maxAge: null })

@@ -93,6 +93,16 @@ export const configSchema = z
       .union([seconds, z.literal(false), z.null()])
       .transform((v) => (v === false ? null : v))
       .default(75 * DAY),
+    /**
+     * Besides `retentions`, the uploader may pick an expiry date within `maxAge` (Upload-Metadata
+     * `expiresAt`; `retention` stays a listed key, as in PsiTransfer). Off: only `retentions`.
+     */
+    customExpiry: z.boolean().default(true),
+    /**
+     * Offer "until deleted" (retention `until-deleted`: no expiry; the manage link or an admin
+     * deletes the files). Needs `maxAge: false`, else files would still expire at `maxAge`.
+     */
+    allowNoExpiry: z.boolean().default(false),
     adminPass: password.default(false),
     uploadPass: password.default(false),
     requireBucketPassword: z.boolean().default(false),
@@ -234,11 +244,18 @@ export const configSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (!(c.defaultRetention in c.retentions)) {
+    if (!Object.hasOwn(c.retentions, c.defaultRetention)) {
       ctx.addIssue({
         code: 'custom',
         path: ['defaultRetention'],
         message: `must be one of the retentions (${Object.keys(c.retentions).join(', ')})`,
+      })
+    }
+    if (c.allowNoExpiry && c.maxAge !== null) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['allowNoExpiry'],
+        message: 'needs maxAge: false (with a maxAge every file still expires at maxAge)',
       })
     }
   })
@@ -277,6 +294,8 @@ const ENV_KINDS: Record<string, Kind> = {
   retentions: 'json',
   defaultRetention: 'string',
   maxAge: 'numberOrNull',
+  customExpiry: 'boolean',
+  allowNoExpiry: 'boolean',
   adminPass: 'passwordOrFalse',
   uploadPass: 'passwordOrFalse',
   requireBucketPassword: 'boolean',

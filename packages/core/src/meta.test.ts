@@ -10,6 +10,12 @@ describe('computeExpiry', () => {
     expect(computeExpiry(T, 0, null)).toBe(T)
   })
 
+  it('lands exactly on the ms for fractional retentions (a chosen date minus createdAt)', () => {
+    for (const ms of [1, 1500, 86_399_123, 172_800_001, 6_479_999_999]) {
+      expect(computeExpiry(T + 7, ms / 1000, null)).toBe(T + 7 + ms)
+    }
+  })
+
   it('is capped by the max age', () => {
     expect(computeExpiry(T, 3600, 2 * HOUR)).toBe(T + HOUR)
     expect(computeExpiry(T, 3 * 3600, 2 * HOUR)).toBe(T + 2 * HOUR)
@@ -19,6 +25,11 @@ describe('computeExpiry', () => {
   it('lets one-time files live until downloaded, capped by the max age', () => {
     expect(computeExpiry(T, 'one-time', null)).toBeNull()
     expect(computeExpiry(T, 'one-time', 24 * HOUR)).toBe(T + 24 * HOUR)
+  })
+
+  it('never expires until-deleted files without a max age, and caps them by one', () => {
+    expect(computeExpiry(T, 'until-deleted', null)).toBeNull()
+    expect(computeExpiry(T, 'until-deleted', 24 * HOUR)).toBe(T + 24 * HOUR)
   })
 })
 
@@ -45,6 +56,7 @@ describe('isOneTime', () => {
     expect(isOneTime({ retention: 'one-time' })).toBe(true)
     expect(isOneTime({ retention: 3600 })).toBe(false)
     expect(isOneTime({ retention: 0 })).toBe(false)
+    expect(isOneTime({ retention: 'until-deleted' })).toBe(false)
   })
 })
 
@@ -108,6 +120,7 @@ describe('hasStoredFileFields', () => {
       true,
     )
     expect(hasStoredFileFields({ ...record(), retention: 'one-time', uploadLength: null })).toBe(true)
+    expect(hasStoredFileFields({ ...record(), retention: 'until-deleted' })).toBe(true)
   })
 
   it('refuses a record missing a field or with a field of the wrong type', () => {

@@ -7,8 +7,14 @@
 import { PsiError } from './errors.js'
 import type { BucketId, FileId, FileRef } from './ids.js'
 
-/** PsiTransfer retention: seconds until expiry, or `one-time` (deleted after one complete download). */
-export type Retention = number | 'one-time'
+/**
+ * PsiTransfer retention: seconds until expiry, `one-time` (deleted after one complete download),
+ * or `until-deleted` (no expiry of its own: kept until someone deletes it, or `maxAge`).
+ */
+export type Retention = number | 'one-time' | 'until-deleted'
+
+/** The retention of files kept until deleted (servers offer it only without `maxAge`). */
+export const UNTIL_DELETED = 'until-deleted'
 
 /** TUS concatenation role of an upload. */
 export type ConcatRole =
@@ -95,14 +101,16 @@ export function isExpired(meta: Pick<FileMeta, 'expiresAt'>, now: number): boole
 
 /**
  * Expiry as PsiTransfer computes it: `createdAt + retention` for numeric retentions, never
- * later than `createdAt + maxAge`. One-time files live until downloaded, capped by maxAge.
+ * later than `createdAt + maxAge`. One-time files live until downloaded, and `until-deleted`
+ * ones until deleted, both capped by maxAge (`null`: no expiry at all).
  */
 export function computeExpiry(
   createdAt: number,
   retention: Retention,
   maxAgeMs: number | null,
 ): number | null {
-  const byRetention = typeof retention === 'number' ? createdAt + retention * 1000 : null
+  // Rounded to the ms: a chosen date's retention is fractional (ms / 1000) and must land on it.
+  const byRetention = typeof retention === 'number' ? createdAt + Math.round(retention * 1000) : null
   const byMaxAge = maxAgeMs === null ? null : createdAt + maxAgeMs
   if (byRetention === null) return byMaxAge
   if (byMaxAge === null) return byRetention
@@ -174,7 +182,7 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
 const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
 
 function isRetentionValue(v: unknown): v is Retention {
-  return v === 'one-time' || (typeof v === 'number' && Number.isFinite(v) && v >= 0)
+  return v === 'one-time' || v === UNTIL_DELETED || (typeof v === 'number' && Number.isFinite(v) && v >= 0)
 }
 
 function isConcatRole(v: unknown): v is ConcatRole {

@@ -135,6 +135,16 @@ describe('create / info', () => {
     expect(await fresh.info(file)).toEqual(created)
   })
 
+  it('keeps an until-deleted file without expiry (the sidecar says until-deleted, not a number)', async () => {
+    const file = newFile({ retention: 'until-deleted', expiresAt: null, uploadLength: 5 })
+    const created = await store.create(file)
+    const fresh = await makeStore(dir)
+    expect(await fresh.info(file)).toEqual(created)
+    expect(created).toMatchObject({ retention: 'until-deleted', expiresAt: null })
+    const doc = JSON.parse(await readFile(path.join(dir, file.sid, `${file.key}.json`), 'utf8'))
+    expect(doc.metadata.retention).toBe('until-deleted')
+  })
+
   it('reports NOT_FOUND for unknown files and INVALID_ID for hostile ids', async () => {
     const file = newFile()
     await rejectsWithCode(store.info(file), 'NOT_FOUND')

@@ -14,6 +14,7 @@ import {
   parseFileName,
   parseRelativePath,
   type Retention,
+  UNTIL_DELETED,
 } from '@psitransfer/core'
 
 /** Version of our `psi` block. */
@@ -79,9 +80,9 @@ function str(v: unknown): string {
   return typeof v === 'string' ? v : ''
 }
 
-/** PsiTransfer's retention: `one-time`, seconds as number or string, or a custom key. */
+/** PsiTransfer's retention: `one-time`, `until-deleted`, seconds as number or string, or a custom key. */
 export function parseRetention(v: unknown): Retention {
-  if (v === 'one-time') return 'one-time'
+  if (v === 'one-time' || v === UNTIL_DELETED) return v
   if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v
   if (typeof v === 'string' && /^\d+(\.\d+)?$/.test(v.trim())) return Number(v.trim())
   return UNKNOWN_RETENTION

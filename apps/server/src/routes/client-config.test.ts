@@ -34,6 +34,23 @@ describe('config.json and lang.json', () => {
     expect(JSON.stringify(body)).not.toMatch(/adminPass|uploadPass|secret/)
   })
 
+  it('tells the client which expiries it may choose (custom dates up to maxAge, until deleted)', async () => {
+    const plain = (await (await makeApp().request('/config.json')).json()) as Record<string, unknown>
+    expect(plain).toMatchObject({ customExpiry: true, maxAge: 75 * 86400, untilDeleted: false })
+    const forever = makeApp({ maxAge: false, allowNoExpiry: true, customExpiry: false })
+    expect(await (await forever.request('/config.json')).json()).toMatchObject({
+      customExpiry: false,
+      maxAge: null,
+      untilDeleted: true,
+    })
+    // Without maxAge but not allowed: no "until deleted".
+    const noMax = (await (await makeApp({ maxAge: false }).request('/config.json')).json()) as Record<
+      string,
+      unknown
+    >
+    expect(noMax).toMatchObject({ maxAge: null, untilDeleted: false })
+  })
+
   it('puts the TUS endpoint below baseUrl (PSITRANSFER_BASE_URL=/psi/ or /psi)', async () => {
     for (const baseUrl of ['/psi/', '/psi']) {
       const t = makeApp({ baseUrl, randomDownloadSidLength: 12 })

@@ -23,6 +23,12 @@ export async function clientConfig(c: Context<AppEnv>, deps: AppDeps): Promise<R
     /** Display order of `retentions` (JSON objects put numeric keys first, whatever the source order). */
     retentionOrder: order,
     defaultRetention: config.defaultRetention,
+    /** The uploader may pick an expiry date (Upload-Metadata `expiresAt`) up to `maxAge` seconds ahead. */
+    customExpiry: config.customExpiry,
+    /** Seconds a file may live at most (`null`: no limit). */
+    maxAge: config.maxAge,
+    /** The retention `until-deleted` is accepted (files without expiry). */
+    untilDeleted: config.allowNoExpiry && config.maxAge === null,
     mailTemplate: config.mailTemplate,
     requireBucketPassword: config.requireBucketPassword,
     maxFileSize: config.maxFileSize,

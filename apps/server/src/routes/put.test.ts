@@ -28,6 +28,52 @@ describe('curl PUT', () => {
     expect(file!.expiresAt).toBe(file!.createdAt + 604800_000)
   })
 
+  it('takes a chosen expiry (X-Expires-At, ?expiresAt) or until-deleted only when the operator allows it', async () => {
+    const t = makeApp({ maxAge: 86400 })
+    const now = t.clock.now()
+    const at = now + 3600_000
+    const ok = await t.request('/a.txt', {
+      method: 'PUT',
+      body: bytesOf('x'),
+      headers: { 'X-Expires-At': String(at) },
+    })
+    expect(ok.status, await ok.clone().text()).toBe(201)
+    const late = await t.request(`/a.txt?expiresAt=${now + 86400_000 + 1}`, {
+      method: 'PUT',
+      body: bytesOf('x'),
+    })
+    expect(late.status).toBe(400)
+    expect(await late.text()).toMatch(/at most 1 day after their upload/)
+    expect(
+      (
+        await t.request('/a.txt', {
+          method: 'PUT',
+          body: bytesOf('x'),
+          headers: { 'X-Retention': 'until-deleted' },
+        })
+      ).status,
+    ).toBe(400)
+    const listedOnly = makeApp({ customExpiry: false })
+    const refused = await listedOnly.request('/a.txt', {
+      method: 'PUT',
+      body: bytesOf('x'),
+      headers: { 'X-Expires-At': new Date(at).toISOString() },
+    })
+    expect(refused.status).toBe(400)
+    expect(await refused.text()).toMatch(/only its listed retentions/)
+    const forever = makeApp({ maxAge: false, allowNoExpiry: true })
+    const kept = await forever.request('/a.txt?retention=until-deleted', {
+      method: 'PUT',
+      body: bytesOf('x'),
+    })
+    expect(kept.status).toBe(201)
+    const files = [...(await listAll(t.store, {})), ...(await listAll(forever.store, {}))]
+    expect(files.map((f) => [f.retention, f.expiresAt])).toEqual([
+      [3600, at],
+      ['until-deleted', null],
+    ])
+  })
+
   it('honours retention, password, uploadPass and limits', async () => {
     const t = makeApp({ uploadPass: 'up', maxFileSize: 5 })
     expect((await t.request('/a.txt', { method: 'PUT', body: bytesOf('x') })).status).toBe(401)

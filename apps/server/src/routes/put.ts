@@ -1,7 +1,8 @@
 /**
  * `PUT {B}{name}` (`curl -T file {B}`): one request creates a bucket with that file and
  * answers with its share link, and on a second line (and in `X-Manage-Url`) its private manage
- * link. `X-Max-Downloads: N` (or `?maxDownloads=N`) limits the file to N complete downloads.
+ * link. `X-Max-Downloads: N` (or `?maxDownloads=N`) limits the file to N complete downloads;
+ * `X-Retention` (`?retention=`) or `X-Expires-At` (`?expiresAt=`, a date) sets its expiry.
  * The body streams into the store; a failed upload is removed (a PUT cannot be resumed).
  * @module
  */
@@ -26,7 +27,7 @@ import { hashPassword } from '../security/passwords.js'
 import { BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
 import { uploadCompleted } from '../upload/complete.js'
 import { issueManageToken, MANAGE_URL_HEADER, manageUrl } from '../upload/manage-secret.js'
-import { checkFileSize, initialExpiry, parseRetention } from '../upload/rules.js'
+import { checkFileSize, initialExpiry, uploadRetention } from '../upload/rules.js'
 
 /** Stops the body with 413 once it passes `max` bytes (for bodies without Content-Length). */
 async function* capped(body: AsyncIterable<Uint8Array>, max: number | null): AsyncGenerator<Uint8Array> {
@@ -52,7 +53,16 @@ export async function putUpload(c: Context<AppEnv>, deps: AppDeps, rawName: stri
     length = Number(lengthHeader)
   }
   checkFileSize(length, config)
-  const retention = parseRetention(c.req.query('retention'), config)
+  const createdAt = clock.now()
+  // As in Upload-Metadata: a listed retention (or until-deleted), or a chosen expiry date.
+  const retention = uploadRetention(
+    {
+      retention: c.req.header('x-retention') ?? c.req.query('retention'),
+      expiresAt: c.req.header('x-expires-at') ?? c.req.query('expiresAt'),
+    },
+    createdAt,
+    config,
+  )
   const extra = clientExtra({
     [MAX_DOWNLOADS_KEY]: c.req.header('x-max-downloads') ?? c.req.query('maxDownloads') ?? '',
   })
@@ -70,7 +80,6 @@ export async function putUpload(c: Context<AppEnv>, deps: AppDeps, rawName: stri
   const hash = password
     ? await kdfRunner(honoFacts(c, deps.logger), deps)(() => hashPassword(password))
     : undefined
-  const createdAt = clock.now()
   const ref = { sid: newBucketId(), key: newFileId() }
   // A fresh random id, marked used so that, once its file is gone, nobody uploads into it.
   const token = await deps.bucketIds.take(ref.sid)

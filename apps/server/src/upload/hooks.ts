@@ -39,12 +39,14 @@ import {
   precheckBucketPassword,
   requireBucketOwner,
   retentionExpiry,
+  uploadRetention,
 } from './rules.js'
 
 /** Metadata keys with a meaning here; everything else is kept in `extra`. */
 const KNOWN_KEYS = new Set([
   'sid',
   'retention',
+  'expiresAt',
   'password',
   'name',
   'filename',
@@ -113,7 +115,7 @@ export function createUploadHooks(req: RequestFacts, deps: UploadDeps, holder: C
       if (md.sid === undefined || md.sid === '')
         throw new PsiError('INVALID_INPUT', 'tus meta prop missing: sid')
       const sid = parseBucketId(md.sid)
-      const retention = parseRetention(md.retention, config)
+      const retention = uploadRetention(md, createdAt, config)
       const name = parseName(md.name ?? md.filename)
       const relativePath = parseOptionalRelativePath(md.relativePath)
       const comment = parseComment(md.comment)

@@ -11,6 +11,7 @@ import {
   parseFileName,
   parseRelativePath,
   type Retention,
+  UNTIL_DELETED,
 } from '@psitransfer/core'
 import type { Config } from '../config.js'
 import type { RequestFacts } from '../http/client.js'
@@ -24,15 +25,100 @@ import type { UploadDeps } from './deps.js'
 const MAX_COMMENT = 4096
 const MAX_TYPE = 255
 
+/**
+ * A `retention` as clients send it: a listed one (PsiTransfer's rule: anything else is refused,
+ * which PsiTransfer's client shows), or `until-deleted` when the operator allows it
+ * (`allowNoExpiry`, only without `maxAge`). Empty or missing: `defaultRetention`. A chosen date
+ * comes as `expiresAt` instead (see {@link uploadRetention}).
+ */
 export function parseRetention(value: string | undefined, config: Config): Retention {
   const key = value === undefined || value === '' ? config.defaultRetention : value
-  if (!(key in config.retentions)) {
+  // Own keys only: `constructor` or `toString` are "in" every object and would become NaN.
+  if (Object.hasOwn(config.retentions, key)) return key === 'one-time' ? 'one-time' : Number(key)
+  const forever = config.allowNoExpiry && config.maxAge === null
+  if (key === UNTIL_DELETED) {
+    if (forever) return UNTIL_DELETED
+    throw new PsiError('INVALID_INPUT', 'This server does not keep files until deleted; choose an expiry')
+  }
+  const allowed = [...Object.keys(config.retentions), ...(forever ? [UNTIL_DELETED] : [])].join(', ')
+  const custom = config.customExpiry ? ' (or send expiresAt with a date)' : ''
+  throw new PsiError('INVALID_INPUT', `Invalid retention "${key.slice(0, 64)}"; allowed: ${allowed}${custom}`)
+}
+
+/** `maxAge` for people: whole days, hours or minutes when it is one. */
+function describeMaxAge(maxAge: number): string {
+  for (const [size, unit] of [
+    [86400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+  ] as const) {
+    if (maxAge >= size && maxAge % size === 0) {
+      const n = maxAge / size
+      return `${n} ${unit}${n === 1 ? '' : 's'}`
+    }
+  }
+  return `${maxAge} seconds`
+}
+
+function beyondMaxAge(maxAge: number): PsiError {
+  return new PsiError(
+    'INVALID_INPUT',
+    `This server keeps files at most ${describeMaxAge(maxAge)} after their upload; choose an earlier expiry`,
+    { details: { maxAge } },
+  )
+}
+
+/** ms since 1970, or an ISO 8601 date and time with a time zone (`2026-12-24T18:00Z`, `…+01:00`). */
+const ISO_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/
+
+function parseInstant(value: string): number | undefined {
+  const v = value.trim()
+  if (/^\d{1,15}$/.test(v)) return Number(v)
+  const m = ISO_INSTANT.exec(v)
+  if (!m) return undefined
+  const [y, mo, d, h, mi, s = '0', zh = '0', zm = '0'] = m.slice(1).map((x) => x ?? '0')
+  // Date.parse rolls 2026-02-30 over into March: a date that does not exist is refused.
+  const day = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)))
+  if (day.getUTCMonth() !== Number(mo) - 1 || day.getUTCDate() !== Number(d)) return undefined
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59 || Number(zh) > 23 || Number(zm) > 59)
+    return undefined
+  const ms = Date.parse(v)
+  return Number.isFinite(ms) ? ms : undefined
+}
+
+/**
+ * The retention of a new file: `expiresAt` (a date the uploader chose, see {@link parseInstant})
+ * becomes the seconds (to the ms) from `createdAt` to it, so every rule that reads `retention` (the
+ * expiry on completion, the sweeper, PsiTransfer's listing) keeps working; else `retention`.
+ * A date in the past or beyond `maxAge`, or one when `customExpiry` is off, is refused.
+ */
+export function uploadRetention(
+  given: { retention?: string | undefined; expiresAt?: string | undefined },
+  createdAt: number,
+  config: Config,
+): Retention {
+  const expiresAt = given.expiresAt ?? ''
+  if (expiresAt === '') return parseRetention(given.retention, config)
+  if (given.retention) throw new PsiError('INVALID_INPUT', 'Send either retention or expiresAt, not both')
+  if (!config.customExpiry) {
     throw new PsiError(
       'INVALID_INPUT',
-      `Invalid retention "${key}"; allowed: ${Object.keys(config.retentions).join(', ')}`,
+      `This server offers only its listed retentions (${Object.keys(config.retentions).join(', ')}); send retention instead of expiresAt`,
     )
   }
-  return key === 'one-time' ? 'one-time' : Number(key)
+  const at = parseInstant(expiresAt)
+  if (at === undefined) {
+    throw new PsiError(
+      'INVALID_INPUT',
+      'Invalid expiresAt: send milliseconds since 1970 or an ISO 8601 date with a time zone, such as 2026-12-24T18:00:00Z',
+    )
+  }
+  if (at <= createdAt)
+    throw new PsiError('INVALID_INPUT', 'The expiry date lies in the past; choose a later one')
+  if (config.maxAge !== null && at > createdAt + config.maxAge * 1000) throw beyondMaxAge(config.maxAge)
+  // In ms (a fractional retention): every file of a bucket sent with the same date ends then.
+  return (at - createdAt) / 1000
 }
 
 export function parseComment(value: string | undefined): string {

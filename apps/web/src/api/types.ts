@@ -5,6 +5,12 @@ export interface ClientConfig {
   /** The operator's order of `retentions` (JSON objects put numeric keys first). */
   retentionOrder?: string[]
   defaultRetention: string
+  /** The uploader may pick an expiry date (Upload-Metadata `expiresAt`) up to `maxAge` seconds ahead. */
+  customExpiry?: boolean
+  /** Seconds a file may live at most (`null`: no limit). */
+  maxAge?: number | null
+  /** The retention `until-deleted` (no expiry) is accepted. */
+  untilDeleted?: boolean
   mailTemplate: string
   requireBucketPassword: boolean
   maxFileSize: number | null

@@ -44,7 +44,13 @@ const tick = () => new Promise((r) => setTimeout(r, 0))
 
 function setup(
   entries: QueueEntry[],
-  opts: { maxParallel?: number; previous?: boolean; password?: string; bucketToken?: string | null } = {},
+  opts: {
+    maxParallel?: number
+    previous?: boolean
+    password?: string
+    bucketToken?: string | null
+    retention?: string
+  } = {},
 ) {
   const uploads: FakeUpload[] = []
   let online = true
@@ -58,7 +64,7 @@ function setup(
     ...(token ? { bucketToken: token } : {}),
     onBucketToken: (t) => tokens.push(t),
     sid: 'SID',
-    retention: '3600',
+    retention: opts.retention ?? '3600',
     password: opts.password ?? '',
     maxParallel: opts.maxParallel ?? 2,
     factory: (req, cb) => {
@@ -130,6 +136,17 @@ describe('UploadQueue', () => {
       name: 'a',
       type: 'application/octet-stream',
     })
+  })
+
+  it('sends a chosen date as expiresAt instead of a retention, the same for every file', async () => {
+    const t = setup([entry('a', 5), entry('b', 5)], { retention: 'at:1780401600000' })
+    t.q.pump()
+    await tick()
+    for (const u of t.uploads) {
+      expect(u.req.metadata).toMatchObject({ sid: 'SID', expiresAt: '1780401600000' })
+      expect(u.req.metadata).not.toHaveProperty('retention')
+    }
+    expect(t.uploads).toHaveLength(2)
   })
 
   it('asks for a stored upload first so a reload continues instead of starting over', async () => {

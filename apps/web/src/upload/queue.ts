@@ -1,3 +1,4 @@
+import { retentionMetadata } from '../lib/retention.js'
 import { SpeedMeter } from '../lib/speed.js'
 import { fingerprint } from './session.js'
 
@@ -67,6 +68,7 @@ export interface QueueEntry {
 export interface QueueOptions {
   factory: UploadFactory
   sid: string
+  /** A retention value, or a chosen date as `at:<ms>` (lib/retention.ts). */
   retention: string
   /** Complete downloads each file allows (TUS metadata `maxDownloads`; empty: no limit). */
   maxDownloads?: string
@@ -154,7 +156,8 @@ export class UploadQueue {
     this.meters.set(e.id, meter)
     const metadata: Record<string, string> = {
       sid: this.o.sid,
-      retention: this.o.retention,
+      // A chosen date goes as `expiresAt`, so every file of the bucket ends at the same moment.
+      ...retentionMetadata(this.o.retention),
       name: e.name,
       type: e.type || 'application/octet-stream',
     }

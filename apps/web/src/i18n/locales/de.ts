@@ -183,6 +183,14 @@ const de: Messages = {
     'Diese Freigabe und alle ihre Dateien löschen? Das kann nicht rückgängig gemacht werden.',
   addToShare: 'Dateien zu dieser Freigabe hinzufügen',
   changesSaved: 'Gespeichert.',
+  // custom expiry
+  untilDeleted: 'Bis zum Löschen',
+  untilDeletedHint:
+    'Kein Ablauf: Die Dateien bleiben, bis Sie sie über den Verwaltungslink löschen (oder ein Admin sie löscht).',
+  keptUntilDeleted: 'Bleibt bis zum Löschen',
+  customExpiry: 'Eigenes Datum…',
+  customExpiryDate: 'Verfügbar bis',
+  customExpiryPast: 'Wählen Sie ein Datum und eine Uhrzeit in der Zukunft.',
 }
 
 export default de

@@ -186,6 +186,14 @@ const en = {
   confirmDeleteShare: 'Delete this share and all its files? This cannot be undone.',
   addToShare: 'Add files to this share',
   changesSaved: 'Saved.',
+  // custom expiry
+  untilDeleted: 'Until deleted',
+  untilDeletedHint:
+    'No expiry: the files stay until you delete them with the manage link (or an admin does).',
+  keptUntilDeleted: 'Kept until deleted',
+  customExpiry: 'Custom date…',
+  customExpiryDate: 'Available until',
+  customExpiryPast: 'Choose a date and time in the future.',
 }
 
 export default en

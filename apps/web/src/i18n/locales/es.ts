@@ -181,6 +181,14 @@ const es: Messages = {
   confirmDeleteShare: '¿Borrar este envío y todos sus archivos? No se puede deshacer.',
   addToShare: 'Añadir archivos a este envío',
   changesSaved: 'Guardado.',
+  // custom expiry
+  untilDeleted: 'Hasta que se elimine',
+  untilDeletedHint:
+    'Sin caducidad: los archivos se conservan hasta que los elimines con el enlace de gestión (o lo haga un administrador).',
+  keptUntilDeleted: 'Se conserva hasta que se elimine',
+  customExpiry: 'Fecha personalizada…',
+  customExpiryDate: 'Disponible hasta',
+  customExpiryPast: 'Elige una fecha y una hora en el futuro.',
 }
 
 export default es

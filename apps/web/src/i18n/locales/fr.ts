@@ -181,6 +181,14 @@ const fr: Messages = {
   confirmDeleteShare: 'Supprimer ce partage et tous ses fichiers ? Cette action est irréversible.',
   addToShare: 'Ajouter des fichiers à ce partage',
   changesSaved: 'Enregistré.',
+  // custom expiry
+  untilDeleted: 'Jusqu’à suppression',
+  untilDeletedHint:
+    'Sans expiration : les fichiers restent jusqu’à ce que vous les supprimiez avec le lien de gestion (ou qu’un administrateur le fasse).',
+  keptUntilDeleted: 'Conservé jusqu’à suppression',
+  customExpiry: 'Date personnalisée…',
+  customExpiryDate: 'Disponible jusqu’au',
+  customExpiryPast: 'Choisissez une date et une heure dans le futur.',
 }
 
 export default fr

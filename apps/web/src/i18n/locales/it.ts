@@ -180,6 +180,14 @@ const it: Messages = {
   confirmDeleteShare: 'Eliminare questa condivisione e tutti i suoi file? Non si può annullare.',
   addToShare: 'Aggiungi file a questa condivisione',
   changesSaved: 'Salvato.',
+  // custom expiry
+  untilDeleted: 'Fino all’eliminazione',
+  untilDeletedHint:
+    'Nessuna scadenza: i file restano finché non li elimini con il link di gestione (o lo fa un amministratore).',
+  keptUntilDeleted: 'Conservato fino all’eliminazione',
+  customExpiry: 'Data personalizzata…',
+  customExpiryDate: 'Disponibile fino al',
+  customExpiryPast: 'Scegli una data e un’ora nel futuro.',
 }
 
 export default it

@@ -178,6 +178,14 @@ const ja: Messages = {
   confirmDeleteShare: 'この共有とすべてのファイルを削除しますか? 元に戻せません。',
   addToShare: 'この共有にファイルを追加',
   changesSaved: '保存しました。',
+  // custom expiry
+  untilDeleted: '削除するまで',
+  untilDeletedHint:
+    '有効期限なし：管理リンクで削除するまで（または管理者が削除するまで）ファイルは残ります。',
+  keptUntilDeleted: '削除されるまで保持',
+  customExpiry: '日時を指定…',
+  customExpiryDate: '公開期限',
+  customExpiryPast: '未来の日時を選んでください。',
 }
 
 export default ja

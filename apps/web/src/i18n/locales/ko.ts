@@ -176,6 +176,13 @@ const ko: Messages = {
   confirmDeleteShare: '이 공유와 모든 파일을 삭제할까요? 되돌릴 수 없습니다.',
   addToShare: '이 공유에 파일 추가',
   changesSaved: '저장했습니다.',
+  // custom expiry
+  untilDeleted: '삭제할 때까지',
+  untilDeletedHint: '만료 없음: 관리 링크로 삭제할 때까지(또는 관리자가 삭제할 때까지) 파일이 유지됩니다.',
+  keptUntilDeleted: '삭제될 때까지 보관',
+  customExpiry: '날짜 직접 지정…',
+  customExpiryDate: '사용 가능 기한',
+  customExpiryPast: '미래의 날짜와 시간을 선택하세요.',
 }
 
 export default ko

@@ -182,6 +182,14 @@ const nl: Messages = {
   confirmDeleteShare: 'Deze gedeelde bestanden allemaal verwijderen? Dit kan niet ongedaan worden gemaakt.',
   addToShare: 'Bestanden aan deze gedeelde bestanden toevoegen',
   changesSaved: 'Opgeslagen.',
+  // custom expiry
+  untilDeleted: 'Tot verwijdering',
+  untilDeletedHint:
+    'Geen vervaldatum: de bestanden blijven tot u ze met de beheerlink verwijdert (of een beheerder dat doet).',
+  keptUntilDeleted: 'Bewaard tot verwijdering',
+  customExpiry: 'Eigen datum…',
+  customExpiryDate: 'Beschikbaar tot',
+  customExpiryPast: 'Kies een datum en tijd in de toekomst.',
 }
 
 export default nl

@@ -180,6 +180,14 @@ const pl: Messages = {
   confirmDeleteShare: 'Usunąć to udostępnienie i wszystkie jego pliki? Tego nie można cofnąć.',
   addToShare: 'Dodaj pliki do tego udostępnienia',
   changesSaved: 'Zapisano.',
+  // custom expiry
+  untilDeleted: 'Do usunięcia',
+  untilDeletedHint:
+    'Bez wygaśnięcia: pliki pozostają, dopóki nie usuniesz ich linkiem do zarządzania (lub nie zrobi tego administrator).',
+  keptUntilDeleted: 'Przechowywane do usunięcia',
+  customExpiry: 'Własna data…',
+  customExpiryDate: 'Dostępne do',
+  customExpiryPast: 'Wybierz datę i godzinę w przyszłości.',
 }
 
 export default pl

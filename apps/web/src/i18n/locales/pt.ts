@@ -181,6 +181,14 @@ const pt: Messages = {
   confirmDeleteShare: 'Apagar esta partilha e todos os seus ficheiros? Não é possível desfazer.',
   addToShare: 'Adicionar ficheiros a esta partilha',
   changesSaved: 'Guardado.',
+  // custom expiry
+  untilDeleted: 'Até ser eliminado',
+  untilDeletedHint:
+    'Sem expiração: os ficheiros ficam até os eliminar com a ligação de gestão (ou um administrador o fazer).',
+  keptUntilDeleted: 'Guardado até ser eliminado',
+  customExpiry: 'Data personalizada…',
+  customExpiryDate: 'Disponível até',
+  customExpiryPast: 'Escolha uma data e hora no futuro.',
 }
 
 export default pt

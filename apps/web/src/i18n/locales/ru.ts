@@ -179,6 +179,14 @@ const ru: Messages = {
   confirmDeleteShare: 'Удалить эти файлы? Это действие нельзя отменить.',
   addToShare: 'Добавить файлы',
   changesSaved: 'Сохранено.',
+  // custom expiry
+  untilDeleted: 'До удаления',
+  untilDeletedHint:
+    'Без срока: файлы хранятся, пока вы не удалите их по ссылке управления (или это не сделает администратор).',
+  keptUntilDeleted: 'Хранится до удаления',
+  customExpiry: 'Своя дата…',
+  customExpiryDate: 'Доступно до',
+  customExpiryPast: 'Выберите дату и время в будущем.',
 }
 
 export default ru

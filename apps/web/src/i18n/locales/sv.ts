@@ -179,6 +179,14 @@ const sv: Messages = {
   confirmDeleteShare: 'Ta bort den här delningen och alla dess filer? Det går inte att ångra.',
   addToShare: 'Lägg till filer i den här delningen',
   changesSaved: 'Sparat.',
+  // custom expiry
+  untilDeleted: 'Tills de raderas',
+  untilDeletedHint:
+    'Inget utgångsdatum: filerna finns kvar tills du raderar dem med hanteringslänken (eller en administratör gör det).',
+  keptUntilDeleted: 'Sparas tills de raderas',
+  customExpiry: 'Eget datum…',
+  customExpiryDate: 'Tillgänglig till',
+  customExpiryPast: 'Välj ett datum och en tid i framtiden.',
 }
 
 export default sv

@@ -178,6 +178,14 @@ const tr: Messages = {
   confirmDeleteShare: 'Bu paylaşım ve tüm dosyaları silinsin mi? Bu geri alınamaz.',
   addToShare: 'Bu paylaşıma dosya ekle',
   changesSaved: 'Kaydedildi.',
+  // custom expiry
+  untilDeleted: 'Silinene kadar',
+  untilDeletedHint:
+    'Süre sonu yok: dosyalar, siz yönetim bağlantısıyla silene kadar (ya da bir yönetici silene kadar) kalır.',
+  keptUntilDeleted: 'Silinene kadar saklanır',
+  customExpiry: 'Özel tarih…',
+  customExpiryDate: 'Şu tarihe kadar erişilebilir',
+  customExpiryPast: 'Gelecekte bir tarih ve saat seçin.',
 }
 
 export default tr

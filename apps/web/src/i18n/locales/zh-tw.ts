@@ -171,6 +171,13 @@ const zhTw: Messages = {
   confirmDeleteShare: '刪除此分享及其所有檔案？此操作無法復原。',
   addToShare: '向此分享新增檔案',
   changesSaved: '已儲存。',
+  // custom expiry
+  untilDeleted: '保留至刪除',
+  untilDeletedHint: '不會過期：檔案會一直保留，直到您用管理連結刪除（或由管理員刪除）。',
+  keptUntilDeleted: '保留至刪除為止',
+  customExpiry: '自訂日期…',
+  customExpiryDate: '可用至',
+  customExpiryPast: '請選擇未來的日期和時間。',
 }
 
 export default zhTw

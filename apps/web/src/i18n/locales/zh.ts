@@ -171,6 +171,13 @@ const zh: Messages = {
   confirmDeleteShare: '删除此分享及其所有文件？此操作无法撤销。',
   addToShare: '向此分享添加文件',
   changesSaved: '已保存。',
+  // custom expiry
+  untilDeleted: '保留至删除',
+  untilDeletedHint: '不会过期：文件会一直保留，直到您用管理链接删除（或由管理员删除）。',
+  keptUntilDeleted: '保留至删除为止',
+  customExpiry: '自定义日期…',
+  customExpiryDate: '可用至',
+  customExpiryPast: '请选择未来的日期和时间。',
 }
 
 export default zh

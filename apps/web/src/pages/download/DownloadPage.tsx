@@ -188,12 +188,11 @@ function BucketView({
                 </div>
                 {item.comment && <p class="file-comment-text">{item.comment}</p>}
                 <p class="muted small">
-                  {t('expires')}:{' '}
                   {item.oneTime
-                    ? t('expiresAfterDownload')
+                    ? `${t('expires')}: ${t('expiresAfterDownload')}`
                     : item.expiresAt
-                      ? formatDate(item.expiresAt, locale)
-                      : t('never')}
+                      ? `${t('expires')}: ${formatDate(item.expiresAt, locale)}`
+                      : t('keptUntilDeleted')}
                 </p>
                 {saving[item.key] && <SaveStatus state={saving[item.key]!} size={item.size} />}
                 {!item.oneTime && typeof item.downloadsLeft === 'number' && (

@@ -11,6 +11,7 @@ import {
 import { useI18n } from '../../i18n/context.js'
 import { formatBytes, formatDate } from '../../lib/format.js'
 import { displayPath } from '../../lib/paths.js'
+import { localInput } from '../../lib/retention.js'
 import { forgetShare, rememberShare } from '../../lib/shares.js'
 import { storage } from '../../lib/storage.js'
 import { CopyButton } from '../../ui/CopyButton.js'
@@ -24,12 +25,6 @@ type Phase =
   | { kind: 'deleted' }
   | { kind: 'failed'; message: string }
   | { kind: 'ready'; bucket: ManagedBucket; busy: boolean; notice?: string; error?: string }
-
-/** `YYYY-MM-DDTHH:mm` in local time, for `<input type="datetime-local">`. */
-function localInput(ms: number): string {
-  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000)
-  return d.toISOString().slice(0, 16)
-}
 
 /** One share, managed with the secret in the link's fragment (never sent in a URL). */
 export function ManagePage({ api, route }: PageProps) {
@@ -95,6 +90,8 @@ export function ManagePage({ api, route }: PageProps) {
   const date = (ms: number | null) => (ms ? formatDate(ms, locale) : t('never'))
   const caps = bucket.files.map((f) => f.maxExpiresAt).filter((c): c is number => c !== null)
   const latest = caps.length > 0 ? Math.min(...caps) : null
+  // Files without expiry that are not one-time: kept until someone deletes them.
+  const keptUntilDeleted = bucket.files.some((f) => f.expiresAt === null && !f.oneTime)
 
   const run = async (action: () => Promise<ManagedBucket | null>, notice: string) => {
     setPhase({ ...phase, busy: true, notice: undefined, error: undefined })
@@ -124,7 +121,11 @@ export function ManagePage({ api, route }: PageProps) {
           </div>
         </div>
         <p>
-          {bucket.expiresAt ? t('expiresAt', { date: formatDate(bucket.expiresAt, locale) }) : ''}{' '}
+          {bucket.expiresAt
+            ? t('expiresAt', { date: formatDate(bucket.expiresAt, locale) })
+            : keptUntilDeleted
+              ? t('keptUntilDeleted')
+              : ''}{' '}
           {bucket.protected ? t('passwordNote') : ''}
         </p>
         {phase.notice && (
@@ -168,7 +169,13 @@ export function ManagePage({ api, route }: PageProps) {
                     <td>{f.downloads}</td>
                     <td>{f.downloadsLeft === null ? t('unlimited') : f.downloadsLeft}</td>
                     <td>{date(f.lastDownload)}</td>
-                    <td>{date(f.expiresAt)}</td>
+                    <td>
+                      {f.expiresAt !== null
+                        ? date(f.expiresAt)
+                        : f.oneTime
+                          ? t('expiresAfterDownload')
+                          : t('keptUntilDeleted')}
+                    </td>
                     <td>
                       <button
                         type="button"

@@ -8,6 +8,8 @@ export interface DoneInfo {
   url: string
   expiresAt: number | null
   oneTime: boolean
+  /** Kept until deleted (no expiry). */
+  untilDeleted?: boolean
   protected: boolean
   /** End-to-end encrypted: the link holds the key. */
   encrypted?: boolean
@@ -31,7 +33,9 @@ export function DonePanel(p: Props) {
     ? t('expiresAfterDownload')
     : p.expiresAt
       ? t('expiresAt', { date: formatDate(p.expiresAt, locale) })
-      : ''
+      : p.untilDeleted
+        ? t('keptUntilDeleted')
+        : ''
   const note = p.protected ? t('passwordNote') : undefined
   const mailto = buildMailto(p.mailTemplate || 'mailto:?body=%%URL%%', { url: p.url, expiry, note })
   const canShare = typeof navigator.share === 'function'

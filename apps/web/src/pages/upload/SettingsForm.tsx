@@ -1,12 +1,27 @@
 import { useI18n } from '../../i18n/context.js'
+import { formatDate } from '../../lib/format.js'
 import { generatePassword } from '../../lib/password.js'
-import { ONE_TIME } from '../../lib/retention.js'
+import {
+  CUSTOM,
+  customDate,
+  customProblem,
+  customRange,
+  customRetention,
+  fromLocalInput,
+  isCustom,
+  localInput,
+  ONE_TIME,
+  UNTIL_DELETED,
+} from '../../lib/retention.js'
 import { PasswordField } from '../../ui/PasswordField.js'
 
 interface Props {
   retentions: ReadonlyArray<{ value: string; label: string }>
+  /** A listed retention, `until-deleted`, or a chosen date (`at:<ms>`). */
   retention: string
   onRetention(value: string): void
+  /** The server's `maxAge` in seconds (the latest date one may choose), `null`: none. */
+  maxAge: number | null | undefined
   password: string
   onPassword(value: string): void
   /** Complete downloads each file allows (`''`: no limit). */
@@ -22,8 +37,29 @@ interface Props {
   onEncrypt(value: boolean): void
 }
 
+/** A day from now on the hour (or the latest allowed moment): what "Custom date…" starts with. */
+function suggestedDate(maxAge: number | null | undefined, now: number): number {
+  const { max } = customRange(maxAge, now)
+  const day = Math.ceil((now + 86_400_000) / 3_600_000) * 3_600_000
+  return max === null ? day : Math.min(day, Math.floor(max / 60_000) * 60_000)
+}
+
 export function SettingsForm(p: Props) {
-  const { t } = useI18n()
+  const { t, locale } = useI18n()
+  const custom = isCustom(p.retention)
+  const now = Date.now()
+  const range = customRange(p.maxAge, now)
+  const chosen = customDate(p.retention)
+  const problem = customProblem(p.retention, p.maxAge, now)
+  const limit = range.max === null ? undefined : t('expiryLimit', { date: formatDate(range.max, locale) })
+  // Why the date cannot be used, else the latest one allowed (none without maxAge).
+  const dateNote = problem === 'past' ? t('customExpiryPast') : limit
+  const hint =
+    p.retention === ONE_TIME
+      ? t('oneTimeHint')
+      : p.retention === UNTIL_DELETED
+        ? t('untilDeletedHint')
+        : undefined
   return (
     <fieldset class="settings" disabled={p.locked}>
       <legend>{t('settings')}</legend>
@@ -31,9 +67,12 @@ export function SettingsForm(p: Props) {
         <label for="retention">{t('retention')}</label>
         <select
           id="retention"
-          value={p.retention}
-          onChange={(e) => p.onRetention((e.currentTarget as HTMLSelectElement).value)}
-          aria-describedby={p.retention === ONE_TIME ? 'retention-hint' : undefined}
+          value={custom ? CUSTOM : p.retention}
+          onChange={(e) => {
+            const value = (e.currentTarget as HTMLSelectElement).value
+            p.onRetention(value === CUSTOM ? customRetention(suggestedDate(p.maxAge, Date.now())) : value)
+          }}
+          aria-describedby={hint ? 'retention-hint' : undefined}
         >
           {p.retentions.map((r) => (
             <option key={r.value} value={r.value}>
@@ -41,12 +80,39 @@ export function SettingsForm(p: Props) {
             </option>
           ))}
         </select>
-        {p.retention === ONE_TIME && (
+        {hint && (
           <p class="hint" id="retention-hint">
-            {t('oneTimeHint')}
+            {hint}
           </p>
         )}
       </div>
+      {custom && (
+        <div class="field">
+          <label for="custom-expiry">{t('customExpiryDate')}</label>
+          <input
+            id="custom-expiry"
+            type="datetime-local"
+            required
+            min={localInput(range.min)}
+            {...(range.max !== null ? { max: localInput(range.max) } : {})}
+            value={chosen === null ? '' : localInput(chosen)}
+            onInput={(e) =>
+              p.onRetention(customRetention(fromLocalInput((e.currentTarget as HTMLInputElement).value)))
+            }
+            aria-invalid={problem !== null}
+            aria-describedby={dateNote ? 'custom-expiry-hint' : undefined}
+          />
+          {dateNote && (
+            <p
+              class={problem ? 'error' : 'hint'}
+              id="custom-expiry-hint"
+              role={problem ? 'alert' : undefined}
+            >
+              {dateNote}
+            </p>
+          )}
+        </div>
+      )}
       {p.retention !== ONE_TIME && (
         <div class="field">
           <label for="max-downloads">{t('maxDownloads')}</label>

@@ -106,6 +106,7 @@ export function UploadPage({ api, preload }: PageProps) {
             retentions={retentions}
             retention={draft.retention}
             onRetention={draft.setRetention}
+            maxAge={config.maxAge}
             password={draft.password}
             onPassword={draft.changePassword}
             maxDownloads={draft.maxDownloads}

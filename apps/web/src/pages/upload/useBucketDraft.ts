@@ -2,6 +2,7 @@ import { useCallback, useRef, useState } from 'preact/hooks'
 import type { ClientConfig } from '../../api/types.js'
 import { useI18n } from '../../i18n/context.js'
 import { newBucketId, sidLength } from '../../lib/ids.js'
+import { isCustom, UNTIL_DELETED } from '../../lib/retention.js'
 import type { PickedFile } from '../../upload/collect.js'
 import type { QueueEntry } from '../../upload/queue.js'
 import { loadSession, type UploadSession } from '../../upload/session.js'
@@ -10,6 +11,8 @@ import { addPicked, restoredEntries } from './entries.js'
 /** A retention the config offers: the current one if it still exists, else the default, else the first. */
 function offeredRetention(current: string, c: ClientConfig): string {
   if (current && current in c.retentions) return current
+  if (isCustom(current) && c.customExpiry) return current
+  if (current === UNTIL_DELETED && c.untilDeleted) return current
   return c.defaultRetention in c.retentions ? c.defaultRetention : (Object.keys(c.retentions)[0] ?? '')
 }
 

@@ -7,7 +7,7 @@ import { newE2ESession } from '../../e2e/session.js'
 import { encryptingFactory, saltOf } from '../../e2e/upload.js'
 import { useI18n } from '../../i18n/context.js'
 import { newBucketToken } from '../../lib/ids.js'
-import { expiryOf, ONE_TIME } from '../../lib/retention.js'
+import { customProblem, expiryOf, ONE_TIME, UNTIL_DELETED } from '../../lib/retention.js'
 import { rememberShare } from '../../lib/shares.js'
 import { withDirectUploads } from '../../upload/direct-s3.js'
 import { UploadQueue } from '../../upload/queue.js'
@@ -80,6 +80,7 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
       encrypted: keyRef.current !== null,
       expiresAt,
       oneTime: retention === ONE_TIME,
+      untilDeleted: retention === UNTIL_DELETED,
       protected: password !== '',
       ...(manage ? { manageUrl: manage.manageUrl } : {}),
       ...(retention !== ONE_TIME && maxDownloads ? { maxDownloads: Number(maxDownloads) } : {}),
@@ -95,6 +96,12 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
       return
     }
     draft.setPasswordError(undefined)
+    // A chosen date that passed while the page was open (the form shows why). A resumed
+    // session's settings are fixed: the server judges its files.
+    if (!restored && customProblem(retention, config.maxAge, Date.now())) {
+      document.getElementById('custom-expiry')?.focus()
+      return
+    }
     // The bucket may exist already (an earlier start, or a session restored after a reload);
     // a new one gets a token made here, saved with the session before its first request.
     const knownToken =
