@@ -12,25 +12,13 @@
  * bytes of "PUT" parts are appended to the file directly); the same routes against a real S3
  * server are `routes/direct.test.ts`.
  */
-import {
-  type DirectUpload,
-  type FileRef,
-  type NewFile,
-  parseFileRef,
-  type Store,
-} from '@psitransfer/core'
+import { type DirectUpload, type FileRef, type NewFile, parseFileRef, type Store } from '@psitransfer/core'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OPERATIONS } from './api/openapi.js'
 import { type E2eServer, removeDir, startFsServer } from './test-support/e2e.js'
 import { makeApp, type TestApp } from './test-support/harness.js'
-import {
-  issueManageToken,
-  lockBucket,
-  newSid,
-  newToken,
-  tusUpload,
-} from './test-support/sharing.js'
+import { lockBucket, newSid, newToken } from './test-support/sharing.js'
 import { type SmtpSink, startSmtpSink } from './test-support/smtp-sink.js'
 
 const B = '/psi/'
@@ -39,7 +27,8 @@ const UPLOAD_PASS = 'upload-secret'
 const DOC_ID = 'https://psitransfer.test/openapi.json'
 const PART = 4
 
-type Json = Record<string, any>
+// biome-ignore lint/suspicious/noExplicitAny: answers are read once ajv checked them against their schema
+type Json = any
 
 /**
  * Routes of the app that answer no JSON (JSON only for their errors), by `METHOD path` or by
@@ -184,7 +173,13 @@ describe('the JSON API answers as its OpenAPI document says (filesystem store, b
   beforeAll(async () => {
     sink = await startSmtpSink()
     server = await startFsServer({
-      config: { baseUrl: B, adminPass: ADMIN, maxAge: 7 * 24 * 3600, smtpUrl: sink.url, mailFrom: 'f@example.com' },
+      config: {
+        baseUrl: B,
+        adminPass: ADMIN,
+        maxAge: 7 * 24 * 3600,
+        smtpUrl: sink.url,
+        mailFrom: 'f@example.com',
+      },
       wrapStore: withStandInDirect,
     })
     guarded = await startFsServer({ config: { baseUrl: B, uploadPass: UPLOAD_PASS } })
@@ -206,17 +201,23 @@ describe('the JSON API answers as its OpenAPI document says (filesystem store, b
    * Validates `res` against the document's answer for `method path` and its status; resolves
    * with the parsed body (`undefined` for an answer without one).
    */
-  async function check(res: Response, method: string, path: string): Promise<any> {
+  async function check(res: Response, method: string, path: string): Promise<Json> {
     const op = doc.paths?.[path]?.[method]
     expect(op, `${method.toUpperCase()} ${path} is not in the document`).toBeDefined()
     const status = String(res.status)
     const text = await res.text()
     const reply = op.responses[status]
-    expect(reply, `${method.toUpperCase()} ${path} answered ${status} (${text.slice(0, 200)}), which the document does not list`).toBeDefined()
+    expect(
+      reply,
+      `${method.toUpperCase()} ${path} answered ${status} (${text.slice(0, 200)}), which the document does not list`,
+    ).toBeDefined()
     checked.add(`${method} ${path} ${status}`)
     const schema = reply.content?.['application/json']?.schema
     if (!schema) {
-      expect(text, `${method.toUpperCase()} ${path} ${status} has a body the document does not describe`).toBe('')
+      expect(
+        text,
+        `${method.toUpperCase()} ${path} ${status} has a body the document does not describe`,
+      ).toBe('')
       return undefined
     }
     expect(res.headers.get('content-type')).toMatch(/^application\/json/)
@@ -224,7 +225,10 @@ describe('the JSON API answers as its OpenAPI document says (filesystem store, b
     const validate = schema.$ref ? ajv.getSchema(`${DOC_ID}${schema.$ref}`) : ajv.compile(schema)
     expect(validate, `no schema at ${schema.$ref}`).toBeDefined()
     const valid = validate!(body)
-    expect(valid, `${method.toUpperCase()} ${path} ${status}: ${ajv.errorsText(validate!.errors)}\n${text.slice(0, 2000)}`).toBe(true)
+    expect(
+      valid,
+      `${method.toUpperCase()} ${path} ${status}: ${ajv.errorsText(validate!.errors)}\n${text.slice(0, 2000)}`,
+    ).toBe(true)
     return body
   }
 
@@ -235,12 +239,47 @@ describe('the JSON API answers as its OpenAPI document says (filesystem store, b
   })
   const admin = { 'x-passwd': ADMIN }
 
+  const b64 = (s: string) => Buffer.from(s).toString('base64')
+
+  /** TUS creation below the base URL; with `data`, its bytes too (following `Location`). */
+  async function tus(sid: string, metadata: Record<string, string>, token?: string, data?: Buffer) {
+    const md = { sid, retention: '3600', ...metadata }
+    const created = await fetch(`${base()}/files/`, {
+      method: 'POST',
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        'Upload-Length': String(data?.byteLength ?? 100),
+        'Upload-Metadata': Object.entries(md)
+          .map(([k, v]) => `${k} ${b64(v)}`)
+          .join(','),
+        ...(token ? { 'X-Bucket-Token': token } : {}),
+      },
+    })
+    expect(created.status, await created.clone().text()).toBe(201)
+    if (!data) return
+    const patched = await fetch(new URL(created.headers.get('location') as string, server.origin), {
+      method: 'PATCH',
+      headers: {
+        'Tus-Resumable': '1.0.0',
+        'Upload-Offset': '0',
+        'Content-Type': 'application/offset+octet-stream',
+      },
+      body: new Uint8Array(data),
+    })
+    expect(patched.status, await patched.clone().text()).toBe(204)
+  }
+
   /** A bucket of two files (one limited to 3 downloads), locked; resolves with its ids. */
   async function bucket(extra: Record<string, string> = {}) {
     const sid = newSid('api')
     const token = newToken()
-    await tusUpload(base, 0, sid, Buffer.from('first file'), { name: 'a.txt', comment: 'hi', ...extra }, token)
-    await tusUpload(base, 0, sid, Buffer.from('second'), { name: 'b.txt', relativePath: 'docs/2024', maxDownloads: '3', ...extra }, token)
+    await tus(sid, { name: 'a.txt', comment: 'hi', ...extra }, token, Buffer.from('first file'))
+    await tus(
+      sid,
+      { name: 'b.txt', relativePath: 'docs/2024', maxDownloads: '3', ...extra },
+      token,
+      Buffer.from('second'),
+    )
     await lockBucket(base, 0, sid, token)
     return { sid, token }
   }
@@ -292,7 +331,9 @@ describe('the JSON API answers as its OpenAPI document says (filesystem store, b
     expect(opened.protected).toBe(true)
     expect(opened.items[0].url).toContain('?token=')
 
-    expect((await check(await fetch(`${base()}/nobody-here.json`), 'get', '/{sid}.json')).code).toBe('NOT_FOUND')
+    expect((await check(await fetch(`${base()}/nobody-here.json`), 'get', '/{sid}.json')).code).toBe(
+      'NOT_FOUND',
+    )
     expect((await check(await fetch(`${base()}/-bad.json`), 'get', '/{sid}.json')).code).toMatch(/^INVALID_/)
   })
 
@@ -301,37 +342,47 @@ describe('the JSON API answers as its OpenAPI document says (filesystem store, b
     await bucket({ password: 'pw-2' })
     // An upload that never got its bytes: listed by the admin as partial.
     const partial = newSid('partial')
-    const created = await fetch(`${base()}/files/`, {
-      method: 'POST',
-      headers: {
-        'Tus-Resumable': '1.0.0',
-        'Upload-Length': '100',
-        'Upload-Metadata': `sid ${Buffer.from(partial).toString('base64')},name ${Buffer.from('p.bin').toString('base64')}`,
-      },
-    })
-    expect(created.status).toBe(201)
+    await tus(partial, { name: 'p.bin' })
 
-    const psi = await check(await fetch(`${base()}/admin/data.json`, { headers: admin }), 'get', '/admin/data.json')
+    const psi = await check(
+      await fetch(`${base()}/admin/data.json`, { headers: admin }),
+      'get',
+      '/admin/data.json',
+    )
     expect(psi[partial][0].isPartial).toBe(true)
-    expect(Object.values(psi).flat().some((r: any) => r.metadata._password === true)).toBe(true)
-    const ours = await check(await fetch(`${base()}/api/admin/data.json`, { headers: admin }), 'get', '/api/admin/data.json')
+    expect(
+      Object.values(psi)
+        .flat()
+        .some((r: Json) => r.metadata._password === true),
+    ).toBe(true)
+    const ours = await check(
+      await fetch(`${base()}/api/admin/data.json`, { headers: admin }),
+      'get',
+      '/api/admin/data.json',
+    )
     expect(ours.buckets.find((b: Json) => b.sid === partial).files[0].complete).toBe(false)
     expect(ours.totals.buckets).toBe(ours.buckets.length)
 
     for (const path of ['/admin/data.json', '/api/admin/data.json']) {
       expect((await check(await fetch(`${base()}${path}`), 'get', path)).code).toBe('UNAUTHORIZED')
-      expect((await check(await fetch(`${base()}${path}`, { headers: { 'x-passwd': 'no' } }), 'get', path)).code).toBe(
-        'FORBIDDEN',
-      )
+      expect(
+        (await check(await fetch(`${base()}${path}`, { headers: { 'x-passwd': 'no' } }), 'get', path)).code,
+      ).toBe('FORBIDDEN')
     }
 
     const key = ours.buckets.find((b: Json) => b.sid === sid).files[0].key
     const del = (path: string) => fetch(`${base()}${path}`, { method: 'DELETE', headers: admin })
     await check(await del(`/admin/files/${sid}++${key}`), 'delete', '/admin/files/{id}')
-    expect((await check(await del(`/admin/files/${sid}++${key}`), 'delete', '/admin/files/{id}')).code).toBe('NOT_FOUND')
-    expect((await check(await del('/admin/files/no-separator'), 'delete', '/admin/files/{id}')).code).toMatch(/^INVALID_/)
+    expect((await check(await del(`/admin/files/${sid}++${key}`), 'delete', '/admin/files/{id}')).code).toBe(
+      'NOT_FOUND',
+    )
+    expect((await check(await del('/admin/files/no-separator'), 'delete', '/admin/files/{id}')).code).toMatch(
+      /^INVALID_/,
+    )
     await check(await del(`/admin/buckets/${sid}`), 'delete', '/admin/buckets/{sid}')
-    expect((await check(await del(`/admin/buckets/${sid}`), 'delete', '/admin/buckets/{sid}')).code).toBe('NOT_FOUND')
+    expect((await check(await del(`/admin/buckets/${sid}`), 'delete', '/admin/buckets/{sid}')).code).toBe(
+      'NOT_FOUND',
+    )
   })
 
   it('manage links: issue, state, edits, mail, deletions, refusals', async () => {
@@ -345,21 +396,51 @@ describe('the JSON API answers as its OpenAPI document says (filesystem store, b
     )
     const secret: string = issued.manageToken
     expect(issued.manageUrl).toBe(`${base()}/manage/${sid}#${secret}`)
-    expect((await check(await fetch(url, { method: 'POST', headers: { 'X-Bucket-Token': newToken() } }), 'post', path)).code).toBe('FORBIDDEN')
+    expect(
+      (
+        await check(
+          await fetch(url, { method: 'POST', headers: { 'X-Bucket-Token': newToken() } }),
+          'post',
+          path,
+        )
+      ).code,
+    ).toBe('FORBIDDEN')
     const stranger = `${base()}/api/manage/${newSid('none')}`
-    expect((await check(await fetch(stranger, { method: 'POST', headers: { 'X-Bucket-Token': newToken() } }), 'post', path)).code).toBe('NOT_FOUND')
+    expect(
+      (
+        await check(
+          await fetch(stranger, { method: 'POST', headers: { 'X-Bucket-Token': newToken() } }),
+          'post',
+          path,
+        )
+      ).code,
+    ).toBe('NOT_FOUND')
     // A second issue makes the first secret stop working; keep the newest.
-    const again = await check(await fetch(url, { method: 'POST', headers: { 'X-Manage-Token': secret } }), 'post', path)
+    const again = await check(
+      await fetch(url, { method: 'POST', headers: { 'X-Manage-Token': secret } }),
+      'post',
+      path,
+    )
     const manage = { 'X-Manage-Token': again.manageToken as string }
 
     const state = await check(await fetch(url, { headers: manage }), 'get', path)
     expect(state.files.map((f: Json) => f.downloadLimit)).toEqual([null, 3])
     expect((await check(await fetch(url), 'get', path)).code).toBe('UNAUTHORIZED')
-    expect((await check(await fetch(url, { headers: { 'X-Manage-Token': secret } }), 'get', path)).code).toBe('FORBIDDEN')
+    expect((await check(await fetch(url, { headers: { 'X-Manage-Token': secret } }), 'get', path)).code).toBe(
+      'FORBIDDEN',
+    )
 
-    const edited = await check(await fetch(url, json('PATCH', { locked: false, password: 'new-pw' }, manage)), 'patch', path)
+    const edited = await check(
+      await fetch(url, json('PATCH', { locked: false, password: 'new-pw' }, manage)),
+      'patch',
+      path,
+    )
     expect(edited).toMatchObject({ locked: false, protected: true })
-    const removed = await check(await fetch(url, json('PATCH', { password: null, locked: true }, manage)), 'patch', path)
+    const removed = await check(
+      await fetch(url, json('PATCH', { password: null, locked: true }, manage)),
+      'patch',
+      path,
+    )
     expect(removed).toMatchObject({ locked: true, protected: false })
     for (const bad of [{ bogus: 1 }, { expiresAt: 1 }, { locked: 'yes' }, 'not json']) {
       const refused = await check(await fetch(url, json('PATCH', bad, manage)), 'patch', path)
@@ -367,20 +448,50 @@ describe('the JSON API answers as its OpenAPI document says (filesystem store, b
     }
 
     const mail = `${url}/mail`
-    expect(await check(await fetch(mail, json('POST', { to: 'anna@example.org', lang: 'de' }, manage)), 'post', `${path}/mail`)).toEqual({ queued: true })
+    expect(
+      await check(
+        await fetch(mail, json('POST', { to: 'anna@example.org', lang: 'de' }, manage)),
+        'post',
+        `${path}/mail`,
+      ),
+    ).toEqual({ queued: true })
     await sink.waitFor(1)
-    const header = await check(await fetch(mail, json('POST', { to: 'a@example.org\r\nBcc: e@example.org' }, manage)), 'post', `${path}/mail`)
+    const header = await check(
+      await fetch(mail, json('POST', { to: 'a@example.org\r\nBcc: e@example.org' }, manage)),
+      'post',
+      `${path}/mail`,
+    )
     expect(header.code).toBe('INVALID_INPUT')
-    expect((await check(await fetch(mail, json('POST', { to: 'a@example.org', cc: 'x' }, manage)), 'post', `${path}/mail`)).code).toBe('INVALID_INPUT')
+    expect(
+      (
+        await check(
+          await fetch(mail, json('POST', { to: 'a@example.org', cc: 'x' }, manage)),
+          'post',
+          `${path}/mail`,
+        )
+      ).code,
+    ).toBe('INVALID_INPUT')
 
     const key = state.files[0].key
     const fileUrl = `${url}/files/${key}`
     await check(await fetch(fileUrl, { method: 'DELETE', headers: manage }), 'delete', `${path}/files/{key}`)
-    expect((await check(await fetch(fileUrl, { method: 'DELETE', headers: manage }), 'delete', `${path}/files/{key}`)).code).toBe('NOT_FOUND')
+    expect(
+      (
+        await check(
+          await fetch(fileUrl, { method: 'DELETE', headers: manage }),
+          'delete',
+          `${path}/files/{key}`,
+        )
+      ).code,
+    ).toBe('NOT_FOUND')
     await check(await fetch(url, { method: 'DELETE', headers: manage }), 'delete', path)
     expect((await check(await fetch(url, { headers: manage }), 'get', path)).files).toEqual([])
-    expect((await check(await fetch(url, { method: 'DELETE', headers: manage }), 'delete', path)).code).toBe('NOT_FOUND')
-    expect((await check(await fetch(url, json('PATCH', { locked: false }, manage)), 'patch', path)).code).toBe('NOT_FOUND')
+    expect((await check(await fetch(url, { method: 'DELETE', headers: manage }), 'delete', path)).code).toBe(
+      'NOT_FOUND',
+    )
+    expect(
+      (await check(await fetch(url, json('PATCH', { locked: false }, manage)), 'patch', path)).code,
+    ).toBe('NOT_FOUND')
   })
 
   it('direct uploads: create, sign, status, complete, abandon, refusals', async () => {
@@ -388,42 +499,88 @@ describe('the JSON API answers as its OpenAPI document says (filesystem store, b
     const token = newToken()
     const owner = { 'X-Bucket-Token': token }
     const data = Buffer.from('0123456789')
-    const create = (body: unknown, headers = owner) => fetch(`${base()}/api/direct/`, json('POST', body, headers))
+    const create = (body: unknown, headers = owner) =>
+      fetch(`${base()}/api/direct/`, json('POST', body, headers))
     const res = await create({ size: data.byteLength, metadata: { sid, name: 'd.bin', retention: '3600' } })
     expect(res.headers.get('x-bucket-token')).toBe(token)
     const created = await check(res, 'post', '/api/direct/')
     expect(created).toMatchObject({ partSize: PART, partCount: 3 })
-    for (const bad of [{ size: 0, metadata: { sid, name: 'x' } }, { size: 5, metadata: { sid, name: 7 } }, '[]']) {
-      expect((await check(await create(bad), 'post', '/api/direct/')).code, JSON.stringify(bad)).toBe('INVALID_INPUT')
+    for (const bad of [
+      { size: 0, metadata: { sid, name: 'x' } },
+      { size: 5, metadata: { sid, name: 7 } },
+      '[]',
+    ]) {
+      expect((await check(await create(bad), 'post', '/api/direct/')).code, JSON.stringify(bad)).toBe(
+        'INVALID_INPUT',
+      )
     }
 
     const at = (suffix = '') => `${base()}/api/direct/${created.id}${suffix}`
-    const signed = await check(await fetch(at('/parts'), json('POST', { partNumbers: [1, 2, 3] }, owner)), 'post', '/api/direct/{id}/parts')
-    expect(signed.urls).toHaveLength(3)
-    expect((await check(await fetch(at('/parts'), json('POST', { partNumbers: [] }, owner)), 'post', '/api/direct/{id}/parts')).code).toBe(
-      'INVALID_INPUT',
+    const signed = await check(
+      await fetch(at('/parts'), json('POST', { partNumbers: [1, 2, 3] }, owner)),
+      'post',
+      '/api/direct/{id}/parts',
     )
+    expect(signed.urls).toHaveLength(3)
+    expect(
+      (
+        await check(
+          await fetch(at('/parts'), json('POST', { partNumbers: [] }, owner)),
+          'post',
+          '/api/direct/{id}/parts',
+        )
+      ).code,
+    ).toBe('INVALID_INPUT')
     const before = await check(await fetch(at(), { headers: owner }), 'get', '/api/direct/{id}')
     expect(before.parts).toEqual([])
     expect((await check(await fetch(at()), 'get', '/api/direct/{id}')).code).toBe('FORBIDDEN')
-    const early = await check(await fetch(at('/complete'), { method: 'POST', headers: owner }), 'post', '/api/direct/{id}/complete')
+    const early = await check(
+      await fetch(at('/complete'), { method: 'POST', headers: owner }),
+      'post',
+      '/api/direct/{id}/complete',
+    )
     expect(early.message).toBe('3 of 3 parts are missing')
 
     // The parts "arrive at S3": the stand-in keeps them as the file's bytes.
     await server.rawStore.append(parseFileRef(created.id), once(data), 0)
     const after = await check(await fetch(at(), { headers: owner }), 'get', '/api/direct/{id}')
     expect(after.parts.map((p: Json) => p.size)).toEqual([4, 4, 2])
-    const done = await check(await fetch(at('/complete'), { method: 'POST', headers: owner }), 'post', '/api/direct/{id}/complete')
+    const done = await check(
+      await fetch(at('/complete'), { method: 'POST', headers: owner }),
+      'post',
+      '/api/direct/{id}/complete',
+    )
     expect(done).toMatchObject({ sid, name: 'd.bin', size: 10, protected: false })
-    const finished = await check(await fetch(at(), { method: 'DELETE', headers: owner }), 'delete', '/api/direct/{id}')
+    const finished = await check(
+      await fetch(at(), { method: 'DELETE', headers: owner }),
+      'delete',
+      '/api/direct/{id}',
+    )
     expect(finished.code).toBe('METHOD_NOT_ALLOWED')
 
-    const other = await check(await create({ size: 3, metadata: { sid, name: 'e.bin', retention: '3600' } }), 'post', '/api/direct/')
-    await check(await fetch(`${base()}/api/direct/${other.id}`, { method: 'DELETE', headers: owner }), 'delete', '/api/direct/{id}')
-    expect((await check(await fetch(`${base()}/api/direct/${other.id}`, { headers: owner }), 'get', '/api/direct/{id}')).code).toBe(
-      'NOT_FOUND',
+    const other = await check(
+      await create({ size: 3, metadata: { sid, name: 'e.bin', retention: '3600' } }),
+      'post',
+      '/api/direct/',
     )
-    const notOffered = await fetch(`${guarded.origin}/psi/api/direct/`, json('POST', { size: 1 }, { 'x-passwd': UPLOAD_PASS }))
+    await check(
+      await fetch(`${base()}/api/direct/${other.id}`, { method: 'DELETE', headers: owner }),
+      'delete',
+      '/api/direct/{id}',
+    )
+    expect(
+      (
+        await check(
+          await fetch(`${base()}/api/direct/${other.id}`, { headers: owner }),
+          'get',
+          '/api/direct/{id}',
+        )
+      ).code,
+    ).toBe('NOT_FOUND')
+    const notOffered = await fetch(
+      `${guarded.origin}/psi/api/direct/`,
+      json('POST', { size: 1 }, { 'x-passwd': UPLOAD_PASS }),
+    )
     expect((await check(notOffered, 'post', '/api/direct/')).code).toBe('NOT_FOUND')
   })
 

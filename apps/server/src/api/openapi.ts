@@ -444,8 +444,9 @@ export function openApiDocument(baseUrl: string): Json {
   }
   const paths: Record<string, Json> = {}
   for (const op of OPERATIONS) {
-    const item = (paths[op.path] ??= op.root ? { servers: [{ url: '/' }] } : {})
+    const item: Json = paths[op.path] ?? (op.root ? { servers: [{ url: '/' }] } : {})
     item[op.method] = operationObject(op)
+    paths[op.path] = item
   }
   return {
     openapi: '3.1.1',

@@ -66,7 +66,9 @@ export const LangJson = z
     lang: language,
     messages: strings,
   })
-  .describe("PsiTransfer's translation object (`langCode`, text keys, `retentions`) and ours (`lang`, `messages`)")
+  .describe(
+    "PsiTransfer's translation object (`langCode`, text keys, `retentions`) and ours (`lang`, `messages`)",
+  )
 
 // ---- bucket listing and PsiTransfer's records -------------------------------------------------
 
@@ -94,7 +96,7 @@ const psiRecordShape = {
   metadata: PsiMetadata,
 }
 
-export const PsiRecord = z.object(psiRecordShape).describe("A PsiTransfer stored record (never a password)")
+export const PsiRecord = z.object(psiRecordShape).describe('A PsiTransfer stored record (never a password)')
 
 export const BucketItem = z.object({
   ...psiRecordShape,
@@ -178,7 +180,9 @@ export const ManagedFile = z.object({
   size: bytes,
   createdAt: time,
   expiresAt: time.nullable(),
-  maxExpiresAt: time.nullable().describe('Latest expiry allowed (`createdAt + maxAge`); `null` without maxAge'),
+  maxExpiresAt: time
+    .nullable()
+    .describe('Latest expiry allowed (`createdAt + maxAge`); `null` without maxAge'),
   oneTime: z.boolean(),
   downloads: count,
   lastDownload: time.nullable(),

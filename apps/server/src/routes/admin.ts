@@ -96,7 +96,10 @@ export async function adminData(c: Context<AppEnv>, deps: AppDeps): Promise<Resp
   })
   buckets.sort((a, b) => b.createdAt - a.createdAt)
   c.header('Cache-Control', 'no-store')
-  return c.json({ buckets, totals: { buckets: buckets.length, files: fileCount, bytes } } satisfies AdminDataBody)
+  return c.json({
+    buckets,
+    totals: { buckets: buckets.length, files: fileCount, bytes },
+  } satisfies AdminDataBody)
 }
 
 export async function adminDeleteFile(c: Context<AppEnv>, deps: AppDeps, ref: FileRef): Promise<Response> {

@@ -29,12 +29,12 @@ import {
 } from '@psitransfer/core'
 import type { Context, Hono } from 'hono'
 import {
+  type MailQueuedBody,
   ManageEdit,
   type ManageEditBody,
   type ManageLinkBody,
   ManageMail,
   type ManageStateBody,
-  type MailQueuedBody,
   parseBody,
   readJson,
 } from '../api/schemas.js'
@@ -149,7 +149,11 @@ async function manageState(c: Context<AppEnv>, deps: AppDeps, rawSid: string): P
 
 async function editBucket(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Promise<Response> {
   const sid = await requireManager(c, deps, rawSid)
-  const edit: ManageEditBody = parseBody(ManageEdit, await readJson(c.req), '{expiresAt?, password?, locked?}')
+  const edit: ManageEditBody = parseBody(
+    ManageEdit,
+    await readJson(c.req),
+    '{expiresAt?, password?, locked?}',
+  )
   const now = deps.clock.now()
   if (edit.expiresAt !== undefined && edit.expiresAt <= now) {
     throw new PsiError('INVALID_INPUT', 'The new expiry must lie in the future; delete the bucket instead')
