@@ -13,9 +13,9 @@
  * server are `routes/direct.test.ts`.
  */
 import { type DirectUpload, type FileRef, type NewFile, parseFileRef, type Store } from '@psitransfer/core'
-import { Ajv2020 } from 'ajv/dist/2020.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { OPERATIONS } from './api/openapi.js'
+import { apiContract, type Contract } from './test-support/contract.js'
 import { type E2eServer, removeDir, startFsServer } from './test-support/e2e.js'
 import { makeApp, type TestApp } from './test-support/harness.js'
 import { lockBucket, newSid, newToken } from './test-support/sharing.js'
@@ -24,7 +24,6 @@ import { type SmtpSink, startSmtpSink } from './test-support/smtp-sink.js'
 const B = '/psi/'
 const ADMIN = 'admin-secret'
 const UPLOAD_PASS = 'upload-secret'
-const DOC_ID = 'https://psitransfer.test/openapi.json'
 const PART = 4
 
 // biome-ignore lint/suspicious/noExplicitAny: answers are read once ajv checked them against their schema
@@ -165,9 +164,7 @@ describe('the JSON API answers as its OpenAPI document says (filesystem store, b
   let sink: SmtpSink
   let server: E2eServer
   let guarded: E2eServer
-  let doc: Json
-  let ajv: InstanceType<typeof Ajv2020>
-  const checked = new Set<string>()
+  let contract: Contract
   const base = () => `${server.origin}/psi`
 
   beforeAll(async () => {
@@ -185,9 +182,7 @@ describe('the JSON API answers as its OpenAPI document says (filesystem store, b
     guarded = await startFsServer({ config: { baseUrl: B, uploadPass: UPLOAD_PASS } })
     const res = await fetch(`${base()}/api/openapi.json`)
     expect(res.status).toBe(200)
-    doc = (await res.json()) as Json
-    ajv = new Ajv2020({ strict: false, allErrors: true })
-    ajv.addSchema({ ...doc, $id: DOC_ID })
+    contract = apiContract(await res.json())
   })
   afterAll(async () => {
     await server?.close()
@@ -197,40 +192,7 @@ describe('the JSON API answers as its OpenAPI document says (filesystem store, b
     await sink?.close()
   })
 
-  /**
-   * Validates `res` against the document's answer for `method path` and its status; resolves
-   * with the parsed body (`undefined` for an answer without one).
-   */
-  async function check(res: Response, method: string, path: string): Promise<Json> {
-    const op = doc.paths?.[path]?.[method]
-    expect(op, `${method.toUpperCase()} ${path} is not in the document`).toBeDefined()
-    const status = String(res.status)
-    const text = await res.text()
-    const reply = op.responses[status]
-    expect(
-      reply,
-      `${method.toUpperCase()} ${path} answered ${status} (${text.slice(0, 200)}), which the document does not list`,
-    ).toBeDefined()
-    checked.add(`${method} ${path} ${status}`)
-    const schema = reply.content?.['application/json']?.schema
-    if (!schema) {
-      expect(
-        text,
-        `${method.toUpperCase()} ${path} ${status} has a body the document does not describe`,
-      ).toBe('')
-      return undefined
-    }
-    expect(res.headers.get('content-type')).toMatch(/^application\/json/)
-    const body = JSON.parse(text)
-    const validate = schema.$ref ? ajv.getSchema(`${DOC_ID}${schema.$ref}`) : ajv.compile(schema)
-    expect(validate, `no schema at ${schema.$ref}`).toBeDefined()
-    const valid = validate!(body)
-    expect(
-      valid,
-      `${method.toUpperCase()} ${path} ${status}: ${ajv.errorsText(validate!.errors)}\n${text.slice(0, 2000)}`,
-    ).toBe(true)
-    return body
-  }
+  const check = (res: Response, method: string, path: string) => contract.check(res, method, path)
 
   const json = (method: string, body: unknown, headers: Record<string, string> = {}): RequestInit => ({
     method,
@@ -593,6 +555,6 @@ describe('the JSON API answers as its OpenAPI document says (filesystem store, b
     const expected = OPERATIONS.flatMap((op) =>
       Object.keys(op.replies).map((status) => `${op.method} ${op.path} ${status}`),
     ).filter((k) => !(k in UNREACHED))
-    expect(expected.filter((k) => !checked.has(k))).toEqual([])
+    expect(expected.filter((k) => !contract.checked.has(k))).toEqual([])
   })
 })
