@@ -18,6 +18,7 @@ import { directRoutes } from './routes/direct.js'
 import { downloadFile } from './routes/download.js'
 import { healthz, metrics } from './routes/health.js'
 import { registerManageRoutes } from './routes/manage.js'
+import { openApiJson } from './routes/openapi.js'
 import { putUpload } from './routes/put.js'
 import {
   RESUMABLE_COLLECTION_METHODS,
@@ -177,6 +178,8 @@ export function buildApp(deps: AppDeps): BuiltApp {
   app.get(`${B}manage/:sid`, (c) => appPage(c, deps))
   app.get(`${B}config.json`, (c) => clientConfig(c, deps))
   app.get(`${B}lang.json`, (c) => langJson(c, deps))
+  // The JSON API's contract (api/openapi.ts).
+  app.get(`${B}api/openapi.json`, (c) => openApiJson(c, deps))
   // PsiTransfer's admin shape at its URL; our web admin's own shape under `api/`.
   app.get(`${B}admin/data.json`, (c) => psiAdminData(c, deps))
   app.get(`${B}api/admin/data.json`, (c) => adminData(c, deps))

@@ -41,6 +41,7 @@ const LAYERS: ReadonlyArray<{ name: string; holds: (file: string) => boolean }> 
   { name: 'security', holds: (f) => f.startsWith('security/') },
   { name: 'mail', holds: (f) => f.startsWith('mail/') },
   { name: 'compat', holds: (f) => f.startsWith('compat/') },
+  { name: 'api', holds: (f) => f.startsWith('api/') },
   { name: 'upload', holds: (f) => f.startsWith('upload/') },
   { name: 'deps', holds: (f) => f === 'deps.ts' },
   { name: 'routes', holds: (f) => f.startsWith('routes/') },
@@ -123,11 +124,13 @@ describe('import direction in the server', () => {
     expect(serverViolation('security/auth.ts', '../routes/tus.js')).toBeDefined()
     expect(serverViolation('security/auth.ts', '../deps.js')).toBeDefined()
     expect(serverViolation('http/send.ts', '../security/auth.js')).toBeDefined()
+    expect(serverViolation('api/schemas.ts', '../upload/rules.js')).toBeDefined()
     expect(serverViolation('config.ts', './http/client.js')).toBeDefined()
     expect(serverViolation('index.ts', './main.js')).toMatch(/main.ts/)
     expect(serverViolation('main.test.ts', './main.js')).toMatch(/main.ts/)
     // Allowed: down the layers, within a folder, among the base files, and tests.
     expect(serverViolation('routes/tus.ts', '../upload/tus-endpoint.js')).toBeUndefined()
+    expect(serverViolation('upload/direct-endpoint.ts', '../api/schemas.js')).toBeUndefined()
     expect(serverViolation('upload/hooks.ts', './complete.js')).toBeUndefined()
     expect(serverViolation('bucket.ts', './config.js')).toBeUndefined()
     expect(serverViolation('upload/complete.test.ts', '../deps.js')).toBeUndefined()

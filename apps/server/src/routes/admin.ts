@@ -16,6 +16,7 @@ import {
   parseBucketId,
 } from '@psitransfer/core'
 import type { Context } from 'hono'
+import type { AdminDataBody, AdminFileBody } from '../api/schemas.js'
 import { byCreation, fileSize } from '../bucket.js'
 import { adminBody } from '../compat/shapes.js'
 import type { AppDeps } from '../deps.js'
@@ -28,7 +29,7 @@ async function requireAdmin(c: Context<AppEnv>, deps: AppDeps): Promise<void> {
   await requireServicePassword(c, deps, deps.config.adminPass, 'admin')
 }
 
-function adminFile(f: FileMeta) {
+function adminFile(f: FileMeta): AdminFileBody {
   return {
     key: f.key,
     name: f.name,
@@ -95,7 +96,10 @@ export async function adminData(c: Context<AppEnv>, deps: AppDeps): Promise<Resp
   })
   buckets.sort((a, b) => b.createdAt - a.createdAt)
   c.header('Cache-Control', 'no-store')
-  return c.json({ buckets, totals: { buckets: buckets.length, files: fileCount, bytes } })
+  return c.json({
+    buckets,
+    totals: { buckets: buckets.length, files: fileCount, bytes },
+  } satisfies AdminDataBody)
 }
 
 export async function adminDeleteFile(c: Context<AppEnv>, deps: AppDeps, ref: FileRef): Promise<Response> {

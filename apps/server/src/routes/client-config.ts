@@ -4,6 +4,7 @@
  * @module
  */
 import type { Context } from 'hono'
+import type { ClientConfigBody } from '../api/schemas.js'
 import { compatLangJson } from '../compat/lang.js'
 import { retentionOrder } from '../config.js'
 import type { AppDeps } from '../deps.js'
@@ -52,7 +53,7 @@ export async function clientConfig(c: Context<AppEnv>, deps: AppDeps): Promise<R
     randomDownloadSidLength: config.randomDownloadSidLength,
     defaultLanguage: config.defaultLanguage,
     languages: [...LANGUAGES],
-  })
+  } satisfies ClientConfigBody)
 }
 
 export function langJson(c: Context<AppEnv>, deps: AppDeps): Response {

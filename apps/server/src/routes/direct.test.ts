@@ -6,17 +6,20 @@
 import { randomBytes } from 'node:crypto'
 import { formatFileRef, type Locker, ManualClock, parseFileRef, type Store } from '@psitransfer/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openApiDocument } from '../api/openapi.js'
 import { buildApp } from '../app.js'
 import { createDeps } from '../deps.js'
 import { createMemoryLogger } from '../logger.js'
 import { lockerFor, registryFor } from '../stores.js'
 import { Sweeper } from '../sweeper.js'
+import { apiContract } from '../test-support/contract.js'
 import { testConfig } from '../test-support/harness.js'
 import { type S3Server, s3Server, s3Storage } from '../test-support/rgw.js'
 import { completedOrAsIs } from '../upload/complete.js'
 import { WebhookSender } from '../webhooks.js'
 
 const MiB = 1024 * 1024
+const contract = apiContract(openApiDocument('/'))
 const PART = 5 * MiB
 let s3: S3Server
 const stores: Store[] = []
@@ -82,6 +85,12 @@ async function setup({ overrides = {}, direct = true, always = {} }: Setup = {})
     complete: (meta) => completedOrAsIs(deps, meta, 0),
   })
   const tokens = new Map<string, string>()
+  // Every answer of the direct routes is checked against the OpenAPI document, on real S3.
+  const request = async (path: string, init: RequestInit = {}) => {
+    const res = await app.request(path, init)
+    if (path.startsWith('/api/direct')) await contract.check(res.clone(), init.method ?? 'GET', path)
+    return res
+  }
   const json = (body: unknown) => ({
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -94,12 +103,12 @@ async function setup({ overrides = {}, direct = true, always = {} }: Setup = {})
     hooks,
     sweeper,
     tokens,
-    request: (path: string, init: RequestInit = {}) => app.request(path, init),
+    request,
     /** A creation into `sid` as its uploader (keeps and sends the bucket token). */
     async create(sid: string, size: number, metadata: Record<string, string> = {}, headers = {}) {
       const init = json({ size, metadata: { sid, name: 'big.bin', retention: '3600', ...metadata } })
       const token = tokens.get(sid)
-      const res = await app.request('/api/direct/', {
+      const res = await request('/api/direct/', {
         ...init,
         headers: { ...init.headers, ...(token ? { 'x-bucket-token': token } : {}), ...headers },
       })
@@ -114,7 +123,7 @@ async function setup({ overrides = {}, direct = true, always = {} }: Setup = {})
       for (const [k, v] of Object.entries(always)) headers.set(k, v)
       const token = tokens.get(sid)
       if (token) headers.set('x-bucket-token', token)
-      return app.request(`/api/direct/${id}${path}`, { ...init, headers })
+      return request(`/api/direct/${id}${path}`, { ...init, headers })
     },
     json,
   }
@@ -297,5 +306,15 @@ describe('direct-to-S3 uploads', () => {
     expect(direct).toBeDefined()
     await expect(direct?.status(parseFileRef(a.id))).rejects.toMatchObject({ code: 'NOT_FOUND' })
     expect(formatFileRef(parseFileRef(a.id))).toBe(a.id)
+  })
+
+  it('answered as the OpenAPI document says (the requests above were checked one by one)', () => {
+    expect([...contract.checked].filter((k) => / 2\d\d$/.test(k)).sort()).toEqual([
+      'delete /api/direct/{id} 204',
+      'get /api/direct/{id} 200',
+      'post /api/direct/ 201',
+      'post /api/direct/{id}/complete 200',
+      'post /api/direct/{id}/parts 200',
+    ])
   })
 })

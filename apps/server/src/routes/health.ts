@@ -5,6 +5,7 @@
  */
 import { type BucketId, type FileId, isPsiError, PsiError } from '@psitransfer/core'
 import type { Context } from 'hono'
+import type { HealthBody } from '../api/schemas.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { safeEqual } from '../security/passwords.js'
@@ -14,16 +15,16 @@ const PROBE = { sid: 'healthz' as BucketId, key: 'probe' as FileId }
 
 export async function healthz(c: Context<AppEnv>, deps: AppDeps): Promise<Response> {
   c.header('Cache-Control', 'no-store')
-  if (deps.isShuttingDown()) return c.json({ status: 'shutting down' }, 503)
+  if (deps.isShuttingDown()) return c.json({ status: 'shutting down' } satisfies HealthBody, 503)
   try {
     await deps.store.info(PROBE)
   } catch (err) {
     if (!(isPsiError(err) && err.code === 'NOT_FOUND')) {
       deps.logger.warn({ err }, 'health check: store unreachable')
-      return c.json({ status: 'unavailable', store: deps.store.type }, 503)
+      return c.json({ status: 'unavailable', store: deps.store.type } satisfies HealthBody, 503)
     }
   }
-  return c.json({ status: 'ok', store: deps.store.type })
+  return c.json({ status: 'ok', store: deps.store.type } satisfies HealthBody)
 }
 
 export function metrics(c: Context<AppEnv>, deps: AppDeps): Response {

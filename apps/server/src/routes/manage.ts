@@ -28,14 +28,23 @@ import {
   withLock,
 } from '@psitransfer/core'
 import type { Context, Hono } from 'hono'
-import { z } from 'zod'
+import {
+  type MailQueuedBody,
+  ManageEdit,
+  type ManageEditBody,
+  type ManageLinkBody,
+  ManageMail,
+  type ManageStateBody,
+  parseBody,
+  readJson,
+} from '../api/schemas.js'
 import { fileSize, liveFiles, servableFiles } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { honoFacts, publicOrigin } from '../http/client.js'
 import { pickLanguage } from '../i18n.js'
 import { parseAddress } from '../mail/address.js'
-import { MAX_SENDER_MESSAGE, shareMail } from '../mail/messages.js'
+import { shareMail } from '../mail/messages.js'
 import { failureDelay, kdfRunner } from '../security/auth.js'
 import { hashPassword } from '../security/passwords.js'
 import { BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
@@ -50,18 +59,6 @@ import {
 } from '../upload/manage-secret.js'
 import { bucketLockId } from '../upload/rules.js'
 import { withFileLock } from './download-claims.js'
-
-const MAX_PASSWORD = 1024
-
-const editSchema = z
-  .object({
-    expiresAt: z.number().int().positive().optional(),
-    password: z.string().min(1).max(MAX_PASSWORD).nullable().optional(),
-    locked: z.boolean().optional(),
-  })
-  .strict()
-
-export type ManageEdit = z.infer<typeof editSchema>
 
 /** Registers the routes below `{B}api/manage/`. */
 export function registerManageRoutes(app: Hono<AppEnv>, deps: AppDeps, base: string): void {
@@ -108,7 +105,7 @@ async function issueToken(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Pr
   if (!token) throw new NotFoundError('Bucket not found or expired')
   const url = manageUrl(publicOrigin(c, deps.config.trustProxy), deps.config.baseUrl, sid, token)
   c.header(MANAGE_URL_HEADER, url)
-  return c.json({ manageToken: token, manageUrl: url }, 201)
+  return c.json({ manageToken: token, manageUrl: url } satisfies ManageLinkBody, 201)
 }
 
 /** Latest expiry the owner may set for a file (`null`: no `maxAge`, no cap). */
@@ -116,7 +113,7 @@ function expiryCap(deps: AppDeps, meta: FileMeta): number | null {
   return deps.config.maxAge === null ? null : meta.createdAt + deps.config.maxAge * 1000
 }
 
-async function stateOf(c: Context<AppEnv>, deps: AppDeps, sid: BucketId) {
+async function stateOf(c: Context<AppEnv>, deps: AppDeps, sid: BucketId): Promise<ManageStateBody> {
   const now = deps.clock.now()
   const files = await servableFiles(deps.store, sid, now, (m) => completedOrAsIs(deps, m))
   const expiries = files.map((f) => f.expiresAt)
@@ -145,31 +142,18 @@ async function stateOf(c: Context<AppEnv>, deps: AppDeps, sid: BucketId) {
   }
 }
 
-export type ManageState = Awaited<ReturnType<typeof stateOf>>
-
 async function manageState(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Promise<Response> {
   const sid = await requireManager(c, deps, rawSid)
   return c.json(await stateOf(c, deps, sid))
 }
 
-async function readEdit(c: Context<AppEnv>): Promise<ManageEdit> {
-  let body: unknown
-  try {
-    body = await c.req.json()
-  } catch {
-    throw new PsiError('INVALID_INPUT', 'Send a JSON object: {expiresAt?, password?, locked?}')
-  }
-  const parsed = editSchema.safeParse(body)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new PsiError('INVALID_INPUT', `Invalid ${issue?.path.join('.') || 'body'}: ${issue?.message ?? ''}`)
-  }
-  return parsed.data
-}
-
 async function editBucket(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Promise<Response> {
   const sid = await requireManager(c, deps, rawSid)
-  const edit = await readEdit(c)
+  const edit: ManageEditBody = parseBody(
+    ManageEdit,
+    await readJson(c.req),
+    '{expiresAt?, password?, locked?}',
+  )
   const now = deps.clock.now()
   if (edit.expiresAt !== undefined && edit.expiresAt <= now) {
     throw new PsiError('INVALID_INPUT', 'The new expiry must lie in the future; delete the bucket instead')
@@ -255,33 +239,12 @@ async function deleteFile(
   return c.body(null, 204)
 }
 
-const mailSchema = z
-  .object({
-    to: z.string().max(320),
-    message: z
-      .string()
-      .max(MAX_SENDER_MESSAGE * 2)
-      .optional(),
-    lang: z.string().max(35).optional(),
-  })
-  .strict()
-
 /** `POST …/mail`: the share link by mail, from the server (see the module comment). */
 async function mailShareLink(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Promise<Response> {
   const sid = await requireManager(c, deps, rawSid)
   const { mailer } = deps
   if (!mailer) throw new NotFoundError('This server sends no e-mail (smtpUrl is not configured)')
-  let body: unknown
-  try {
-    body = await c.req.json()
-  } catch {
-    throw new PsiError('INVALID_INPUT', 'Send a JSON object: {to, message?, lang?}')
-  }
-  const parsed = mailSchema.safeParse(body)
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]
-    throw new PsiError('INVALID_INPUT', `Invalid ${issue?.path.join('.') || 'body'}: ${issue?.message ?? ''}`)
-  }
+  const mail = parseBody(ManageMail, await readJson(c.req), '{to, message?, lang?}')
   const state = await stateOf(c, deps, sid)
   if (state.files.length === 0) throw new NotFoundError('Bucket not found or expired')
   const files = await servableFiles(deps.store, sid, deps.clock.now())
@@ -292,16 +255,16 @@ async function mailShareLink(c: Context<AppEnv>, deps: AppDeps, rawSid: string):
       'This share is end-to-end encrypted: its key never reaches the server, so the server cannot mail a working link. Send the link yourself.',
     )
   }
-  const lang = pickLanguage(parsed.data.lang, c.req.header('accept-language'), deps.config.defaultLanguage)
+  const lang = pickLanguage(mail.lang, c.req.header('accept-language'), deps.config.defaultLanguage)
   const content = shareMail(lang, {
     link: state.shareUrl,
-    message: parsed.data.message,
+    message: mail.message,
     expires: state.expiresAt,
   })
   // The address is checked (400) before the quota counts it.
-  parseAddress(parsed.data.to)
+  parseAddress(mail.to)
   if (!mailer.take(sid))
     throw new PsiError('RATE_LIMITED', 'Too many mails for this share; try again in an hour')
-  mailer.send('share', parsed.data.to, lang, content)
-  return c.json({ queued: true }, 202)
+  mailer.send('share', mail.to, lang, content)
+  return c.json({ queued: true } satisfies MailQueuedBody, 202)
 }

@@ -28,6 +28,7 @@ import {
   UPLOAD_PROTOCOL_KEY,
   withLock,
 } from '@psitransfer/core'
+import { DirectCreate, DirectPartsRequest, parseBody } from '../api/schemas.js'
 import { publicFile } from '../bucket.js'
 import type { RequestFacts } from '../http/client.js'
 import { checkServicePassword } from '../security/auth.js'
@@ -40,8 +41,6 @@ import { type CreateLockHolder, createUploadHooks, releaseBucketLock } from './h
 export const DIRECT_PROTOCOL = 'direct-s3'
 /** Seconds a part URL is valid: long enough for one part on a slow link, short if it leaks. */
 export const PART_URL_EXPIRY = 900
-/** Most part URLs one request may ask for. */
-export const MAX_SIGN_BATCH = 100
 
 /** Headers as the routes hand them over (lower-case lookup). */
 export interface DirectHeaders {
@@ -63,18 +62,6 @@ function offered(deps: UploadDeps): DirectUpload {
   return direct
 }
 
-function strings(value: unknown): Record<string, string> {
-  if (value === undefined) return {}
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new PsiError('INVALID_INPUT', 'metadata must be an object of strings')
-  const out: Record<string, string> = {}
-  for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== 'string') throw new PsiError('INVALID_INPUT', `metadata.${k} must be a string`)
-    out[k] = v
-  }
-  return out
-}
-
 /**
  * `POST {B}api/direct/` with `{ size, metadata }` (`metadata`: the TUS `Upload-Metadata` keys,
  * `sid`, `name`, `retention`, `password`, …): creates the upload and answers its plan.
@@ -91,11 +78,9 @@ export async function createDirect(
   const hooks = createUploadHooks(req, deps, holder)
   const request: TusRequest = { method: 'POST', headers, endpoint: '', ...(signal ? { signal } : {}) }
   await hooks.authorize?.(request, undefined)
-  const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+  const input = parseBody(DirectCreate, body, '{size, metadata}')
   const size = input.size
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1)
-    throw new PsiError('INVALID_INPUT', 'size must be the file size in bytes (at least 1)')
-  const metadata = strings(input.metadata)
+  const metadata: Record<string, string> = { ...input.metadata }
   // Reserved: the protocol mark is set here, never by the client.
   delete metadata[UPLOAD_PROTOCOL_KEY]
   let created = false
@@ -164,19 +149,11 @@ export async function signParts(
   body: unknown,
   deps: UploadDeps,
 ): Promise<{ expiresIn: number; urls: Array<{ partNumber: number; url: string }> }> {
-  const numbers = (body as { partNumbers?: unknown } | null)?.partNumbers
-  if (
-    !Array.isArray(numbers) ||
-    numbers.length === 0 ||
-    numbers.length > MAX_SIGN_BATCH ||
-    !numbers.every((n) => Number.isSafeInteger(n))
-  ) {
-    throw new PsiError('INVALID_INPUT', `partNumbers must be 1 to ${MAX_SIGN_BATCH} part numbers`)
-  }
+  const numbers = parseBody(DirectPartsRequest, body, '{partNumbers}').partNumbers
   const { ref, meta, direct } = await openUpload(req, headers, id, deps)
   if (meta.complete) throw new PsiError('INVALID_INPUT', 'The upload is already complete')
   const urls = await Promise.all(
-    [...new Set(numbers as number[])].map(async (partNumber) => ({
+    [...new Set(numbers)].map(async (partNumber) => ({
       partNumber,
       url: await direct.signPart(ref, partNumber, { expiresIn: PART_URL_EXPIRY }),
     })),

@@ -4,40 +4,9 @@
  */
 import type { Api } from './client.js'
 import { getJson, request } from './http.js'
+import type { ManagedBucket, ManageEdit, ManageLink } from './types.js'
 
-export interface ManagedFile {
-  key: string
-  name: string
-  relativePath: string
-  type: string
-  size: number
-  createdAt: number
-  expiresAt: number | null
-  /** Latest expiry allowed (`createdAt + maxAge`), `null` without `maxAge`. */
-  maxExpiresAt: number | null
-  oneTime: boolean
-  downloads: number
-  lastDownload: number | null
-  downloadLimit: number | null
-  downloadsLeft: number | null
-}
-
-export interface ManagedBucket {
-  sid: string
-  shareUrl: string
-  locked: boolean
-  protected: boolean
-  expiresAt: number | null
-  maxAge: number | null
-  files: ManagedFile[]
-}
-
-export interface ManageEdit {
-  expiresAt?: number
-  /** A new password, or `null` to remove it. */
-  password?: string | null
-  locked?: boolean
-}
+export type { ManagedBucket, ManagedFile, ManageEdit } from './types.js'
 
 const path = (sid: string) => `api/manage/${encodeURIComponent(sid)}`
 
@@ -51,7 +20,7 @@ export async function issueManageLink(
     method: 'POST',
     headers: { 'X-Bucket-Token': bucketToken },
   })
-  const body = (await res.json()) as { manageToken: string }
+  const body = (await res.json()) as ManageLink
   // Built here, like the share link: the page's own origin and base, whatever proxy is in between.
   return { manageToken: body.manageToken, manageUrl: manageUrlOf(api, sid, body.manageToken) }
 }

@@ -1,99 +1,28 @@
-/** Shapes of the server's JSON responses, mirrored by hand from apps/server/API.md (a generated type source is a later item). */
+/**
+ * The server's JSON shapes, from `types.gen.ts`: generated from the server's OpenAPI document,
+ * which is built from the zod schemas the server validates with (apps/server/src/api/schemas.ts).
+ * Never edit shapes here: change the schema, run `pnpm --filter @psitransfer/server gen:api-types`.
+ * Only what the web app reads is narrowed here (PsiTransfer's record fields it ignores are left out).
+ */
+import type { components } from './types.gen.js'
 
-export interface ClientConfig {
-  retentions: Record<string, string>
-  /** The operator's order of `retentions` (JSON objects put numeric keys first). */
-  retentionOrder?: string[]
-  defaultRetention: string
-  /** The uploader may pick an expiry date (Upload-Metadata `expiresAt`) up to `maxAge` seconds ahead. */
-  customExpiry?: boolean
-  /** Seconds a file may live at most (`null`: no limit). */
-  maxAge?: number | null
-  /** The retention `until-deleted` (no expiry) is accepted. */
-  untilDeleted?: boolean
-  mailTemplate: string
-  requireBucketPassword: boolean
-  maxFileSize: number | null
-  maxBucketSize: number | null
-  disableQrCode: boolean
-  maxPreviewSize: number
-  /** The server accepts end-to-end encrypted uploads (docs/encryption.md). */
-  e2e?: boolean
-  tusEndpoint: string
-  chunkSize?: number
-  /** Direct-to-S3 uploads for files of at least `minSize` bytes, when the server offers them. */
-  directUpload?: { endpoint: string; minSize: number } | null
-  /** Length of the bucket ids the client generates (PsiTransfer's `randomDownloadSidLength`). */
-  randomDownloadSidLength?: number
-  defaultLanguage?: string
-  languages?: string[]
-}
+type Schemas = components['schemas']
 
-export interface LangResponse {
-  lang: string
-  messages: Record<string, string>
-}
-
-export interface BucketItem {
-  key: string
-  name: string
-  relativePath?: string
-  comment?: string
-  type?: string
-  size: number
-  createdAt?: number
-  expiresAt: number | null
-  oneTime: boolean
-  downloaded: boolean
-  /** Complete downloads left of a limited file (one-time: 1), `null` when unlimited. */
-  downloadsLeft?: number | null
-  url: string
-  /** Encrypted in the browser: `name`/`type` are neutral, the real ones are sealed in `e2e`. */
-  encrypted?: boolean
-  e2e?: string
-}
-
-export interface Bucket {
-  sid: string
-  items: BucketItem[]
-  archiveToken: string
-  zipUrl: string
-  tarGzUrl: string
-  protected: boolean
-  /** Some file is end-to-end encrypted: no server-side archives. */
-  encrypted?: boolean
-  config: { maxPreviewSize: number }
-}
-
-export interface AdminFile {
-  key: string
-  name: string
-  relativePath?: string
-  size: number
-  uploadLength?: number | null
-  offset?: number
-  complete: boolean
-  createdAt: number
-  expiresAt: number | null
-  lastDownload: number | null
-  downloads?: number
-  oneTime: boolean
-  type?: string
-  comment?: string
-}
-
-export interface AdminBucket {
-  sid: string
-  createdAt: number
-  lastDownload: number | null
-  expiresAt: number | null
-  size: number
-  protected: boolean
-  locked: boolean
-  files: AdminFile[]
-}
-
-export interface AdminData {
-  buckets: AdminBucket[]
-  totals: { buckets: number; files: number; bytes: number }
-}
+export type ErrorBody = Schemas['ErrorBody']
+export type ClientConfig = Schemas['ClientConfig']
+/** `lang.json` also holds PsiTransfer's translation object; the web app reads only its own part. */
+export type LangResponse = Pick<Schemas['LangJson'], 'lang' | 'messages'>
+/** A listing item without PsiTransfer's stored-record fields (`metadata`, `offset`, …), which it does not read. */
+export type BucketItem = Omit<Schemas['BucketItem'], 'metadata' | 'uploadLength' | 'offset' | 'isPartial'>
+export type Bucket = Omit<Schemas['BucketListing'], 'items'> & { items: BucketItem[] }
+export type AdminFile = Schemas['AdminFile']
+export type AdminBucket = Schemas['AdminBucket']
+export type AdminData = Schemas['AdminData']
+export type ManageLink = Schemas['ManageLink']
+export type ManagedFile = Schemas['ManagedFile']
+export type ManagedBucket = Schemas['ManageState']
+export type ManageEdit = Schemas['ManageEdit']
+export type ManageMail = Schemas['ManageMail']
+export type DirectCreated = Schemas['DirectCreated']
+export type DirectParts = Schemas['DirectParts']
+export type DirectStatus = Schemas['DirectStatus']

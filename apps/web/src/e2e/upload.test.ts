@@ -175,12 +175,17 @@ describe('encrypted downloads', () => {
     const item = {
       key: 'k',
       name: NEUTRAL_NAME,
+      relativePath: '',
+      comment: '',
+      type: 'application/octet-stream',
       size: ciphertextSize(100),
+      createdAt: 0,
       expiresAt: null,
+      downloadsLeft: null,
       oneTime: false,
       downloaded: false,
       url: '/files/s++k',
-      encrypted: true,
+      encrypted: true as const,
       e2e: md[E2E_METADATA_KEY]!,
     }
     const ok = await openItems(key, [item])

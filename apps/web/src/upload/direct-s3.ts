@@ -75,7 +75,8 @@ function failure(err: unknown): UploadFailure {
  * (`tus`) for everything else and as the fallback.
  */
 export function withDirectUploads(
-  offer: ClientConfig['directUpload'],
+  /** `undefined` too: a server from before direct uploads does not send the field. */
+  offer: ClientConfig['directUpload'] | undefined,
   base: string | URL,
   tus: UploadFactory,
   settings: Omit<DirectSettings, 'endpoint' | 'minSize'> = {},

@@ -8,11 +8,15 @@ import { PreviewModal } from './PreviewModal.js'
 const item = (name: string, type: string, size = 100): BucketItem => ({
   key: name,
   name,
+  relativePath: '',
+  comment: '',
   type,
   size,
+  createdAt: 0,
   expiresAt: null,
   oneTime: false,
   downloaded: false,
+  downloadsLeft: null,
   url: `/files/S++${encodeURIComponent(name)}?token=t`,
 })
 

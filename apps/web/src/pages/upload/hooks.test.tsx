@@ -38,14 +38,25 @@ afterEach(() => {
 
 const config = (over: Partial<ClientConfig> = {}): ClientConfig => ({
   retentions: { '3600': '1 hour', '604800': '1 week' },
+  retentionOrder: ['3600', '604800'],
   defaultRetention: '604800',
+  customExpiry: true,
+  maxAge: null,
+  untilDeleted: false,
   mailTemplate: '',
   requireBucketPassword: false,
   maxFileSize: null,
   maxBucketSize: null,
   disableQrCode: false,
+  e2e: false,
+  mail: false,
   maxPreviewSize: 0,
   tusEndpoint: 'files',
+  chunkSize: 8388608,
+  directUpload: null,
+  randomDownloadSidLength: 22,
+  defaultLanguage: 'en',
+  languages: ['en'],
   ...over,
 })
 
