@@ -4,6 +4,7 @@
  */
 import type { Api } from './client.js'
 import { getJson, request } from './http.js'
+import type { RequestInfo } from './requests.js'
 
 export interface ManagedFile {
   key: string
@@ -29,6 +30,8 @@ export interface ManagedBucket {
   protected: boolean
   expiresAt: number | null
   maxAge: number | null
+  /** The upload request this bucket was made for (`null`: an ordinary share). */
+  request?: RequestInfo | null
   files: ManagedFile[]
 }
 

@@ -21,6 +21,8 @@ export interface ClientConfig {
   randomDownloadSidLength?: number
   defaultLanguage?: string
   languages?: string[]
+  /** The server sends e-mail (share links, upload request notices). */
+  mail?: boolean
 }
 
 export interface LangResponse {

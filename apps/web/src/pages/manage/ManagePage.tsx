@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { ApiError } from '../../api/http.js'
+import { closeRequest } from '../../api/requests.js'
 import {
   deleteManagedBucket,
   deleteManagedFile,
@@ -138,6 +139,43 @@ export function ManagePage({ api, route }: PageProps) {
           </p>
         )}
       </section>
+
+      {bucket.request && (
+        <section class="card" aria-labelledby="manage-request">
+          <h2 id="manage-request">{t('requestSection')}</h2>
+          <p>
+            {bucket.request.closed || bucket.request.expired ? t('requestStateClosed') : t('requestStateOpen')}
+          </p>
+          <ul class="request-limits">
+            <li>{t('requestReceived', { count: bucket.request.files })}</li>
+            {bucket.request.filesLeft !== null && (
+              <li>{t('requestFilesLeft', { count: bucket.request.filesLeft })}</li>
+            )}
+            {bucket.request.bytesLeft !== null && (
+              <li>{t('requestSpaceLeft', { size: formatBytes(bucket.request.bytesLeft, locale) })}</li>
+            )}
+            {bucket.request.expiresAt !== null && (
+              <li>{t('requestOpenUntil', { date: formatDate(bucket.request.expiresAt, locale) })}</li>
+            )}
+          </ul>
+          {!bucket.request.closed && !bucket.request.expired && (
+            <button
+              type="button"
+              class="btn btn-danger"
+              disabled={busy}
+              onClick={() => {
+                if (!window.confirm(t('confirmCloseRequest'))) return
+                void run(async () => {
+                  await closeRequest(api, sid, token)
+                  return manageState(api, sid, token)
+                }, t('changesSaved'))
+              }}
+            >
+              {t('closeRequest')}
+            </button>
+          )}
+        </section>
+      )}
 
       {bucket.files.length > 0 && (
         // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard

@@ -122,6 +122,9 @@ export function UploadPage({ api, preload }: PageProps) {
               {t('upload')}
             </button>
           </div>
+          <p>
+            <a href={api.url('request/').pathname}>{t('requestFilesTitle')}</a>
+          </p>
         </form>
       ) : (
         <OverallProgress
