@@ -57,7 +57,8 @@ describe('upload requests on the filesystem store', () => {
     await sink.close()
   })
 
-  it('is made by whoever may upload, and refuses bad input with a clear message', () => requestCreation(env()))
+  it('is made by whoever may upload, and refuses bad input with a clear message', () =>
+    requestCreation(env()))
   it('takes uploads through its link only, keeps the bucket closed to the person asked, notifies', () =>
     requestUploads(env()))
   it('never lets parallel uploads exceed its file count or total size', () => requestLimitsInParallel(env()))
@@ -85,9 +86,13 @@ describe('upload requests on the S3 store', () => {
       ...PASSWORDS,
       maxAge: MAX_AGE,
       requestUploadedWebhook: hooks.url,
-      storage: s3Storage(s3, `psi-requests-test-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}/`, {
-        partSize: 5 * 1024 * 1024,
-      }),
+      storage: s3Storage(
+        s3,
+        `psi-requests-test-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}/`,
+        {
+          partSize: 5 * 1024 * 1024,
+        },
+      ),
     })
     const store = await (await registryFor('s3')).create(config.storage, {})
     await store.init()
@@ -106,10 +111,17 @@ describe('upload requests on the S3 store', () => {
     await hooks?.close()
   })
 
-  it('is made by whoever may upload, and refuses bad input with a clear message', () => requestCreation(env()))
-  it('takes uploads through its link only, keeps the bucket closed to the person asked', () =>
-    requestUploads(env()), 60_000)
-  it('never lets parallel uploads exceed its limits (the bucket ledger, under the S3 lock)', () =>
-    requestLimitsInParallel(env()), 120_000)
+  it('is made by whoever may upload, and refuses bad input with a clear message', () =>
+    requestCreation(env()))
+  it(
+    'takes uploads through its link only, keeps the bucket closed to the person asked',
+    () => requestUploads(env()),
+    60_000,
+  )
+  it(
+    'never lets parallel uploads exceed its limits (the bucket ledger, under the S3 lock)',
+    () => requestLimitsInParallel(env()),
+    120_000,
+  )
   it('answers 410 once closed by the requester or expired', () => requestCloseAndExpiry(env()), 60_000)
 })

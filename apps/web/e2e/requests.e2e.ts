@@ -43,9 +43,11 @@ describe('upload requests: the "Request files" form, the request page, closing i
     // Only those who may upload make requests: the upload password first.
     await page.locator('#upload-pass').fill(UPLOAD_PASS)
     await page.getByRole('button', { name: 'Continue' }).click()
-    await page.getByLabel('Message to the people you ask (optional)').fill('Please send the signed contract.\nThanks!')
+    await page
+      .getByLabel('Message to the people you ask (optional)')
+      .fill('Please send the signed contract.\nThanks!')
     await page.getByLabel('Most files').fill('1')
-    await page.getByLabel('Password for the files you receive').fill('requester-pw')
+    await page.locator('#request-password').fill('requester-pw')
     await checkPage(page, 'request-new-desktop')
     await page.setViewportSize({ width: 360, height: 900 })
     await checkPage(page, 'request-new-360')

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { makeApp, TUS, upload } from '../test-support/harness.js'
-import { decodeRequest, encodeRequest, REQUEST_FILE_KEY, requireOpen, type UploadRequest } from '../upload/requests.js'
+import {
+  decodeRequest,
+  encodeRequest,
+  REQUEST_FILE_KEY,
+  requireOpen,
+  type UploadRequest,
+} from '../upload/requests.js'
 
 const json = (body: unknown, headers: Record<string, string> = {}) => ({
   method: 'POST',
@@ -32,7 +38,10 @@ describe('upload requests (in-memory store)', () => {
   })
 
   it('a client cannot mark its own upload as one that came through a request', async () => {
-    const t = makeApp({ fileUploadedWebhook: 'http://hooks.test/up', requestUploadedWebhook: 'http://hooks.test/req' })
+    const t = makeApp({
+      fileUploadedWebhook: 'http://hooks.test/up',
+      requestUploadedWebhook: 'http://hooks.test/req',
+    })
     const r = (await (await t.request('/api/requests', json({}))).json()) as Made
     // The requester adds a file as the bucket's owner (the manage secret), claiming the marker.
     const { id } = await upload(t, new TextEncoder().encode('x'), {
@@ -40,7 +49,10 @@ describe('upload requests (in-memory store)', () => {
       headers: { 'X-Bucket-Token': r.manageToken },
       metadata: { [REQUEST_FILE_KEY]: '1' },
     })
-    const head = await t.request(`/files/${id}`, { method: 'HEAD', headers: { ...TUS, 'X-Bucket-Token': r.manageToken } })
+    const head = await t.request(`/files/${id}`, {
+      method: 'HEAD',
+      headers: { ...TUS, 'X-Bucket-Token': r.manageToken },
+    })
     expect(head.headers.get('upload-metadata') ?? '').not.toContain(REQUEST_FILE_KEY)
     await expect.poll(() => t.webhookCalls.length).toBe(1)
     expect(t.webhookCalls.map((c) => c.url)).toEqual(['http://hooks.test/up'])
@@ -63,7 +75,11 @@ describe('upload requests (in-memory store)', () => {
     expect(res.status, await res.clone().text()).toBe(201)
     await expect.poll(() => t.webhookCalls.length).toBe(1)
     const call = t.webhookCalls[0]
-    expect(call?.body).toMatchObject({ event: 'requestUploaded', sid: r.sid, file: { name: 'a.txt', size: 3 } })
+    expect(call?.body).toMatchObject({
+      event: 'requestUploaded',
+      sid: r.sid,
+      file: { name: 'a.txt', size: 3 },
+    })
     expect(JSON.stringify(call?.body)).not.toContain(r.requestToken)
     expect(JSON.stringify(call?.body)).not.toContain(r.manageToken)
   })

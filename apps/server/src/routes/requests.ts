@@ -12,7 +12,14 @@
  * @module
  */
 import { randomBytes } from 'node:crypto'
-import { type BucketId, NotFoundError, newBucketId, PsiError, parseBucketId, withLock } from '@psitransfer/core'
+import {
+  type BucketId,
+  NotFoundError,
+  newBucketId,
+  PsiError,
+  parseBucketId,
+  withLock,
+} from '@psitransfer/core'
 import type { Context, Hono } from 'hono'
 import { z } from 'zod'
 import type { AppDeps } from '../deps.js'
@@ -22,7 +29,13 @@ import { pickLanguage } from '../i18n.js'
 import { parseAddress } from '../mail/address.js'
 import { failureDelay, kdfRunner, passwordCandidates, requireServicePassword } from '../security/auth.js'
 import { hashPassword, safeEqual } from '../security/passwords.js'
-import { MANAGE_TOKEN_HEADER, MANAGE_URL_HEADER, manageUrl, newManageSecret, verifyManageToken } from '../upload/manage-secret.js'
+import {
+  MANAGE_TOKEN_HEADER,
+  MANAGE_URL_HEADER,
+  manageUrl,
+  newManageSecret,
+  verifyManageToken,
+} from '../upload/manage-secret.js'
 import {
   changeRequest,
   encodeRequest,
@@ -187,8 +200,7 @@ async function closeRequest(c: Context<AppEnv>, deps: AppDeps, rawSid: string): 
     deps.bucketLocker,
     bucketLockId(sid),
     { waitMs: 15_000, signal: c.req.raw.signal },
-    () =>
-      changeRequest(deps, sid, (r) => (r.closedAt === null ? { ...r, closedAt: deps.clock.now() } : r)),
+    () => changeRequest(deps, sid, (r) => (r.closedAt === null ? { ...r, closedAt: deps.clock.now() } : r)),
   )
   if (!closed) throw new NotFoundError('This bucket has no upload request')
   c.get('log')?.info({ sid }, 'upload request closed')

@@ -234,7 +234,8 @@ export async function requestUploads(env: RequestEnv): Promise<void> {
   })
   expect(terminate.status).toBe(405)
   expect(
-    (await fetch(`${env.base}/api/manage/${r.sid}`, { headers: { 'X-Manage-Token': r.requestToken } })).status,
+    (await fetch(`${env.base}/api/manage/${r.sid}`, { headers: { 'X-Manage-Token': r.requestToken } }))
+      .status,
   ).toBe(403)
   // The requester lists with the password and sees the file through the manage link.
   const listing = await fetch(`${env.base}/${r.sid}.json`, { headers: { 'x-download-pass': 'requester-pw' } })
@@ -245,18 +246,16 @@ export async function requestUploads(env: RequestEnv): Promise<void> {
   expect(state.request).toMatchObject({ filesLeft: 2, bytesLeft: 95_000, closed: false })
 
   // The webhook: the file and the request's limits, never a secret or the password.
-  const hook = await env.hooks.waitFor(
-    (b) => b.event === 'requestUploaded' && b.sid === r.sid,
-  )
+  const hook = await env.hooks.waitFor((b) => b.event === 'requestUploaded' && b.sid === r.sid)
   expect(hook).toMatchObject({ file: { name: 'contract.pdf', size: 5000, protected: true } })
   const text = JSON.stringify(hook)
   for (const secret of [r.requestToken, r.manageToken, 'requester-pw']) expect(text).not.toContain(secret)
 
   if (env.sink) {
     // The notice goes to the requester: with the manage link, never the request link.
-    const got = await env.sink.waitFor(1).then(() =>
-      waitForMail(env.sink as SmtpSink, (m) => m.rcptTo.includes('req@example.org')),
-    )
+    const got = await env.sink
+      .waitFor(1)
+      .then(() => waitForMail(env.sink as SmtpSink, (m) => m.rcptTo.includes('req@example.org')))
     expect(got.parsed.subject).toBe('Neue Dateien für Ihre Upload-Anfrage')
     expect(got.parsed.text).toContain(r.manageUrl)
     expect(got.raw).not.toContain(r.requestToken)
@@ -279,9 +278,15 @@ export async function requestLimitsInParallel(env: RequestEnv): Promise<void> {
   const byCount = await made(env, { maxFiles: 3 })
   const counted = await Promise.all(
     Array.from({ length: 10 }, (_, n) =>
-      createWith(env, byCount.sid, randomBytes(200), { 'X-Request-Token': byCount.requestToken }, {
-        name: `f${n}.bin`,
-      }).then(async (res) => ({ status: res.status, body: await res.text() })),
+      createWith(
+        env,
+        byCount.sid,
+        randomBytes(200),
+        { 'X-Request-Token': byCount.requestToken },
+        {
+          name: `f${n}.bin`,
+        },
+      ).then(async (res) => ({ status: res.status, body: await res.text() })),
     ),
   )
   expect(counted.filter((x) => x.status === 201)).toHaveLength(3)
@@ -294,9 +299,15 @@ export async function requestLimitsInParallel(env: RequestEnv): Promise<void> {
   const byBytes = await made(env, { maxBytes: 1000 })
   const sized = await Promise.all(
     Array.from({ length: 10 }, (_, n) =>
-      createWith(env, byBytes.sid, randomBytes(300), { 'X-Request-Token': byBytes.requestToken }, {
-        name: `b${n}.bin`,
-      }).then(async (res) => ({ status: res.status, body: await res.text() })),
+      createWith(
+        env,
+        byBytes.sid,
+        randomBytes(300),
+        { 'X-Request-Token': byBytes.requestToken },
+        {
+          name: `b${n}.bin`,
+        },
+      ).then(async (res) => ({ status: res.status, body: await res.text() })),
     ),
   )
   expect(sized.filter((x) => x.status === 201)).toHaveLength(3)
@@ -357,7 +368,7 @@ export async function requestCloseAndExpiry(env: RequestEnv): Promise<void> {
   const expired = await show(env, short.sid, short.requestToken)
   expect(expired.status).toBe(410)
   expect(await expired.json()).toMatchObject({ message: expect.stringMatching(/expired/) })
-  expect((await createWith(env, short.sid, Buffer.from('x'), { 'X-Request-Token': short.requestToken })).status).toBe(
-    410,
-  )
+  expect(
+    (await createWith(env, short.sid, Buffer.from('x'), { 'X-Request-Token': short.requestToken })).status,
+  ).toBe(410)
 }

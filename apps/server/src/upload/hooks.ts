@@ -27,7 +27,13 @@ import type { Reservation } from './bucket-state.js'
 import { uploadCompleted } from './complete.js'
 import type { UploadDeps } from './deps.js'
 import { checkEncryptedCreation } from './encrypted.js'
-import { admitToRequest, REQUEST_FILE_KEY, REQUEST_TOKEN_HEADER, type UploadRequest, verifyRequest } from './requests.js'
+import {
+  admitToRequest,
+  REQUEST_FILE_KEY,
+  REQUEST_TOKEN_HEADER,
+  type UploadRequest,
+  verifyRequest,
+} from './requests.js'
 import {
   admitToBucket,
   bucketLockId,
@@ -98,7 +104,8 @@ export function createUploadHooks(req: RequestFacts, deps: UploadDeps, holder: C
     if (input.concat?.kind === 'partial') {
       throw new PsiError('INVALID_INPUT', 'Uploads through a request cannot be split into parallel parts')
     }
-    if (md.sid === undefined || md.sid === '') throw new PsiError('INVALID_INPUT', 'tus meta prop missing: sid')
+    if (md.sid === undefined || md.sid === '')
+      throw new PsiError('INVALID_INPUT', 'tus meta prop missing: sid')
     const sid = parseBucketId(md.sid)
     const request: UploadRequest = await verifyRequest(deps, sid, secret, { open: true })
     if (input.uploadLength === null && request.maxBytes !== null) {
@@ -149,7 +156,7 @@ export function createUploadHooks(req: RequestFacts, deps: UploadDeps, holder: C
 
   return {
     async authorize(request: TusRequest, ref: FileRef | undefined) {
-      const requestSecret = request.headers.get(REQUEST_TOKEN_HEADER)
+      const requestSecret = request.headers.get(REQUEST_TOKEN_HEADER.toLowerCase())
       if (requestSecret !== null) {
         // An upload request's link stands in for the upload password, for its own bucket only
         // (onCreate admits the file against the request). A file already admitted may finish
@@ -178,7 +185,7 @@ export function createUploadHooks(req: RequestFacts, deps: UploadDeps, holder: C
       const md = input.metadata
       checkFileSize(input.uploadLength, config)
       const createdAt = deps.clock.now()
-      const requestSecret = input.request.headers.get(REQUEST_TOKEN_HEADER)
+      const requestSecret = input.request.headers.get(REQUEST_TOKEN_HEADER.toLowerCase())
       if (requestSecret !== null) return createForRequest(input, requestSecret, createdAt)
       if (input.concat?.kind === 'partial') {
         // Parts of a parallel upload carry no metadata (tus-js-client sends none); each lives

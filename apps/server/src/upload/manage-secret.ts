@@ -58,8 +58,9 @@ export async function issueManageToken(
   const write = async () => {
     const mark = await deps.bucketIds.markRecord(sid)
     // A secret kept for notices to a requester follows the new one (the old one stops working).
-    const forMail = mark?.extra[MANAGE_MAIL_KEY] ? { [MANAGE_MAIL_KEY]: token } : {}
-    return deps.bucketIds.setMarkExtra(sid, { [MANAGE_HASH_KEY]: sha256Hex(token), ...forMail })
+    const extra: Record<string, string> = { [MANAGE_HASH_KEY]: sha256Hex(token) }
+    if (mark?.extra[MANAGE_MAIL_KEY]) extra[MANAGE_MAIL_KEY] = token
+    return deps.bucketIds.setMarkExtra(sid, extra)
   }
   // The mark also holds the shared ledger: written under the bucket's lock like it.
   const ok = options.locked

@@ -22,6 +22,9 @@ export interface RequestInfo {
   bytesLeft: number | null
   maxFileSize: number | null
   notify: boolean
+  /** Where the uploads go (config.json may need the upload password the person asked lacks). */
+  tusEndpoint: string
+  chunkSize: number
 }
 
 export interface NewRequest {

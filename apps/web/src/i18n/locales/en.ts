@@ -189,11 +189,12 @@ const en = {
   // upload requests
   requestFilesTitle: 'Request files',
   requestPageTitle: 'Send files',
-  requestFilesIntro: 'Make a link through which others can send you files. They do not need the upload password and cannot see the files of others.',
+  requestFilesIntro:
+    'Make a link through which others can send you files. They do not need the upload password and cannot see the files of others.',
   requestMessage: 'Message to the people you ask (optional)',
   requestMaxFiles: 'Most files',
   requestMaxSize: 'Most total size in MB',
-  requestLimitHint: 'Empty: no limit besides the server\'s own.',
+  requestLimitHint: "Empty: no limit besides the server's own.",
   requestUntil: 'Link open until (empty: as long as the server allows)',
   requestNotify: 'Tell me by e-mail when files arrive (optional)',
   requestPassword: 'Password for the files you receive',
@@ -201,10 +202,13 @@ const en = {
   requestCreate: 'Create request link',
   requestMade: 'Your request link is ready',
   requestLink: 'Request link',
-  requestLinkHint: 'Send this link to the people who should upload files. Keep the manage link below to yourself: with it you see and download what arrived.',
-  requestPasswordMade: 'Password of the received files: {password}. Write it down now: it is shown only once.',
+  requestLinkHint:
+    'Send this link to the people who should upload files. Keep the manage link below to yourself: with it you see and download what arrived.',
+  requestPasswordMade:
+    'Password of the received files: {password}. Write it down now: it is shown only once.',
   requestInvalid: 'This request link is wrong or incomplete. Open the complete link as it was sent to you.',
-  requestClosed: 'This upload request is closed or has expired. Ask the person who sent you the link for a new one.',
+  requestClosed:
+    'This upload request is closed or has expired. Ask the person who sent you the link for a new one.',
   requestFrom: 'Message from the requester',
   requestFilesLeft: 'Files left: {count}',
   requestSpaceLeft: 'Space left: {size}',

@@ -184,7 +184,8 @@ const fr: Messages = {
   // upload requests
   requestFilesTitle: 'Demander des fichiers',
   requestPageTitle: 'Envoyer des fichiers',
-  requestFilesIntro: 'Créez un lien par lequel d’autres personnes peuvent vous envoyer des fichiers. Elles n’ont pas besoin du mot de passe d’envoi et ne voient pas les fichiers des autres.',
+  requestFilesIntro:
+    'Créez un lien par lequel d’autres personnes peuvent vous envoyer des fichiers. Elles n’ont pas besoin du mot de passe d’envoi et ne voient pas les fichiers des autres.',
   requestMessage: 'Message aux personnes sollicitées (facultatif)',
   requestMaxFiles: 'Nombre maximal de fichiers',
   requestMaxSize: 'Taille totale maximale en Mo',
@@ -192,14 +193,19 @@ const fr: Messages = {
   requestUntil: 'Lien ouvert jusqu’au (vide : aussi longtemps que le serveur le permet)',
   requestNotify: 'Me prévenir par e-mail quand des fichiers arrivent (facultatif)',
   requestPassword: 'Mot de passe des fichiers reçus',
-  requestPasswordHint: 'Vide : un mot de passe est créé pour vous et affiché une seule fois. Il vous faut pour télécharger les fichiers.',
+  requestPasswordHint:
+    'Vide : un mot de passe est créé pour vous et affiché une seule fois. Il vous faut pour télécharger les fichiers.',
   requestCreate: 'Créer le lien de demande',
   requestMade: 'Votre lien de demande est prêt',
   requestLink: 'Lien de demande',
-  requestLinkHint: 'Envoyez ce lien aux personnes qui doivent déposer des fichiers. Gardez pour vous le lien de gestion ci-dessous : il permet de voir et de télécharger ce qui est arrivé.',
-  requestPasswordMade: 'Mot de passe des fichiers reçus : {password}. Notez-le maintenant : il n’est affiché qu’une fois.',
-  requestInvalid: 'Ce lien de demande est erroné ou incomplet. Ouvrez le lien complet tel qu’il vous a été envoyé.',
-  requestClosed: 'Cette demande de dépôt est close ou a expiré. Demandez un nouveau lien à la personne qui vous l’a envoyé.',
+  requestLinkHint:
+    'Envoyez ce lien aux personnes qui doivent déposer des fichiers. Gardez pour vous le lien de gestion ci-dessous : il permet de voir et de télécharger ce qui est arrivé.',
+  requestPasswordMade:
+    'Mot de passe des fichiers reçus : {password}. Notez-le maintenant : il n’est affiché qu’une fois.',
+  requestInvalid:
+    'Ce lien de demande est erroné ou incomplet. Ouvrez le lien complet tel qu’il vous a été envoyé.',
+  requestClosed:
+    'Cette demande de dépôt est close ou a expiré. Demandez un nouveau lien à la personne qui vous l’a envoyé.',
   requestFrom: 'Message de la personne qui demande',
   requestFilesLeft: 'Fichiers restants : {count}',
   requestSpaceLeft: 'Espace restant : {size}',

@@ -181,7 +181,8 @@ const ja: Messages = {
   // upload requests
   requestFilesTitle: 'ファイルを依頼',
   requestPageTitle: 'ファイルを送信',
-  requestFilesIntro: '他の人がファイルを送れるリンクを作成します。アップロード用パスワードは不要で、他の人のファイルは見えません。',
+  requestFilesIntro:
+    '他の人がファイルを送れるリンクを作成します。アップロード用パスワードは不要で、他の人のファイルは見えません。',
   requestMessage: '依頼する相手へのメッセージ(任意)',
   requestMaxFiles: '最大ファイル数',
   requestMaxSize: '合計の最大サイズ(MB)',
@@ -193,10 +194,13 @@ const ja: Messages = {
   requestCreate: '依頼リンクを作成',
   requestMade: '依頼リンクができました',
   requestLink: '依頼リンク',
-  requestLinkHint: 'ファイルをアップロードしてほしい人にこのリンクを送ってください。下の管理リンクは自分だけで保管してください。届いたファイルの確認とダウンロードに使います。',
-  requestPasswordMade: '受け取ったファイルのパスワード: {password}。今すぐ控えてください。表示は一度だけです。',
+  requestLinkHint:
+    'ファイルをアップロードしてほしい人にこのリンクを送ってください。下の管理リンクは自分だけで保管してください。届いたファイルの確認とダウンロードに使います。',
+  requestPasswordMade:
+    '受け取ったファイルのパスワード: {password}。今すぐ控えてください。表示は一度だけです。',
   requestInvalid: 'この依頼リンクは誤っているか不完全です。送られてきたリンクを省略せずに開いてください。',
-  requestClosed: 'このアップロード依頼は終了したか期限切れです。リンクを送った人に新しいリンクを依頼してください。',
+  requestClosed:
+    'このアップロード依頼は終了したか期限切れです。リンクを送った人に新しいリンクを依頼してください。',
   requestFrom: '依頼者からのメッセージ',
   requestFilesLeft: '残りファイル数: {count}',
   requestSpaceLeft: '残り容量: {size}',

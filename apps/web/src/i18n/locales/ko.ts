@@ -179,7 +179,8 @@ const ko: Messages = {
   // upload requests
   requestFilesTitle: '파일 요청',
   requestPageTitle: '파일 보내기',
-  requestFilesIntro: '다른 사람이 파일을 보낼 수 있는 링크를 만듭니다. 업로드 비밀번호가 필요 없고 다른 사람의 파일은 볼 수 없습니다.',
+  requestFilesIntro:
+    '다른 사람이 파일을 보낼 수 있는 링크를 만듭니다. 업로드 비밀번호가 필요 없고 다른 사람의 파일은 볼 수 없습니다.',
   requestMessage: '요청받는 사람에게 보낼 메시지(선택)',
   requestMaxFiles: '최대 파일 수',
   requestMaxSize: '최대 전체 크기(MB)',
@@ -191,7 +192,8 @@ const ko: Messages = {
   requestCreate: '요청 링크 만들기',
   requestMade: '요청 링크가 준비되었습니다',
   requestLink: '요청 링크',
-  requestLinkHint: '파일을 올려야 할 사람에게 이 링크를 보내세요. 아래 관리 링크는 본인만 보관하세요. 도착한 파일을 보고 다운로드할 수 있습니다.',
+  requestLinkHint:
+    '파일을 올려야 할 사람에게 이 링크를 보내세요. 아래 관리 링크는 본인만 보관하세요. 도착한 파일을 보고 다운로드할 수 있습니다.',
   requestPasswordMade: '받은 파일의 비밀번호: {password}. 지금 적어 두세요. 한 번만 표시됩니다.',
   requestInvalid: '이 요청 링크가 잘못되었거나 불완전합니다. 받은 링크 전체를 그대로 여세요.',
   requestClosed: '이 업로드 요청은 닫혔거나 만료되었습니다. 링크를 보낸 사람에게 새 링크를 요청하세요.',

@@ -183,7 +183,8 @@ const pl: Messages = {
   // upload requests
   requestFilesTitle: 'Poproś o pliki',
   requestPageTitle: 'Wyślij pliki',
-  requestFilesIntro: 'Utwórz link, przez który inni mogą wysłać Ci pliki. Nie potrzebują hasła do przesyłania i nie widzą plików innych osób.',
+  requestFilesIntro:
+    'Utwórz link, przez który inni mogą wysłać Ci pliki. Nie potrzebują hasła do przesyłania i nie widzą plików innych osób.',
   requestMessage: 'Wiadomość do osób, które prosisz (opcjonalnie)',
   requestMaxFiles: 'Maksymalna liczba plików',
   requestMaxSize: 'Maksymalny łączny rozmiar w MB',
@@ -195,10 +196,13 @@ const pl: Messages = {
   requestCreate: 'Utwórz link prośby',
   requestMade: 'Twój link prośby jest gotowy',
   requestLink: 'Link prośby',
-  requestLinkHint: 'Wyślij ten link osobom, które mają przesłać pliki. Link do zarządzania poniżej zachowaj dla siebie: dzięki niemu zobaczysz i pobierzesz to, co przyszło.',
+  requestLinkHint:
+    'Wyślij ten link osobom, które mają przesłać pliki. Link do zarządzania poniżej zachowaj dla siebie: dzięki niemu zobaczysz i pobierzesz to, co przyszło.',
   requestPasswordMade: 'Hasło do otrzymanych plików: {password}. Zapisz je teraz: jest pokazywane tylko raz.',
-  requestInvalid: 'Ten link prośby jest błędny lub niepełny. Otwórz cały link dokładnie tak, jak go otrzymałeś.',
-  requestClosed: 'Ta prośba o przesłanie jest zamknięta lub wygasła. Poproś osobę, która wysłała Ci link, o nowy.',
+  requestInvalid:
+    'Ten link prośby jest błędny lub niepełny. Otwórz cały link dokładnie tak, jak go otrzymałeś.',
+  requestClosed:
+    'Ta prośba o przesłanie jest zamknięta lub wygasła. Poproś osobę, która wysłała Ci link, o nowy.',
   requestFrom: 'Wiadomość od proszącego',
   requestFilesLeft: 'Pozostało plików: {count}',
   requestSpaceLeft: 'Pozostało miejsca: {size}',

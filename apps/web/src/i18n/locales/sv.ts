@@ -182,7 +182,8 @@ const sv: Messages = {
   // upload requests
   requestFilesTitle: 'Begär filer',
   requestPageTitle: 'Skicka filer',
-  requestFilesIntro: 'Skapa en länk som andra kan skicka filer till dig genom. De behöver inte uppladdningslösenordet och ser inte andras filer.',
+  requestFilesIntro:
+    'Skapa en länk som andra kan skicka filer till dig genom. De behöver inte uppladdningslösenordet och ser inte andras filer.',
   requestMessage: 'Meddelande till dem du frågar (valfritt)',
   requestMaxFiles: 'Högst antal filer',
   requestMaxSize: 'Högsta totala storlek i MB',
@@ -194,10 +195,14 @@ const sv: Messages = {
   requestCreate: 'Skapa förfrågningslänk',
   requestMade: 'Din förfrågningslänk är klar',
   requestLink: 'Förfrågningslänk',
-  requestLinkHint: 'Skicka den här länken till dem som ska ladda upp filer. Behåll hanteringslänken nedan för dig själv: med den ser och laddar du ner det som har kommit.',
-  requestPasswordMade: 'Lösenord för de mottagna filerna: {password}. Skriv upp det nu: det visas bara en gång.',
-  requestInvalid: 'Den här förfrågningslänken är fel eller ofullständig. Öppna hela länken precis som den skickades till dig.',
-  requestClosed: 'Den här uppladdningsförfrågan är stängd eller har gått ut. Be personen som skickade länken om en ny.',
+  requestLinkHint:
+    'Skicka den här länken till dem som ska ladda upp filer. Behåll hanteringslänken nedan för dig själv: med den ser och laddar du ner det som har kommit.',
+  requestPasswordMade:
+    'Lösenord för de mottagna filerna: {password}. Skriv upp det nu: det visas bara en gång.',
+  requestInvalid:
+    'Den här förfrågningslänken är fel eller ofullständig. Öppna hela länken precis som den skickades till dig.',
+  requestClosed:
+    'Den här uppladdningsförfrågan är stängd eller har gått ut. Be personen som skickade länken om en ny.',
   requestFrom: 'Meddelande från den som frågar',
   requestFilesLeft: 'Filer kvar: {count}',
   requestSpaceLeft: 'Utrymme kvar: {size}',

@@ -181,7 +181,8 @@ const tr: Messages = {
   // upload requests
   requestFilesTitle: 'Dosya iste',
   requestPageTitle: 'Dosya gönder',
-  requestFilesIntro: 'Başkalarının size dosya gönderebileceği bir bağlantı oluşturun. Yükleme parolasına ihtiyaç duymazlar ve başkalarının dosyalarını göremezler.',
+  requestFilesIntro:
+    'Başkalarının size dosya gönderebileceği bir bağlantı oluşturun. Yükleme parolasına ihtiyaç duymazlar ve başkalarının dosyalarını göremezler.',
   requestMessage: 'İstediğiniz kişilere mesaj (isteğe bağlı)',
   requestMaxFiles: 'En fazla dosya sayısı',
   requestMaxSize: 'En fazla toplam boyut (MB)',
@@ -189,14 +190,17 @@ const tr: Messages = {
   requestUntil: 'Bağlantı şu tarihe kadar açık (boş: sunucunun izin verdiği kadar)',
   requestNotify: 'Dosyalar gelince bana e-posta ile haber ver (isteğe bağlı)',
   requestPassword: 'Alınan dosyaların parolası',
-  requestPasswordHint: 'Boş: sizin için bir parola oluşturulur ve bir kez gösterilir. Dosyaları indirmek için gereklidir.',
+  requestPasswordHint:
+    'Boş: sizin için bir parola oluşturulur ve bir kez gösterilir. Dosyaları indirmek için gereklidir.',
   requestCreate: 'İstek bağlantısı oluştur',
   requestMade: 'İstek bağlantınız hazır',
   requestLink: 'İstek bağlantısı',
-  requestLinkHint: 'Bu bağlantıyı dosya yüklemesi gereken kişilere gönderin. Aşağıdaki yönetim bağlantısını kendinize saklayın: gelenleri onunla görür ve indirirsiniz.',
+  requestLinkHint:
+    'Bu bağlantıyı dosya yüklemesi gereken kişilere gönderin. Aşağıdaki yönetim bağlantısını kendinize saklayın: gelenleri onunla görür ve indirirsiniz.',
   requestPasswordMade: 'Alınan dosyaların parolası: {password}. Şimdi not edin: yalnızca bir kez gösterilir.',
   requestInvalid: 'Bu istek bağlantısı yanlış veya eksik. Bağlantıyı size gönderildiği gibi eksiksiz açın.',
-  requestClosed: 'Bu yükleme isteği kapatıldı veya süresi doldu. Bağlantıyı gönderen kişiden yenisini isteyin.',
+  requestClosed:
+    'Bu yükleme isteği kapatıldı veya süresi doldu. Bağlantıyı gönderen kişiden yenisini isteyin.',
   requestFrom: 'İsteyenin mesajı',
   requestFilesLeft: 'Kalan dosya: {count}',
   requestSpaceLeft: 'Kalan alan: {size}',

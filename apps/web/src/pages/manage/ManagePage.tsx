@@ -1,6 +1,5 @@
 import { useEffect, useState } from 'preact/hooks'
 import { ApiError } from '../../api/http.js'
-import { closeRequest } from '../../api/requests.js'
 import {
   deleteManagedBucket,
   deleteManagedFile,
@@ -9,6 +8,7 @@ import {
   type ManageEdit,
   manageState,
 } from '../../api/manage.js'
+import { closeRequest } from '../../api/requests.js'
 import { useI18n } from '../../i18n/context.js'
 import { formatBytes, formatDate } from '../../lib/format.js'
 import { displayPath } from '../../lib/paths.js'
@@ -144,7 +144,9 @@ export function ManagePage({ api, route }: PageProps) {
         <section class="card" aria-labelledby="manage-request">
           <h2 id="manage-request">{t('requestSection')}</h2>
           <p>
-            {bucket.request.closed || bucket.request.expired ? t('requestStateClosed') : t('requestStateOpen')}
+            {bucket.request.closed || bucket.request.expired
+              ? t('requestStateClosed')
+              : t('requestStateOpen')}
           </p>
           <ul class="request-limits">
             <li>{t('requestReceived', { count: bucket.request.files })}</li>

@@ -5,12 +5,12 @@ import { rememberShare } from '../../lib/shares.js'
 import { storage } from '../../lib/storage.js'
 import { CopyButton } from '../../ui/CopyButton.js'
 import { PasswordField } from '../../ui/PasswordField.js'
+import type { PageProps } from '../page.js'
 import { LoadFailed } from '../upload/LoadFailed.js'
 import { errorText } from '../upload/messages.js'
 import { UploadPassScreen } from '../upload/UploadPassScreen.js'
 import { useClientConfig } from '../upload/useClientConfig.js'
 import { useRetentionOptions } from '../upload/useRetentionOptions.js'
-import type { PageProps } from '../page.js'
 
 const MB = 1024 * 1024
 const noop = () => {}
@@ -45,7 +45,13 @@ export function NewRequestPage({ api, preload }: PageProps) {
         <div class="field">
           <label for="request-link">{t('requestLink')}</label>
           <div class="input-row">
-            <input id="request-link" type="url" readOnly value={made.requestUrl} aria-describedby="request-link-hint" />
+            <input
+              id="request-link"
+              type="url"
+              readOnly
+              value={made.requestUrl}
+              aria-describedby="request-link-hint"
+            />
             <CopyButton text={made.requestUrl} label={t('copyLink')} class="btn" />
           </div>
           <p class="hint" id="request-link-hint">

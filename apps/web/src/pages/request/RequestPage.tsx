@@ -5,8 +5,8 @@ import { type RequestInfo, requestInfo } from '../../api/requests.js'
 import { useI18n } from '../../i18n/context.js'
 import { formatBytes, formatDate } from '../../lib/format.js'
 import { failureOf } from '../../upload/tus.js'
-import { errorText } from '../upload/messages.js'
 import type { PageProps } from '../page.js'
+import { errorText } from '../upload/messages.js'
 
 type Phase =
   | { kind: 'loading' }
@@ -48,7 +48,11 @@ export function RequestPage({ api, route }: PageProps) {
   if (phase.kind === 'loading') return <p class="muted">{t('loading')}</p>
   if (phase.kind !== 'ready') {
     const text =
-      phase.kind === 'invalid' ? t('requestInvalid') : phase.kind === 'closed' ? t('requestClosed') : phase.message
+      phase.kind === 'invalid'
+        ? t('requestInvalid')
+        : phase.kind === 'closed'
+          ? t('requestClosed')
+          : phase.message
     return (
       <section class="card">
         <p role="alert">{text}</p>
@@ -92,7 +96,11 @@ export function RequestPage({ api, route }: PageProps) {
         setPhase({ kind: 'closed', message: e.message })
         return
       }
-      setError(e instanceof ApiError && e.status === 413 ? t('serverError', { message: e.message }) : errorText(e, t))
+      setError(
+        e instanceof ApiError && e.status === 413
+          ? t('serverError', { message: e.message })
+          : errorText(e, t),
+      )
     } finally {
       setSending(undefined)
       // The limits left, as the server counts them now.
@@ -103,7 +111,8 @@ export function RequestPage({ api, route }: PageProps) {
   const total = files.reduce((s, f) => s + f.size, 0)
   const tooMany = info.filesLeft !== null && files.length > info.filesLeft
   const tooBig = info.bytesLeft !== null && total > info.bytesLeft
-  const oversized = info.maxFileSize === null ? undefined : files.find((f) => f.size > (info.maxFileSize as number))
+  const oversized =
+    info.maxFileSize === null ? undefined : files.find((f) => f.size > (info.maxFileSize as number))
   const fileTooBig = oversized !== undefined
   const busy = sending !== undefined
 
@@ -118,8 +127,12 @@ export function RequestPage({ api, route }: PageProps) {
         )}
         <ul class="request-limits">
           {info.filesLeft !== null && <li>{t('requestFilesLeft', { count: info.filesLeft })}</li>}
-          {info.bytesLeft !== null && <li>{t('requestSpaceLeft', { size: formatBytes(info.bytesLeft, locale) })}</li>}
-          {info.expiresAt !== null && <li>{t('requestOpenUntil', { date: formatDate(info.expiresAt, locale) })}</li>}
+          {info.bytesLeft !== null && (
+            <li>{t('requestSpaceLeft', { size: formatBytes(info.bytesLeft, locale) })}</li>
+          )}
+          {info.expiresAt !== null && (
+            <li>{t('requestOpenUntil', { date: formatDate(info.expiresAt, locale) })}</li>
+          )}
         </ul>
       </section>
       <form
@@ -183,7 +196,7 @@ function SentList({ names }: { names: string[] }) {
       <h2 id="request-sent">{t('requestSent')}</h2>
       <ul>
         {names.map((n, i) => (
-          // biome-ignore lint/suspicious/noArrayIndexKey: the same name may be sent twice
+          // The same name may be sent twice: the position keeps the keys apart.
           <li key={`${i}-${n}`}>{n}</li>
         ))}
       </ul>
