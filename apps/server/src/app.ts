@@ -20,6 +20,7 @@ import { healthz, metrics } from './routes/health.js'
 import { registerManageRoutes } from './routes/manage.js'
 import { openApiJson } from './routes/openapi.js'
 import { putUpload } from './routes/put.js'
+import { registerRequestRoutes } from './routes/requests.js'
 import {
   RESUMABLE_COLLECTION_METHODS,
   RESUMABLE_UPLOAD_METHODS,
@@ -173,6 +174,11 @@ export function buildApp(deps: AppDeps): BuiltApp {
   // Direct-to-S3 uploads (only answered when the store offers them); before `{B}:name` and `{B}*`.
   directRoutes(app, `${B}api/direct`, deps)
   registerManageRoutes(app, deps, B)
+  registerRequestRoutes(app, deps, B)
+  // The web app's upload request pages: `request/` makes one, `request/{sid}` (the secret stays
+  // in the fragment) is where the people asked upload.
+  app.get(`${B}request/`, (c) => appPage(c, deps))
+  app.get(`${B}request/:sid`, (c) => appPage(c, deps))
   // The web app's manage pages: `manage/` lists the browser's shares, `manage/{sid}` one of them.
   app.get(`${B}manage/`, (c) => appPage(c, deps))
   app.get(`${B}manage/:sid`, (c) => appPage(c, deps))
@@ -203,6 +209,7 @@ export function buildApp(deps: AppDeps): BuiltApp {
   if (U !== B) app.on(['GET', 'HEAD'], `${U}*`, (c) => asset(c, deps, c.req.path.slice(U.length)))
   // The manage pages load the same relative `./assets/…` from below `{B}manage/`.
   app.on(['GET', 'HEAD'], `${B}manage/*`, (c) => asset(c, deps, c.req.path.slice(`${B}manage/`.length)))
+  app.on(['GET', 'HEAD'], `${B}request/*`, (c) => asset(c, deps, c.req.path.slice(`${B}request/`.length)))
   app.on(['GET', 'HEAD'], `${B}*`, (c) => asset(c, deps, c.req.path.slice(B.length)))
   app.put(`${B}:name`, (c) => putUpload(c, deps, c.req.param('name') ?? ''))
 

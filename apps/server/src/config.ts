@@ -120,6 +120,8 @@ export const configSchema = z
     e2e: z.boolean().default(true),
     fileUploadedWebhook: webhookUrl.default(null),
     fileDownloadedWebhook: webhookUrl.default(null),
+    /** POSTed `requestUploaded` per file completed through an upload request. */
+    requestUploadedWebhook: webhookUrl.default(null),
     /**
      * Outgoing mail (share links, download and upload-request notices): `smtp://user:pass@host:587`
      * (STARTTLS when the server offers it) or `smtps://…:465`; `null` = no mail at all.
@@ -308,6 +310,7 @@ const ENV_KINDS: Record<string, Kind> = {
   e2e: 'boolean',
   fileUploadedWebhook: 'stringOrNull',
   fileDownloadedWebhook: 'stringOrNull',
+  requestUploadedWebhook: 'stringOrNull',
   smtpUrl: 'stringOrNull',
   mailFrom: 'string',
   trustProxy: 'flag',

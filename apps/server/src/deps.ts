@@ -37,8 +37,6 @@ export interface AppDeps extends UploadDeps {
   webRoot: string | null
   /** True while the server shuts down (health turns 503). */
   isShuttingDown: () => boolean
-  /** Outgoing mail, present only when `smtpUrl` is configured. */
-  mailer?: Mailer
 }
 
 export interface CreateAppOptions {

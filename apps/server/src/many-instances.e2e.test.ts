@@ -17,6 +17,7 @@ import { startAzurite } from '../../../packages/store-azure/scripts/azurite.mjs'
 import { type RunningServer, startServer } from './server.js'
 import { loadServerConfig } from './stores.js'
 import { sha256 } from './test-support/harness.js'
+import { requestLimitsInParallel } from './test-support/requests.js'
 import { type S3Server, s3Server, s3StorageEnv } from './test-support/rgw.js'
 import { limitedDownloads, manageLink } from './test-support/sharing.js'
 
@@ -231,6 +232,19 @@ describe.each(backends)('bucket rules across three instances on $name', (backend
   it(
     'manage-link edits on one instance hold on the others (expiry, password, lock, added files)',
     () => manageLink(base, { maxAge: MAX_AGE }),
+    120_000,
+  )
+
+  it(
+    "an upload request's file count and total size hold for parallel uploads over three instances",
+    () =>
+      requestLimitsInParallel({
+        base: base(0),
+        bases: [base(0), base(1), base(2)],
+        uploadPass: '',
+        adminPass: '',
+        maxAgeSeconds: MAX_AGE,
+      }),
     120_000,
   )
 })

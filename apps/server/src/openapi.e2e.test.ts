@@ -46,6 +46,9 @@ const NOT_JSON: Record<string, string> = {
   '{B}admin': 'the admin page (HTML)',
   '{B}manage/': "the web app's My shares page (HTML)",
   '{B}manage/:sid': "the web app's manage page (HTML)",
+  '{B}request/': "the web app's page that makes an upload request (HTML)",
+  '{B}request/:sid': "the web app's upload request page (HTML)",
+  '{B}request/*': 'static files of the web build',
   'PUT {B}:name': 'curl -T: a text/plain answer for the terminal',
   '{U}*': 'static files of the web build',
   '{B}manage/*': 'static files of the web build',
@@ -110,11 +113,11 @@ describe('every route of the app is described', () => {
 
   it('the guard itself works: a new route without an operation is named', () => {
     const t = full()
-    t.app.get(`${B}api/requests/:id`, (c) => c.json({}))
-    t.app.post(`${B}api/requests`, (c) => c.json({}))
+    t.app.get(`${B}api/reports/:id`, (c) => c.json({}))
+    t.app.post(`${B}api/reports`, (c) => c.json({}))
     expect(undescribedRoutes(t.app, B, t.config.uploadAppPath)).toEqual([
-      'GET {B}api/requests/:id (/psi/api/requests/:id) has no operation in api/openapi.ts (nor a reason in NOT_JSON)',
-      'POST {B}api/requests (/psi/api/requests) has no operation in api/openapi.ts (nor a reason in NOT_JSON)',
+      'GET {B}api/reports/:id (/psi/api/reports/:id) has no operation in api/openapi.ts (nor a reason in NOT_JSON)',
+      'POST {B}api/reports (/psi/api/reports) has no operation in api/openapi.ts (nor a reason in NOT_JSON)',
     ])
   })
 })
@@ -454,6 +457,44 @@ describe('the JSON API answers as its OpenAPI document says (filesystem store, b
     expect(
       (await check(await fetch(url, json('PATCH', { locked: false }, manage)), 'patch', path)).code,
     ).toBe('NOT_FOUND')
+  })
+
+  it('upload requests: make, read, show on the manage link, close, refusals', async () => {
+    const make = (body: unknown, origin = base(), headers: Record<string, string> = {}) =>
+      fetch(`${origin}/api/requests`, json('POST', body, headers))
+    const made = await check(
+      await make({ maxFiles: 2, message: 'Your photos, please', notify: 'req@example.org' }),
+      'post',
+      '/api/requests',
+    )
+    expect(made).toMatchObject({ maxFiles: 2, filesLeft: 2, closed: false, notify: true })
+    expect(typeof made.password).toBe('string')
+    expect((await check(await make({ maxFiles: -1 }), 'post', '/api/requests')).code).toBe('INVALID_INPUT')
+    expect((await check(await make({ nope: 1 }), 'post', '/api/requests')).code).toBe('INVALID_INPUT')
+    expect((await check(await make({}, `${guarded.origin}/psi`), 'post', '/api/requests')).code).toBe(
+      'UNAUTHORIZED',
+    )
+
+    const path = '/api/requests/{sid}'
+    const url = `${base()}/api/requests/${made.sid}`
+    const asked = { 'X-Request-Token': made.requestToken as string }
+    expect((await check(await fetch(url, { headers: asked }), 'get', path)).message).toBe(
+      'Your photos, please',
+    )
+    expect((await check(await fetch(url), 'get', path)).code).toMatch(/UNAUTHORIZED|FORBIDDEN/)
+    const wrong = { 'X-Request-Token': 'A'.repeat(32) }
+    expect((await check(await fetch(url, { headers: wrong }), 'get', path)).code).toBe('FORBIDDEN')
+
+    const manage = { 'X-Manage-Token': made.manageToken as string }
+    const state = await check(
+      await fetch(`${base()}/api/manage/${made.sid}`, { headers: manage }),
+      'get',
+      '/api/manage/{sid}',
+    )
+    expect(state.request).toMatchObject({ sid: made.sid, maxFiles: 2 })
+    expect((await check(await fetch(url, { method: 'DELETE' }), 'delete', path)).code).toBe('UNAUTHORIZED')
+    await check(await fetch(url, { method: 'DELETE', headers: manage }), 'delete', path)
+    expect((await check(await fetch(url, { headers: asked }), 'get', path)).code).toBe('GONE')
   })
 
   it('direct uploads: create, sign, status, complete, abandon, refusals', async () => {

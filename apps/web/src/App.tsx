@@ -16,6 +16,8 @@ export async function loadPage(route: Route): Promise<PageComponent | null> {
   if (route.page === 'admin') return (await import('./pages/admin/AdminPage.js')).AdminPage
   if (route.page === 'manage') return (await import('./pages/manage/ManagePage.js')).ManagePage
   if (route.page === 'shares') return (await import('./pages/manage/SharesPage.js')).SharesPage
+  if (route.page === 'newRequest') return (await import('./pages/request/NewRequestPage.js')).NewRequestPage
+  if (route.page === 'request') return (await import('./pages/request/RequestPage.js')).RequestPage
   if (route.page === 'upload') return UploadPage
   return null
 }
@@ -56,7 +58,11 @@ export function App({ api, route, initialLang, initialMessages, Page, preload }:
             ? t('manageTitle')
             : route.page === 'shares'
               ? t('mySharesTitle')
-              : t('notFoundPage')
+              : route.page === 'newRequest'
+                ? t('requestFilesTitle')
+                : route.page === 'request'
+                  ? t('requestPageTitle')
+                  : t('notFoundPage')
 
   useEffect(() => {
     document.documentElement.lang = i18n.locale

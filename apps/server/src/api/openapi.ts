@@ -18,7 +18,13 @@ import { REQUESTS, RESPONSES } from './schemas.js'
 type Json = Record<string, unknown>
 type RequestName = keyof typeof REQUESTS
 type ResponseName = keyof typeof RESPONSES
-type Security = 'uploadPassword' | 'adminPassword' | 'downloadPassword' | 'bucketToken' | 'manageToken'
+type Security =
+  | 'uploadPassword'
+  | 'adminPassword'
+  | 'downloadPassword'
+  | 'bucketToken'
+  | 'manageToken'
+  | 'requestToken'
 type Method = 'get' | 'post' | 'patch' | 'delete'
 
 interface Reply {
@@ -39,7 +45,7 @@ export interface Operation {
   /** Served at the server's root, not below the base URL (`/healthz`). */
   root?: true
   operationId: string
-  tag: 'config' | 'download' | 'admin' | 'manage' | 'direct' | 'operations'
+  tag: 'config' | 'download' | 'admin' | 'manage' | 'requests' | 'direct' | 'operations'
   summary: string
   description?: string
   /** Alternatives (OpenAPI `security`): `[]` inside means "nothing needed". */
@@ -71,6 +77,10 @@ const SECURITY_SCHEMES: Record<Security, { name: string; description: string }> 
   manageToken: {
     name: 'X-Manage-Token',
     description: "The bucket's manage secret (the fragment of its manage link)",
+  },
+  requestToken: {
+    name: 'X-Request-Token',
+    description: "An upload request's secret (the fragment of its request link)",
   },
 }
 
@@ -246,6 +256,42 @@ export const OPERATIONS: readonly Operation[] = [
     request: 'ManageMail',
     replies: { 202: { description: 'Queued', body: 'MailQueued' } },
     errors: [400, 401, 403, 404, 429],
+  },
+  {
+    method: 'post',
+    path: '/api/requests',
+    routes: ['api/requests'],
+    operationId: 'createUploadRequest',
+    tag: 'requests',
+    summary: 'Makes an upload request: a link others upload through, into a bucket the requester manages',
+    security: [[], ['uploadPassword'], ['adminPassword']],
+    request: 'RequestCreate',
+    replies: {
+      201: { description: 'The request and its links', body: 'RequestMade', headers: ['X-Manage-Url'] },
+    },
+    errors: [400, 401, 403, 429, 503],
+  },
+  {
+    method: 'get',
+    path: '/api/requests/{sid}',
+    routes: ['api/requests/:sid'],
+    operationId: 'getUploadRequest',
+    tag: 'requests',
+    summary: 'What the request allows and what is left (for whoever holds the request link)',
+    security: [['requestToken']],
+    replies: { 200: { description: 'The request', body: 'RequestInfo' } },
+    errors: [400, 401, 403, 404, 410],
+  },
+  {
+    method: 'delete',
+    path: '/api/requests/{sid}',
+    routes: ['api/requests/:sid'],
+    operationId: 'closeUploadRequest',
+    tag: 'requests',
+    summary: 'Closes the request: its link takes no more files (those already sent stay)',
+    security: [['manageToken']],
+    replies: { 204: { description: 'Closed' } },
+    errors: [400, 401, 403, 404, 503],
   },
   {
     method: 'post',
@@ -464,6 +510,7 @@ export function openApiDocument(baseUrl: string): Json {
       { name: 'download', description: 'Bucket listings' },
       { name: 'admin', description: 'Admin (404 unless `adminPass` is set)' },
       { name: 'manage', description: 'Manage links: every answer has `Cache-Control: no-store`' },
+      { name: 'requests', description: 'Upload requests: others upload into a bucket you manage' },
       { name: 'direct', description: 'Direct-to-S3 uploads' },
       { name: 'operations', description: 'Health and this document' },
     ],

@@ -200,6 +200,73 @@ export const ManagedFile = z.object({
   downloadsLeft: count.nullable(),
 })
 
+/** Longest message of an upload request, in characters. */
+export const MAX_REQUEST_MESSAGE = 2000
+
+export const RequestCreate = z
+  .object({
+    maxBytes: z.number().int().positive().nullable().optional().describe('Total bytes the request takes'),
+    maxFiles: z
+      .number()
+      .int()
+      .positive()
+      .max(100_000)
+      .nullable()
+      .optional()
+      .describe('Files the request takes'),
+    expiresAt: z
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .optional()
+      .describe('When the link closes (ms); default maxAge'),
+    retention: z.string().max(32).optional().describe('Retention of the files (a key of `retentions`)'),
+    message: z.string().max(MAX_REQUEST_MESSAGE).optional().describe('Shown to whoever opens the link'),
+    notify: z
+      .string()
+      .max(320)
+      .nullable()
+      .optional()
+      .describe("The requester's address for notices (needs smtpUrl)"),
+    password: z
+      .string()
+      .min(1)
+      .max(1024)
+      .optional()
+      .describe("The bucket's password; made by the server when absent"),
+    lang: z.string().max(35).optional().describe('Language of the notices'),
+  })
+  .strict()
+
+export const RequestInfo = z.object({
+  sid: z.string(),
+  message: z.string(),
+  expiresAt: time.nullable(),
+  maxBytes: bytes.nullable(),
+  maxFiles: count.nullable(),
+  retention: z.string(),
+  closed: z.boolean(),
+  expired: z.boolean(),
+  files: count,
+  bytes,
+  filesLeft: count.nullable(),
+  bytesLeft: bytes.nullable(),
+  maxFileSize: bytes.nullable(),
+  notify: z.boolean().describe('The requester gets a notice per file'),
+  tusEndpoint: z.string(),
+  chunkSize: bytes,
+})
+
+export const RequestMade = RequestInfo.extend({
+  requestUrl: z.string().describe('`{origin}{B}request/{sid}#{requestToken}`: for whoever should upload'),
+  requestToken: z.string(),
+  manageUrl: z.string().describe("The requester's manage link of the bucket the files land in"),
+  manageToken: z.string(),
+  shareUrl: z.string(),
+  password: z.string().optional().describe("The bucket's password, when the server made it (shown once)"),
+})
+
 export const ManageState = z.object({
   sid: z.string(),
   shareUrl: z.string(),
@@ -207,6 +274,7 @@ export const ManageState = z.object({
   protected: z.boolean(),
   expiresAt: time.nullable(),
   maxAge: z.number().nullable().describe('Seconds a file may live at most; `null`: no limit'),
+  request: RequestInfo.nullable().optional().describe('The upload request this bucket was made for'),
   files: z.array(ManagedFile),
 })
 
@@ -313,7 +381,7 @@ export const Health = z.object({
  * Request bodies by component name: their JSON Schema describes what a client may send (zod's
  * input side). Names are unique across both tables.
  */
-export const REQUESTS = { ManageEdit, ManageMail, DirectCreate, DirectPartsRequest } as const
+export const REQUESTS = { ManageEdit, ManageMail, DirectCreate, DirectPartsRequest, RequestCreate } as const
 
 /** Response bodies by component name (zod's output side: exactly what the server sends). */
 export const RESPONSES = {
@@ -331,6 +399,8 @@ export const RESPONSES = {
   ManageLink,
   ManagedFile,
   ManageState,
+  RequestInfo,
+  RequestMade,
   MailQueued,
   DirectCreated,
   DirectParts,
@@ -343,6 +413,8 @@ export type ClientConfigBody = z.output<typeof ClientConfig>
 export type BucketListingBody = z.output<typeof BucketListing>
 export type AdminDataBody = z.output<typeof AdminData>
 export type ManageStateBody = z.output<typeof ManageState>
+export type RequestCreateBody = z.output<typeof RequestCreate>
+export type RequestInfoBody = z.output<typeof RequestInfo>
 export type ManageLinkBody = z.output<typeof ManageLink>
 export type ManageEditBody = z.output<typeof ManageEdit>
 export type ManageMailBody = z.output<typeof ManageMail>

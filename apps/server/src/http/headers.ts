@@ -57,7 +57,7 @@ export const TUS_CORS_HEADERS: Readonly<Record<string, string>> = {
   'Access-Control-Allow-Headers':
     'Authorization, Content-Type, Location, Tus-Extension, Tus-Max-Size, Tus-Resumable, Tus-Version, ' +
     'Upload-Concat, Upload-Defer-Length, Upload-Length, Upload-Metadata, Upload-Offset, Upload-Checksum, ' +
-    'X-HTTP-Method-Override, X-Requested-With, X-Request-Id, X-Passwd, X-Bucket-Token',
+    'X-HTTP-Method-Override, X-Requested-With, X-Request-Id, X-Passwd, X-Bucket-Token, X-Request-Token',
   'Access-Control-Expose-Headers':
     'Location, Tus-Extension, Tus-Max-Size, Tus-Resumable, Tus-Version, Tus-Checksum-Algorithm, Upload-Concat, ' +
     'Upload-Defer-Length, Upload-Length, Upload-Metadata, Upload-Offset, Upload-Expires, X-Request-Id, X-Bucket-Token',

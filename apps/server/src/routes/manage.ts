@@ -57,6 +57,7 @@ import {
   manageUrl,
   verifyManageToken,
 } from '../upload/manage-secret.js'
+import { changeRequest, readRequest, requestView } from '../upload/requests.js'
 import { bucketLockId } from '../upload/rules.js'
 import { withFileLock } from './download-claims.js'
 
@@ -117,6 +118,8 @@ async function stateOf(c: Context<AppEnv>, deps: AppDeps, sid: BucketId): Promis
   const now = deps.clock.now()
   const files = await servableFiles(deps.store, sid, now, (m) => completedOrAsIs(deps, m))
   const expiries = files.map((f) => f.expiresAt)
+  // The upload request this bucket was made for, if any (its files arrive through it).
+  const request = await readRequest(deps, sid)
   return {
     sid,
     shareUrl: `${publicOrigin(c, deps.config.trustProxy)}${deps.config.baseUrl}${sid}`,
@@ -124,6 +127,7 @@ async function stateOf(c: Context<AppEnv>, deps: AppDeps, sid: BucketId): Promis
     protected: files.some((f) => !!f.password),
     expiresAt: files.length === 0 || expiries.includes(null) ? null : Math.max(...(expiries as number[])),
     maxAge: deps.config.maxAge,
+    request: request ? await requestView(deps, sid, request) : null,
     files: files.map((f) => ({
       key: f.key,
       name: f.name,
@@ -189,6 +193,8 @@ async function editBucket(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Pr
         if (!(isPsiError(err) && err.code === 'NOT_FOUND')) throw err
       })
     }
+    // Files still to come through the bucket's upload request get the new password too.
+    if (edit.password !== undefined) await changeRequest(deps, sid, (r) => ({ ...r, password: hash ?? null }))
     // The shared ledger counts expiry, password and lock: it must follow the files.
     if (edit.locked !== true) await deps.buckets.ledgers?.rebuild(sid)
     deps.buckets.invalidate(sid)

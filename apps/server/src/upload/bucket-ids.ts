@@ -74,6 +74,13 @@ export function bucketTokenOf(
  */
 export const MANAGE_HASH_KEY = 'manageSha256'
 
+/**
+ * Key in the mark's `extra` of the plain manage secret, kept only for a bucket made by an upload
+ * request whose requester asked for e-mail notices (they carry the manage link, see
+ * `requests.ts`); replaced with the secret.
+ */
+export const MANAGE_MAIL_KEY = 'manageSecretForMail'
+
 /** Key of the mark of a used bucket id (never made by `newFileId`, which makes 22 characters). */
 export const BUCKET_MARK_KEY = 'psitransfer-bucket' as FileId
 

@@ -1,7 +1,8 @@
 /**
  * Upload completion in one place. {@link uploadCompleted} is what happens once a file has all
  * its bytes, however it arrived (the TUS endpoint's `onComplete` hook, a curl-style PUT): the
- * retention expiry, the counter and the "file uploaded" webhook.
+ * retention expiry, the counter and the "file uploaded" webhook (and for a file sent through an
+ * upload request, the requester's notices).
  *
  * And finishing uploads whose bytes are all there but whose completion never ran (the process
  * that wrote the last byte died first). Every place that touches such a file (download,
@@ -23,6 +24,7 @@ import { publicFile } from '../bucket.js'
 import type { Config } from '../config.js'
 import type { Logger } from '../logger.js'
 import type { UploadDeps } from './deps.js'
+import { notifyRequester, REQUEST_FILE_KEY } from './requests.js'
 import { initialExpiry, retentionExpiry } from './rules.js'
 
 /** A listing waits this long for the lock of such a file, then leaves it out for now. */
@@ -45,6 +47,8 @@ export async function uploadCompleted(deps: UploadDeps, meta: FileMeta): Promise
   if (final.password) metadata._password = true
   delete metadata.protected
   deps.webhooks.send(config.fileUploadedWebhook, 'fileUploaded', { metadata, date: deps.clock.now() })
+  // Arrived through an upload request: its requester hears of it (webhook, e-mail).
+  if (final.extra[REQUEST_FILE_KEY]) await notifyRequester(deps, final)
   return final
 }
 

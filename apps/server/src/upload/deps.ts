@@ -6,6 +6,7 @@
  */
 import type { ChecksumBudget, Locker, Store } from '@psitransfer/core'
 import type { Config } from '../config.js'
+import type { Mailer } from '../mail/mailer.js'
 import type { Metrics } from '../metrics.js'
 import type { AuthDeps } from '../security/auth.js'
 import type { WebhookSender } from '../webhooks.js'
@@ -31,4 +32,6 @@ export interface UploadDeps extends AuthDeps {
   bucketIds: BucketIds
   /** Memory all checksummed TUS chunks may hold at once (Hono route and fast path share it). */
   checksumBudget: ChecksumBudget
+  /** Outgoing mail, present only when `smtpUrl` is configured (upload request notices). */
+  mailer?: Mailer
 }

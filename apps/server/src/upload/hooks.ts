@@ -14,6 +14,7 @@ import {
   newBucketId,
   PsiError,
   parseBucketId,
+  parseUploadMetadata,
   type TusHooks,
   type TusRequest,
   withLock,
@@ -26,6 +27,13 @@ import type { Reservation } from './bucket-state.js'
 import { uploadCompleted } from './complete.js'
 import type { UploadDeps } from './deps.js'
 import { checkEncryptedCreation } from './encrypted.js'
+import {
+  admitToRequest,
+  REQUEST_FILE_KEY,
+  REQUEST_TOKEN_HEADER,
+  type UploadRequest,
+  verifyRequest,
+} from './requests.js'
 import {
   admitToBucket,
   bucketLockId,
@@ -72,12 +80,95 @@ export async function releaseBucketLock(holder: CreateLockHolder, log: Logger): 
   await lock?.release().catch((err: unknown) => log.warn({ err }, 'could not release a bucket lock'))
 }
 
+/** Client metadata kept in `extra`: unknown keys, without what only the server sets. */
+function extraOf(md: Record<string, string>): Record<string, string> {
+  const given: Record<string, string> = {}
+  for (const [k, v] of Object.entries(md)) if (!KNOWN_KEYS.has(k) && k !== REQUEST_FILE_KEY) given[k] = v
+  // `maxDownloads` is validated here; the server's own download claims cannot be sent.
+  return clientExtra(given)
+}
+
 export function createUploadHooks(req: RequestFacts, deps: UploadDeps, holder: CreateLockHolder): TusHooks {
   const { config, metrics } = deps
   const log = req.log
+
+  /**
+   * A creation through an upload request (`requests.ts`): the request's retention and password,
+   * admitted against its limits under the bucket's lock (held, with a shared ledger, until the
+   * store created the file, as for any creation).
+   */
+  async function createForRequest(
+    input: CreateInput,
+    secret: string,
+    createdAt: number,
+  ): Promise<CreateDecision> {
+    const md = input.metadata
+    if (input.concat?.kind === 'partial') {
+      throw new PsiError('INVALID_INPUT', 'Uploads through a request cannot be split into parallel parts')
+    }
+    if (md.sid === undefined || md.sid === '')
+      throw new PsiError('INVALID_INPUT', 'tus meta prop missing: sid')
+    const sid = parseBucketId(md.sid)
+    const request: UploadRequest = await verifyRequest(deps, sid, secret, { open: true })
+    if (input.uploadLength === null && request.maxBytes !== null) {
+      throw new PsiError('INVALID_INPUT', 'This upload request limits the size: send Upload-Length')
+    }
+    const retention = parseRetention(request.retention, config)
+    const name = parseName(md.name ?? md.filename)
+    const relativePath = parseOptionalRelativePath(md.relativePath)
+    const comment = parseComment(md.comment)
+    const type = parseType(md.type ?? md.filetype)
+    checkEncryptedCreation(md, config)
+    const extra = { ...extraOf(md), [REQUEST_FILE_KEY]: '1' }
+    const expiresAt = initialExpiry(createdAt, retention, config)
+    const lock = await deps.bucketLocker.lock(bucketLockId(sid), {
+      waitMs: 15_000,
+      ...(input.request.signal ? { signal: input.request.signal } : {}),
+    })
+    let release = true
+    try {
+      const decision = await admitToRequest(deps, sid, {
+        uploadLength: input.uploadLength,
+        expiresAt,
+        retainedUntil: retentionExpiry(createdAt, retention, config),
+      })
+      if (decision.reservation) holder.reservation = decision.reservation
+      if (deps.buckets.ledgers) {
+        holder.lock = lock
+        release = false
+      }
+      metrics.inc('psitransfer_uploads_created_total')
+      return {
+        sid,
+        name,
+        relativePath,
+        comment,
+        type,
+        retention,
+        ...(decision.password ? { password: decision.password } : {}),
+        createdAt,
+        expiresAt,
+        bucketLocked: false,
+        extra,
+      }
+    } finally {
+      if (release) await lock.release()
+    }
+  }
+
   return {
     async authorize(request: TusRequest, ref: FileRef | undefined) {
-      await checkServicePassword(req, deps, config.uploadPass, 'upload')
+      const requestSecret = request.headers.get(REQUEST_TOKEN_HEADER.toLowerCase())
+      if (requestSecret !== null) {
+        // An upload request's link stands in for the upload password, for its own bucket only
+        // (onCreate admits the file against the request). A file already admitted may finish
+        // after the request closed.
+        const rawSid = ref?.sid ?? parseUploadMetadata(request.headers.get('upload-metadata')).sid
+        if (!rawSid) throw new PsiError('INVALID_INPUT', 'tus meta prop missing: sid')
+        await verifyRequest(deps, parseBucketId(rawSid), requestSecret, { open: ref === undefined })
+      } else {
+        await checkServicePassword(req, deps, config.uploadPass, 'upload')
+      }
       const method = (request.headers.get('x-http-method-override') ?? request.method).toUpperCase()
       if (ref && method === 'DELETE') {
         // Download URLs contain `sid++key`, so anyone with a link could otherwise terminate a
@@ -96,6 +187,8 @@ export function createUploadHooks(req: RequestFacts, deps: UploadDeps, holder: C
       const md = input.metadata
       checkFileSize(input.uploadLength, config)
       const createdAt = deps.clock.now()
+      const requestSecret = input.request.headers.get(REQUEST_TOKEN_HEADER.toLowerCase())
+      if (requestSecret !== null) return createForRequest(input, requestSecret, createdAt)
       if (input.concat?.kind === 'partial') {
         // Parts of a parallel upload carry no metadata (tus-js-client sends none); each lives
         // in a bucket of its own until the final upload concatenates it, and expires soon.
@@ -125,10 +218,7 @@ export function createUploadHooks(req: RequestFacts, deps: UploadDeps, holder: C
         throw new PsiError('INVALID_INPUT', 'A password is required for every upload')
       }
       checkEncryptedCreation(md, config)
-      const given: Record<string, string> = {}
-      for (const [k, v] of Object.entries(md)) if (!KNOWN_KEYS.has(k)) given[k] = v
-      // `maxDownloads` is validated here; the server's own download claims cannot be sent.
-      const extra = clientExtra(given)
+      const extra = extraOf(md)
 
       const expiresAt = initialExpiry(createdAt, retention, config)
       const token = bucketTokenOf((name) => input.request.headers.get(name), sid)

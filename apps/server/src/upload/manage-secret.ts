@@ -12,7 +12,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { type BucketId, withLock } from '@psitransfer/core'
-import { MANAGE_HASH_KEY } from './bucket-ids.js'
+import { MANAGE_HASH_KEY, MANAGE_MAIL_KEY } from './bucket-ids.js'
 import type { UploadDeps } from './deps.js'
 import { bucketLockId } from './rules.js'
 
@@ -32,6 +32,19 @@ export function manageUrl(origin: string, baseUrl: string, sid: BucketId, token:
 }
 
 /**
+ * A new manage secret and the mark `extra` that makes it the bucket's (for a mark made with it,
+ * as an upload request does). `forMail`: the plain secret is kept too, for notices to the
+ * requester (see `requests.ts`).
+ */
+export function newManageSecret(forMail = false): { token: string; extra: Record<string, string> } {
+  const token = randomBytes(24).toString('base64url')
+  return {
+    token,
+    extra: { [MANAGE_HASH_KEY]: sha256Hex(token), ...(forMail ? { [MANAGE_MAIL_KEY]: token } : {}) },
+  }
+}
+
+/**
  * Makes a new manage secret for `sid` and stores its hash (replacing an older one, which stops
  * working). `undefined` when the bucket id has no live mark. `locked`: the caller already holds
  * the bucket's lock.
@@ -42,7 +55,13 @@ export async function issueManageToken(
   options: { locked?: boolean } = {},
 ): Promise<string | undefined> {
   const token = randomBytes(24).toString('base64url')
-  const write = () => deps.bucketIds.setMarkExtra(sid, { [MANAGE_HASH_KEY]: sha256Hex(token) })
+  const write = async () => {
+    const mark = await deps.bucketIds.markRecord(sid)
+    // A secret kept for notices to a requester follows the new one (the old one stops working).
+    const extra: Record<string, string> = { [MANAGE_HASH_KEY]: sha256Hex(token) }
+    if (mark?.extra[MANAGE_MAIL_KEY]) extra[MANAGE_MAIL_KEY] = token
+    return deps.bucketIds.setMarkExtra(sid, extra)
+  }
   // The mark also holds the shared ledger: written under the bucket's lock like it.
   const ok = options.locked
     ? await write()

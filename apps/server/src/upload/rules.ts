@@ -242,7 +242,7 @@ export async function admitToBucket(
   return { password: hash, bucketToken: taken.token, ...counted(reservation) }
 }
 
-function checkRoom(config: Config, bucket: BucketSnapshot, uploadLength: number | null): void {
+export function checkRoom(config: Config, bucket: BucketSnapshot, uploadLength: number | null): void {
   if (bucket.locked) throw new PsiError('BUCKET_LOCKED', 'Bucket locked')
   if (config.maxBucketSize !== null && bucket.bytes + (uploadLength ?? 0) > config.maxBucketSize) {
     throw new PsiError(

@@ -182,6 +182,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Makes an upload request: a link others upload through, into a bucket the requester manages */
+        post: operations["createUploadRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/requests/{sid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the request allows and what is left (for whoever holds the request link) */
+        get: operations["getUploadRequest"];
+        put?: never;
+        post?: never;
+        /** Closes the request: its link takes no more files (those already sent stay) */
+        delete: operations["closeUploadRequest"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/direct/": {
         parameters: {
             query?: never;
@@ -311,6 +346,24 @@ export interface components {
         };
         DirectPartsRequest: {
             partNumbers: number[];
+        };
+        RequestCreate: {
+            /** @description Total bytes the request takes */
+            maxBytes?: number | null;
+            /** @description Files the request takes */
+            maxFiles?: number | null;
+            /** @description When the link closes (ms); default maxAge */
+            expiresAt?: number | null;
+            /** @description Retention of the files (a key of `retentions`) */
+            retention?: string;
+            /** @description Shown to whoever opens the link */
+            message?: string;
+            /** @description The requester's address for notices (needs smtpUrl) */
+            notify?: string | null;
+            /** @description The bucket's password; made by the server when absent */
+            password?: string;
+            /** @description Language of the notices */
+            lang?: string;
         };
         /** @description Every JSON error answer (status from the code, API.md "Conventions") */
         ErrorBody: {
@@ -559,7 +612,56 @@ export interface components {
             expiresAt: number | null;
             /** @description Seconds a file may live at most; `null`: no limit */
             maxAge: number | null;
+            /** @description The upload request this bucket was made for */
+            request?: components["schemas"]["RequestInfo"] | null;
             files: components["schemas"]["ManagedFile"][];
+        };
+        RequestInfo: {
+            sid: string;
+            message: string;
+            expiresAt: number | null;
+            maxBytes: number | null;
+            maxFiles: number | null;
+            retention: string;
+            closed: boolean;
+            expired: boolean;
+            files: number;
+            bytes: number;
+            filesLeft: number | null;
+            bytesLeft: number | null;
+            maxFileSize: number | null;
+            /** @description The requester gets a notice per file */
+            notify: boolean;
+            tusEndpoint: string;
+            chunkSize: number;
+        };
+        RequestMade: {
+            sid: string;
+            message: string;
+            expiresAt: number | null;
+            maxBytes: number | null;
+            maxFiles: number | null;
+            retention: string;
+            closed: boolean;
+            expired: boolean;
+            files: number;
+            bytes: number;
+            filesLeft: number | null;
+            bytesLeft: number | null;
+            maxFileSize: number | null;
+            /** @description The requester gets a notice per file */
+            notify: boolean;
+            tusEndpoint: string;
+            chunkSize: number;
+            /** @description `{origin}{B}request/{sid}#{requestToken}`: for whoever should upload */
+            requestUrl: string;
+            requestToken: string;
+            /** @description The requester's manage link of the bucket the files land in */
+            manageUrl: string;
+            manageToken: string;
+            shareUrl: string;
+            /** @description The bucket's password, when the server made it (shown once) */
+            password?: string;
         };
         MailQueued: {
             /** @constant */
@@ -1415,6 +1517,217 @@ export interface operations {
             };
             /** @description Too many attempts (Retry-After) */
             429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createUploadRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequestCreate"];
+            };
+        };
+        responses: {
+            /** @description The request and its links */
+            201: {
+                headers: {
+                    /** @description The manage link (also in the body) */
+                    "X-Manage-Url"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestMade"];
+                };
+            };
+            /** @description Malformed request, id or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Credentials missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Credentials wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many attempts (Retry-After) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy or the store does not answer (Retry-After) */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getUploadRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Bucket id, `[A-Za-z0-9][A-Za-z0-9_-]{0,63}` */
+                sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The request */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestInfo"];
+                };
+            };
+            /** @description Malformed request, id or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Credentials missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Credentials wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown, expired, or not offered by this server */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    closeUploadRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Bucket id, `[A-Za-z0-9][A-Za-z0-9_-]{0,63}` */
+                sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Closed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request, id or body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Credentials missing */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Credentials wrong */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown, expired, or not offered by this server */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy or the store does not answer (Retry-After) */
+            503: {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: string;

@@ -11,6 +11,16 @@ describe('routeOf', () => {
     expect(routeOf('/share/abc', '/share/')).toEqual({ page: 'download', sid: 'abc' })
   })
 
+  it('routes the upload request pages: the form at request/, a request at request/{sid}', () => {
+    expect(routeOf('/request/', '/')).toEqual({ page: 'newRequest' })
+    expect(routeOf('/share/request/', '/share/')).toEqual({ page: 'newRequest' })
+    expect(routeOf('/request/Ab-1', '/')).toEqual({ page: 'request', sid: 'Ab-1' })
+    expect(routeOf('/share/request/Ab-1', '/share/')).toEqual({ page: 'request', sid: 'Ab-1' })
+    // Without the slash it stays the download page of a bucket named `request`.
+    expect(routeOf('/request', '/')).toEqual({ page: 'download', sid: 'request' })
+    expect(routeOf('/request/a/b', '/')).toEqual({ page: 'notFound' })
+  })
+
   it('refuses paths that are no bucket id', () => {
     expect(routeOf('/a/b', '/')).toEqual({ page: 'notFound' })
     expect(routeOf('/%E0%A4%A', '/')).toEqual({ page: 'notFound' })

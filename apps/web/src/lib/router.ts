@@ -8,6 +8,10 @@ export type Route =
   | { page: 'shares' }
   /** One share's manage page, `{base}manage/{sid}#{secret}` (the secret stays in the fragment). */
   | { page: 'manage'; sid: string }
+  /** "Request files": the form that makes an upload request (`{base}request/`). */
+  | { page: 'newRequest' }
+  /** An upload request's page, `{base}request/{sid}#{secret}` (the secret stays in the fragment). */
+  | { page: 'request'; sid: string }
   | { page: 'notFound' }
 
 const SID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
@@ -26,6 +30,7 @@ export function routeOf(pathname: string, basePath: string, uploadPath?: string)
   let rest = pathname.startsWith(basePath) ? pathname.slice(basePath.length) : pathname.replace(/^\//, '')
   // `manage/` (with its slash, so a bucket named `manage` keeps its download page).
   if (rest === 'manage/') return { page: 'shares' }
+  if (rest === 'request/') return { page: 'newRequest' }
   rest = rest.replace(/\/+$/, '')
   try {
     rest = decodeURIComponent(rest)
@@ -38,6 +43,11 @@ export function routeOf(pathname: string, basePath: string, uploadPath?: string)
   if (managed)
     return SID.test(managed[1] as string)
       ? { page: 'manage', sid: managed[1] as string }
+      : { page: 'notFound' }
+  const requested = /^request\/(.+)$/.exec(rest)
+  if (requested)
+    return SID.test(requested[1] as string)
+      ? { page: 'request', sid: requested[1] as string }
       : { page: 'notFound' }
   if (SID.test(rest)) return { page: 'download', sid: rest }
   return { page: 'notFound' }

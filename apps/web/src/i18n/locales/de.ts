@@ -191,6 +191,43 @@ const de: Messages = {
   customExpiry: 'Eigenes Datum…',
   customExpiryDate: 'Verfügbar bis',
   customExpiryPast: 'Wählen Sie ein Datum und eine Uhrzeit in der Zukunft.',
+  // upload requests
+  requestFilesTitle: 'Dateien anfordern',
+  requestPageTitle: 'Dateien senden',
+  requestFilesIntro:
+    'Erstellen Sie einen Link, über den andere Ihnen Dateien senden können. Sie brauchen dafür kein Upload-Passwort und sehen die Dateien anderer nicht.',
+  requestMessage: 'Nachricht an die Angefragten (optional)',
+  requestMaxFiles: 'Höchstens so viele Dateien',
+  requestMaxSize: 'Höchstens so viel insgesamt, in MB',
+  requestLimitHint: 'Leer: keine Grenze außer der des Servers.',
+  requestUntil: 'Link offen bis (leer: so lange der Server erlaubt)',
+  requestNotify: 'Mich per E-Mail benachrichtigen, wenn Dateien eintreffen (optional)',
+  requestPassword: 'Passwort für die empfangenen Dateien',
+  requestPasswordHint:
+    'Leer: Es wird eines für Sie erzeugt und einmal angezeigt. Sie brauchen es, um die Dateien herunterzuladen.',
+  requestCreate: 'Anfrage-Link erstellen',
+  requestMade: 'Ihr Anfrage-Link ist bereit',
+  requestLink: 'Anfrage-Link',
+  requestLinkHint:
+    'Senden Sie diesen Link an die Personen, die Dateien hochladen sollen. Behalten Sie den Verwaltungslink unten für sich: Damit sehen Sie und laden Sie herunter, was eingetroffen ist.',
+  requestPasswordMade:
+    'Passwort der empfangenen Dateien: {password}. Notieren Sie es jetzt: Es wird nur einmal angezeigt.',
+  requestInvalid:
+    'Dieser Anfrage-Link ist falsch oder unvollständig. Öffnen Sie den vollständigen Link, so wie er Ihnen gesendet wurde.',
+  requestClosed:
+    'Diese Upload-Anfrage ist geschlossen oder abgelaufen. Bitten Sie die Person, die Ihnen den Link geschickt hat, um einen neuen.',
+  requestFrom: 'Nachricht des Anfragenden',
+  requestFilesLeft: 'Verbleibende Dateien: {count}',
+  requestSpaceLeft: 'Verbleibender Platz: {size}',
+  requestOpenUntil: 'Offen bis {date}.',
+  requestChooseFiles: 'Dateien zum Senden auswählen',
+  requestSent: 'Gesendet',
+  requestSection: 'Upload-Anfrage',
+  requestStateOpen: 'Die Anfrage ist offen: Ihr Link nimmt Dateien an.',
+  requestStateClosed: 'Die Anfrage ist geschlossen: Ihr Link nimmt keine Dateien mehr an.',
+  requestReceived: 'Empfangene Dateien: {count}',
+  closeRequest: 'Anfrage schließen',
+  confirmCloseRequest: 'Diese Anfrage schließen? Danach kann niemand mehr über ihren Link hochladen.',
 }
 
 export default de

@@ -194,6 +194,41 @@ const en = {
   customExpiry: 'Custom date…',
   customExpiryDate: 'Available until',
   customExpiryPast: 'Choose a date and time in the future.',
+  // upload requests
+  requestFilesTitle: 'Request files',
+  requestPageTitle: 'Send files',
+  requestFilesIntro:
+    'Make a link through which others can send you files. They do not need the upload password and cannot see the files of others.',
+  requestMessage: 'Message to the people you ask (optional)',
+  requestMaxFiles: 'Most files',
+  requestMaxSize: 'Most total size in MB',
+  requestLimitHint: "Empty: no limit besides the server's own.",
+  requestUntil: 'Link open until (empty: as long as the server allows)',
+  requestNotify: 'Tell me by e-mail when files arrive (optional)',
+  requestPassword: 'Password for the files you receive',
+  requestPasswordHint: 'Empty: one is made for you and shown once. You need it to download the files.',
+  requestCreate: 'Create request link',
+  requestMade: 'Your request link is ready',
+  requestLink: 'Request link',
+  requestLinkHint:
+    'Send this link to the people who should upload files. Keep the manage link below to yourself: with it you see and download what arrived.',
+  requestPasswordMade:
+    'Password of the received files: {password}. Write it down now: it is shown only once.',
+  requestInvalid: 'This request link is wrong or incomplete. Open the complete link as it was sent to you.',
+  requestClosed:
+    'This upload request is closed or has expired. Ask the person who sent you the link for a new one.',
+  requestFrom: 'Message from the requester',
+  requestFilesLeft: 'Files left: {count}',
+  requestSpaceLeft: 'Space left: {size}',
+  requestOpenUntil: 'Open until {date}.',
+  requestChooseFiles: 'Choose the files to send',
+  requestSent: 'Sent',
+  requestSection: 'Upload request',
+  requestStateOpen: 'The request is open: its link accepts files.',
+  requestStateClosed: 'The request is closed: its link accepts no more files.',
+  requestReceived: 'Files received: {count}',
+  closeRequest: 'Close request',
+  confirmCloseRequest: 'Close this request? Nobody can upload through its link afterwards.',
 }
 
 export default en

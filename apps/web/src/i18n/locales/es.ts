@@ -189,6 +189,43 @@ const es: Messages = {
   customExpiry: 'Fecha personalizada…',
   customExpiryDate: 'Disponible hasta',
   customExpiryPast: 'Elige una fecha y una hora en el futuro.',
+  // upload requests
+  requestFilesTitle: 'Solicitar archivos',
+  requestPageTitle: 'Enviar archivos',
+  requestFilesIntro:
+    'Crea un enlace con el que otras personas pueden enviarte archivos. No necesitan la contraseña de subida y no ven los archivos de los demás.',
+  requestMessage: 'Mensaje para las personas a las que preguntas (opcional)',
+  requestMaxFiles: 'Máximo de archivos',
+  requestMaxSize: 'Tamaño total máximo en MB',
+  requestLimitHint: 'Vacío: sin más límite que el del servidor.',
+  requestUntil: 'Enlace abierto hasta (vacío: lo que permita el servidor)',
+  requestNotify: 'Avisarme por correo cuando lleguen archivos (opcional)',
+  requestPassword: 'Contraseña de los archivos que recibas',
+  requestPasswordHint:
+    'Vacío: se crea una para ti y se muestra una sola vez. La necesitas para descargar los archivos.',
+  requestCreate: 'Crear enlace de solicitud',
+  requestMade: 'Tu enlace de solicitud está listo',
+  requestLink: 'Enlace de solicitud',
+  requestLinkHint:
+    'Envía este enlace a quienes deban subir archivos. Guarda para ti el enlace de gestión de abajo: con él ves y descargas lo que ha llegado.',
+  requestPasswordMade:
+    'Contraseña de los archivos recibidos: {password}. Anótala ahora: solo se muestra una vez.',
+  requestInvalid:
+    'Este enlace de solicitud es incorrecto o está incompleto. Abre el enlace completo tal como te lo enviaron.',
+  requestClosed:
+    'Esta solicitud de subida está cerrada o ha caducado. Pide un enlace nuevo a quien te lo envió.',
+  requestFrom: 'Mensaje de quien solicita',
+  requestFilesLeft: 'Archivos restantes: {count}',
+  requestSpaceLeft: 'Espacio restante: {size}',
+  requestOpenUntil: 'Abierta hasta el {date}.',
+  requestChooseFiles: 'Elige los archivos que quieres enviar',
+  requestSent: 'Enviados',
+  requestSection: 'Solicitud de subida',
+  requestStateOpen: 'La solicitud está abierta: su enlace acepta archivos.',
+  requestStateClosed: 'La solicitud está cerrada: su enlace ya no acepta archivos.',
+  requestReceived: 'Archivos recibidos: {count}',
+  closeRequest: 'Cerrar solicitud',
+  confirmCloseRequest: '¿Cerrar esta solicitud? Después nadie podrá subir archivos con su enlace.',
 }
 
 export default es

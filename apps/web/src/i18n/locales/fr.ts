@@ -189,6 +189,43 @@ const fr: Messages = {
   customExpiry: 'Date personnalisée…',
   customExpiryDate: 'Disponible jusqu’au',
   customExpiryPast: 'Choisissez une date et une heure dans le futur.',
+  // upload requests
+  requestFilesTitle: 'Demander des fichiers',
+  requestPageTitle: 'Envoyer des fichiers',
+  requestFilesIntro:
+    'Créez un lien par lequel d’autres personnes peuvent vous envoyer des fichiers. Elles n’ont pas besoin du mot de passe d’envoi et ne voient pas les fichiers des autres.',
+  requestMessage: 'Message aux personnes sollicitées (facultatif)',
+  requestMaxFiles: 'Nombre maximal de fichiers',
+  requestMaxSize: 'Taille totale maximale en Mo',
+  requestLimitHint: 'Vide : aucune limite en dehors de celle du serveur.',
+  requestUntil: 'Lien ouvert jusqu’au (vide : aussi longtemps que le serveur le permet)',
+  requestNotify: 'Me prévenir par e-mail quand des fichiers arrivent (facultatif)',
+  requestPassword: 'Mot de passe des fichiers reçus',
+  requestPasswordHint:
+    'Vide : un mot de passe est créé pour vous et affiché une seule fois. Il vous faut pour télécharger les fichiers.',
+  requestCreate: 'Créer le lien de demande',
+  requestMade: 'Votre lien de demande est prêt',
+  requestLink: 'Lien de demande',
+  requestLinkHint:
+    'Envoyez ce lien aux personnes qui doivent déposer des fichiers. Gardez pour vous le lien de gestion ci-dessous : il permet de voir et de télécharger ce qui est arrivé.',
+  requestPasswordMade:
+    'Mot de passe des fichiers reçus : {password}. Notez-le maintenant : il n’est affiché qu’une fois.',
+  requestInvalid:
+    'Ce lien de demande est erroné ou incomplet. Ouvrez le lien complet tel qu’il vous a été envoyé.',
+  requestClosed:
+    'Cette demande de dépôt est close ou a expiré. Demandez un nouveau lien à la personne qui vous l’a envoyé.',
+  requestFrom: 'Message de la personne qui demande',
+  requestFilesLeft: 'Fichiers restants : {count}',
+  requestSpaceLeft: 'Espace restant : {size}',
+  requestOpenUntil: 'Ouverte jusqu’au {date}.',
+  requestChooseFiles: 'Choisissez les fichiers à envoyer',
+  requestSent: 'Envoyés',
+  requestSection: 'Demande de dépôt',
+  requestStateOpen: 'La demande est ouverte : son lien accepte des fichiers.',
+  requestStateClosed: 'La demande est close : son lien n’accepte plus de fichiers.',
+  requestReceived: 'Fichiers reçus : {count}',
+  closeRequest: 'Clore la demande',
+  confirmCloseRequest: 'Clore cette demande ? Plus personne ne pourra déposer de fichiers par son lien.',
 }
 
 export default fr

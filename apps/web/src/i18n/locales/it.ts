@@ -188,6 +188,42 @@ const it: Messages = {
   customExpiry: 'Data personalizzata…',
   customExpiryDate: 'Disponibile fino al',
   customExpiryPast: 'Scegli una data e un’ora nel futuro.',
+  // upload requests
+  requestFilesTitle: 'Richiedi file',
+  requestPageTitle: 'Invia file',
+  requestFilesIntro:
+    'Crea un link con cui altre persone possono inviarti file. Non serve la password di caricamento e non vedono i file degli altri.',
+  requestMessage: 'Messaggio per le persone a cui chiedi (facoltativo)',
+  requestMaxFiles: 'Numero massimo di file',
+  requestMaxSize: 'Dimensione totale massima in MB',
+  requestLimitHint: 'Vuoto: nessun limite oltre a quello del server.',
+  requestUntil: 'Link aperto fino al (vuoto: quanto consente il server)',
+  requestNotify: 'Avvisami via e-mail quando arrivano file (facoltativo)',
+  requestPassword: 'Password dei file ricevuti',
+  requestPasswordHint:
+    'Vuoto: ne viene creata una per te e mostrata una sola volta. Serve per scaricare i file.',
+  requestCreate: 'Crea link di richiesta',
+  requestMade: 'Il tuo link di richiesta è pronto',
+  requestLink: 'Link di richiesta',
+  requestLinkHint:
+    'Invia questo link alle persone che devono caricare file. Tieni per te il link di gestione qui sotto: con esso vedi e scarichi ciò che è arrivato.',
+  requestPasswordMade: 'Password dei file ricevuti: {password}. Annotala ora: viene mostrata una sola volta.',
+  requestInvalid:
+    'Questo link di richiesta è errato o incompleto. Apri il link completo così come ti è stato inviato.',
+  requestClosed:
+    'Questa richiesta di caricamento è chiusa o scaduta. Chiedi un nuovo link a chi te lo ha inviato.',
+  requestFrom: 'Messaggio di chi richiede',
+  requestFilesLeft: 'File rimanenti: {count}',
+  requestSpaceLeft: 'Spazio rimanente: {size}',
+  requestOpenUntil: 'Aperta fino al {date}.',
+  requestChooseFiles: 'Scegli i file da inviare',
+  requestSent: 'Inviati',
+  requestSection: 'Richiesta di caricamento',
+  requestStateOpen: 'La richiesta è aperta: il suo link accetta file.',
+  requestStateClosed: 'La richiesta è chiusa: il suo link non accetta più file.',
+  requestReceived: 'File ricevuti: {count}',
+  closeRequest: 'Chiudi richiesta',
+  confirmCloseRequest: 'Chiudere questa richiesta? Dopo nessuno potrà caricare file con il suo link.',
 }
 
 export default it

@@ -186,6 +186,41 @@ const ja: Messages = {
   customExpiry: '日時を指定…',
   customExpiryDate: '公開期限',
   customExpiryPast: '未来の日時を選んでください。',
+  // upload requests
+  requestFilesTitle: 'ファイルを依頼',
+  requestPageTitle: 'ファイルを送信',
+  requestFilesIntro:
+    '他の人がファイルを送れるリンクを作成します。アップロード用パスワードは不要で、他の人のファイルは見えません。',
+  requestMessage: '依頼する相手へのメッセージ(任意)',
+  requestMaxFiles: '最大ファイル数',
+  requestMaxSize: '合計の最大サイズ(MB)',
+  requestLimitHint: '空欄: サーバーの制限以外は無制限。',
+  requestUntil: 'リンクの有効期限(空欄: サーバーが許す限り)',
+  requestNotify: 'ファイルが届いたらメールで知らせる(任意)',
+  requestPassword: '受け取るファイルのパスワード',
+  requestPasswordHint: '空欄: 自動で作成され、一度だけ表示されます。ファイルのダウンロードに必要です。',
+  requestCreate: '依頼リンクを作成',
+  requestMade: '依頼リンクができました',
+  requestLink: '依頼リンク',
+  requestLinkHint:
+    'ファイルをアップロードしてほしい人にこのリンクを送ってください。下の管理リンクは自分だけで保管してください。届いたファイルの確認とダウンロードに使います。',
+  requestPasswordMade:
+    '受け取ったファイルのパスワード: {password}。今すぐ控えてください。表示は一度だけです。',
+  requestInvalid: 'この依頼リンクは誤っているか不完全です。送られてきたリンクを省略せずに開いてください。',
+  requestClosed:
+    'このアップロード依頼は終了したか期限切れです。リンクを送った人に新しいリンクを依頼してください。',
+  requestFrom: '依頼者からのメッセージ',
+  requestFilesLeft: '残りファイル数: {count}',
+  requestSpaceLeft: '残り容量: {size}',
+  requestOpenUntil: '{date} まで受付中。',
+  requestChooseFiles: '送信するファイルを選択',
+  requestSent: '送信済み',
+  requestSection: 'アップロード依頼',
+  requestStateOpen: '依頼は受付中です: リンクからファイルを受け付けます。',
+  requestStateClosed: '依頼は終了しました: リンクからファイルを受け付けません。',
+  requestReceived: '受け取ったファイル: {count} 件',
+  closeRequest: '依頼を終了',
+  confirmCloseRequest: 'この依頼を終了しますか?以後、このリンクからはアップロードできません。',
 }
 
 export default ja

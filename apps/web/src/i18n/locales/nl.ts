@@ -190,6 +190,43 @@ const nl: Messages = {
   customExpiry: 'Eigen datum…',
   customExpiryDate: 'Beschikbaar tot',
   customExpiryPast: 'Kies een datum en tijd in de toekomst.',
+  // upload requests
+  requestFilesTitle: 'Bestanden opvragen',
+  requestPageTitle: 'Bestanden versturen',
+  requestFilesIntro:
+    'Maak een link waarmee anderen u bestanden kunnen sturen. Ze hebben het uploadwachtwoord niet nodig en zien de bestanden van anderen niet.',
+  requestMessage: 'Bericht aan de mensen die u vraagt (optioneel)',
+  requestMaxFiles: 'Maximaal aantal bestanden',
+  requestMaxSize: 'Maximale totale grootte in MB',
+  requestLimitHint: 'Leeg: geen grens behalve die van de server.',
+  requestUntil: 'Link open tot (leeg: zolang de server toestaat)',
+  requestNotify: 'Stuur mij een e-mail als er bestanden binnenkomen (optioneel)',
+  requestPassword: 'Wachtwoord voor de ontvangen bestanden',
+  requestPasswordHint:
+    'Leeg: er wordt er een voor u gemaakt en één keer getoond. U hebt het nodig om de bestanden te downloaden.',
+  requestCreate: 'Verzoeklink maken',
+  requestMade: 'Uw verzoeklink is klaar',
+  requestLink: 'Verzoeklink',
+  requestLinkHint:
+    'Stuur deze link naar de mensen die bestanden moeten uploaden. Houd de beheerlink hieronder voor uzelf: daarmee ziet en downloadt u wat er binnenkwam.',
+  requestPasswordMade:
+    'Wachtwoord van de ontvangen bestanden: {password}. Schrijf het nu op: het wordt maar één keer getoond.',
+  requestInvalid:
+    'Deze verzoeklink is onjuist of onvolledig. Open de volledige link zoals die u is gestuurd.',
+  requestClosed:
+    'Dit uploadverzoek is gesloten of verlopen. Vraag degene die u de link stuurde om een nieuwe.',
+  requestFrom: 'Bericht van de aanvrager',
+  requestFilesLeft: 'Resterende bestanden: {count}',
+  requestSpaceLeft: 'Resterende ruimte: {size}',
+  requestOpenUntil: 'Open tot {date}.',
+  requestChooseFiles: 'Kies de bestanden om te versturen',
+  requestSent: 'Verstuurd',
+  requestSection: 'Uploadverzoek',
+  requestStateOpen: 'Het verzoek is open: de link neemt bestanden aan.',
+  requestStateClosed: 'Het verzoek is gesloten: de link neemt geen bestanden meer aan.',
+  requestReceived: 'Ontvangen bestanden: {count}',
+  closeRequest: 'Verzoek sluiten',
+  confirmCloseRequest: 'Dit verzoek sluiten? Daarna kan niemand meer via de link uploaden.',
 }
 
 export default nl

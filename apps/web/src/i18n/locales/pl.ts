@@ -188,6 +188,41 @@ const pl: Messages = {
   customExpiry: 'Własna data…',
   customExpiryDate: 'Dostępne do',
   customExpiryPast: 'Wybierz datę i godzinę w przyszłości.',
+  // upload requests
+  requestFilesTitle: 'Poproś o pliki',
+  requestPageTitle: 'Wyślij pliki',
+  requestFilesIntro:
+    'Utwórz link, przez który inni mogą wysłać Ci pliki. Nie potrzebują hasła do przesyłania i nie widzą plików innych osób.',
+  requestMessage: 'Wiadomość do osób, które prosisz (opcjonalnie)',
+  requestMaxFiles: 'Maksymalna liczba plików',
+  requestMaxSize: 'Maksymalny łączny rozmiar w MB',
+  requestLimitHint: 'Puste: bez limitu poza limitem serwera.',
+  requestUntil: 'Link otwarty do (puste: tak długo, jak pozwala serwer)',
+  requestNotify: 'Powiadom mnie e-mailem, gdy przyjdą pliki (opcjonalnie)',
+  requestPassword: 'Hasło do otrzymanych plików',
+  requestPasswordHint: 'Puste: zostanie utworzone i pokazane tylko raz. Jest potrzebne do pobrania plików.',
+  requestCreate: 'Utwórz link prośby',
+  requestMade: 'Twój link prośby jest gotowy',
+  requestLink: 'Link prośby',
+  requestLinkHint:
+    'Wyślij ten link osobom, które mają przesłać pliki. Link do zarządzania poniżej zachowaj dla siebie: dzięki niemu zobaczysz i pobierzesz to, co przyszło.',
+  requestPasswordMade: 'Hasło do otrzymanych plików: {password}. Zapisz je teraz: jest pokazywane tylko raz.',
+  requestInvalid:
+    'Ten link prośby jest błędny lub niepełny. Otwórz cały link dokładnie tak, jak go otrzymałeś.',
+  requestClosed:
+    'Ta prośba o przesłanie jest zamknięta lub wygasła. Poproś osobę, która wysłała Ci link, o nowy.',
+  requestFrom: 'Wiadomość od proszącego',
+  requestFilesLeft: 'Pozostało plików: {count}',
+  requestSpaceLeft: 'Pozostało miejsca: {size}',
+  requestOpenUntil: 'Otwarta do {date}.',
+  requestChooseFiles: 'Wybierz pliki do wysłania',
+  requestSent: 'Wysłane',
+  requestSection: 'Prośba o przesłanie',
+  requestStateOpen: 'Prośba jest otwarta: jej link przyjmuje pliki.',
+  requestStateClosed: 'Prośba jest zamknięta: jej link nie przyjmuje już plików.',
+  requestReceived: 'Otrzymane pliki: {count}',
+  closeRequest: 'Zamknij prośbę',
+  confirmCloseRequest: 'Zamknąć tę prośbę? Potem nikt nie prześle już plików przez jej link.',
 }
 
 export default pl

@@ -189,6 +189,41 @@ const pt: Messages = {
   customExpiry: 'Data personalizada…',
   customExpiryDate: 'Disponível até',
   customExpiryPast: 'Escolha uma data e hora no futuro.',
+  // upload requests
+  requestFilesTitle: 'Pedir arquivos',
+  requestPageTitle: 'Enviar arquivos',
+  requestFilesIntro:
+    'Crie um link pelo qual outras pessoas podem lhe enviar arquivos. Elas não precisam da senha de envio e não veem os arquivos dos outros.',
+  requestMessage: 'Mensagem para as pessoas a quem você pede (opcional)',
+  requestMaxFiles: 'Máximo de arquivos',
+  requestMaxSize: 'Tamanho total máximo em MB',
+  requestLimitHint: 'Vazio: sem limite além do próprio servidor.',
+  requestUntil: 'Link aberto até (vazio: enquanto o servidor permitir)',
+  requestNotify: 'Avisar-me por e-mail quando chegarem arquivos (opcional)',
+  requestPassword: 'Senha dos arquivos recebidos',
+  requestPasswordHint:
+    'Vazio: uma é criada para você e mostrada uma única vez. Você precisa dela para baixar os arquivos.',
+  requestCreate: 'Criar link de pedido',
+  requestMade: 'Seu link de pedido está pronto',
+  requestLink: 'Link de pedido',
+  requestLinkHint:
+    'Envie este link às pessoas que devem enviar arquivos. Guarde só para você o link de gerenciamento abaixo: com ele você vê e baixa o que chegou.',
+  requestPasswordMade: 'Senha dos arquivos recebidos: {password}. Anote-a agora: ela é mostrada só uma vez.',
+  requestInvalid:
+    'Este link de pedido está errado ou incompleto. Abra o link completo exatamente como foi enviado.',
+  requestClosed: 'Este pedido de envio foi encerrado ou expirou. Peça um novo link a quem lhe enviou este.',
+  requestFrom: 'Mensagem de quem pede',
+  requestFilesLeft: 'Arquivos restantes: {count}',
+  requestSpaceLeft: 'Espaço restante: {size}',
+  requestOpenUntil: 'Aberto até {date}.',
+  requestChooseFiles: 'Escolha os arquivos para enviar',
+  requestSent: 'Enviados',
+  requestSection: 'Pedido de envio',
+  requestStateOpen: 'O pedido está aberto: o link aceita arquivos.',
+  requestStateClosed: 'O pedido está encerrado: o link não aceita mais arquivos.',
+  requestReceived: 'Arquivos recebidos: {count}',
+  closeRequest: 'Encerrar pedido',
+  confirmCloseRequest: 'Encerrar este pedido? Depois ninguém poderá enviar arquivos pelo link.',
 }
 
 export default pt

@@ -187,6 +187,42 @@ const sv: Messages = {
   customExpiry: 'Eget datum…',
   customExpiryDate: 'Tillgänglig till',
   customExpiryPast: 'Välj ett datum och en tid i framtiden.',
+  // upload requests
+  requestFilesTitle: 'Begär filer',
+  requestPageTitle: 'Skicka filer',
+  requestFilesIntro:
+    'Skapa en länk som andra kan skicka filer till dig genom. De behöver inte uppladdningslösenordet och ser inte andras filer.',
+  requestMessage: 'Meddelande till dem du frågar (valfritt)',
+  requestMaxFiles: 'Högst antal filer',
+  requestMaxSize: 'Högsta totala storlek i MB',
+  requestLimitHint: 'Tomt: ingen gräns utöver serverns egen.',
+  requestUntil: 'Länken öppen till (tomt: så länge servern tillåter)',
+  requestNotify: 'Meddela mig via e-post när filer kommer (valfritt)',
+  requestPassword: 'Lösenord för filerna du tar emot',
+  requestPasswordHint: 'Tomt: ett skapas åt dig och visas en gång. Du behöver det för att ladda ner filerna.',
+  requestCreate: 'Skapa förfrågningslänk',
+  requestMade: 'Din förfrågningslänk är klar',
+  requestLink: 'Förfrågningslänk',
+  requestLinkHint:
+    'Skicka den här länken till dem som ska ladda upp filer. Behåll hanteringslänken nedan för dig själv: med den ser och laddar du ner det som har kommit.',
+  requestPasswordMade:
+    'Lösenord för de mottagna filerna: {password}. Skriv upp det nu: det visas bara en gång.',
+  requestInvalid:
+    'Den här förfrågningslänken är fel eller ofullständig. Öppna hela länken precis som den skickades till dig.',
+  requestClosed:
+    'Den här uppladdningsförfrågan är stängd eller har gått ut. Be personen som skickade länken om en ny.',
+  requestFrom: 'Meddelande från den som frågar',
+  requestFilesLeft: 'Filer kvar: {count}',
+  requestSpaceLeft: 'Utrymme kvar: {size}',
+  requestOpenUntil: 'Öppen till {date}.',
+  requestChooseFiles: 'Välj filerna att skicka',
+  requestSent: 'Skickade',
+  requestSection: 'Uppladdningsförfrågan',
+  requestStateOpen: 'Förfrågan är öppen: länken tar emot filer.',
+  requestStateClosed: 'Förfrågan är stängd: länken tar inte emot fler filer.',
+  requestReceived: 'Mottagna filer: {count}',
+  closeRequest: 'Stäng förfrågan',
+  confirmCloseRequest: 'Stänga den här förfrågan? Sedan kan ingen ladda upp via länken.',
 }
 
 export default sv

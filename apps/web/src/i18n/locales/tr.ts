@@ -186,6 +186,41 @@ const tr: Messages = {
   customExpiry: 'Özel tarih…',
   customExpiryDate: 'Şu tarihe kadar erişilebilir',
   customExpiryPast: 'Gelecekte bir tarih ve saat seçin.',
+  // upload requests
+  requestFilesTitle: 'Dosya iste',
+  requestPageTitle: 'Dosya gönder',
+  requestFilesIntro:
+    'Başkalarının size dosya gönderebileceği bir bağlantı oluşturun. Yükleme parolasına ihtiyaç duymazlar ve başkalarının dosyalarını göremezler.',
+  requestMessage: 'İstediğiniz kişilere mesaj (isteğe bağlı)',
+  requestMaxFiles: 'En fazla dosya sayısı',
+  requestMaxSize: 'En fazla toplam boyut (MB)',
+  requestLimitHint: 'Boş: sunucunun kendi sınırı dışında sınır yok.',
+  requestUntil: 'Bağlantı şu tarihe kadar açık (boş: sunucunun izin verdiği kadar)',
+  requestNotify: 'Dosyalar gelince bana e-posta ile haber ver (isteğe bağlı)',
+  requestPassword: 'Alınan dosyaların parolası',
+  requestPasswordHint:
+    'Boş: sizin için bir parola oluşturulur ve bir kez gösterilir. Dosyaları indirmek için gereklidir.',
+  requestCreate: 'İstek bağlantısı oluştur',
+  requestMade: 'İstek bağlantınız hazır',
+  requestLink: 'İstek bağlantısı',
+  requestLinkHint:
+    'Bu bağlantıyı dosya yüklemesi gereken kişilere gönderin. Aşağıdaki yönetim bağlantısını kendinize saklayın: gelenleri onunla görür ve indirirsiniz.',
+  requestPasswordMade: 'Alınan dosyaların parolası: {password}. Şimdi not edin: yalnızca bir kez gösterilir.',
+  requestInvalid: 'Bu istek bağlantısı yanlış veya eksik. Bağlantıyı size gönderildiği gibi eksiksiz açın.',
+  requestClosed:
+    'Bu yükleme isteği kapatıldı veya süresi doldu. Bağlantıyı gönderen kişiden yenisini isteyin.',
+  requestFrom: 'İsteyenin mesajı',
+  requestFilesLeft: 'Kalan dosya: {count}',
+  requestSpaceLeft: 'Kalan alan: {size}',
+  requestOpenUntil: '{date} tarihine kadar açık.',
+  requestChooseFiles: 'Gönderilecek dosyaları seçin',
+  requestSent: 'Gönderildi',
+  requestSection: 'Yükleme isteği',
+  requestStateOpen: 'İstek açık: bağlantısı dosya kabul ediyor.',
+  requestStateClosed: 'İstek kapalı: bağlantısı artık dosya kabul etmiyor.',
+  requestReceived: 'Alınan dosyalar: {count}',
+  closeRequest: 'İsteği kapat',
+  confirmCloseRequest: 'Bu istek kapatılsın mı? Sonrasında kimse bağlantısıyla yükleme yapamaz.',
 }
 
 export default tr

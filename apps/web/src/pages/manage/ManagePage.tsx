@@ -8,6 +8,7 @@ import {
   type ManageEdit,
   manageState,
 } from '../../api/manage.js'
+import { closeRequest } from '../../api/requests.js'
 import { useI18n } from '../../i18n/context.js'
 import { formatBytes, formatDate } from '../../lib/format.js'
 import { displayPath } from '../../lib/paths.js'
@@ -139,6 +140,45 @@ export function ManagePage({ api, route }: PageProps) {
           </p>
         )}
       </section>
+
+      {bucket.request && (
+        <section class="card" aria-labelledby="manage-request">
+          <h2 id="manage-request">{t('requestSection')}</h2>
+          <p>
+            {bucket.request.closed || bucket.request.expired
+              ? t('requestStateClosed')
+              : t('requestStateOpen')}
+          </p>
+          <ul class="request-limits">
+            <li>{t('requestReceived', { count: bucket.request.files })}</li>
+            {bucket.request.filesLeft !== null && (
+              <li>{t('requestFilesLeft', { count: bucket.request.filesLeft })}</li>
+            )}
+            {bucket.request.bytesLeft !== null && (
+              <li>{t('requestSpaceLeft', { size: formatBytes(bucket.request.bytesLeft, locale) })}</li>
+            )}
+            {bucket.request.expiresAt !== null && (
+              <li>{t('requestOpenUntil', { date: formatDate(bucket.request.expiresAt, locale) })}</li>
+            )}
+          </ul>
+          {!bucket.request.closed && !bucket.request.expired && (
+            <button
+              type="button"
+              class="btn btn-danger"
+              disabled={busy}
+              onClick={() => {
+                if (!window.confirm(t('confirmCloseRequest'))) return
+                void run(async () => {
+                  await closeRequest(api, sid, token)
+                  return manageState(api, sid, token)
+                }, t('changesSaved'))
+              }}
+            >
+              {t('closeRequest')}
+            </button>
+          )}
+        </section>
+      )}
 
       {bucket.files.length > 0 && (
         // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard

@@ -123,6 +123,9 @@ export function UploadPage({ api, preload }: PageProps) {
               {t('upload')}
             </button>
           </div>
+          <p>
+            <a href={api.url('request/').pathname}>{t('requestFilesTitle')}</a>
+          </p>
         </form>
       ) : (
         <OverallProgress
