@@ -29,6 +29,12 @@ export interface ManagedBucket {
   protected: boolean
   expiresAt: number | null
   maxAge: number | null
+  /** The server sends e-mail: the share link to someone, the first-download notice. */
+  mail: boolean
+  /** The uploader's own address for the first-download notice (`null`: none). */
+  notifyEmail: string | null
+  /** When the share was first downloaded completely (`null`: not yet). */
+  firstDownloadAt: number | null
   files: ManagedFile[]
 }
 
@@ -37,6 +43,10 @@ export interface ManageEdit {
   /** A new password, or `null` to remove it. */
   password?: string | null
   locked?: boolean
+  /** The uploader's address for the first-download notice, or `null` to remove it. */
+  notifyEmail?: string | null
+  /** Language of that notice. */
+  lang?: string
 }
 
 const path = (sid: string) => `api/manage/${encodeURIComponent(sid)}`
@@ -86,5 +96,22 @@ export async function deleteManagedFile(api: Api, sid: string, token: string, ke
   await request(api.url(`${path(sid)}/files/${encodeURIComponent(key)}`), {
     method: 'DELETE',
     headers: { 'X-Manage-Token': token },
+  })
+}
+
+/**
+ * The server mails the share link (never the manage link) to `to`: resolves once queued (202).
+ * 400 for a bad address, 429 beyond the hourly quota, 404 without mail on the server.
+ */
+export async function mailShareLink(
+  api: Api,
+  sid: string,
+  token: string,
+  mail: { to: string; message?: string; lang?: string },
+): Promise<void> {
+  await request(api.url(`${path(sid)}/mail`), {
+    method: 'POST',
+    headers: { 'X-Manage-Token': token, 'Content-Type': 'application/json' },
+    body: JSON.stringify(mail),
   })
 }

@@ -13,6 +13,8 @@ export interface ClientConfig {
   maxPreviewSize: number
   /** The server accepts end-to-end encrypted uploads (docs/encryption.md). */
   e2e?: boolean
+  /** The server sends e-mail (`smtpUrl`): share links by mail, the first-download notice. */
+  mail?: boolean
   tusEndpoint: string
   chunkSize?: number
   /** Direct-to-S3 uploads for files of at least `minSize` bytes, when the server offers them. */
