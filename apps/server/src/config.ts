@@ -111,6 +111,11 @@ export const configSchema = z
     fileUploadedWebhook: webhookUrl.default(null),
     fileDownloadedWebhook: webhookUrl.default(null),
     /**
+     * `firstDownload` events: once per bucket, on its first complete download (a URL of its own,
+     * so consumers of `fileDownloadedWebhook` keep getting one POST per download).
+     */
+    firstDownloadWebhook: webhookUrl.default(null),
+    /**
      * Outgoing mail (share links, download and upload-request notices): `smtp://user:pass@host:587`
      * (STARTTLS when the server offers it) or `smtps://…:465`; `null` = no mail at all.
      */
@@ -289,6 +294,7 @@ const ENV_KINDS: Record<string, Kind> = {
   e2e: 'boolean',
   fileUploadedWebhook: 'stringOrNull',
   fileDownloadedWebhook: 'stringOrNull',
+  firstDownloadWebhook: 'stringOrNull',
   smtpUrl: 'stringOrNull',
   mailFrom: 'string',
   trustProxy: 'flag',

@@ -97,7 +97,10 @@ describe('mailing the share link', () => {
     expect(res.status).toBe(404)
     expect(await res.text()).toMatch(/sends no e-mail/)
     // Nor does it take an address for the first-download notice (removing one is harmless).
-    const notify = await manage(at, 0, sid, secret, { method: 'PATCH', body: { notifyEmail: 'me@example.org' } })
+    const notify = await manage(at, 0, sid, secret, {
+      method: 'PATCH',
+      body: { notifyEmail: 'me@example.org' },
+    })
     expect(notify.status).toBe(400)
     expect(await notify.text()).toMatch(/sends no e-mail/)
     const none = await manage(at, 0, sid, secret, { method: 'PATCH', body: { notifyEmail: null } })

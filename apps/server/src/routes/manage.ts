@@ -192,7 +192,8 @@ async function editBucket(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Pr
   // The notice address: one plain address (nothing that could add a header or recipient).
   // `null` or empty removes it.
   let notify: string | null | undefined
-  if (edit.notifyEmail !== undefined) notify = edit.notifyEmail?.trim() ? parseAddress(edit.notifyEmail) : null
+  if (edit.notifyEmail !== undefined)
+    notify = edit.notifyEmail?.trim() ? parseAddress(edit.notifyEmail) : null
   if (typeof notify === 'string' && !deps.mailer) {
     throw new PsiError('INVALID_INPUT', 'This server sends no e-mail (smtpUrl is not configured)')
   }

@@ -48,9 +48,15 @@ export async function firstDownloadNotice(
   ]) {
     const bad = await manage(base, 0, sid, secret, { method: 'PATCH', body: { notifyEmail } })
     expect(bad.status).toBe(400)
-    expect(await bad.json()).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/address/) })
+    expect(await bad.json()).toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/address/),
+    })
   }
-  const set = await manage(base, 1, sid, secret, { method: 'PATCH', body: { notifyEmail: uploader, lang: 'de' } })
+  const set = await manage(base, 1, sid, secret, {
+    method: 'PATCH',
+    body: { notifyEmail: uploader, lang: 'de' },
+  })
   expect(set.status, await set.clone().text()).toBe(200)
   expect((await set.json()) as NoticeState).toMatchObject({ notifyEmail: uploader, firstDownloadAt: null })
 

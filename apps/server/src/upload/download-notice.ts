@@ -1,7 +1,8 @@
 /**
  * The first-download notice: an uploader may leave their own address with the bucket (manage
  * PATCH `notifyEmail`); the first complete download of the bucket (any file, or an archive)
- * mails them once, in the language they chose, and sends the `firstDownload` webhook.
+ * mails them once, in the language they chose; the `firstDownload` webhook
+ * (`firstDownloadWebhook`) tells of it too, with or without an address.
  *
  * Everything lives in the bucket's mark (`bucket-ids.ts`), like the manage secret's hash: it
  * holds across instances and restarts, expires with the mark, and routes never see marks, so
@@ -69,8 +70,10 @@ const seen = new WeakMap<object, Set<string>>()
 const MAX_REMEMBERED = 10_000
 
 function claimedSet(deps: UploadDeps): Set<string> {
-  let set = seen.get(deps.bucketIds)
-  if (!set) seen.set(deps.bucketIds, (set = new Set()))
+  const known = seen.get(deps.bucketIds)
+  if (known) return known
+  const set = new Set<string>()
+  seen.set(deps.bucketIds, set)
   return set
 }
 
@@ -88,7 +91,7 @@ export async function noticeFirstDownload(
 ): Promise<void> {
   const { config, mailer } = deps
   // Nobody to tell: no read of the mark at all.
-  if (!mailer && !config.fileDownloadedWebhook) return
+  if (!mailer && !config.firstDownloadWebhook) return
   const claimed = claimedSet(deps)
   if (claimed.has(sid)) return
   const remember = (id: string) => {
@@ -117,14 +120,15 @@ export async function noticeFirstDownload(
     for (const f of downloaded) files.set(f.key, f)
     for (const f of await liveFiles(deps.store, sid, at)) if (f.complete) files.set(f.key, f)
     const listed = [...files.values()].sort((a, b) => a.createdAt - b.createdAt)
-    deps.webhooks.send(config.fileDownloadedWebhook, 'firstDownload', {
+    deps.webhooks.send(config.firstDownloadWebhook, 'firstDownload', {
       fid: sid,
       files: listed.map(publicFile),
       date: at,
     })
     const { notifyEmail } = noticeOf(won)
     if (!mailer || !notifyEmail) return
-    const lang = normalizeLanguage(won[NOTIFY_LANG_KEY] ?? '') ?? normalizeLanguage(config.defaultLanguage) ?? 'en'
+    const lang =
+      normalizeLanguage(won[NOTIFY_LANG_KEY] ?? '') ?? normalizeLanguage(config.defaultLanguage) ?? 'en'
     const content = downloadedMail(lang, {
       at,
       files: listed.map((f) => (f.relativePath ? `${f.relativePath.replace(/\/$/, '')}/${f.name}` : f.name)),

@@ -35,7 +35,8 @@ describe('buildMailto', () => {
 
 describe('looksLikeAddress', () => {
   it('takes one plain address and nothing that could be several or carry a header', () => {
-    for (const ok of ['a@example.org', 'first.last+tag@mail.example.co.uk']) expect(looksLikeAddress(ok), ok).toBe(true)
+    for (const ok of ['a@example.org', 'first.last+tag@mail.example.co.uk'])
+      expect(looksLikeAddress(ok), ok).toBe(true)
     for (const bad of [
       '',
       'nope',

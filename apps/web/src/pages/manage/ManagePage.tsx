@@ -10,8 +10,8 @@ import {
 } from '../../api/manage.js'
 import { useI18n } from '../../i18n/context.js'
 import { formatBytes, formatDate } from '../../lib/format.js'
-import { displayPath } from '../../lib/paths.js'
 import { looksLikeAddress } from '../../lib/mail.js'
+import { displayPath } from '../../lib/paths.js'
 import { forgetShare, loadShares, rememberShare } from '../../lib/shares.js'
 import { storage } from '../../lib/storage.js'
 import { CopyButton } from '../../ui/CopyButton.js'
@@ -347,7 +347,9 @@ export function ManagePage({ api, route }: PageProps) {
                   maxLength={254}
                   value={notifyEmail}
                   aria-invalid={notifyError ? true : undefined}
-                  aria-describedby={notifyError ? 'manage-notify-hint manage-notify-error' : 'manage-notify-hint'}
+                  aria-describedby={
+                    notifyError ? 'manage-notify-hint manage-notify-error' : 'manage-notify-hint'
+                  }
                   onInput={(e) => {
                     setNotifyEmail((e.currentTarget as HTMLInputElement).value)
                     setNotifyError(undefined)

@@ -11,7 +11,10 @@ function mount() {
   const root = document.createElement('div')
   document.body.append(root)
   act(() => {
-    render(<ShareMailForm api={new Api(new URL('http://files.test/psi/'))} sid="abc" token={SECRET} id="t" />, root)
+    render(
+      <ShareMailForm api={new Api(new URL('http://files.test/psi/'))} sid="abc" token={SECRET} id="t" />,
+      root,
+    )
   })
   const to = root.querySelector<HTMLInputElement>('#t-to')!
   const message = root.querySelector<HTMLTextAreaElement>('#t-message')!
@@ -61,15 +64,25 @@ describe('ShareMailForm', () => {
     expect(String(url)).toBe('http://files.test/psi/api/manage/abc/mail')
     expect(init.method).toBe('POST')
     expect((init.headers as Record<string, string>)['X-Manage-Token']).toBe(SECRET)
-    expect(JSON.parse(String(init.body))).toEqual({ to: 'anna@example.org', message: 'Hello Anna', lang: 'en' })
-    expect(f.root.querySelector('[role="status"]')?.textContent).toBe('The link was sent to anna@example.org.')
+    expect(JSON.parse(String(init.body))).toEqual({
+      to: 'anna@example.org',
+      message: 'Hello Anna',
+      lang: 'en',
+    })
+    expect(f.root.querySelector('[role="status"]')?.textContent).toBe(
+      'The link was sent to anna@example.org.',
+    )
     expect(f.to.value).toBe('')
   })
 
   it('tells the quota, an address the server refused and a server without mail apart', async () => {
     const answers = [
       { status: 429, code: 'RATE_LIMITED', message: 'Too many mails for this share; try again in an hour' },
-      { status: 400, code: 'INVALID_INPUT', message: 'This is not a single valid e-mail address: use the form name@example.com' },
+      {
+        status: 400,
+        code: 'INVALID_INPUT',
+        message: 'This is not a single valid e-mail address: use the form name@example.com',
+      },
       { status: 404, code: 'NOT_FOUND', message: 'This server sends no e-mail (smtpUrl is not configured)' },
     ]
     const expected = [

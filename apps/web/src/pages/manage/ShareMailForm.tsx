@@ -28,7 +28,11 @@ interface Props {
   id: string
 }
 
-type State = { kind: 'idle' } | { kind: 'sending' } | { kind: 'sent'; to: string } | { kind: 'error'; message: string }
+type State =
+  | { kind: 'idle' }
+  | { kind: 'sending' }
+  | { kind: 'sent'; to: string }
+  | { kind: 'error'; message: string }
 
 /**
  * "Send the link by e-mail": the server mails the share link (never the manage link) to one
