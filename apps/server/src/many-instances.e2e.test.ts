@@ -246,7 +246,7 @@ describe.each(backends)('bucket rules across three instances on $name', (backend
 
   it(
     'the first of 10 parallel downloads over three instances mails the uploader exactly once',
-    () => firstDownloadNotice(base, sink as SmtpSink, { adminPass: 'admin-pass' }),
+    () => firstDownloadNotice(base, sink as SmtpSink, { adminPass: 'admin-pass', size: 6000 }),
     120_000,
   )
 })

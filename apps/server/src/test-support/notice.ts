@@ -29,11 +29,12 @@ interface NoticeState {
 export async function firstDownloadNotice(
   base: Base,
   sink: SmtpSink,
-  options: { adminPass?: string } = {},
+  /** `size`: bytes of the downloaded file (the servers' `maxBucketSize` must allow it + 1000). */
+  options: { adminPass?: string; size?: number } = {},
 ): Promise<void> {
   const sid = newSid('notice')
   const token = newToken()
-  const report = randomBytes(64 * 1024)
+  const report = randomBytes(options.size ?? 64 * 1024)
   const photo = randomBytes(1000)
   await tusUpload(base, 0, sid, report, { name: 'report.pdf' }, token)
   await tusUpload(base, 1, sid, photo, { name: 'photo.jpg' }, token)
