@@ -30,7 +30,7 @@ export function useBucketDraft(local: Storage | null) {
   const [maxDownloads, setMaxDownloads] = useState(restored?.maxDownloads ?? '')
   const [passwordError, setPasswordError] = useState<string>()
   // The uploader's own address for the first-download notice (set through the manage API after the lock).
-  const [notifyEmail, setNotifyEmail] = useState('')
+  const [notifyEmail, setNotifyEmail] = useState(restored?.notifyEmail ?? '')
   const [notifyError, setNotifyError] = useState<string>()
   const [notices, setNotices] = useState<string[]>([])
   // "Encrypt in the browser": a restored session keeps what it started with.

@@ -124,6 +124,7 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
       sid,
       retention,
       ...(maxDownloads ? { maxDownloads } : {}),
+      ...(notifyEmail ? { notifyEmail } : {}),
       password,
       ...(knownToken ? { bucketToken: knownToken } : {}),
       createdAt: restored?.createdAt || Date.now(),
