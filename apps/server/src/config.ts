@@ -123,6 +123,11 @@ export const configSchema = z
     /** POSTed `requestUploaded` per file completed through an upload request. */
     requestUploadedWebhook: webhookUrl.default(null),
     /**
+     * `firstDownload` events: once per bucket, on its first complete download (a URL of its own,
+     * so consumers of `fileDownloadedWebhook` keep getting one POST per download).
+     */
+    firstDownloadWebhook: webhookUrl.default(null),
+    /**
      * Outgoing mail (share links, download and upload-request notices): `smtp://user:pass@host:587`
      * (STARTTLS when the server offers it) or `smtps://…:465`; `null` = no mail at all.
      */
@@ -311,6 +316,7 @@ const ENV_KINDS: Record<string, Kind> = {
   fileUploadedWebhook: 'stringOrNull',
   fileDownloadedWebhook: 'stringOrNull',
   requestUploadedWebhook: 'stringOrNull',
+  firstDownloadWebhook: 'stringOrNull',
   smtpUrl: 'stringOrNull',
   mailFrom: 'string',
   trustProxy: 'flag',

@@ -1,11 +1,13 @@
 /**
  * The share link by mail (`POST {B}api/manage/{sid}/mail`) on a real server (FS store) against a
  * real SMTP server started by the test: what arrives, what never does (the manage secret), bad
- * addresses, the quota, encrypted shares, and a server without mail.
+ * addresses, the quota, encrypted shares, and a server without mail. Then the first-download
+ * notice to the uploader (`test-support/notice.ts`, also run on S3 in `s3.e2e.test.ts`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type E2eServer, removeDir, startFsServer } from './test-support/e2e.js'
-import { issueManageToken, newSid, newToken, tusUpload } from './test-support/sharing.js'
+import { firstDownloadNotice } from './test-support/notice.js'
+import { issueManageToken, manage, newSid, newToken, tusUpload } from './test-support/sharing.js'
 import { type SmtpSink, startSmtpSink } from './test-support/smtp-sink.js'
 
 describe('mailing the share link', () => {
@@ -16,7 +18,9 @@ describe('mailing the share link', () => {
 
   beforeAll(async () => {
     sink = await startSmtpSink()
-    server = await startFsServer({ config: { smtpUrl: sink.url, mailFrom: 'Files <files@example.com>' } })
+    server = await startFsServer({
+      config: { smtpUrl: sink.url, mailFrom: 'Files <files@example.com>', adminPass: 'admin' },
+    })
     plain = await startFsServer()
   })
   afterAll(async () => {
@@ -92,5 +96,17 @@ describe('mailing the share link', () => {
     const res = await mail(sid, secret, { to: 'anna@example.org' }, at(0))
     expect(res.status).toBe(404)
     expect(await res.text()).toMatch(/sends no e-mail/)
+    // Nor does it take an address for the first-download notice (removing one is harmless).
+    const notify = await manage(at, 0, sid, secret, {
+      method: 'PATCH',
+      body: { notifyEmail: 'me@example.org' },
+    })
+    expect(notify.status).toBe(400)
+    expect(await notify.text()).toMatch(/sends no e-mail/)
+    const none = await manage(at, 0, sid, secret, { method: 'PATCH', body: { notifyEmail: null } })
+    expect(none.status).toBe(200)
   })
+
+  it('mails the uploader once on the first of 10 parallel downloads, in their language, address kept private', () =>
+    firstDownloadNotice(base, sink, { adminPass: 'admin' }))
 })

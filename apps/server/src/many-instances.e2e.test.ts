@@ -6,7 +6,8 @@
  * Requests for one bucket are spread over the instances, as a load balancer without sticky
  * sessions would: `maxBucketSize`, the bucket lock and the one-uploader rule must hold as on one
  * server, with no cache window, a one-time file must be served once, a file limited to N downloads
- * N times, and manage-link edits hold everywhere at once. See docs/many-instances.md.
+ * N times, manage-link edits hold everywhere at once, and the first-download notice goes out once.
+ * See docs/many-instances.md.
  */
 import { randomBytes } from 'node:crypto'
 import { systemClock } from '@psitransfer/core'
@@ -17,9 +18,11 @@ import { startAzurite } from '../../../packages/store-azure/scripts/azurite.mjs'
 import { type RunningServer, startServer } from './server.js'
 import { loadServerConfig } from './stores.js'
 import { sha256 } from './test-support/harness.js'
+import { firstDownloadNotice } from './test-support/notice.js'
 import { requestLimitsInParallel } from './test-support/requests.js'
 import { type S3Server, s3Server, s3StorageEnv } from './test-support/rgw.js'
 import { limitedDownloads, manageLink } from './test-support/sharing.js'
+import { type SmtpSink, startSmtpSink } from './test-support/smtp-sink.js'
 
 const MAX_BUCKET = 10_000
 /** `maxAge` of the instances (seconds): the manage link extends expiry up to it. */
@@ -65,9 +68,14 @@ const backends: Backend[] = [
   },
 ]
 
+/** A real SMTP server all instances mail through (the first-download notice). */
+let sink: SmtpSink | undefined
+
 /** One instance as an operator configures it: the same variables everywhere. */
 async function start(storage: Record<string, string>): Promise<RunningServer> {
+  sink ??= await startSmtpSink()
   const env = {
+    PSITRANSFER_SMTP_URL: sink.url,
     PSITRANSFER_PORT: '0',
     PSITRANSFER_IFACE: '127.0.0.1',
     PSITRANSFER_ADMIN_PASS: 'admin-pass',
@@ -138,6 +146,8 @@ describe.each(backends)('bucket rules across three instances on $name', (backend
   afterAll(async () => {
     for (const s of servers) await s.close()
     await stop()
+    await sink?.close()
+    sink = undefined
   }, 180_000)
 
   it('parallel creations through three instances never exceed maxBucketSize; the rest get 413', async () => {
@@ -245,6 +255,12 @@ describe.each(backends)('bucket rules across three instances on $name', (backend
         adminPass: '',
         maxAgeSeconds: MAX_AGE,
       }),
+    120_000,
+  )
+
+  it(
+    'the first of 10 parallel downloads over three instances mails the uploader exactly once',
+    () => firstDownloadNotice(base, sink as SmtpSink, { adminPass: 'admin-pass', size: 6000 }),
     120_000,
   )
 })

@@ -15,7 +15,9 @@ import { type RunningServer, startServer } from './server.js'
 import { lockerFor, registryFor } from './stores.js'
 import { readZip } from './test-support/archives.js'
 import { BucketTokens, sha256, testConfig } from './test-support/harness.js'
+import { firstDownloadNotice } from './test-support/notice.js'
 import { limitedDownloads, manageLink, putManageLink } from './test-support/sharing.js'
+import { type SmtpSink, startSmtpSink } from './test-support/smtp-sink.js'
 
 const run = promisify(execFile)
 const RGW = fileURLToPath(new URL('../../../scripts/s3/rgw.sh', import.meta.url))
@@ -33,6 +35,8 @@ describe('e2e on the S3 store', () => {
   let server: RunningServer
   let store: Store
   let release = async () => {}
+  // A real SMTP server: the first-download notice goes through it.
+  let sink: SmtpSink
   const url = (path: string) => `http://127.0.0.1:${server.port}${path}`
 
   beforeAll(async () => {
@@ -48,10 +52,13 @@ describe('e2e on the S3 store', () => {
         await run(RGW, ['release'], { env: lease, timeout: 120_000 }).catch(() => {})
       }
     }
+    sink = await startSmtpSink()
     const config = testConfig({
       port: 0,
       iface: '127.0.0.1',
       adminPass: 'admin',
+      smtpUrl: sink.url,
+      mailFrom: 'files@example.com',
       storage: {
         type: 's3',
         bucket: env.PSI_S3_BUCKET,
@@ -80,6 +87,7 @@ describe('e2e on the S3 store', () => {
 
   afterAll(async () => {
     await server?.close()
+    await sink?.close()
     await release()
   }, 180_000)
 
@@ -185,6 +193,12 @@ describe('e2e on the S3 store', () => {
     await manageLink(() => url(''), { maxAge: 75 * 24 * 3600 })
     await putManageLink(() => url(''))
   }, 60_000)
+
+  it(
+    'mails the uploader once on the first of 10 parallel (presigned) downloads, address kept private',
+    () => firstDownloadNotice(() => url(''), sink, { adminPass: 'admin' }),
+    60_000,
+  )
 
   it('reports health and lets the admin delete', async () => {
     expect((await fetch(url('/healthz'))).status).toBe(200)

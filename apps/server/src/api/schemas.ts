@@ -275,6 +275,9 @@ export const ManageState = z.object({
   expiresAt: time.nullable(),
   maxAge: z.number().nullable().describe('Seconds a file may live at most; `null`: no limit'),
   request: RequestInfo.nullable().optional().describe('The upload request this bucket was made for'),
+  mail: z.boolean().describe('The server sends e-mail (share links, the first-download notice)'),
+  notifyEmail: z.string().nullable().describe("The uploader's address for the first-download notice"),
+  firstDownloadAt: time.nullable().describe('When the bucket was first downloaded completely'),
   files: z.array(ManagedFile),
 })
 
@@ -292,6 +295,13 @@ export const ManageEdit = z
       .optional()
       .describe('A new bucket password, or `null` to remove it'),
     locked: z.boolean().optional(),
+    notifyEmail: z
+      .string()
+      .max(320)
+      .nullable()
+      .optional()
+      .describe("The uploader's address for the first-download notice; `null` or empty removes it"),
+    lang: z.string().max(35).optional().describe('Language of that notice'),
   })
   .strict()
 

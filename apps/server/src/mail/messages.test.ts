@@ -47,6 +47,14 @@ describe('mail texts', () => {
     expect(req.text).toContain('3')
   })
 
+  it('lists the file names of a downloaded share one per line, line breaks in a name removed', () => {
+    const mail = downloadedMail('en', { at: 0, files: ['a.txt', 'evil\r\nBcc: x@y.z.txt'] })
+    expect(mail.text).toContain('Files in this share:\n- a.txt\n- evil Bcc: x@y.z.txt\n')
+    const many = downloadedMail('en', { at: 0, files: Array.from({ length: 60 }, (_, i) => `f${i}`) })
+    expect(many.text).toContain('- f49\n- …')
+    expect(many.text).not.toContain('f50')
+  })
+
   it('writes dates in the language, in UTC, saying so', () => {
     const at = Date.UTC(2027, 4, 3, 14, 5)
     expect(mailDate('en', at)).toMatch(/May 3, 2027.*02:05\s?PM UTC/)

@@ -16,6 +16,7 @@ type Strings = {
   until: string
   downloadedSubject: string
   downloadedText: string
+  downloadedFiles: string
   manage: string
   requestSubject: string
   requestText: string
@@ -29,6 +30,7 @@ const STRINGS: Record<Language, Strings> = {
     until: 'Verfügbar bis {date}.',
     downloadedSubject: 'Ihre Dateien wurden heruntergeladen',
     downloadedText: 'Ihre geteilten Dateien wurden am {date} zum ersten Mal heruntergeladen.',
+    downloadedFiles: 'Dateien dieser Freigabe:',
     manage: 'Freigabe verwalten:',
     requestSubject: 'Neue Dateien für Ihre Upload-Anfrage',
     requestText: 'Für Ihre Upload-Anfrage sind neue Dateien eingegangen: {count}.',
@@ -40,6 +42,7 @@ const STRINGS: Record<Language, Strings> = {
     until: 'Διαθέσιμα έως {date}.',
     downloadedSubject: 'Τα αρχεία σας λήφθηκαν',
     downloadedText: 'Τα κοινόχρηστα αρχεία σας λήφθηκαν για πρώτη φορά στις {date}.',
+    downloadedFiles: 'Αρχεία αυτής της κοινής χρήσης:',
     manage: 'Διαχείριση της κοινής χρήσης:',
     requestSubject: 'Νέα αρχεία για το αίτημα μεταφόρτωσής σας',
     requestText: 'Έφτασαν νέα αρχεία για το αίτημα μεταφόρτωσής σας: {count}.',
@@ -51,6 +54,7 @@ const STRINGS: Record<Language, Strings> = {
     until: 'Available until {date}.',
     downloadedSubject: 'Your files were downloaded',
     downloadedText: 'Your shared files were downloaded for the first time on {date}.',
+    downloadedFiles: 'Files in this share:',
     manage: 'Manage your share:',
     requestSubject: 'New files for your upload request',
     requestText: 'New files arrived for your upload request: {count}.',
@@ -62,6 +66,7 @@ const STRINGS: Record<Language, Strings> = {
     until: 'Disponibles hasta el {date}.',
     downloadedSubject: 'Tus archivos se han descargado',
     downloadedText: 'Tus archivos compartidos se descargaron por primera vez el {date}.',
+    downloadedFiles: 'Archivos de lo compartido:',
     manage: 'Gestionar lo compartido:',
     requestSubject: 'Nuevos archivos para tu solicitud de subida',
     requestText: 'Han llegado nuevos archivos para tu solicitud de subida: {count}.',
@@ -73,6 +78,7 @@ const STRINGS: Record<Language, Strings> = {
     until: 'Disponibles jusqu’au {date}.',
     downloadedSubject: 'Vos fichiers ont été téléchargés',
     downloadedText: 'Vos fichiers partagés ont été téléchargés pour la première fois le {date}.',
+    downloadedFiles: 'Fichiers de ce partage :',
     manage: 'Gérer le partage :',
     requestSubject: 'Nouveaux fichiers pour votre demande de dépôt',
     requestText: 'De nouveaux fichiers sont arrivés pour votre demande de dépôt : {count}.',
@@ -84,6 +90,7 @@ const STRINGS: Record<Language, Strings> = {
     until: 'Disponibili fino al {date}.',
     downloadedSubject: 'I tuoi file sono stati scaricati',
     downloadedText: 'I tuoi file condivisi sono stati scaricati per la prima volta il {date}.',
+    downloadedFiles: 'File di questa condivisione:',
     manage: 'Gestisci la condivisione:',
     requestSubject: 'Nuovi file per la tua richiesta di caricamento',
     requestText: 'Sono arrivati nuovi file per la tua richiesta di caricamento: {count}.',
@@ -95,6 +102,7 @@ const STRINGS: Record<Language, Strings> = {
     until: '{date} までダウンロードできます。',
     downloadedSubject: 'ファイルがダウンロードされました',
     downloadedText: '共有したファイルが {date} に初めてダウンロードされました。',
+    downloadedFiles: 'この共有のファイル:',
     manage: '共有の管理:',
     requestSubject: 'アップロード依頼に新しいファイルが届きました',
     requestText: 'アップロード依頼に新しいファイルが届きました: {count} 件。',
@@ -106,6 +114,7 @@ const STRINGS: Record<Language, Strings> = {
     until: '{date}까지 받을 수 있습니다.',
     downloadedSubject: '파일이 다운로드되었습니다',
     downloadedText: '공유한 파일이 {date}에 처음으로 다운로드되었습니다.',
+    downloadedFiles: '이 공유의 파일:',
     manage: '공유 관리:',
     requestSubject: '업로드 요청에 새 파일이 도착했습니다',
     requestText: '업로드 요청에 새 파일이 도착했습니다: {count}개.',
@@ -117,6 +126,7 @@ const STRINGS: Record<Language, Strings> = {
     until: 'Beschikbaar tot {date}.',
     downloadedSubject: 'Uw bestanden zijn gedownload',
     downloadedText: 'Uw gedeelde bestanden zijn op {date} voor het eerst gedownload.',
+    downloadedFiles: 'Bestanden in deze deling:',
     manage: 'Deling beheren:',
     requestSubject: 'Nieuwe bestanden voor uw uploadverzoek',
     requestText: 'Er zijn nieuwe bestanden binnengekomen voor uw uploadverzoek: {count}.',
@@ -128,6 +138,7 @@ const STRINGS: Record<Language, Strings> = {
     until: 'Dostępne do {date}.',
     downloadedSubject: 'Twoje pliki zostały pobrane',
     downloadedText: 'Udostępnione przez Ciebie pliki zostały po raz pierwszy pobrane {date}.',
+    downloadedFiles: 'Pliki w tym udostępnieniu:',
     manage: 'Zarządzaj udostępnieniem:',
     requestSubject: 'Nowe pliki w Twojej prośbie o przesłanie',
     requestText: 'Do Twojej prośby o przesłanie dotarły nowe pliki: {count}.',
@@ -139,6 +150,7 @@ const STRINGS: Record<Language, Strings> = {
     until: 'Disponíveis até {date}.',
     downloadedSubject: 'Seus arquivos foram baixados',
     downloadedText: 'Seus arquivos compartilhados foram baixados pela primeira vez em {date}.',
+    downloadedFiles: 'Arquivos deste compartilhamento:',
     manage: 'Gerenciar o compartilhamento:',
     requestSubject: 'Novos arquivos para o seu pedido de envio',
     requestText: 'Chegaram novos arquivos para o seu pedido de envio: {count}.',
@@ -150,6 +162,7 @@ const STRINGS: Record<Language, Strings> = {
     until: 'Доступны до {date}.',
     downloadedSubject: 'Ваши файлы скачали',
     downloadedText: 'Ваши общие файлы впервые скачали {date}.',
+    downloadedFiles: 'Файлы в этом доступе:',
     manage: 'Управление доступом:',
     requestSubject: 'Новые файлы по вашему запросу на загрузку',
     requestText: 'По вашему запросу на загрузку пришли новые файлы: {count}.',
@@ -161,6 +174,7 @@ const STRINGS: Record<Language, Strings> = {
     until: 'Tillgängliga till {date}.',
     downloadedSubject: 'Dina filer har laddats ner',
     downloadedText: 'Dina delade filer laddades ner för första gången {date}.',
+    downloadedFiles: 'Filer i den här delningen:',
     manage: 'Hantera delningen:',
     requestSubject: 'Nya filer till din uppladdningsförfrågan',
     requestText: 'Nya filer har kommit till din uppladdningsförfrågan: {count}.',
@@ -172,6 +186,7 @@ const STRINGS: Record<Language, Strings> = {
     until: '{date} tarihine kadar kullanılabilir.',
     downloadedSubject: 'Dosyalarınız indirildi',
     downloadedText: 'Paylaştığınız dosyalar ilk kez {date} tarihinde indirildi.',
+    downloadedFiles: 'Bu paylaşımdaki dosyalar:',
     manage: 'Paylaşımı yönet:',
     requestSubject: 'Yükleme isteğiniz için yeni dosyalar',
     requestText: 'Yükleme isteğiniz için yeni dosyalar geldi: {count}.',
@@ -183,6 +198,7 @@ const STRINGS: Record<Language, Strings> = {
     until: '可下载至 {date}。',
     downloadedSubject: '你的文件已被下载',
     downloadedText: '你共享的文件于 {date} 首次被下载。',
+    downloadedFiles: '此共享中的文件:',
     manage: '管理共享:',
     requestSubject: '你的上传请求收到了新文件',
     requestText: '你的上传请求收到了新文件:{count} 个。',
@@ -194,6 +210,7 @@ const STRINGS: Record<Language, Strings> = {
     until: '可下載至 {date}。',
     downloadedSubject: '你的檔案已被下載',
     downloadedText: '你分享的檔案於 {date} 首次被下載。',
+    downloadedFiles: '此分享中的檔案:',
     manage: '管理分享:',
     requestSubject: '你的上傳請求收到了新檔案',
     requestText: '你的上傳請求收到了新檔案:{count} 個。',
@@ -251,13 +268,25 @@ export function shareMail(
   return { subject: headerText(t.shareSubject), text: parts.join('\n\n') }
 }
 
-/** To the uploader: the first complete download of their share. */
+/** File names listed in a notice at most (the rest is summed up as "…"). */
+const MAX_LISTED_FILES = 50
+
+/**
+ * To the uploader: the first complete download of their share, with its file names (each on
+ * one line, control characters removed) and the way back to managing it.
+ */
 export function downloadedMail(
   lang: Language,
-  input: { at: number; manageLink?: string | undefined },
+  input: { at: number; files?: readonly string[] | undefined; manageLink?: string | undefined },
 ): MailContent {
   const t = strings(lang)
   const parts = [t.downloadedText.replace('{date}', mailDate(lang, input.at))]
+  const files = input.files ?? []
+  if (files.length > 0) {
+    const listed = files.slice(0, MAX_LISTED_FILES).map((name) => `- ${headerText(name, 300)}`)
+    if (files.length > MAX_LISTED_FILES) listed.push('- …')
+    parts.push(`${t.downloadedFiles}\n${listed.join('\n')}`)
+  }
   if (input.manageLink) parts.push(`${t.manage}\n${input.manageLink}`)
   parts.push(SIGNATURE)
   return { subject: headerText(t.downloadedSubject), text: parts.join('\n\n') }

@@ -14,9 +14,11 @@ import { checkArchiveAccess } from '../compat/archive-token.js'
 import { ERROR_PAGE_DETAIL } from '../compat/error-page.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
+import { publicOrigin } from '../http/client.js'
 import { FILE_CSP } from '../http/headers.js'
 import { sendStream } from '../http/send.js'
 import { completedOrAsIs } from '../upload/complete.js'
+import { noticeFirstDownload } from '../upload/download-notice.js'
 import { refuseEncryptedArchive } from '../upload/encrypted.js'
 import { claimDownload, type DownloadClaim, isLimited } from './download-claims.js'
 
@@ -63,6 +65,7 @@ export async function downloadArchive(
     'X-Content-Type-Options': 'nosniff',
   }
   if (c.req.method === 'HEAD') return sendStream(c, { status: 200, headers, body: null })
+  const origin = publicOrigin(c, deps.config.trustProxy)
 
   const files: FileMeta[] = []
   const claimed = new Map<FileMeta, DownloadClaim>()
@@ -129,6 +132,7 @@ export async function downloadArchive(
         }
       }
       if (deleted) deps.buckets.invalidate(sid)
+      await noticeFirstDownload(deps, sid, files, origin)
     },
   })
 }

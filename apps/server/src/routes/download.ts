@@ -24,11 +24,13 @@ import type { Context } from 'hono'
 import { fileSize, isServable, publicFile } from '../bucket.js'
 import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
+import { publicOrigin } from '../http/client.js'
 import { FILE_CSP, PDF_PREVIEW_HEADERS } from '../http/headers.js'
 import { isInlineSafe, safeContentType, withCharset } from '../http/mime.js'
 import { parseRange } from '../http/range.js'
 import { sendStream } from '../http/send.js'
 import { completeUpload } from '../upload/complete.js'
+import { noticeFirstDownload } from '../upload/download-notice.js'
 import { claimDownload, type DownloadClaim, isLimited } from './download-claims.js'
 
 /**
@@ -76,6 +78,7 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
   const type = safeContentType(meta.type)
   const inline = c.req.query('inline') === '1' && isInlineSafe(type)
   const limited = isLimited(meta)
+  const origin = publicOrigin(c, deps.config.trustProxy)
   const etag = `"${meta.key}-${size.toString(36)}"`
   const lastModified = new Date(meta.createdAt).toUTCString()
   const headers: Record<string, string> = {
@@ -123,7 +126,7 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
       contentType: isInlineSafe(type) ? withCharset(type) : 'application/octet-stream',
       disposition: 'attachment',
     })
-    if (!head && range.kind === 'none') void countDownload(deps, meta)
+    if (!head && range.kind === 'none') void countDownload(deps, meta, origin)
     c.header('Cache-Control', 'no-store')
     return c.redirect(url, 302)
   }
@@ -182,17 +185,21 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
           date: deps.clock.now(),
         })
         metrics.inc('psitransfer_downloads_total', { kind: 'file' })
+        await noticeFirstDownload(deps, ref.sid, [meta], origin)
         return
       }
-      await countDownload(deps, meta)
+      await countDownload(deps, meta, origin)
     },
   })
 }
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}
 
-/** Records a completed download (counter, last download time, webhook). */
-export async function countDownload(deps: AppDeps, meta: FileMeta): Promise<void> {
+/**
+ * Records a completed download (counter, last download time, webhook, the bucket's
+ * first-download notice); `origin` is the request's public origin.
+ */
+export async function countDownload(deps: AppDeps, meta: FileMeta, origin: string): Promise<void> {
   const now = deps.clock.now()
   deps.metrics.inc('psitransfer_downloads_total', { kind: 'file' })
   deps.webhooks.send(deps.config.fileDownloadedWebhook, 'fileDownloaded', {
@@ -206,4 +213,5 @@ export async function countDownload(deps: AppDeps, meta: FileMeta): Promise<void
   } catch (err) {
     deps.logger.warn({ err, sid: meta.sid, key: meta.key }, 'could not record a download')
   }
+  await noticeFirstDownload(deps, meta.sid, [meta], origin)
 }

@@ -4,9 +4,11 @@
  * - `POST`: a new manage secret, for the bucket's uploader (`X-Bucket-Token`, or the current
  *   manage secret); the old one stops working. 201 `{manageToken, manageUrl}`.
  * - `GET`: the bucket's state: files with download counts, limits, last download, expiry.
- * - `PATCH` `{expiresAt?, password?, locked?}`: new expiry (capped per file at `createdAt +
- *   maxAge`), new password (`null` removes it), lock or unlock (unlocked, the holder of the
- *   manage secret adds files with it as `X-Bucket-Token`, then locks again). Answers the state.
+ * - `PATCH` `{expiresAt?, password?, locked?, notifyEmail?, lang?}`: new expiry (capped per file
+ *   at `createdAt + maxAge`), new password (`null` removes it), lock or unlock (unlocked, the
+ *   holder of the manage secret adds files with it as `X-Bucket-Token`, then locks again), the
+ *   uploader's own address for the first-download notice (`null` removes it; `lang` its
+ *   language; see `upload/download-notice.ts`). Answers the state.
  * - `DELETE`: every file of the bucket; `DELETE …/files/{key}`: one file.
  * - `POST …/mail` `{to, message?, lang?}`: the server mails the share link (never the manage
  *   link) to `to`, when `smtpUrl` is configured; 202 once queued, 10 per bucket and hour.
@@ -49,6 +51,7 @@ import { failureDelay, kdfRunner } from '../security/auth.js'
 import { hashPassword } from '../security/passwords.js'
 import { BUCKET_TOKEN_HEADER } from '../upload/bucket-ids.js'
 import { completedOrAsIs } from '../upload/complete.js'
+import { noticeOf, setNoticeAddress } from '../upload/download-notice.js'
 import { isEncrypted } from '../upload/encrypted.js'
 import {
   issueManageToken,
@@ -128,6 +131,10 @@ async function stateOf(c: Context<AppEnv>, deps: AppDeps, sid: BucketId): Promis
     expiresAt: files.length === 0 || expiries.includes(null) ? null : Math.max(...(expiries as number[])),
     maxAge: deps.config.maxAge,
     request: request ? await requestView(deps, sid, request) : null,
+    /** The server sends e-mail (share links, the first-download notice). */
+    mail: deps.mailer !== undefined,
+    // The uploader's own notice settings (only ever shown here, to the manage secret's holder).
+    ...noticeOf((await deps.bucketIds.markRecord(sid))?.extra),
     files: files.map((f) => ({
       key: f.key,
       name: f.name,
@@ -156,7 +163,7 @@ async function editBucket(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Pr
   const edit: ManageEditBody = parseBody(
     ManageEdit,
     await readJson(c.req),
-    '{expiresAt?, password?, locked?}',
+    '{expiresAt?, password?, locked?, notifyEmail?, lang?}',
   )
   const now = deps.clock.now()
   if (edit.expiresAt !== undefined && edit.expiresAt <= now) {
@@ -165,6 +172,15 @@ async function editBucket(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Pr
   if (edit.password === null && deps.config.requireBucketPassword) {
     throw new PsiError('INVALID_INPUT', 'This server requires a password for every bucket')
   }
+  // The notice address: one plain address (nothing that could add a header or recipient).
+  // `null` or empty removes it.
+  let notify: string | null | undefined
+  if (edit.notifyEmail !== undefined)
+    notify = edit.notifyEmail?.trim() ? parseAddress(edit.notifyEmail) : null
+  if (typeof notify === 'string' && !deps.mailer) {
+    throw new PsiError('INVALID_INPUT', 'This server sends no e-mail (smtpUrl is not configured)')
+  }
+  const fileEdit = edit.expiresAt !== undefined || edit.password !== undefined || edit.locked !== undefined
   // Hashing costs a KDF worker: admitted per client, and done before the bucket's lock is taken.
   const newPassword = edit.password
   const hash =
@@ -174,6 +190,11 @@ async function editBucket(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Pr
   await underBucketLock(c, deps, sid, async () => {
     const files = await liveFiles(deps.store, sid, deps.clock.now())
     if (files.length === 0) throw new NotFoundError('This bucket has no files left')
+    if (notify !== undefined) {
+      const lang = pickLanguage(edit.lang, c.req.header('accept-language'), deps.config.defaultLanguage)
+      await setNoticeAddress(deps, sid, notify, lang)
+    }
+    if (!fileEdit) return
     // Locking goes to the shared ledger first (admissions read it), unlocking last.
     if (edit.locked === true) await deps.buckets.ledgers?.lock(sid)
     for (const f of files) {
@@ -199,6 +220,7 @@ async function editBucket(c: Context<AppEnv>, deps: AppDeps, rawSid: string): Pr
     if (edit.locked !== true) await deps.buckets.ledgers?.rebuild(sid)
     deps.buckets.invalidate(sid)
   })
+  // The keys only: never the password or the address.
   c.get('log')?.info({ sid, edit: Object.keys(edit) }, 'bucket changed through its manage link')
   return c.json(await stateOf(c, deps, sid))
 }

@@ -57,3 +57,20 @@ export async function deleteManagedFile(api: Api, sid: string, token: string, ke
     headers: { 'X-Manage-Token': token },
   })
 }
+
+/**
+ * The server mails the share link (never the manage link) to `to`: resolves once queued (202).
+ * 400 for a bad address, 429 beyond the hourly quota, 404 without mail on the server.
+ */
+export async function mailShareLink(
+  api: Api,
+  sid: string,
+  token: string,
+  mail: { to: string; message?: string; lang?: string },
+): Promise<void> {
+  await request(api.url(`${path(sid)}/mail`), {
+    method: 'POST',
+    headers: { 'X-Manage-Token': token, 'Content-Type': 'application/json' },
+    body: JSON.stringify(mail),
+  })
+}

@@ -330,6 +330,10 @@ export interface components {
             /** @description A new bucket password, or `null` to remove it */
             password?: string | null;
             locked?: boolean;
+            /** @description The uploader's address for the first-download notice; `null` or empty removes it */
+            notifyEmail?: string | null;
+            /** @description Language of that notice */
+            lang?: string;
         };
         ManageMail: {
             /** @description One plain address, `name@example.com` */
@@ -614,6 +618,12 @@ export interface components {
             maxAge: number | null;
             /** @description The upload request this bucket was made for */
             request?: components["schemas"]["RequestInfo"] | null;
+            /** @description The server sends e-mail (share links, the first-download notice) */
+            mail: boolean;
+            /** @description The uploader's address for the first-download notice */
+            notifyEmail: string | null;
+            /** @description When the bucket was first downloaded completely */
+            firstDownloadAt: number | null;
             files: components["schemas"]["ManagedFile"][];
         };
         RequestInfo: {

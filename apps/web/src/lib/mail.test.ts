@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { buildMailto } from './mail.js'
+import { buildMailto, looksLikeAddress } from './mail.js'
 
 const url = 'https://x.test/abc?a=1&b=2'
 const PSI_DEFAULT = 'mailto:?subject=File Transfer&body=You can download the files here: %%URL%%'
@@ -30,5 +30,22 @@ describe('buildMailto', () => {
     expect(buildMailto('mailto:?subject=Files', { url: 'u', expiry: 'E' })).toBe(
       `mailto:?subject=Files&body=u${encodeURIComponent('\n\nE')}`,
     )
+  })
+})
+
+describe('looksLikeAddress', () => {
+  it('takes one plain address and nothing that could be several or carry a header', () => {
+    for (const ok of ['a@example.org', 'first.last+tag@mail.example.co.uk'])
+      expect(looksLikeAddress(ok), ok).toBe(true)
+    for (const bad of [
+      '',
+      'nope',
+      'a@b',
+      'a@example.org, b@example.org',
+      'Anna <a@example.org>',
+      'a@example.org\r\nBcc: e@evil.example',
+      ' a@example.org',
+    ])
+      expect(looksLikeAddress(bad), bad).toBe(false)
   })
 })

@@ -28,3 +28,11 @@ export function buildMailto(template: string, parts: MailParts): string {
   href += href.includes('?') ? '&' : '?'
   return `${href}body=${enc(parts.url)}${addition}`
 }
+
+/**
+ * Whether `text` looks like one plain `name@example.com` address: a quick check before asking
+ * the server, which decides (it refuses display names, lists and line breaks as well).
+ */
+export function looksLikeAddress(text: string): boolean {
+  return text.length <= 254 && /^[^\s@,;<>()"]+@[^\s@,;<>()"]+\.[A-Za-z]{2,63}$/.test(text)
+}

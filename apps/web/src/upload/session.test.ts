@@ -64,6 +64,14 @@ describe('session persistence', () => {
     expect(loadSession(s)).toEqual(session())
   })
 
+  it('keeps the notice address (set after the lock, which a reload may still have to do)', () => {
+    const s = new MemoryStorage()
+    saveSession(s, { ...session(), notifyEmail: 'me@example.org' })
+    expect(loadSession(s)?.notifyEmail).toBe('me@example.org')
+    s.setItem(SESSION_KEY, JSON.stringify({ ...session(), notifyEmail: ['x'] }))
+    expect(loadSession(s)).toEqual(session())
+  })
+
   it('ignores finished, empty, foreign or corrupt data', () => {
     const s = new MemoryStorage()
     saveSession(s, session([file('a', true)]))

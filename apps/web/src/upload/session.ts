@@ -22,6 +22,8 @@ export interface UploadSession {
   retention: string
   /** Complete downloads each file allows (`''`: no limit). */
   maxDownloads?: string
+  /** The uploader's own address for the first-download notice (set after the lock). */
+  notifyEmail?: string
   /** The bucket password is needed again for files not created yet; cleared when the upload is finished. */
   password: string
   /** The bucket's upload token (its first creation answered it); later files and the lock need it. */
@@ -65,6 +67,7 @@ export function loadSession(storage: KeyValueStorage): UploadSession | null {
       sid: s.sid,
       retention: s.retention,
       ...(typeof s.maxDownloads === 'string' && s.maxDownloads ? { maxDownloads: s.maxDownloads } : {}),
+      ...(typeof s.notifyEmail === 'string' && s.notifyEmail ? { notifyEmail: s.notifyEmail } : {}),
       password: s.password ?? '',
       ...(typeof s.bucketToken === 'string' && s.bucketToken ? { bucketToken: s.bucketToken } : {}),
       createdAt: s.createdAt ?? 0,

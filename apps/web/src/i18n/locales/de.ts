@@ -228,6 +228,25 @@ const de: Messages = {
   requestReceived: 'Empfangene Dateien: {count}',
   closeRequest: 'Anfrage schließen',
   confirmCloseRequest: 'Diese Anfrage schließen? Danach kann niemand mehr über ihren Link hochladen.',
+  // e-mail: the share link by mail, the first-download notice
+  mailShareTitle: 'Link per E-Mail senden',
+  mailShareHint: 'Der Server sendet nur den Freigabelink, nie Ihren Verwaltungslink.',
+  mailTo: 'E-Mail-Adresse des Empfängers',
+  mailMessage: 'Nachricht (optional)',
+  mailSend: 'E-Mail senden',
+  mailSending: 'Wird gesendet…',
+  mailSent: 'Der Link wurde an {to} gesendet.',
+  mailInvalid: 'Bitte geben Sie eine gültige E-Mail-Adresse ein, etwa name@example.com.',
+  mailQuota: 'Zu viele E-Mails für diese Freigabe. Bitte versuchen Sie es in einer Stunde erneut.',
+  mailUnavailable: 'Dieser Server kann keine E-Mails senden.',
+  notifyTitle: 'Download-Benachrichtigung',
+  notifyEmail: 'Ihre E-Mail-Adresse für eine Download-Benachrichtigung (optional)',
+  notifyHint: 'Sie erhalten eine E-Mail, wenn Ihre Dateien zum ersten Mal heruntergeladen werden.',
+  notifyActive: 'Beim ersten Download geht eine Benachrichtigung an {email}.',
+  notifyDone: 'Zuerst heruntergeladen am {date}; es folgt keine weitere Benachrichtigung.',
+  notifySave: 'Adresse speichern',
+  notifyRemove: 'Adresse entfernen',
+  notifyFailed: 'Die Download-Benachrichtigung konnte nicht eingerichtet werden: {message}',
 }
 
 export default de

@@ -228,6 +228,25 @@ const el: Messages = {
   closeRequest: 'Κλείσιμο αιτήματος',
   confirmCloseRequest:
     'Να κλείσει αυτό το αίτημα; Μετά κανείς δεν μπορεί να ανεβάσει μέσω του συνδέσμου του.',
+  // e-mail: the share link by mail, the first-download notice
+  mailShareTitle: 'Αποστολή του συνδέσμου με e-mail',
+  mailShareHint: 'Ο διακομιστής στέλνει μόνο τον σύνδεσμο κοινής χρήσης, ποτέ τον σύνδεσμο διαχείρισης.',
+  mailTo: 'Διεύθυνση e-mail παραλήπτη',
+  mailMessage: 'Μήνυμα (προαιρετικό)',
+  mailSend: 'Αποστολή e-mail',
+  mailSending: 'Αποστολή…',
+  mailSent: 'Ο σύνδεσμος στάλθηκε στο {to}.',
+  mailInvalid: 'Εισαγάγετε μία έγκυρη διεύθυνση e-mail, π.χ. name@example.com.',
+  mailQuota: 'Πάρα πολλά e-mail για αυτή την κοινή χρήση. Δοκιμάστε ξανά σε μία ώρα.',
+  mailUnavailable: 'Αυτός ο διακομιστής δεν μπορεί να στείλει e-mail.',
+  notifyTitle: 'Ειδοποίηση λήψης',
+  notifyEmail: 'Η διεύθυνση e-mail σας για ειδοποίηση λήψης (προαιρετικό)',
+  notifyHint: 'Θα λάβετε ένα e-mail όταν τα αρχεία σας ληφθούν για πρώτη φορά.',
+  notifyActive: 'Με την πρώτη λήψη θα σταλεί ειδοποίηση στο {email}.',
+  notifyDone: 'Πρώτη λήψη στις {date}· δεν θα σταλεί άλλη ειδοποίηση.',
+  notifySave: 'Αποθήκευση διεύθυνσης',
+  notifyRemove: 'Αφαίρεση διεύθυνσης',
+  notifyFailed: 'Δεν ήταν δυνατή η ρύθμιση της ειδοποίησης λήψης: {message}',
 }
 
 export default el

@@ -229,6 +229,25 @@ const en = {
   requestReceived: 'Files received: {count}',
   closeRequest: 'Close request',
   confirmCloseRequest: 'Close this request? Nobody can upload through its link afterwards.',
+  // e-mail: the share link by mail, the first-download notice
+  mailShareTitle: 'Send the link by e-mail',
+  mailShareHint: 'The server sends only the share link, never your manage link.',
+  mailTo: 'Recipient’s e-mail address',
+  mailMessage: 'Message (optional)',
+  mailSend: 'Send e-mail',
+  mailSending: 'Sending…',
+  mailSent: 'The link was sent to {to}.',
+  mailInvalid: 'Please enter one valid e-mail address, like name@example.com.',
+  mailQuota: 'Too many e-mails for this share. Please try again in an hour.',
+  mailUnavailable: 'This server cannot send e-mails.',
+  notifyTitle: 'Download notice',
+  notifyEmail: 'Your e-mail address for a download notice (optional)',
+  notifyHint: 'You get one e-mail when your files are downloaded for the first time.',
+  notifyActive: 'A notice goes to {email} on the first download.',
+  notifyDone: 'First downloaded on {date}; no further notice will be sent.',
+  notifySave: 'Save address',
+  notifyRemove: 'Remove address',
+  notifyFailed: 'The download notice could not be set up: {message}',
 }
 
 export default en

@@ -226,6 +226,25 @@ const es: Messages = {
   requestReceived: 'Archivos recibidos: {count}',
   closeRequest: 'Cerrar solicitud',
   confirmCloseRequest: '¿Cerrar esta solicitud? Después nadie podrá subir archivos con su enlace.',
+  // e-mail: the share link by mail, the first-download notice
+  mailShareTitle: 'Enviar el enlace por correo',
+  mailShareHint: 'El servidor envía solo el enlace para compartir, nunca tu enlace de gestión.',
+  mailTo: 'Correo electrónico del destinatario',
+  mailMessage: 'Mensaje (opcional)',
+  mailSend: 'Enviar correo',
+  mailSending: 'Enviando…',
+  mailSent: 'El enlace se ha enviado a {to}.',
+  mailInvalid: 'Introduce una dirección de correo válida, como nombre@example.com.',
+  mailQuota: 'Demasiados correos para este enlace. Vuelve a intentarlo dentro de una hora.',
+  mailUnavailable: 'Este servidor no puede enviar correos.',
+  notifyTitle: 'Aviso de descarga',
+  notifyEmail: 'Tu correo para un aviso de descarga (opcional)',
+  notifyHint: 'Recibirás un correo cuando tus archivos se descarguen por primera vez.',
+  notifyActive: 'Con la primera descarga se enviará un aviso a {email}.',
+  notifyDone: 'Primera descarga el {date}; no se enviarán más avisos.',
+  notifySave: 'Guardar dirección',
+  notifyRemove: 'Quitar dirección',
+  notifyFailed: 'No se pudo configurar el aviso de descarga: {message}',
 }
 
 export default es

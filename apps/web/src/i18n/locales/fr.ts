@@ -226,6 +226,25 @@ const fr: Messages = {
   requestReceived: 'Fichiers reçus : {count}',
   closeRequest: 'Clore la demande',
   confirmCloseRequest: 'Clore cette demande ? Plus personne ne pourra déposer de fichiers par son lien.',
+  // e-mail: the share link by mail, the first-download notice
+  mailShareTitle: 'Envoyer le lien par e-mail',
+  mailShareHint: 'Le serveur n’envoie que le lien de partage, jamais votre lien de gestion.',
+  mailTo: 'Adresse e-mail du destinataire',
+  mailMessage: 'Message (facultatif)',
+  mailSend: 'Envoyer l’e-mail',
+  mailSending: 'Envoi…',
+  mailSent: 'Le lien a été envoyé à {to}.',
+  mailInvalid: 'Veuillez saisir une adresse e-mail valide, comme nom@example.com.',
+  mailQuota: 'Trop d’e-mails pour ce partage. Réessayez dans une heure.',
+  mailUnavailable: 'Ce serveur ne peut pas envoyer d’e-mails.',
+  notifyTitle: 'Avis de téléchargement',
+  notifyEmail: 'Votre adresse e-mail pour un avis de téléchargement (facultatif)',
+  notifyHint: 'Vous recevez un e-mail quand vos fichiers sont téléchargés pour la première fois.',
+  notifyActive: 'Un avis sera envoyé à {email} au premier téléchargement.',
+  notifyDone: 'Premier téléchargement le {date} ; aucun autre avis ne sera envoyé.',
+  notifySave: 'Enregistrer l’adresse',
+  notifyRemove: 'Supprimer l’adresse',
+  notifyFailed: 'L’avis de téléchargement n’a pas pu être configuré : {message}',
 }
 
 export default fr

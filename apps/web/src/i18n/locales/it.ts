@@ -224,6 +224,25 @@ const it: Messages = {
   requestReceived: 'File ricevuti: {count}',
   closeRequest: 'Chiudi richiesta',
   confirmCloseRequest: 'Chiudere questa richiesta? Dopo nessuno potrà caricare file con il suo link.',
+  // e-mail: the share link by mail, the first-download notice
+  mailShareTitle: 'Invia il link per e-mail',
+  mailShareHint: 'Il server invia solo il link di condivisione, mai il tuo link di gestione.',
+  mailTo: 'Indirizzo e-mail del destinatario',
+  mailMessage: 'Messaggio (facoltativo)',
+  mailSend: 'Invia e-mail',
+  mailSending: 'Invio in corso…',
+  mailSent: 'Il link è stato inviato a {to}.',
+  mailInvalid: 'Inserisci un indirizzo e-mail valido, ad esempio nome@example.com.',
+  mailQuota: 'Troppe e-mail per questa condivisione. Riprova tra un’ora.',
+  mailUnavailable: 'Questo server non può inviare e-mail.',
+  notifyTitle: 'Avviso di download',
+  notifyEmail: 'Il tuo indirizzo e-mail per un avviso di download (facoltativo)',
+  notifyHint: 'Riceverai un’e-mail quando i tuoi file verranno scaricati per la prima volta.',
+  notifyActive: 'Al primo download verrà inviato un avviso a {email}.',
+  notifyDone: 'Primo download il {date}; non verranno inviati altri avvisi.',
+  notifySave: 'Salva indirizzo',
+  notifyRemove: 'Rimuovi indirizzo',
+  notifyFailed: 'Impossibile impostare l’avviso di download: {message}',
 }
 
 export default it

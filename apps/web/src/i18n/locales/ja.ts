@@ -221,6 +221,25 @@ const ja: Messages = {
   requestReceived: '受け取ったファイル: {count} 件',
   closeRequest: '依頼を終了',
   confirmCloseRequest: 'この依頼を終了しますか?以後、このリンクからはアップロードできません。',
+  // e-mail: the share link by mail, the first-download notice
+  mailShareTitle: 'リンクをメールで送信',
+  mailShareHint: 'サーバーが送るのは共有リンクだけで、管理リンクは送りません。',
+  mailTo: '宛先のメールアドレス',
+  mailMessage: 'メッセージ(任意)',
+  mailSend: 'メールを送信',
+  mailSending: '送信中…',
+  mailSent: '{to} にリンクを送信しました。',
+  mailInvalid: 'name@example.com のような有効なメールアドレスを 1 つ入力してください。',
+  mailQuota: 'この共有のメールが多すぎます。1 時間後にもう一度お試しください。',
+  mailUnavailable: 'このサーバーはメールを送信できません。',
+  notifyTitle: 'ダウンロード通知',
+  notifyEmail: 'ダウンロード通知を受け取るメールアドレス(任意)',
+  notifyHint: 'ファイルが初めてダウンロードされたときにメールが 1 通届きます。',
+  notifyActive: '最初のダウンロード時に {email} へ通知します。',
+  notifyDone: '{date} に初めてダウンロードされました。これ以上通知は送られません。',
+  notifySave: 'アドレスを保存',
+  notifyRemove: 'アドレスを削除',
+  notifyFailed: 'ダウンロード通知を設定できませんでした: {message}',
 }
 
 export default ja

@@ -216,6 +216,25 @@ const ko: Messages = {
   requestReceived: '받은 파일: {count}개',
   closeRequest: '요청 닫기',
   confirmCloseRequest: '이 요청을 닫을까요? 이후에는 누구도 이 링크로 업로드할 수 없습니다.',
+  // e-mail: the share link by mail, the first-download notice
+  mailShareTitle: '링크를 이메일로 보내기',
+  mailShareHint: '서버는 공유 링크만 보내며 관리 링크는 절대 보내지 않습니다.',
+  mailTo: '받는 사람 이메일 주소',
+  mailMessage: '메시지(선택 사항)',
+  mailSend: '이메일 보내기',
+  mailSending: '보내는 중…',
+  mailSent: '{to}(으)로 링크를 보냈습니다.',
+  mailInvalid: 'name@example.com 같은 올바른 이메일 주소를 하나 입력하세요.',
+  mailQuota: '이 공유에 대한 이메일이 너무 많습니다. 한 시간 후에 다시 시도하세요.',
+  mailUnavailable: '이 서버는 이메일을 보낼 수 없습니다.',
+  notifyTitle: '다운로드 알림',
+  notifyEmail: '다운로드 알림을 받을 이메일 주소(선택 사항)',
+  notifyHint: '파일이 처음 다운로드되면 이메일을 한 번 받습니다.',
+  notifyActive: '첫 다운로드 때 {email}(으)로 알림을 보냅니다.',
+  notifyDone: '{date}에 처음 다운로드되었습니다. 더 이상 알림을 보내지 않습니다.',
+  notifySave: '주소 저장',
+  notifyRemove: '주소 삭제',
+  notifyFailed: '다운로드 알림을 설정하지 못했습니다: {message}',
 }
 
 export default ko

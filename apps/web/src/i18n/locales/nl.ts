@@ -227,6 +227,25 @@ const nl: Messages = {
   requestReceived: 'Ontvangen bestanden: {count}',
   closeRequest: 'Verzoek sluiten',
   confirmCloseRequest: 'Dit verzoek sluiten? Daarna kan niemand meer via de link uploaden.',
+  // e-mail: the share link by mail, the first-download notice
+  mailShareTitle: 'Link per e-mail versturen',
+  mailShareHint: 'De server verstuurt alleen de deellink, nooit uw beheerlink.',
+  mailTo: 'E-mailadres van de ontvanger',
+  mailMessage: 'Bericht (optioneel)',
+  mailSend: 'E-mail versturen',
+  mailSending: 'Bezig met versturen…',
+  mailSent: 'De link is naar {to} verstuurd.',
+  mailInvalid: 'Voer één geldig e-mailadres in, zoals naam@example.com.',
+  mailQuota: 'Te veel e-mails voor deze deling. Probeer het over een uur opnieuw.',
+  mailUnavailable: 'Deze server kan geen e-mails versturen.',
+  notifyTitle: 'Downloadmelding',
+  notifyEmail: 'Uw e-mailadres voor een downloadmelding (optioneel)',
+  notifyHint: 'U krijgt één e-mail wanneer uw bestanden voor het eerst worden gedownload.',
+  notifyActive: 'Bij de eerste download gaat er een melding naar {email}.',
+  notifyDone: 'Voor het eerst gedownload op {date}; er volgt geen melding meer.',
+  notifySave: 'Adres opslaan',
+  notifyRemove: 'Adres verwijderen',
+  notifyFailed: 'De downloadmelding kon niet worden ingesteld: {message}',
 }
 
 export default nl

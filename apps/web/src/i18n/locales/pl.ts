@@ -223,6 +223,25 @@ const pl: Messages = {
   requestReceived: 'Otrzymane pliki: {count}',
   closeRequest: 'Zamknij prośbę',
   confirmCloseRequest: 'Zamknąć tę prośbę? Potem nikt nie prześle już plików przez jej link.',
+  // e-mail: the share link by mail, the first-download notice
+  mailShareTitle: 'Wyślij link e-mailem',
+  mailShareHint: 'Serwer wysyła tylko link do udostępnienia, nigdy Twojego linku do zarządzania.',
+  mailTo: 'Adres e-mail odbiorcy',
+  mailMessage: 'Wiadomość (opcjonalnie)',
+  mailSend: 'Wyślij e-mail',
+  mailSending: 'Wysyłanie…',
+  mailSent: 'Link został wysłany na adres {to}.',
+  mailInvalid: 'Podaj jeden prawidłowy adres e-mail, np. nazwa@example.com.',
+  mailQuota: 'Zbyt wiele e-maili dla tego udostępnienia. Spróbuj ponownie za godzinę.',
+  mailUnavailable: 'Ten serwer nie może wysyłać e-maili.',
+  notifyTitle: 'Powiadomienie o pobraniu',
+  notifyEmail: 'Twój adres e-mail do powiadomienia o pobraniu (opcjonalnie)',
+  notifyHint: 'Dostaniesz jeden e-mail, gdy Twoje pliki zostaną pobrane po raz pierwszy.',
+  notifyActive: 'Przy pierwszym pobraniu powiadomienie trafi na adres {email}.',
+  notifyDone: 'Pierwsze pobranie: {date}; kolejne powiadomienia nie będą wysyłane.',
+  notifySave: 'Zapisz adres',
+  notifyRemove: 'Usuń adres',
+  notifyFailed: 'Nie udało się ustawić powiadomienia o pobraniu: {message}',
 }
 
 export default pl

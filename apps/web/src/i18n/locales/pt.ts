@@ -224,6 +224,25 @@ const pt: Messages = {
   requestReceived: 'Arquivos recebidos: {count}',
   closeRequest: 'Encerrar pedido',
   confirmCloseRequest: 'Encerrar este pedido? Depois ninguém poderá enviar arquivos pelo link.',
+  // e-mail: the share link by mail, the first-download notice
+  mailShareTitle: 'Enviar o link por e-mail',
+  mailShareHint: 'O servidor envia apenas o link de compartilhamento, nunca o seu link de gerenciamento.',
+  mailTo: 'E-mail do destinatário',
+  mailMessage: 'Mensagem (opcional)',
+  mailSend: 'Enviar e-mail',
+  mailSending: 'Enviando…',
+  mailSent: 'O link foi enviado para {to}.',
+  mailInvalid: 'Digite um endereço de e-mail válido, como nome@example.com.',
+  mailQuota: 'E-mails demais para este compartilhamento. Tente novamente daqui a uma hora.',
+  mailUnavailable: 'Este servidor não pode enviar e-mails.',
+  notifyTitle: 'Aviso de download',
+  notifyEmail: 'Seu e-mail para um aviso de download (opcional)',
+  notifyHint: 'Você recebe um e-mail quando seus arquivos forem baixados pela primeira vez.',
+  notifyActive: 'No primeiro download, um aviso será enviado para {email}.',
+  notifyDone: 'Baixado pela primeira vez em {date}; nenhum outro aviso será enviado.',
+  notifySave: 'Salvar endereço',
+  notifyRemove: 'Remover endereço',
+  notifyFailed: 'Não foi possível configurar o aviso de download: {message}',
 }
 
 export default pt

@@ -222,6 +222,25 @@ const ru: Messages = {
   requestReceived: 'Получено файлов: {count}',
   closeRequest: 'Закрыть запрос',
   confirmCloseRequest: 'Закрыть этот запрос? После этого никто не сможет загрузить файлы по его ссылке.',
+  // e-mail: the share link by mail, the first-download notice
+  mailShareTitle: 'Отправить ссылку по e-mail',
+  mailShareHint: 'Сервер отправляет только ссылку для скачивания, но никогда — вашу ссылку управления.',
+  mailTo: 'Адрес e-mail получателя',
+  mailMessage: 'Сообщение (необязательно)',
+  mailSend: 'Отправить письмо',
+  mailSending: 'Отправка…',
+  mailSent: 'Ссылка отправлена на {to}.',
+  mailInvalid: 'Введите один действительный адрес e-mail, например name@example.com.',
+  mailQuota: 'Слишком много писем для этого доступа. Повторите попытку через час.',
+  mailUnavailable: 'Этот сервер не может отправлять письма.',
+  notifyTitle: 'Уведомление о скачивании',
+  notifyEmail: 'Ваш e-mail для уведомления о скачивании (необязательно)',
+  notifyHint: 'Вы получите одно письмо, когда ваши файлы скачают впервые.',
+  notifyActive: 'При первом скачивании уведомление придёт на {email}.',
+  notifyDone: 'Впервые скачано {date}; больше уведомлений не будет.',
+  notifySave: 'Сохранить адрес',
+  notifyRemove: 'Удалить адрес',
+  notifyFailed: 'Не удалось настроить уведомление о скачивании: {message}',
 }
 
 export default ru

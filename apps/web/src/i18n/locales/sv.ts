@@ -223,6 +223,25 @@ const sv: Messages = {
   requestReceived: 'Mottagna filer: {count}',
   closeRequest: 'Stäng förfrågan',
   confirmCloseRequest: 'Stänga den här förfrågan? Sedan kan ingen ladda upp via länken.',
+  // e-mail: the share link by mail, the first-download notice
+  mailShareTitle: 'Skicka länken med e-post',
+  mailShareHint: 'Servern skickar bara delningslänken, aldrig din hanteringslänk.',
+  mailTo: 'Mottagarens e-postadress',
+  mailMessage: 'Meddelande (valfritt)',
+  mailSend: 'Skicka e-post',
+  mailSending: 'Skickar…',
+  mailSent: 'Länken skickades till {to}.',
+  mailInvalid: 'Ange en giltig e-postadress, till exempel namn@example.com.',
+  mailQuota: 'För många e-postmeddelanden för den här delningen. Försök igen om en timme.',
+  mailUnavailable: 'Den här servern kan inte skicka e-post.',
+  notifyTitle: 'Nedladdningsavisering',
+  notifyEmail: 'Din e-postadress för en nedladdningsavisering (valfritt)',
+  notifyHint: 'Du får ett e-postmeddelande när dina filer laddas ner för första gången.',
+  notifyActive: 'Vid första nedladdningen skickas en avisering till {email}.',
+  notifyDone: 'Först nedladdad {date}; inga fler aviseringar skickas.',
+  notifySave: 'Spara adress',
+  notifyRemove: 'Ta bort adress',
+  notifyFailed: 'Nedladdningsaviseringen kunde inte ställas in: {message}',
 }
 
 export default sv

@@ -221,6 +221,25 @@ const tr: Messages = {
   requestReceived: 'Alınan dosyalar: {count}',
   closeRequest: 'İsteği kapat',
   confirmCloseRequest: 'Bu istek kapatılsın mı? Sonrasında kimse bağlantısıyla yükleme yapamaz.',
+  // e-mail: the share link by mail, the first-download notice
+  mailShareTitle: 'Bağlantıyı e-postayla gönder',
+  mailShareHint: 'Sunucu yalnızca paylaşım bağlantısını gönderir, yönetim bağlantınızı asla göndermez.',
+  mailTo: 'Alıcının e-posta adresi',
+  mailMessage: 'Mesaj (isteğe bağlı)',
+  mailSend: 'E-posta gönder',
+  mailSending: 'Gönderiliyor…',
+  mailSent: 'Bağlantı {to} adresine gönderildi.',
+  mailInvalid: 'Lütfen ad@example.com gibi geçerli bir e-posta adresi girin.',
+  mailQuota: 'Bu paylaşım için çok fazla e-posta gönderildi. Lütfen bir saat sonra yeniden deneyin.',
+  mailUnavailable: 'Bu sunucu e-posta gönderemez.',
+  notifyTitle: 'İndirme bildirimi',
+  notifyEmail: 'İndirme bildirimi için e-posta adresiniz (isteğe bağlı)',
+  notifyHint: 'Dosyalarınız ilk kez indirildiğinde bir e-posta alırsınız.',
+  notifyActive: 'İlk indirmede {email} adresine bildirim gönderilecek.',
+  notifyDone: 'İlk kez {date} tarihinde indirildi; başka bildirim gönderilmeyecek.',
+  notifySave: 'Adresi kaydet',
+  notifyRemove: 'Adresi kaldır',
+  notifyFailed: 'İndirme bildirimi ayarlanamadı: {message}',
 }
 
 export default tr

@@ -209,6 +209,25 @@ const zhTw: Messages = {
   requestReceived: '已收到檔案:{count} 個',
   closeRequest: '關閉請求',
   confirmCloseRequest: '關閉此請求?之後任何人都無法再透過其連結上傳。',
+  // e-mail: the share link by mail, the first-download notice
+  mailShareTitle: '透過電子郵件傳送連結',
+  mailShareHint: '伺服器只會傳送分享連結,絕不會傳送你的管理連結。',
+  mailTo: '收件人電子郵件地址',
+  mailMessage: '留言(選填)',
+  mailSend: '傳送郵件',
+  mailSending: '傳送中…',
+  mailSent: '連結已傳送至 {to}。',
+  mailInvalid: '請輸入一個有效的電子郵件地址,例如 name@example.com。',
+  mailQuota: '此分享的郵件過多,請一小時後再試。',
+  mailUnavailable: '此伺服器無法傳送電子郵件。',
+  notifyTitle: '下載通知',
+  notifyEmail: '用於下載通知的電子郵件地址(選填)',
+  notifyHint: '你的檔案首次被下載時,你會收到一封郵件。',
+  notifyActive: '首次下載時將通知 {email}。',
+  notifyDone: '已於 {date} 首次下載;不會再傳送通知。',
+  notifySave: '儲存地址',
+  notifyRemove: '移除地址',
+  notifyFailed: '無法設定下載通知:{message}',
 }
 
 export default zhTw

@@ -209,6 +209,25 @@ const zh: Messages = {
   requestReceived: '已收到文件:{count} 个',
   closeRequest: '关闭请求',
   confirmCloseRequest: '关闭此请求?之后任何人都无法再通过其链接上传。',
+  // e-mail: the share link by mail, the first-download notice
+  mailShareTitle: '通过电子邮件发送链接',
+  mailShareHint: '服务器只发送共享链接,绝不会发送你的管理链接。',
+  mailTo: '收件人电子邮件地址',
+  mailMessage: '留言(可选)',
+  mailSend: '发送邮件',
+  mailSending: '正在发送…',
+  mailSent: '链接已发送至 {to}。',
+  mailInvalid: '请输入一个有效的电子邮件地址,例如 name@example.com。',
+  mailQuota: '此共享的邮件过多,请一小时后再试。',
+  mailUnavailable: '此服务器无法发送电子邮件。',
+  notifyTitle: '下载通知',
+  notifyEmail: '用于下载通知的电子邮件地址(可选)',
+  notifyHint: '你的文件首次被下载时,你会收到一封邮件。',
+  notifyActive: '首次下载时将通知 {email}。',
+  notifyDone: '已于 {date} 首次下载;不会再发送通知。',
+  notifySave: '保存地址',
+  notifyRemove: '删除地址',
+  notifyFailed: '无法设置下载通知:{message}',
 }
 
 export default zh

@@ -11,14 +11,16 @@ import {
 import { closeRequest } from '../../api/requests.js'
 import { useI18n } from '../../i18n/context.js'
 import { formatBytes, formatDate } from '../../lib/format.js'
+import { looksLikeAddress } from '../../lib/mail.js'
 import { displayPath } from '../../lib/paths.js'
 import { localInput } from '../../lib/retention.js'
-import { forgetShare, rememberShare } from '../../lib/shares.js'
+import { forgetShare, loadShares, rememberShare } from '../../lib/shares.js'
 import { storage } from '../../lib/storage.js'
 import { CopyButton } from '../../ui/CopyButton.js'
 import { PasswordField } from '../../ui/PasswordField.js'
 import type { PageProps } from '../page.js'
 import { addFilesToShare } from './addFiles.js'
+import { ShareMailForm } from './ShareMailForm.js'
 
 type Phase =
   | { kind: 'loading' }
@@ -29,16 +31,22 @@ type Phase =
 
 /** One share, managed with the secret in the link's fragment (never sent in a URL). */
 export function ManagePage({ api, route }: PageProps) {
-  const { t, locale } = useI18n()
+  const { t, locale, lang } = useI18n()
   const sid = route.page === 'manage' ? route.sid : ''
-  const token = typeof location === 'undefined' ? '' : decodeURIComponent(location.hash.slice(1))
   const local = storage('local')
+  // A link without the secret (the first-download notice mails one) opens with the secret this
+  // browser kept for the share.
+  const token =
+    (typeof location === 'undefined' ? '' : decodeURIComponent(location.hash.slice(1))) ||
+    (loadShares(local).find((s) => s.sid === sid)?.token ?? '')
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' })
   const [expiry, setExpiry] = useState('')
   const [password, setPassword] = useState('')
   const [adding, setAdding] = useState<File[]>([])
   const [addPassword, setAddPassword] = useState('')
   const [uploading, setUploading] = useState<string>()
+  const [notifyEmail, setNotifyEmail] = useState('')
+  const [notifyError, setNotifyError] = useState<string>()
 
   const failure = (e: unknown): Phase =>
     e instanceof ApiError && [401, 403, 404].includes(e.status)
@@ -54,6 +62,8 @@ export function ManagePage({ api, route }: PageProps) {
   const show = (bucket: ManagedBucket, notice?: string) => {
     setPhase({ kind: 'ready', bucket, busy: false, ...(notice ? { notice } : {}) })
     if (bucket.expiresAt) setExpiry(localInput(bucket.expiresAt))
+    setNotifyEmail(bucket.notifyEmail ?? '')
+    setNotifyError(undefined)
     // Opened on another device (or after forgetting it): this browser keeps it from now on.
     rememberShare(local, {
       sid,
@@ -356,6 +366,78 @@ export function ManagePage({ api, route }: PageProps) {
               {t('upload')}
             </button>
           </form>
+
+          {bucket.mail && (
+            <form
+              class="card mail-form"
+              noValidate
+              aria-labelledby="notify-title"
+              onSubmit={(e) => {
+                e.preventDefault()
+                const address = notifyEmail.trim()
+                if (!looksLikeAddress(address)) {
+                  setNotifyError(t('mailInvalid'))
+                  document.getElementById('manage-notify')?.focus()
+                  return
+                }
+                void edit({ notifyEmail: address, lang })
+              }}
+            >
+              <h2 id="notify-title">{t('notifyTitle')}</h2>
+              <div class="field">
+                <label for="manage-notify">{t('notifyEmail')}</label>
+                <input
+                  id="manage-notify"
+                  type="email"
+                  autocomplete="email"
+                  spellcheck={false}
+                  maxLength={254}
+                  value={notifyEmail}
+                  aria-invalid={notifyError ? true : undefined}
+                  aria-describedby={
+                    notifyError ? 'manage-notify-hint manage-notify-error' : 'manage-notify-hint'
+                  }
+                  onInput={(e) => {
+                    setNotifyEmail((e.currentTarget as HTMLInputElement).value)
+                    setNotifyError(undefined)
+                  }}
+                />
+                <p class="hint" id="manage-notify-hint">
+                  {bucket.firstDownloadAt
+                    ? t('notifyDone', { date: formatDate(bucket.firstDownloadAt, locale) })
+                    : bucket.notifyEmail
+                      ? t('notifyActive', { email: bucket.notifyEmail })
+                      : t('notifyHint')}
+                </p>
+                {notifyError && (
+                  <p class="status error" id="manage-notify-error" role="alert">
+                    {notifyError}
+                  </p>
+                )}
+              </div>
+              <div class="actions">
+                <button type="submit" class="btn" disabled={busy || !notifyEmail.trim()}>
+                  {t('notifySave')}
+                </button>
+                {bucket.notifyEmail && (
+                  <button
+                    type="button"
+                    class="btn"
+                    disabled={busy}
+                    onClick={() => void edit({ notifyEmail: null })}
+                  >
+                    {t('notifyRemove')}
+                  </button>
+                )}
+              </div>
+            </form>
+          )}
+
+          {bucket.mail && (
+            <section class="card">
+              <ShareMailForm api={api} sid={sid} token={token} id="manage-mail" />
+            </section>
+          )}
 
           <section class="card">
             <button

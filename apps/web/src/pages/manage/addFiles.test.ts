@@ -13,6 +13,9 @@ function bucket(expiresAt: number | null, oneTime = false): ManagedBucket {
     protected: false,
     expiresAt,
     maxAge: null,
+    mail: false,
+    notifyEmail: null,
+    firstDownloadAt: null,
     files: [
       {
         key: 'k',

@@ -1,7 +1,9 @@
+import type { Api } from '../../api/client.js'
 import { useI18n } from '../../i18n/context.js'
 import { formatDate } from '../../lib/format.js'
 import { buildMailto } from '../../lib/mail.js'
 import { CopyButton } from '../../ui/CopyButton.js'
+import { ShareMailForm } from '../manage/ShareMailForm.js'
 import { Qr } from './Qr.js'
 
 export interface DoneInfo {
@@ -17,9 +19,19 @@ export interface DoneInfo {
   maxDownloads?: number
   /** The uploader's private manage link (absent when the server gave none). */
   manageUrl?: string
+  /** The bucket id and its manage secret (for the server's mail route). */
+  sid?: string
+  manageToken?: string
+  /** The address the first-download notice goes to, once the server took it. */
+  notifyTo?: string
+  /** Why the notice address could not be set (the upload itself succeeded). */
+  notifyError?: string
 }
 
 interface Props extends DoneInfo {
+  api: Api
+  /** The server sends e-mail (config.json `mail`). */
+  mailAvailable: boolean
   mailTemplate: string
   showQr: boolean
   /** The "My shares" page. */
@@ -61,6 +73,16 @@ export function DonePanel(p: Props) {
       {p.maxDownloads !== undefined && <p>{t('downloadsLeft', { count: p.maxDownloads })}</p>}
       {note && <p class="muted">{note}</p>}
       {p.encrypted && <p class="muted">{t('e2eLinkNote')}</p>}
+      {p.notifyTo && (
+        <p class="status ok" role="status">
+          {t('notifyActive', { email: p.notifyTo })}
+        </p>
+      )}
+      {p.notifyError && (
+        <p class="status error" role="alert">
+          {p.notifyError}
+        </p>
+      )}
       <div class="actions">
         <a class="btn" href={mailto}>
           {t('sendMail')}
@@ -78,6 +100,10 @@ export function DonePanel(p: Props) {
           {t('newUpload')}
         </button>
       </div>
+      {/* The key of an encrypted share never reaches the server: it cannot mail a working link. */}
+      {p.mailAvailable && !p.encrypted && p.sid && p.manageToken && (
+        <ShareMailForm api={p.api} sid={p.sid} token={p.manageToken} id="done-mail" />
+      )}
       {p.manageUrl && (
         <div class="field manage-link">
           <label for="manage-link">{t('manageLink')}</label>

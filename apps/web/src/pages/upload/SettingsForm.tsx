@@ -35,6 +35,11 @@ interface Props {
   e2eAvailable: boolean
   encrypt: boolean
   onEncrypt(value: boolean): void
+  /** The server sends e-mail: the uploader may leave an address for the first-download notice. */
+  mailAvailable: boolean
+  notifyEmail: string
+  onNotifyEmail(value: string): void
+  notifyError?: string
 }
 
 /** A day from now on the hour (or the latest allowed moment): what "Custom date…" starts with. */
@@ -172,6 +177,30 @@ export function SettingsForm(p: Props) {
           <p class="hint" id="encrypt-hint">
             {t('e2eEncryptHint')}
           </p>
+        </div>
+      )}
+      {p.mailAvailable && (
+        <div class="field mail-form">
+          <label for="notify-email">{t('notifyEmail')}</label>
+          <input
+            id="notify-email"
+            type="email"
+            autocomplete="email"
+            spellcheck={false}
+            maxLength={254}
+            value={p.notifyEmail}
+            onInput={(e) => p.onNotifyEmail((e.currentTarget as HTMLInputElement).value)}
+            aria-invalid={p.notifyError ? true : undefined}
+            aria-describedby={p.notifyError ? 'notify-email-hint notify-email-error' : 'notify-email-hint'}
+          />
+          <p class="hint" id="notify-email-hint">
+            {t('notifyHint')}
+          </p>
+          {p.notifyError && (
+            <p class="status error" id="notify-email-error" role="alert">
+              {p.notifyError}
+            </p>
+          )}
         </div>
       )}
     </fieldset>

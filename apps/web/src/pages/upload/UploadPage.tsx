@@ -50,6 +50,8 @@ export function UploadPage({ api, preload }: PageProps) {
     return (
       <DonePanel
         {...phase}
+        api={api}
+        mailAvailable={config.mail === true}
         mailTemplate={config.mailTemplate}
         showQr={!config.disableQrCode}
         sharesUrl={api.url('manage/').href}
@@ -117,6 +119,10 @@ export function UploadPage({ api, preload }: PageProps) {
             e2eAvailable={config.e2e === true}
             encrypt={draft.encrypt}
             onEncrypt={draft.setEncrypt}
+            mailAvailable={config.mail === true}
+            notifyEmail={draft.notifyEmail}
+            onNotifyEmail={draft.changeNotifyEmail}
+            notifyError={draft.notifyError}
           />
           <div class="actions">
             <button type="submit" class="btn btn-primary btn-large" disabled={!canUpload}>

@@ -32,6 +32,9 @@ export function useBucketDraft(local: Storage | null) {
   const [password, setPassword] = useState(restored?.password ?? '')
   const [maxDownloads, setMaxDownloads] = useState(restored?.maxDownloads ?? '')
   const [passwordError, setPasswordError] = useState<string>()
+  // The uploader's own address for the first-download notice (set through the manage API after the lock).
+  const [notifyEmail, setNotifyEmail] = useState(restored?.notifyEmail ?? '')
+  const [notifyError, setNotifyError] = useState<string>()
   const [notices, setNotices] = useState<string[]>([])
   // "Encrypt in the browser": a restored session keeps what it started with.
   const [encrypt, setEncrypt] = useState(restored?.e2e !== undefined)
@@ -63,6 +66,10 @@ export function useBucketDraft(local: Storage | null) {
     setPassword(v)
     setPasswordError(undefined)
   }
+  const changeNotifyEmail = (v: string) => {
+    setNotifyEmail(v)
+    setNotifyError(undefined)
+  }
 
   /** Forgets the files and the restored session: a new, empty bucket with a new id. */
   const clear = (config: ClientConfig | null) => {
@@ -73,6 +80,8 @@ export function useBucketDraft(local: Storage | null) {
     setPassword('')
     setEncrypt(false)
     setMaxDownloads('')
+    setNotifyEmail('')
+    setNotifyError(undefined)
     setNotices([])
     if (config)
       setRetention(config.defaultRetention in config.retentions ? config.defaultRetention : retention)
@@ -97,6 +106,10 @@ export function useBucketDraft(local: Storage | null) {
     setMaxDownloads,
     changePassword,
     setPasswordError,
+    notifyEmail,
+    notifyError,
+    changeNotifyEmail,
+    setNotifyError,
     clear,
   }
 }

@@ -1,18 +1,20 @@
 import { decodeKey, linkWithKey } from '@psitransfer/e2e'
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Api } from '../../api/client.js'
-import { issueManageLink } from '../../api/manage.js'
+import { editBucket, issueManageLink } from '../../api/manage.js'
 import type { ClientConfig } from '../../api/types.js'
 import { newE2ESession } from '../../e2e/session.js'
 import { encryptingFactory, saltOf } from '../../e2e/upload.js'
 import { useI18n } from '../../i18n/context.js'
 import { newBucketToken } from '../../lib/ids.js'
+import { looksLikeAddress } from '../../lib/mail.js'
 import { customProblem, expiryOf, ONE_TIME, UNTIL_DELETED } from '../../lib/retention.js'
 import { rememberShare } from '../../lib/shares.js'
 import { withDirectUploads } from '../../upload/direct-s3.js'
 import { UploadQueue } from '../../upload/queue.js'
 import { clearSession, saveSession, storedUploadUrls, type UploadSession } from '../../upload/session.js'
 import { tusFactory } from '../../upload/tus.js'
+import { mailErrorText } from '../manage/ShareMailForm.js'
 import type { DoneInfo } from './DonePanel.js'
 import { sameFile, sessionFiles } from './entries.js'
 import { errorText, passwordProblem } from './messages.js'
@@ -39,7 +41,7 @@ interface Options {
  * lock that finishes the bucket, and starting over.
  */
 export function useUploadRun({ api, config, uploadPass, draft, local }: Options) {
-  const { t } = useI18n()
+  const { t, lang } = useI18n()
   const [phase, setPhase] = useState<RunPhase>({ kind: 'edit' })
   const queueRef = useRef<UploadQueue | null>(null)
   // The bucket key of an encrypted upload: it goes into the share link's fragment, nowhere else.
@@ -47,6 +49,7 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
   // Re-render on queue progress at most once per frame.
   const refresh = useFrameRefresh()
   const { sid, retention, password, maxDownloads, restored, entries } = draft
+  const notifyEmail = config?.mail ? draft.notifyEmail.trim() : ''
 
   const lock = async (c: ClientConfig) => {
     setPhase({ kind: 'locking' })
@@ -73,6 +76,14 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
         names: names.slice(0, 5),
       })
     }
+    // The first-download notice: the uploader's own address goes with the bucket (manage API).
+    let notify: { notifyTo: string } | { notifyError: string } | undefined
+    if (notifyEmail && manage) {
+      notify = await editBucket(api, sid, manage.manageToken, { notifyEmail, lang }).then(
+        () => ({ notifyTo: notifyEmail }),
+        (e: unknown) => ({ notifyError: t('notifyFailed', { message: mailErrorText(e, t) }) }),
+      )
+    } else if (notifyEmail) notify = { notifyError: t('notifyFailed', { message: t('networkError') }) }
     const url = new URL(encodeURIComponent(sid), api.base).href
     setPhase({
       kind: 'done',
@@ -82,7 +93,9 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
       oneTime: retention === ONE_TIME,
       untilDeleted: retention === UNTIL_DELETED,
       protected: password !== '',
-      ...(manage ? { manageUrl: manage.manageUrl } : {}),
+      sid,
+      ...(manage ? { manageUrl: manage.manageUrl, manageToken: manage.manageToken } : {}),
+      ...notify,
       ...(retention !== ONE_TIME && maxDownloads ? { maxDownloads: Number(maxDownloads) } : {}),
     })
   }
@@ -102,6 +115,11 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
       document.getElementById('custom-expiry')?.focus()
       return
     }
+    if (notifyEmail && !looksLikeAddress(notifyEmail)) {
+      draft.setNotifyError(t('mailInvalid'))
+      document.getElementById('notify-email')?.focus()
+      return
+    }
     // The bucket may exist already (an earlier start, or a session restored after a reload);
     // a new one gets a token made here, saved with the session before its first request.
     const knownToken =
@@ -113,6 +131,7 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
       sid,
       retention,
       ...(maxDownloads ? { maxDownloads } : {}),
+      ...(notifyEmail ? { notifyEmail } : {}),
       password,
       ...(knownToken ? { bucketToken: knownToken } : {}),
       createdAt: restored?.createdAt || Date.now(),
