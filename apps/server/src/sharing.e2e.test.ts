@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, it } from 'vitest'
 import { type E2eServer, removeDir, startFsServer } from './test-support/e2e.js'
-import { limitedDownloads, manageLink, putManageLink } from './test-support/sharing.js'
+import { limitedDownloads, manageLink, putManageLink, unlimitedCounts } from './test-support/sharing.js'
 
 const MAX_AGE = 7 * 24 * 3600
 
@@ -26,4 +26,5 @@ describe('download limits and manage links on the filesystem store', () => {
   it('the manage link shows counts and edits expiry, password, lock, files', () =>
     manageLink(base, { maxAge: MAX_AGE }))
   it('curl PUT answers with the manage link', () => putManageLink(base))
+  it('counts each of 20 parallel downloads and 4 archives of an unlimited file', () => unlimitedCounts(base))
 })
