@@ -27,12 +27,15 @@ import { BucketIds, hideBucketMarks } from './upload/bucket-ids.js'
 import { BucketLedgers } from './upload/bucket-ledger.js'
 import { BucketStates } from './upload/bucket-state.js'
 import type { UploadDeps } from './upload/deps.js'
+import { DownloadCounts } from './upload/download-counts.js'
 import { retentionExpiry } from './upload/rules.js'
 import { WebhookSender } from './webhooks.js'
 
 /** Everything a route needs: what uploads need (`upload/deps.ts`) and what only routes use. */
 export interface AppDeps extends UploadDeps {
   tokens: DownloadTokens
+  /** Download counts of unlimited files, written under the file's lock (`upload/download-counts.ts`). */
+  downloadCounts: DownloadCounts
   /** Directory of the built web app, or `null` when it is not built. */
   webRoot: string | null
   /** True while the server shuts down (health turns 503). */
@@ -115,6 +118,7 @@ export function createDeps(options: CreateAppOptions): AppDeps {
       }),
     ...mailerFor(options, logger, metrics),
     tokens: new DownloadTokens(config.secret, config.downloadTokenTtl),
+    downloadCounts: new DownloadCounts({ store, locker: options.locker, clock: options.clock, logger }),
     limiter: options.limiter ?? new FailureRateLimiter(),
     verifier: new PasswordVerifier(),
     kdfGate:

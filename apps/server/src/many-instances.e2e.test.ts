@@ -21,7 +21,7 @@ import { sha256 } from './test-support/harness.js'
 import { firstDownloadNotice } from './test-support/notice.js'
 import { requestLimitsInParallel } from './test-support/requests.js'
 import { type S3Server, s3Server, s3StorageEnv } from './test-support/rgw.js'
-import { limitedDownloads, manageLink } from './test-support/sharing.js'
+import { limitedDownloads, manageLink, unlimitedCounts } from './test-support/sharing.js'
 import { type SmtpSink, startSmtpSink } from './test-support/smtp-sink.js'
 
 const MAX_BUCKET = 10_000
@@ -236,6 +236,12 @@ describe.each(backends)('bucket rules across three instances on $name', (backend
   it(
     'a file limited to 3 downloads gives exactly 3 of 20 parallel requests over three instances',
     () => limitedDownloads(base, 8000),
+    120_000,
+  )
+
+  it(
+    'each of 20 parallel downloads and 4 archives of an unlimited file over three instances counts',
+    () => unlimitedCounts(base),
     120_000,
   )
 

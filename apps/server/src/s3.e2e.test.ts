@@ -16,7 +16,7 @@ import { lockerFor, registryFor } from './stores.js'
 import { readZip } from './test-support/archives.js'
 import { BucketTokens, sha256, testConfig } from './test-support/harness.js'
 import { firstDownloadNotice } from './test-support/notice.js'
-import { limitedDownloads, manageLink, putManageLink } from './test-support/sharing.js'
+import { limitedDownloads, manageLink, putManageLink, unlimitedCounts } from './test-support/sharing.js'
 import { type SmtpSink, startSmtpSink } from './test-support/smtp-sink.js'
 
 const run = promisify(execFile)
@@ -186,6 +186,12 @@ describe('e2e on the S3 store', () => {
   it(
     'limits downloads: 3 of 20 parallel requests, a resume counts once',
     () => limitedDownloads(() => url('')),
+    60_000,
+  )
+
+  it(
+    'counts each of 20 parallel (presigned) downloads and 4 archives of an unlimited file',
+    () => unlimitedCounts(() => url('')),
     60_000,
   )
 

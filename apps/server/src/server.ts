@@ -146,6 +146,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         await Promise.race([settled, bound])
         clearTimeout(timer)
       }
+      // Download counts still in memory (their responses went out) before the store closes.
+      await deps.downloadCounts.drain(Math.min(5000, config.shutdownTimeout * 1000))
       await webhooks.drain(Math.min(5000, config.shutdownTimeout * 1000))
       await deps.mailer?.close(Math.min(5000, config.shutdownTimeout * 1000))
       await store.close?.()

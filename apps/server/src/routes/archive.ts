@@ -125,11 +125,7 @@ export async function downloadArchive(
           if (await claim.finish(true)) deleted = true
           continue
         }
-        try {
-          await store.update(f, { downloads: f.downloads + 1, lastDownload: when })
-        } catch (err) {
-          logger.warn({ err, sid, key: f.key }, 'could not record an archive download')
-        }
+        deps.downloadCounts.add(f, when)
       }
       if (deleted) deps.buckets.invalidate(sid)
       await noticeFirstDownload(deps, sid, files, origin)

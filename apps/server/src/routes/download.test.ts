@@ -160,6 +160,56 @@ describe('file download', () => {
     expect((await listing(t)).items[0]!.downloaded).toBe(true)
   })
 
+  it('counts every one of 20 parallel complete downloads of an unlimited file, also 302s and archives', async () => {
+    // A store that takes a moment per call, as every real one does: a read-add-write of the
+    // counter without the file's lock loses increments there.
+    const memory = new MemoryStore()
+    const slow = (presign: boolean) =>
+      new Proxy(memory, {
+        get(target, prop) {
+          if (prop === 'capabilities' && presign) return { downloadUrl: true }
+          if (prop === 'downloadUrl') {
+            return presign ? async (ref: { key: string }) => `https://s3.example/${ref.key}` : undefined
+          }
+          const v = Reflect.get(target, prop, target)
+          if (prop === 'info' || prop === 'update') {
+            return async (...args: unknown[]) => {
+              await new Promise((r) => setTimeout(r, 1 + Math.random() * 3))
+              return (v as (...a: unknown[]) => Promise<unknown>).apply(target, args)
+            }
+          }
+          return typeof v === 'function' ? v.bind(target) : v
+        },
+      }) as Store
+    for (const presign of [false, true]) {
+      const t = makeApp({}, { store: slow(presign) })
+      const sid = presign ? 'presigned' : 'streamed'
+      await upload(t, bytesOf('abc'), { sid, name: 'a.txt' })
+      t.clock.advance(1)
+      await upload(t, bytesOf('second'), { sid, name: 'b.txt' })
+      const { items, zipUrl } = await listing(t, sid)
+      const [a, b] = items
+      const responses = await Promise.all([
+        ...Array.from({ length: 20 }, () => t.request(a!.url)),
+        ...Array.from({ length: 5 }, () => t.request(zipUrl)),
+      ])
+      for (const res of responses) await res.arrayBuffer()
+      expect(responses.slice(0, 20).map((r) => r.status)).toEqual(Array(20).fill(presign ? 302 : 200))
+      expect(responses.slice(20).map((r) => r.status)).toEqual(Array(5).fill(200))
+      const counts = async () => {
+        const files = (await listAll(t.store)).filter((f) => f.sid === sid)
+        return Object.fromEntries(files.map((f) => [f.key, f.downloads]))
+      }
+      await waitFor(async () => {
+        const c = await counts()
+        return (c[a!.key] ?? 0) >= 25 && (c[b!.key] ?? 0) >= 5
+      }).catch(() => {})
+      expect(await counts(), presign ? 'presigned' : 'streamed').toEqual({ [a!.key]: 25, [b!.key]: 5 })
+      const file = (await listAll(t.store)).find((f) => f.key === a!.key)
+      expect(file?.lastDownload).toBe(t.clock.now())
+    }
+  })
+
   it('redirects to a presigned URL when the store offers one (not for previews or one-time files)', async () => {
     const memory = new MemoryStore()
     const presigning = new Proxy(memory, {

@@ -196,8 +196,9 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}
 
 /**
- * Records a completed download (counter, last download time, webhook, the bucket's
- * first-download notice); `origin` is the request's public origin.
+ * Records a completed download of an unlimited file (counter and last download time through
+ * `deps.downloadCounts`, under the file's lock; webhook; the bucket's first-download notice);
+ * `origin` is the request's public origin.
  */
 export async function countDownload(deps: AppDeps, meta: FileMeta, origin: string): Promise<void> {
   const now = deps.clock.now()
@@ -207,11 +208,6 @@ export async function countDownload(deps: AppDeps, meta: FileMeta, origin: strin
     file: publicFile(meta),
     date: now,
   })
-  try {
-    const current = await deps.store.info(meta)
-    await deps.store.update(meta, { downloads: current.downloads + 1, lastDownload: now })
-  } catch (err) {
-    deps.logger.warn({ err, sid: meta.sid, key: meta.key }, 'could not record a download')
-  }
+  deps.downloadCounts.add(meta, now)
   await noticeFirstDownload(deps, meta.sid, [meta], origin)
 }

@@ -339,6 +339,49 @@ export async function manageLink(base: Base, options: { maxAge: number }): Promi
   expect(stranger.status).toBe(403)
 }
 
+/**
+ * Counts of unlimited files (no claim): 20 parallel complete downloads of one file and 4
+ * parallel zip archives of its bucket, spread over every instance, count exactly 24 and 4 in
+ * the manage state (a presigned redirect counts when it is sent). A count is written after the
+ * response, so the test waits for it, then checks that it is exact.
+ */
+export async function unlimitedCounts(base: Base): Promise<void> {
+  const sid = newSid('counts')
+  const token = newToken()
+  const a = randomBytes(3000)
+  await tusUpload(base, 0, sid, a, { name: 'a.bin' }, token)
+  await tusUpload(base, 1, sid, Buffer.from('second file'), { name: 'b.txt' }, token)
+  await lockBucket(base, 2, sid, token)
+  const secret = await issueManageToken(base, 0, sid, token)
+  const res = await fetch(`${base(1)}/${sid}.json`)
+  expect(res.status).toBe(200)
+  const { items, zipUrl } = (await res.json()) as { items: ListingItem[]; zipUrl: string }
+  const fileA = items.find((i) => i.name === 'a.bin') as ListingItem
+  const results = await Promise.all([
+    ...Array.from({ length: 20 }, async (_, n) => {
+      const got = await fetch(`${base(n)}${fileA.url}`)
+      return { status: got.status, body: Buffer.from(await got.arrayBuffer()) }
+    }),
+    ...Array.from({ length: 4 }, async (_, n) => {
+      const got = await fetch(`${base(n + 1)}${zipUrl}`)
+      return { status: got.status, body: Buffer.from(await got.arrayBuffer()) }
+    }),
+  ])
+  for (const r of results) expect(r.status).toBe(200)
+  for (const r of results.slice(0, 20)) expect(sha256(r.body)).toBe(sha256(a))
+  const counts = async () =>
+    Object.fromEntries(
+      (await manageState(base, 2, sid, secret)).files.map((f) => [f.name, f.downloads] as const),
+    )
+  await eventually(async () => {
+    const c = await counts()
+    return (c['a.bin'] ?? 0) >= 24 && (c['b.txt'] ?? 0) >= 4
+  }, 'the downloads to be counted').catch(() => {})
+  expect(await counts()).toEqual({ 'a.bin': 24, 'b.txt': 4 })
+  const state = await manageState(base, 0, sid, secret)
+  for (const f of state.files) expect(f.lastDownload).toEqual(expect.any(Number))
+}
+
 /** `curl -T`: the manage link comes as X-Manage-Url and on the answer's second line. */
 export async function putManageLink(base: Base): Promise<void> {
   const res = await fetch(`${base(0)}/put.txt`, {
