@@ -491,3 +491,44 @@ export async function requestNoticeAfterRestart(
   expect(digest?.parsed.text).toContain('- two.txt (100 byte')
   expect(digest?.parsed.text).toContain('- three.txt (100 byte')
 }
+
+/**
+ * A burst through a request spread over several instances (`env.bases`) with a short real
+ * `requestNoticeWindow`: every file is named in exactly one mail, the first at once and the
+ * rest (sent by a timer of an instance that collected one) together once the window ends.
+ */
+export async function requestNoticeAcrossInstances(env: RequestEnv, windowMs: number): Promise<void> {
+  const sink = env.sink as SmtpSink
+  const bases = env.bases ?? [env.base]
+  const address = `burst-${randomBytes(4).toString('hex')}@example.org`
+  const r = await made(env, { notify: address, lang: 'en', password: 'requester-pw' })
+  const auth = { 'X-Request-Token': r.requestToken }
+  const names = Array.from({ length: 12 }, (_, i) => `burst-${String(i).padStart(2, '0')}.bin`)
+  const began = Date.now()
+  await Promise.all(
+    names.map(async (name, i) => {
+      const res = await createWith(
+        { ...env, base: bases[i % bases.length] as string },
+        r.sid,
+        randomBytes(500),
+        auth,
+        { name },
+      )
+      expect(res.status, await res.clone().text()).toBe(201)
+    }),
+  )
+  const took = Date.now() - began
+  // Wait until every file was named (the digest comes by a timer when the window ends).
+  const end = Date.now() + windowMs + 15_000
+  const listed = () =>
+    mailsTo(sink, address).flatMap((m) => (m.parsed.text ?? '').match(/burst-\d\d\.bin/g) ?? [])
+  while (listed().length < names.length && Date.now() < end) await new Promise((r) => setTimeout(r, 100))
+  await new Promise((r) => setTimeout(r, 500))
+  expect(listed().sort()).toEqual(names)
+  const mails = mailsTo(sink, address)
+  const counts = mails.map((m) => Number(/upload request: (\d+)\./.exec(m.parsed.text ?? '')?.[1]))
+  expect(counts.reduce((a, b) => a + b, 0)).toBe(names.length)
+  expect(counts[0]).toBe(1)
+  // All files arrived within one window: one mail at once, one digest.
+  if (took < windowMs) expect(mails).toHaveLength(2)
+}
