@@ -15,7 +15,7 @@ import type { Logger } from './logger.js'
 import { Sweeper } from './sweeper.js'
 import { isBucketMark } from './upload/bucket-ids.js'
 import { completedOrAsIs, missedCompletionHooks, runMissedCompletionHooks } from './upload/complete.js'
-import { flushRequestNotice, noticeIsDue } from './upload/request-notices.js'
+import { flushRequestNotice, noticeIsDue, stopRequestNoticeTimers } from './upload/request-notices.js'
 import type { WebhookSender } from './webhooks.js'
 
 /** How long a shutdown waits, after cutting the connections, for their handlers to store what arrived. */
@@ -133,6 +133,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       server.closeIdleConnections()
       for (const res of inFlight.keys()) if (!res.headersSent) res.setHeader('Connection', 'close')
       await sweeper.stop()
+      stopRequestNoticeTimers(deps)
       let timer: NodeJS.Timeout | undefined
       const timedOut = new Promise<'timeout'>((r) => {
         timer = setTimeout(() => r('timeout'), config.shutdownTimeout * 1000)

@@ -105,6 +105,16 @@ function schedule(deps: UploadDeps, sid: BucketId, at: number): void {
   map.set(sid, timer)
 }
 
+/**
+ * Stops this server's digest timers (at shutdown): what they would have sent stays in the marks,
+ * for the sweeper of the next process on the store.
+ */
+export function stopRequestNoticeTimers(deps: UploadDeps): void {
+  const map = timers.get(deps.bucketIds)
+  for (const timer of map?.values() ?? []) clearTimeout(timer)
+  map?.clear()
+}
+
 interface Claimed {
   request: UploadRequest
   secret: string
