@@ -152,4 +152,42 @@ describe('reload in the middle of an upload through a request link', () => {
     expect(seen.errors).toEqual([])
     await context.close()
   })
+
+  it('"Start over" after a reload forgets the unfinished upload in this browser', async () => {
+    const made = await fetch(new URL('api/requests', server.url), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ password: REQUESTER_PW }),
+    })
+    const { requestUrl } = (await made.json()) as { requestUrl: string }
+    const file = await writeFixture(dir, 'abandoned.bin', random(20 * MiB))
+    const { context, page, seen } = await newContext(browser)
+    const cdp = await context.newCDPSession(page)
+    await cdp.send('Network.enable')
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 4 * MiB,
+    })
+    await page.goto(requestUrl)
+    await page.setInputFiles('#request-files', file.path)
+    await page.getByRole('button', { name: 'Upload', exact: true }).click()
+    await expect
+      .poll(async () => (await serverFile('abandoned.bin'))?.offset ?? 0, { timeout: 30_000, interval: 250 })
+      .toBeGreaterThan(2 * MiB)
+    await page.reload()
+    await page.getByRole('button', { name: 'Start over' }).click()
+    expect(await page.getByText('An unfinished upload from').count()).toBe(0)
+    expect(
+      await page.evaluate(() =>
+        Object.keys(localStorage).filter((k) => k.startsWith('tus::') || k.startsWith('psitransfer.request')),
+      ),
+    ).toEqual([])
+    await page.reload()
+    await page.locator('#request-files').waitFor()
+    expect(await page.getByText('An unfinished upload from').count()).toBe(0)
+    expect(seen.errors).toEqual([])
+    await context.close()
+  })
 })

@@ -147,7 +147,8 @@ async function collectAndClaim(
       return {}
     }
     let changed = false
-    // A file counts once, whatever runs its completion hooks again.
+    // A file counts once while collected (completion hooks run again after a crash find it
+    // here; after its mail went out they would name it again: twice beats never).
     if (file && !state.files.some((f) => f.key === file.key)) {
       const size = file.uploadLength ?? file.offset
       const name = file.relativePath ? `${file.relativePath.replace(/\/$/, '')}/${file.name}` : file.name
@@ -170,7 +171,7 @@ async function collectAndClaim(
         state = { ...EMPTY, lastMailAt: now }
         changed = true
       } else {
-        deps.logger.warn({ sid }, 'upload request notice delayed: 10 mails this hour already')
+        deps.logger.warn({ sid }, 'upload request notice delayed: the mail quota of this hour is used')
         result = { retryAt: now + windowMs(deps) }
       }
     }
