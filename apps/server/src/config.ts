@@ -123,6 +123,11 @@ export const configSchema = z
     /** POSTed `requestUploaded` per file completed through an upload request. */
     requestUploadedWebhook: webhookUrl.default(null),
     /**
+     * Requester notices: the first file after a quiet spell is mailed at once, later ones are
+     * collected and mailed together this many seconds after the last mail (one digest).
+     */
+    requestNoticeWindow: z.number().int().positive().default(600),
+    /**
      * `firstDownload` events: once per bucket, on its first complete download (a URL of its own,
      * so consumers of `fileDownloadedWebhook` keep getting one POST per download).
      */
@@ -316,6 +321,7 @@ const ENV_KINDS: Record<string, Kind> = {
   fileUploadedWebhook: 'stringOrNull',
   fileDownloadedWebhook: 'stringOrNull',
   requestUploadedWebhook: 'stringOrNull',
+  requestNoticeWindow: 'number',
   firstDownloadWebhook: 'stringOrNull',
   smtpUrl: 'stringOrNull',
   mailFrom: 'string',

@@ -19,7 +19,7 @@ import { type RunningServer, startServer } from './server.js'
 import { loadServerConfig } from './stores.js'
 import { sha256 } from './test-support/harness.js'
 import { firstDownloadNotice } from './test-support/notice.js'
-import { requestLimitsInParallel } from './test-support/requests.js'
+import { requestLimitsInParallel, requestNoticeAcrossInstances } from './test-support/requests.js'
 import { type S3Server, s3Server, s3StorageEnv } from './test-support/rgw.js'
 import { limitedDownloads, manageLink, unlimitedCounts } from './test-support/sharing.js'
 import { type SmtpSink, startSmtpSink } from './test-support/smtp-sink.js'
@@ -68,6 +68,8 @@ const backends: Backend[] = [
   },
 ]
 
+const NOTICE_WINDOW = 4
+
 /** A real SMTP server all instances mail through (the first-download notice). */
 let sink: SmtpSink | undefined
 
@@ -83,6 +85,8 @@ async function start(storage: Record<string, string>): Promise<RunningServer> {
     PSITRANSFER_ACCESS_LOG: 'false',
     PSITRANSFER_MAX_BUCKET_SIZE: String(MAX_BUCKET),
     PSITRANSFER_MAX_AGE: String(MAX_AGE),
+    // Requester digests within the tests' time (the default is 10 minutes).
+    PSITRANSFER_REQUEST_NOTICE_WINDOW: String(NOTICE_WINDOW),
     PSITRANSFER_STORAGE_PREFIX: prefix,
     ...storage,
   }
@@ -261,6 +265,23 @@ describe.each(backends)('bucket rules across three instances on $name', (backend
         adminPass: '',
         maxAgeSeconds: MAX_AGE,
       }),
+    120_000,
+  )
+
+  it(
+    'a burst of files through a request over three instances: each file in exactly one of two mails',
+    () =>
+      requestNoticeAcrossInstances(
+        {
+          base: base(0),
+          bases: [base(0), base(1), base(2)],
+          uploadPass: '',
+          adminPass: '',
+          sink: sink as SmtpSink,
+          maxAgeSeconds: MAX_AGE,
+        },
+        NOTICE_WINDOW * 1000,
+      ),
     120_000,
   )
 

@@ -13,7 +13,9 @@ import { createDeps } from './deps.js'
 import { guardBodyRate } from './http/body-rate.js'
 import type { Logger } from './logger.js'
 import { Sweeper } from './sweeper.js'
+import { isBucketMark } from './upload/bucket-ids.js'
 import { completedOrAsIs, missedCompletionHooks, runMissedCompletionHooks } from './upload/complete.js'
+import { flushRequestNotice, noticeIsDue, stopRequestNoticeTimers } from './upload/request-notices.js'
 import type { WebhookSender } from './webhooks.js'
 
 /** How long a shutdown waits, after cutting the connections, for their handlers to store what arrived. */
@@ -110,6 +112,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       missed: (meta) => missedCompletionHooks(meta, config),
       run: (meta) => runMissedCompletionHooks(deps, meta),
     },
+    // Requester digests collected by a process that ended before sending them.
+    dueNotices: {
+      due: (meta, now) => isBucketMark(meta) && noticeIsDue(deps, meta, now),
+      send: (meta) => flushRequestNotice(deps, meta.sid),
+    },
   })
   sweeper.start()
 
@@ -126,6 +133,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       server.closeIdleConnections()
       for (const res of inFlight.keys()) if (!res.headersSent) res.setHeader('Connection', 'close')
       await sweeper.stop()
+      stopRequestNoticeTimers(deps)
       let timer: NodeJS.Timeout | undefined
       const timedOut = new Promise<'timeout'>((r) => {
         timer = setTimeout(() => r('timeout'), config.shutdownTimeout * 1000)

@@ -36,6 +36,11 @@ export interface SweeperOptions {
    * uploads, which would otherwise delete them early). Checked before expiry.
    */
   completionHooks?: { missed(meta: FileMeta): boolean; run(meta: FileMeta): Promise<FileMeta> }
+  /**
+   * Records holding a notice that is due (a requester's digest collected by a process that
+   * ended before its timer): `due` finds them among the listed records, `send` mails it.
+   */
+  dueNotices?: { due(meta: FileMeta, now: number): boolean; send(meta: FileMeta): Promise<void> }
 }
 
 export interface SweepResult {
@@ -82,7 +87,9 @@ export class Sweeper {
     const full: FileMeta[] = []
     const now = clock.now()
     const hooksMissed: FileMeta[] = []
+    const notices: FileMeta[] = []
     for await (const meta of store.list()) {
+      if (this.options.dueNotices?.due(meta, now)) notices.push(meta)
       if (this.options.completionHooks?.missed(meta)) hooksMissed.push(meta)
       else if (isExpired(meta, now)) expired.push({ sid: meta.sid, key: meta.key })
       else if (needsCompletion(meta)) full.push(meta)
@@ -98,6 +105,12 @@ export class Sweeper {
         return undefined
       })
       if (after && !this.options.completionHooks?.missed(after)) result.completed++
+    }
+    // After the completion hooks, which may have collected more files for a notice.
+    for (const meta of notices) {
+      await this.options.dueNotices?.send(meta).catch((err) => {
+        logger.warn({ err, sid: meta.sid }, 'could not send a due notice')
+      })
     }
     for (const ref of expired) {
       let lock: Awaited<ReturnType<Locker['lock']>>

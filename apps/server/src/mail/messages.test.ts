@@ -42,9 +42,31 @@ describe('mail texts', () => {
 
   it('gives the uploader and the requester their manage link', () => {
     expect(downloadedMail('fr', { at: 0, manageLink: MANAGE }).text).toContain(MANAGE)
-    const req = requestFilesMail('ja', { count: 3, manageLink: MANAGE })
+    const req = requestFilesMail('ja', { count: 3, bytes: 3, files: [], manageLink: MANAGE })
     expect(req.text).toContain(MANAGE)
     expect(req.text).toContain('3')
+  })
+
+  it('lists a requester digest: names with sizes, the count, the total, the rest summed up', () => {
+    const files = Array.from({ length: 50 }, (_, i) => ({ name: `f${i}.pdf`, size: 1500 }))
+    const mail = requestFilesMail('en', {
+      count: 70,
+      bytes: 2_500_000,
+      files: [{ name: 'evil\r\nBcc: x@y.z.txt', size: 12 }, ...files],
+      manageLink: MANAGE,
+    })
+    expect(mail.text).toContain('New files arrived for your upload request: 70.')
+    expect(mail.text).toContain('- evil Bcc: x@y.z.txt (12 byte')
+    expect(mail.text).toContain('- f0.pdf (1.5 kB)')
+    expect(mail.text).toContain('- f48.pdf (1.5 kB)\n- … and 20 more\nIn all: 2.5 MB.')
+    expect(mail.text).not.toContain('f49.pdf')
+    const de = requestFilesMail('de', {
+      count: 1,
+      bytes: 1500,
+      files: [{ name: 'a', size: 1500 }],
+      manageLink: MANAGE,
+    })
+    expect(de.text).toContain('- a (1,5 kB)\nInsgesamt: 1,5 kB.')
   })
 
   it('lists the file names of a downloaded share one per line, line breaks in a name removed', () => {

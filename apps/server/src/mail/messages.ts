@@ -20,6 +20,8 @@ type Strings = {
   manage: string
   requestSubject: string
   requestText: string
+  requestTotal: string
+  requestMore: string
 }
 
 const STRINGS: Record<Language, Strings> = {
@@ -34,6 +36,8 @@ const STRINGS: Record<Language, Strings> = {
     manage: 'Freigabe verwalten:',
     requestSubject: 'Neue Dateien für Ihre Upload-Anfrage',
     requestText: 'Für Ihre Upload-Anfrage sind neue Dateien eingegangen: {count}.',
+    requestTotal: 'Insgesamt: {size}.',
+    requestMore: '… und {count} weitere',
   },
   el: {
     shareSubject: 'Αρχεία για εσάς',
@@ -46,6 +50,8 @@ const STRINGS: Record<Language, Strings> = {
     manage: 'Διαχείριση της κοινής χρήσης:',
     requestSubject: 'Νέα αρχεία για το αίτημα μεταφόρτωσής σας',
     requestText: 'Έφτασαν νέα αρχεία για το αίτημα μεταφόρτωσής σας: {count}.',
+    requestTotal: 'Σύνολο: {size}.',
+    requestMore: '… και {count} ακόμη',
   },
   en: {
     shareSubject: 'Files for you',
@@ -58,6 +64,8 @@ const STRINGS: Record<Language, Strings> = {
     manage: 'Manage your share:',
     requestSubject: 'New files for your upload request',
     requestText: 'New files arrived for your upload request: {count}.',
+    requestTotal: 'In all: {size}.',
+    requestMore: '… and {count} more',
   },
   es: {
     shareSubject: 'Archivos para ti',
@@ -70,6 +78,8 @@ const STRINGS: Record<Language, Strings> = {
     manage: 'Gestionar lo compartido:',
     requestSubject: 'Nuevos archivos para tu solicitud de subida',
     requestText: 'Han llegado nuevos archivos para tu solicitud de subida: {count}.',
+    requestTotal: 'En total: {size}.',
+    requestMore: '… y {count} más',
   },
   fr: {
     shareSubject: 'Des fichiers pour vous',
@@ -82,6 +92,8 @@ const STRINGS: Record<Language, Strings> = {
     manage: 'Gérer le partage :',
     requestSubject: 'Nouveaux fichiers pour votre demande de dépôt',
     requestText: 'De nouveaux fichiers sont arrivés pour votre demande de dépôt : {count}.',
+    requestTotal: 'Au total : {size}.',
+    requestMore: '… et {count} de plus',
   },
   it: {
     shareSubject: 'File per te',
@@ -94,6 +106,8 @@ const STRINGS: Record<Language, Strings> = {
     manage: 'Gestisci la condivisione:',
     requestSubject: 'Nuovi file per la tua richiesta di caricamento',
     requestText: 'Sono arrivati nuovi file per la tua richiesta di caricamento: {count}.',
+    requestTotal: 'In tutto: {size}.',
+    requestMore: '… e altri {count}',
   },
   ja: {
     shareSubject: 'ファイルが届いています',
@@ -106,6 +120,8 @@ const STRINGS: Record<Language, Strings> = {
     manage: '共有の管理:',
     requestSubject: 'アップロード依頼に新しいファイルが届きました',
     requestText: 'アップロード依頼に新しいファイルが届きました: {count} 件。',
+    requestTotal: '合計: {size}。',
+    requestMore: '…ほか {count} 件',
   },
   ko: {
     shareSubject: '파일이 도착했습니다',
@@ -118,6 +134,8 @@ const STRINGS: Record<Language, Strings> = {
     manage: '공유 관리:',
     requestSubject: '업로드 요청에 새 파일이 도착했습니다',
     requestText: '업로드 요청에 새 파일이 도착했습니다: {count}개.',
+    requestTotal: '합계: {size}.',
+    requestMore: '… 외 {count}개',
   },
   nl: {
     shareSubject: 'Bestanden voor u',
@@ -130,6 +148,8 @@ const STRINGS: Record<Language, Strings> = {
     manage: 'Deling beheren:',
     requestSubject: 'Nieuwe bestanden voor uw uploadverzoek',
     requestText: 'Er zijn nieuwe bestanden binnengekomen voor uw uploadverzoek: {count}.',
+    requestTotal: 'In totaal: {size}.',
+    requestMore: '… en nog {count}',
   },
   pl: {
     shareSubject: 'Pliki dla Ciebie',
@@ -142,6 +162,8 @@ const STRINGS: Record<Language, Strings> = {
     manage: 'Zarządzaj udostępnieniem:',
     requestSubject: 'Nowe pliki w Twojej prośbie o przesłanie',
     requestText: 'Do Twojej prośby o przesłanie dotarły nowe pliki: {count}.',
+    requestTotal: 'Łącznie: {size}.',
+    requestMore: '… i {count} więcej',
   },
   pt: {
     shareSubject: 'Arquivos para você',
@@ -154,6 +176,8 @@ const STRINGS: Record<Language, Strings> = {
     manage: 'Gerenciar o compartilhamento:',
     requestSubject: 'Novos arquivos para o seu pedido de envio',
     requestText: 'Chegaram novos arquivos para o seu pedido de envio: {count}.',
+    requestTotal: 'No total: {size}.',
+    requestMore: '… e mais {count}',
   },
   ru: {
     shareSubject: 'Файлы для вас',
@@ -166,6 +190,8 @@ const STRINGS: Record<Language, Strings> = {
     manage: 'Управление доступом:',
     requestSubject: 'Новые файлы по вашему запросу на загрузку',
     requestText: 'По вашему запросу на загрузку пришли новые файлы: {count}.',
+    requestTotal: 'Всего: {size}.',
+    requestMore: '… и ещё {count}',
   },
   sv: {
     shareSubject: 'Filer till dig',
@@ -178,6 +204,8 @@ const STRINGS: Record<Language, Strings> = {
     manage: 'Hantera delningen:',
     requestSubject: 'Nya filer till din uppladdningsförfrågan',
     requestText: 'Nya filer har kommit till din uppladdningsförfrågan: {count}.',
+    requestTotal: 'Totalt: {size}.',
+    requestMore: '… och {count} till',
   },
   tr: {
     shareSubject: 'Size dosyalar var',
@@ -190,6 +218,8 @@ const STRINGS: Record<Language, Strings> = {
     manage: 'Paylaşımı yönet:',
     requestSubject: 'Yükleme isteğiniz için yeni dosyalar',
     requestText: 'Yükleme isteğiniz için yeni dosyalar geldi: {count}.',
+    requestTotal: 'Toplam: {size}.',
+    requestMore: '… ve {count} tane daha',
   },
   zh: {
     shareSubject: '有文件发给你',
@@ -202,6 +232,8 @@ const STRINGS: Record<Language, Strings> = {
     manage: '管理共享:',
     requestSubject: '你的上传请求收到了新文件',
     requestText: '你的上传请求收到了新文件:{count} 个。',
+    requestTotal: '总计:{size}。',
+    requestMore: '……另有 {count} 个',
   },
   'zh-tw': {
     shareSubject: '有檔案傳給你',
@@ -214,6 +246,8 @@ const STRINGS: Record<Language, Strings> = {
     manage: '管理分享:',
     requestSubject: '你的上傳請求收到了新檔案',
     requestText: '你的上傳請求收到了新檔案:{count} 個。',
+    requestTotal: '總計:{size}。',
+    requestMore: '……另有 {count} 個',
   },
 }
 
@@ -292,11 +326,47 @@ export function downloadedMail(
   return { subject: headerText(t.downloadedSubject), text: parts.join('\n\n') }
 }
 
-/** To a requester: files arrived through their upload request. */
-export function requestFilesMail(lang: Language, input: { count: number; manageLink: string }): MailContent {
+/** A size in the mail's language (`1.5 MB`, `1,5 MB`): decimal units, as the web app shows them. */
+export function mailSize(lang: Language, bytes: number): string {
+  const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte'] as const
+  let value = bytes
+  let unit = 0
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000
+    unit++
+  }
+  return new Intl.NumberFormat(lang === 'zh-tw' ? 'zh-TW' : lang, {
+    style: 'unit',
+    unit: units[unit],
+    unitDisplay: 'short',
+    maximumFractionDigits: unit === 0 ? 0 : 1,
+  }).format(value)
+}
+
+/** A file named in a requester's notice. */
+export interface NoticeFile {
+  name: string
+  size: number
+}
+
+/**
+ * To a requester: files arrived through their upload request, how many and how large in all,
+ * the first {@link MAX_LISTED_FILES} listed with their sizes (names on one line each), and
+ * their manage link. `files` may be fewer than `count` (a digest keeps a bounded list).
+ */
+export function requestFilesMail(
+  lang: Language,
+  input: { count: number; bytes: number; files: readonly NoticeFile[]; manageLink: string },
+): MailContent {
   const t = strings(lang)
+  const listed = input.files
+    .slice(0, MAX_LISTED_FILES)
+    .map((f) => `- ${headerText(f.name, 300)} (${mailSize(lang, f.size)})`)
+  const more = input.count - listed.length
+  if (more > 0) listed.push(`- ${t.requestMore.replace('{count}', String(more))}`)
   const parts = [
     t.requestText.replace('{count}', String(input.count)),
+    `${listed.join('\n')}\n${t.requestTotal.replace('{size}', mailSize(lang, input.bytes))}`,
     `${t.manage}\n${input.manageLink}`,
     SIGNATURE,
   ]

@@ -379,3 +379,156 @@ export async function requestCloseAndExpiry(env: RequestEnv): Promise<void> {
     (await createWith(env, short.sid, Buffer.from('x'), { 'X-Request-Token': short.requestToken })).status,
   ).toBe(410)
 }
+
+/** The requester's mails so far, by recipient. */
+function mailsTo(sink: SmtpSink, address: string) {
+  return sink.received.filter((m) => m.rcptTo.includes(address))
+}
+
+async function waitForMails(sink: SmtpSink, address: string, count: number) {
+  const end = Date.now() + 15_000
+  for (;;) {
+    const got = mailsTo(sink, address)
+    if (got.length >= count) return got
+    if (Date.now() > end) throw new Error(`expected ${count} notices to ${address}, got ${got.length}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** What a digest scenario needs of the server besides HTTP: its clock and its sweeper. */
+export interface DigestControls {
+  /** Moves the server's (manual) clock. */
+  advance(ms: number): void
+  /** One sweeper pass. */
+  sweep(): Promise<unknown>
+  /** The server's `requestNoticeWindow`, ms. */
+  windowMs: number
+}
+
+/**
+ * 30 files through a request with an address: the first is mailed at once, the other 29 are
+ * collected and mailed in ONE digest when the window ends (the sweeper sends it), listing each
+ * name with its size, the count and the total; the webhook still goes once per file. A file
+ * after a quiet window is mailed at once again, by its own upload.
+ */
+export async function requestNoticeDigest(env: RequestEnv, controls: DigestControls): Promise<void> {
+  const sink = env.sink as SmtpSink
+  const address = `digest-${randomBytes(4).toString('hex')}@example.org`
+  const r = await made(env, { notify: address, lang: 'en', password: 'requester-pw' })
+  const auth = { 'X-Request-Token': r.requestToken }
+  const name = (i: number) => `file-${String(i).padStart(2, '0')}.bin`
+  const size = (i: number) => 1000 + i
+  for (let i = 0; i < 30; i++) {
+    const res = await createWith(env, r.sid, randomBytes(size(i)), auth, { name: name(i) })
+    expect(res.status, await res.clone().text()).toBe(201)
+  }
+  const [first] = await waitForMails(sink, address, 1)
+  const firstText = first?.parsed.text ?? ''
+  expect(firstText).toContain('New files arrived for your upload request: 1.')
+  expect(firstText).toContain(`- ${name(0)} (1 kB)`)
+  expect(firstText).toContain(r.manageUrl)
+  expect(firstText).not.toContain(name(1))
+  // Within the window nothing more goes out, whatever the sweeper does.
+  await controls.sweep()
+  await new Promise((r) => setTimeout(r, 300))
+  expect(mailsTo(sink, address)).toHaveLength(1)
+
+  controls.advance(controls.windowMs)
+  await controls.sweep()
+  const [, digest] = await waitForMails(sink, address, 2)
+  const text = digest?.parsed.text ?? ''
+  expect(text).toContain('New files arrived for your upload request: 29.')
+  for (let i = 1; i < 30; i++) expect(text).toContain(`- ${name(i)} (1 kB)`)
+  expect(text).not.toContain(name(0))
+  const total = Array.from({ length: 29 }, (_, i) => size(i + 1)).reduce((a, b) => a + b, 0)
+  expect(text).toContain(`In all: ${(total / 1000).toFixed(1)} kB.`)
+  expect(text).toContain(r.manageUrl)
+  expect(digest?.raw).not.toContain(r.requestToken)
+  // Sent once: another pass finds nothing due.
+  await controls.sweep()
+  await new Promise((r) => setTimeout(r, 300))
+  expect(mailsTo(sink, address)).toHaveLength(2)
+
+  // The webhook stays one per file.
+  if (env.hooks) {
+    const hooks = env.hooks
+    const end = Date.now() + 10_000
+    const count = () => hooks.received.filter((b) => b.event === 'requestUploaded' && b.sid === r.sid).length
+    while (count() < 30 && Date.now() < end) await new Promise((r) => setTimeout(r, 50))
+    expect(count()).toBe(30)
+  }
+
+  // A quiet window later, the next file is announced at once by its own upload.
+  controls.advance(controls.windowMs)
+  const late = await createWith(env, r.sid, randomBytes(10), auth, { name: 'late.txt' })
+  expect(late.status).toBe(201)
+  const [, , third] = await waitForMails(sink, address, 3)
+  expect(third?.parsed.text).toContain('New files arrived for your upload request: 1.')
+  expect(third?.parsed.text).toContain('- late.txt (10 byte')
+}
+
+/**
+ * A restart between collecting and sending: files collected by one server are mailed by the
+ * sweeper of the next one on the same store, late but not lost.
+ */
+export async function requestNoticeAfterRestart(
+  env: RequestEnv,
+  restart: () => Promise<{ env: RequestEnv; controls: DigestControls }>,
+): Promise<void> {
+  const sink = env.sink as SmtpSink
+  const address = `restart-${randomBytes(4).toString('hex')}@example.org`
+  const r = await made(env, { notify: address, lang: 'en', password: 'requester-pw' })
+  const auth = { 'X-Request-Token': r.requestToken }
+  for (const n of ['one.txt', 'two.txt', 'three.txt']) {
+    expect((await createWith(env, r.sid, randomBytes(100), auth, { name: n })).status).toBe(201)
+  }
+  await waitForMails(sink, address, 1)
+  const next = await restart()
+  next.controls.advance(next.controls.windowMs)
+  await next.controls.sweep()
+  const [, digest] = await waitForMails(sink, address, 2)
+  expect(digest?.parsed.text).toContain('New files arrived for your upload request: 2.')
+  expect(digest?.parsed.text).toContain('- two.txt (100 byte')
+  expect(digest?.parsed.text).toContain('- three.txt (100 byte')
+}
+
+/**
+ * A burst through a request spread over several instances (`env.bases`) with a short real
+ * `requestNoticeWindow`: every file is named in exactly one mail, the first at once and the
+ * rest (sent by a timer of an instance that collected one) together once the window ends.
+ */
+export async function requestNoticeAcrossInstances(env: RequestEnv, windowMs: number): Promise<void> {
+  const sink = env.sink as SmtpSink
+  const bases = env.bases ?? [env.base]
+  const address = `burst-${randomBytes(4).toString('hex')}@example.org`
+  const r = await made(env, { notify: address, lang: 'en', password: 'requester-pw' })
+  const auth = { 'X-Request-Token': r.requestToken }
+  const names = Array.from({ length: 12 }, (_, i) => `burst-${String(i).padStart(2, '0')}.bin`)
+  const began = Date.now()
+  await Promise.all(
+    names.map(async (name, i) => {
+      const res = await createWith(
+        { ...env, base: bases[i % bases.length] as string },
+        r.sid,
+        randomBytes(500),
+        auth,
+        { name },
+      )
+      expect(res.status, await res.clone().text()).toBe(201)
+    }),
+  )
+  const took = Date.now() - began
+  // Wait until every file was named (the digest comes by a timer when the window ends).
+  const end = Date.now() + windowMs + 15_000
+  const listed = () =>
+    mailsTo(sink, address).flatMap((m) => (m.parsed.text ?? '').match(/burst-\d\d\.bin/g) ?? [])
+  while (listed().length < names.length && Date.now() < end) await new Promise((r) => setTimeout(r, 100))
+  await new Promise((r) => setTimeout(r, 500))
+  expect(listed().sort()).toEqual(names)
+  const mails = mailsTo(sink, address)
+  const counts = mails.map((m) => Number(/upload request: (\d+)\./.exec(m.parsed.text ?? '')?.[1]))
+  expect(counts.reduce((a, b) => a + b, 0)).toBe(names.length)
+  expect(counts[0]).toBe(1)
+  // All files arrived within one window: one mail at once, one digest.
+  if (took < windowMs) expect(mails).toHaveLength(2)
+}

@@ -24,6 +24,7 @@ import { publicFile } from '../bucket.js'
 import type { Config } from '../config.js'
 import type { Logger } from '../logger.js'
 import type { UploadDeps } from './deps.js'
+import { collectRequestNotice } from './request-notices.js'
 import { notifyRequester, REQUEST_FILE_KEY } from './requests.js'
 import { initialExpiry, retentionExpiry } from './rules.js'
 
@@ -48,7 +49,10 @@ export async function uploadCompleted(deps: UploadDeps, meta: FileMeta): Promise
   delete metadata.protected
   deps.webhooks.send(config.fileUploadedWebhook, 'fileUploaded', { metadata, date: deps.clock.now() })
   // Arrived through an upload request: its requester hears of it (webhook, e-mail).
-  if (final.extra[REQUEST_FILE_KEY]) await notifyRequester(deps, final)
+  if (final.extra[REQUEST_FILE_KEY]) {
+    await notifyRequester(deps, final)
+    await collectRequestNotice(deps, final)
+  }
   return final
 }
 

@@ -20,13 +20,10 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { type BucketId, type FileMeta, NotFoundError, PsiError } from '@psitransfer/core'
 import { publicFile } from '../bucket.js'
 import type { Language } from '../i18n.js'
-import { requestFilesMail } from '../mail/messages.js'
 import { failureDelay } from '../security/auth.js'
-import { MANAGE_MAIL_KEY } from './bucket-ids.js'
 import type { BucketSnapshot } from './bucket-ledger.js'
 import type { Reservation } from './bucket-state.js'
 import type { UploadDeps } from './deps.js'
-import { manageUrl, verifyManageToken } from './manage-secret.js'
 import { type BucketDecision, checkRoom, type NewFileFacts } from './rules.js'
 
 export const REQUEST_TOKEN_HEADER = 'X-Request-Token'
@@ -271,14 +268,8 @@ export async function requestView(
 }
 
 /**
- * A file arrived through its bucket's request: the `requestUploaded` webhook and, with mail
- * configured and an address given, a notice to the requester. Never throws (completion goes on).
- *
- * The notice carries the requester's manage link, which is a secret: it is sent only to the
- * address the requester gave when making the request (it goes to them, like their own link),
- * never to the uploader, and never the request link. The plain manage secret is kept in the
- * mark for this only when an address was given (`MANAGE_MAIL_KEY`), and replaced when the
- * requester gets a new secret.
+ * A file arrived through its bucket's request: the `requestUploaded` webhook, one per file.
+ * Never throws (completion goes on). The requester's e-mail is a digest: `request-notices.ts`.
  */
 export async function notifyRequester(deps: UploadDeps, file: FileMeta): Promise<void> {
   try {
@@ -298,22 +289,6 @@ export async function notifyRequester(deps: UploadDeps, file: FileMeta): Promise
       },
       date: deps.clock.now(),
     })
-    const { mailer } = deps
-    const secret = mark.extra[MANAGE_MAIL_KEY]
-    if (!mailer || !request.notify || !secret) return
-    // The secret kept for mails must still be the bucket's (it is replaced with it, but check).
-    if (!(await verifyManageToken(deps, file.sid, secret))) return
-    if (!mailer.take(`request|${file.sid}`)) {
-      deps.logger.warn({ sid: file.sid }, 'upload request notice skipped: 10 mails this hour already')
-      return
-    }
-    const link = manageUrl(request.origin, deps.config.baseUrl, file.sid, secret)
-    mailer.send(
-      'request-files',
-      request.notify,
-      request.lang,
-      requestFilesMail(request.lang, { count: 1, manageLink: link }),
-    )
   } catch (err) {
     deps.logger.warn({ err, sid: file.sid }, 'could not notify the requester of an upload')
   }

@@ -1,12 +1,22 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useMemo, useState } from 'preact/hooks'
 import { Upload } from 'tus-js-client'
 import { ApiError } from '../../api/http.js'
 import { type RequestInfo, requestInfo } from '../../api/requests.js'
 import { useI18n } from '../../i18n/context.js'
 import { formatBytes, formatDate } from '../../lib/format.js'
+import { storage } from '../../lib/storage.js'
 import { failureOf } from '../../upload/tus.js'
 import type { PageProps } from '../page.js'
 import { errorText } from '../upload/messages.js'
+import { ResumeBanner } from '../upload/ResumeBanner.js'
+import {
+  clearRequestSession,
+  loadRequestSession,
+  type RequestSession,
+  requestFingerprint,
+  sameRequestFile,
+  saveRequestSession,
+} from './requestSession.js'
 
 type Phase =
   | { kind: 'loading' }
@@ -18,16 +28,23 @@ type Phase =
 /**
  * An upload request's page (`{B}request/{sid}#{secret}`): the requester's message and limits,
  * and a picker whose files go over TUS with the secret (never in a URL). The person asked sees
- * only what they sent here, never the other files of the bucket.
+ * only what they sent here, never the other files of the bucket. Like the upload page, an upload
+ * cut by a reload continues where it stopped once the same files are chosen again
+ * (`requestSession.ts`: tus fingerprints and the list of files, never the secret).
  */
 export function RequestPage({ api, route }: PageProps) {
   const { t, locale } = useI18n()
   const sid = route.page === 'request' ? route.sid : ''
   const token = typeof location === 'undefined' ? '' : decodeURIComponent(location.hash.slice(1))
   const [phase, setPhase] = useState<Phase>({ kind: 'loading' })
+  const local = useMemo(() => storage('local'), [])
+  // An upload through this link that a reload (or a closed tab) cut short.
+  const [restored, setRestored] = useState<RequestSession | null>(() => loadRequestSession(local, sid))
   const [files, setFiles] = useState<File[]>([])
   const [sending, setSending] = useState<{ name: string; percent: number }>()
-  const [sent, setSent] = useState<string[]>([])
+  const [sent, setSent] = useState<string[]>(
+    () => restored?.files.filter((f) => f.done).map((f) => f.name) ?? [],
+  )
   const [error, setError] = useState<string>()
 
   const load = () =>
@@ -62,20 +79,36 @@ export function RequestPage({ api, route }: PageProps) {
   }
 
   const { info } = phase
+  // Files of the cut upload: chosen again, they continue (already counted by the server); those
+  // it finished are not sent twice.
+  const pending = restored?.files.filter((f) => !f.done) ?? []
+  const toSend = files.filter((f) => !restored?.files.some((r) => r.done && sameRequestFile(r, f)))
+  const resuming = (f: File) => pending.some((r) => sameRequestFile(r, f))
   const send = async () => {
     setError(undefined)
     const done: string[] = []
+    // Saved before the first byte: a reload from here on finds what to continue.
+    const session: RequestSession = restored ?? { v: 1, sid, createdAt: Date.now(), files: [] }
+    for (const f of toSend) {
+      if (!session.files.some((s) => sameRequestFile(s, f))) {
+        session.files.push({ name: f.name, size: f.size, lastModified: f.lastModified, done: false })
+      }
+    }
+    saveRequestSession(local, session)
     try {
-      for (const file of files) {
+      for (const file of toSend) {
         setSending({ name: file.name, percent: 0 })
         await new Promise<void>((resolve, reject) => {
-          new Upload(file, {
+          const upload = new Upload(file, {
             endpoint: new URL(info.tusEndpoint, api.base).href,
             chunkSize: info.chunkSize,
             retryDelays: [0, 1000, 3000, 5000],
             metadata: { sid, name: file.name, type: file.type || 'application/octet-stream' },
             headers: { 'X-Request-Token': token },
-            storeFingerprintForResuming: false,
+            // The upload URL is kept under a fingerprint scoped to this bucket (no secret in it).
+            fingerprint: () => Promise.resolve(requestFingerprint(sid, file)),
+            storeFingerprintForResuming: local !== null,
+            removeFingerprintOnSuccess: true,
             onProgress: (bytes, total) =>
               setSending({ name: file.name, percent: total > 0 ? Math.floor((bytes / total) * 100) : 100 }),
             onSuccess: () => resolve(),
@@ -83,16 +116,35 @@ export function RequestPage({ api, route }: PageProps) {
               const f = failureOf(err)
               reject(new ApiError(f.status, f.status === 410 ? 'GONE' : 'UPLOAD', f.message))
             },
-          }).start()
+          })
+          // Continue this file's upload from an earlier page load, from the server's offset.
+          const begin = async () => {
+            const previous = local ? await upload.findPreviousUploads() : []
+            const latest = previous.sort((a, b) => Date.parse(b.creationTime) - Date.parse(a.creationTime))[0]
+            if (latest) upload.resumeFromPreviousUpload(latest)
+            upload.start()
+          }
+          begin().catch(reject)
         })
+        const entry = session.files.find((s) => sameRequestFile(s, file))
+        if (entry) entry.done = true
+        saveRequestSession(local, session)
         done.push(file.name)
         setSent((s) => [...s, file.name])
       }
+      // Everything arrived: nothing to continue after a reload.
+      if (session.files.every((f) => f.done)) {
+        clearRequestSession(local, sid)
+        setRestored(null)
+      } else setRestored({ ...session })
       setFiles([])
       const picker = document.getElementById('request-files') as HTMLInputElement | null
       if (picker) picker.value = ''
     } catch (e) {
       if (e instanceof ApiError && e.status === 410) {
+        // The request takes nothing more: nothing left to continue.
+        clearRequestSession(local, sid)
+        setRestored(null)
         setPhase({ kind: 'closed', message: e.message })
         return
       }
@@ -108,16 +160,38 @@ export function RequestPage({ api, route }: PageProps) {
     }
   }
 
-  const total = files.reduce((s, f) => s + f.size, 0)
-  const tooMany = info.filesLeft !== null && files.length > info.filesLeft
+  // The server counts the files of the cut upload already: only new ones count against the limits.
+  const fresh = toSend.filter((f) => !resuming(f))
+  const total = fresh.reduce((s, f) => s + f.size, 0)
+  const tooMany = info.filesLeft !== null && fresh.length > info.filesLeft
   const tooBig = info.bytesLeft !== null && total > info.bytesLeft
   const oversized =
-    info.maxFileSize === null ? undefined : files.find((f) => f.size > (info.maxFileSize as number))
+    info.maxFileSize === null ? undefined : toSend.find((f) => f.size > (info.maxFileSize as number))
   const fileTooBig = oversized !== undefined
   const busy = sending !== undefined
 
   return (
     <div class="request" aria-busy={busy}>
+      {restored && pending.length > 0 && !busy && (
+        <section class="card">
+          <ResumeBanner
+            createdAt={restored.createdAt}
+            onStartOver={() => {
+              // The cut uploads stay on the server until they expire (the link may not delete).
+              clearRequestSession(local, sid)
+              setRestored(null)
+            }}
+          />
+          <ul class="request-resume">
+            {pending.map((f) => (
+              <li key={`${f.name}-${f.size}-${f.lastModified}`}>
+                {f.name} ({formatBytes(f.size, locale)}):{' '}
+                {files.some((p) => sameRequestFile(f, p)) ? t('statusQueued') : t('needsReadd')}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
       <section class="card">
         {info.message && (
           <figure class="request-message">
@@ -139,7 +213,7 @@ export function RequestPage({ api, route }: PageProps) {
         class="card"
         onSubmit={(e) => {
           e.preventDefault()
-          if (files.length > 0 && !tooMany && !tooBig && !fileTooBig) void send()
+          if (toSend.length > 0 && !tooMany && !tooBig && !fileTooBig) void send()
         }}
       >
         <div class="field">
@@ -179,7 +253,7 @@ export function RequestPage({ api, route }: PageProps) {
         <button
           type="submit"
           class="btn btn-primary"
-          disabled={busy || files.length === 0 || tooMany || tooBig || fileTooBig}
+          disabled={busy || toSend.length === 0 || tooMany || tooBig || fileTooBig}
         >
           {t('upload')}
         </button>
