@@ -125,6 +125,22 @@ async function create(i: number, sid: string, length: number, token?: string): P
   return { status: res.status, body: await res.text(), token: res.headers.get('x-bucket-token') }
 }
 
+/** TUS creation-with-upload of the whole `data` in `sid` through instance `i` (one request). */
+async function createWhole(i: number, sid: string, data: Buffer, token?: string): Promise<Answer> {
+  const res = await fetch(`${base(i)}/files/`, {
+    method: 'POST',
+    headers: {
+      'Tus-Resumable': '1.0.0',
+      'Upload-Length': String(data.byteLength),
+      'Upload-Metadata': `sid ${b64(sid)},name ${b64(`w${randomBytes(3).toString('hex')}.bin`)},retention ${b64('3600')}`,
+      'Content-Type': 'application/offset+octet-stream',
+      ...(token ? { 'X-Bucket-Token': token } : {}),
+    },
+    body: new Uint8Array(data),
+  })
+  return { status: res.status, body: await res.text(), token: res.headers.get('x-bucket-token') }
+}
+
 function upload(i: number, data: Buffer, metadata: Record<string, string>, token: string): Promise<void> {
   return new Promise((resolve, reject) => {
     new tus.Upload(data, {
@@ -174,6 +190,31 @@ describe.each(backends)('bucket rules across three instances on $name', (backend
         message: `Bucket would be larger than the maximum bucket size of ${MAX_BUCKET} bytes`,
       })
     }
+  }, 120_000)
+
+  it('parallel whole small files (creation-with-upload) through three instances never exceed maxBucketSize', async () => {
+    const sid = newSid('whole')
+    const token = newToken()
+    // 1000 bytes in the bucket; 24 whole files of 1000 bytes arrive at once, 8 per instance. A
+    // refusal recounts the bucket from the store: it must not miss files admitted a moment
+    // earlier whose bytes are still on their way to the store.
+    expect((await createWhole(0, sid, randomBytes(1000), token)).status).toBe(201)
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, (_, n) => createWhole(n, sid, randomBytes(1000), token)),
+    )
+    const admitted = answers.filter((a) => a.status === 201)
+    expect(1000 + admitted.length * 1000).toBeLessThanOrEqual(MAX_BUCKET)
+    expect(admitted).toHaveLength(9)
+    for (const r of answers.filter((a) => a.status !== 201)) {
+      expect(r.status).toBe(413)
+      expect(JSON.parse(r.body)).toEqual({
+        code: 'TOO_LARGE',
+        message: `Bucket would be larger than the maximum bucket size of ${MAX_BUCKET} bytes`,
+      })
+    }
+    // The bucket's listing (from the store, through another instance) holds exactly those files.
+    const listed = (await (await fetch(`${base(2)}/${sid}.json`)).json()) as { items: unknown[] }
+    expect(listed.items).toHaveLength(10)
   }, 120_000)
 
   it('a bucket locked on one instance takes no file through another right after', async () => {

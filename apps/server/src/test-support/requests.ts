@@ -293,15 +293,35 @@ export async function requestLimitsInParallel(env: RequestEnv): Promise<void> {
         {
           name: `f${n}.bin`,
         },
-      ).then(async (res) => ({ status: res.status, body: await res.text() })),
+      ).then(async (res) => ({
+        status: res.status,
+        body: await res.text(),
+        location: res.headers.get('location'),
+      })),
     ),
   )
-  expect(counted.filter((x) => x.status === 201)).toHaveLength(3)
+  const arrived = counted.filter((x) => x.status === 201)
+  expect(arrived).toHaveLength(3)
   const refused = counted.filter((x) => x.status !== 201)
   for (const x of refused) {
     expect(x.status).toBe(413)
     expect(x.body).toMatch(/at most 3 files/)
   }
+  // The requester removes a file (through another instance): its place is free again, as the
+  // request's view says, and then taken by the next file only.
+  const gone = (arrived[0]?.location ?? '').split('++')[1] as string
+  const removed = await fetch(`${on(1).base}/api/manage/${byCount.sid}/files/${gone}`, {
+    method: 'DELETE',
+    headers: { 'X-Manage-Token': byCount.manageToken },
+  })
+  expect(removed.status, await removed.clone().text()).toBe(204)
+  expect((await manageState(on(2), byCount.sid, byCount.manageToken)).request).toMatchObject({ filesLeft: 1 })
+  const again = (n: number) =>
+    createWith(on(n), byCount.sid, randomBytes(200), { 'X-Request-Token': byCount.requestToken })
+  expect((await again(2)).status).toBe(201)
+  const over = await again(0)
+  expect(over.status).toBe(413)
+  expect(await over.text()).toMatch(/at most 3 files/)
 
   const byBytes = await made(env, { maxBytes: 1000 })
   const sized = await Promise.all(

@@ -189,6 +189,62 @@ describe('bucket admission through the shared ledger', () => {
     expect(ids).toEqual([])
   })
 
+  it('holds a whole small file (creation-with-upload) in the books until the store has it', async () => {
+    // The store takes the first whole file's bytes but holds its write until `stored` opens.
+    const memory = new MemoryStore()
+    let open: () => void = () => {}
+    const stored = new Promise<void>((resolve) => {
+      open = resolve
+    })
+    let writing: () => void = () => {}
+    const began = new Promise<void>((resolve) => {
+      writing = resolve
+    })
+    const createComplete = memory.createComplete.bind(memory)
+    let held = false
+    memory.createComplete = async (...args) => {
+      if (!held) {
+        held = true
+        writing()
+        await stored
+      }
+      return createComplete(...args)
+    }
+    const [a, b] = instances(2, { maxBucketSize: 100 }, memory) as [TestApp, TestApp]
+    const whole = (t: TestApp, size: number) =>
+      t.request('/files/', {
+        method: 'POST',
+        headers: {
+          ...TUS,
+          'Upload-Length': String(size),
+          'Upload-Metadata': `sid ${btoa('s')},name ${btoa('w.bin')}`,
+          'Content-Type': 'application/offset+octet-stream',
+          'Content-Length': String(size),
+        },
+        body: new Uint8Array(size),
+      })
+    // 60 + 30 bytes: the ledger then says 90, and a refusal recounts from the files.
+    expect((await createRequest(a, { sid: 's', name: 'f.bin' }, 60)).status).toBe(201)
+    expect((await createRequest(b, { sid: 's', name: 'f.bin' }, 30)).status).toBe(201)
+    const first = whole(a, 10)
+    await began
+    // Admitted (the bucket is full) but not yet in the store: b's admission recounts the files
+    // and must still count it, so 10 more bytes do not fit.
+    const second = whole(b, 10)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    open()
+    expect((await first).status).toBe(201)
+    const refused = await second
+    expect(refused.status).toBe(413)
+    expect((await refused.json()).message).toBe(
+      'Bucket would be larger than the maximum bucket size of 100 bytes',
+    )
+    // The refusal recounted the files: all three are there.
+    expect((await ledger(memory, 's')).files.map((f) => f[0] as number).sort((x, y) => x - y)).toEqual([
+      10, 30, 60,
+    ])
+  })
+
   it('takes over a mark from before ledgers by counting the files', async () => {
     const store = new MemoryStore()
     const [a] = instances(1, { maxBucketSize: 100 }, store) as [TestApp]

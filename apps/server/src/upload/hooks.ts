@@ -246,7 +246,8 @@ export function createUploadHooks(req: RequestFacts, deps: UploadDeps, holder: C
         if (decision.bucketToken) holder.took = { sid, token: decision.bucketToken }
         if (decision.reservation) holder.reservation = decision.reservation
         // A shared ledger and the store agree whenever the lock is free (see bucket-ledger.ts):
-        // it is released once the store created the file (onCreated), or failed to.
+        // it is released once the store created the file (onCreated; a whole small file sent
+        // with its creation is then stored with its bytes, see core's createWhole), or failed to.
         if (deps.buckets.ledgers) {
           holder.lock = lock
           release = false

@@ -212,17 +212,18 @@ export async function admitToRequest(
   const request = await readRequest(deps, sid)
   if (!request) throw new NotFoundError('Upload request not found or expired')
   requireOpen(request, deps.clock.now())
-  // The request's limits go by the books as they are: a recount from the files may miss a
-  // whole small file admitted a moment ago (core runs onCreated, which frees the bucket's lock,
-  // before the store writes it), so it could let parallel creations past the limit. The books
-  // may over-count (a deleted file counts until its retention ends), never under-count.
-  checkRequestRoom(request, admission.bucket, file.uploadLength)
+  const fits = () => {
+    checkRequestRoom(request, admission.bucket, file.uploadLength)
+    checkRoom(deps.config, admission.bucket, file.uploadLength)
+  }
   try {
-    checkRoom(deps.config, admission.bucket, file.uploadLength)
+    fits()
   } catch (err) {
-    // A shared ledger still counts files deleted since: refuse only what the files say.
+    // A shared ledger still counts files deleted since (one the requester removed): refuse
+    // only what the files say, as the request's view does. The recount misses no file admitted
+    // before: each creation holds this lock until the store has its file (see hooks.ts).
     if (!(await admission.recount())) throw err
-    checkRoom(deps.config, admission.bucket, file.uploadLength)
+    fits()
   }
   const password = admission.bucket.count > 0 ? admission.bucket.password : (request.password ?? undefined)
   const reservation = await admission.add({

@@ -1135,7 +1135,7 @@ describe('hooks', () => {
     expect(errors).toHaveLength(1)
   })
 
-  it('onCreated sees each created record once, before its first bytes; a failing one is reported', async () => {
+  it('onCreated sees each created record once (before its first bytes, a whole file once stored); a failing one is reported', async () => {
     const created: Array<{ key: string; offset: number }> = []
     const errors: unknown[] = []
     const h = harness({
@@ -1158,7 +1158,8 @@ describe('hooks', () => {
     })
     expect(withUpload.status).toBe(201)
     expect(created).toHaveLength(2)
-    expect(created[1]?.offset).toBe(0)
+    // A whole small file (see "whole small files"): the store has all of it when onCreated runs.
+    expect(created[1]?.offset).toBe(3)
     expect(errors).toHaveLength(1)
     // Refused before the store: no record, no call.
     expect((await h.send({ method: 'POST', headers: {} })).status).toBe(400)
@@ -1309,6 +1310,83 @@ describe('whole small files (Store.createComplete)', () => {
     expect(await h.bytesOf(id)).toEqual(data)
     const head = await h.send({ method: 'HEAD', id })
     expect(head.headers['Upload-Offset']).toBe('5000')
+  })
+
+  it('reads the bytes before onCreate and runs onCreated once the store has the file', async () => {
+    // A shared store's bucket lock is taken in onCreate and freed in onCreated: it must cover
+    // the store's write (a recount then sees the file) and never wait for the client's bytes.
+    const events: string[] = []
+    let bodyDone = false
+    const data = bytes(4000)
+    async function* body() {
+      events.push('body read')
+      yield data.subarray(0, 2000)
+      yield data.subarray(2000)
+      bodyDone = true
+    }
+    const h = harness({
+      hooks: {
+        onCreate: ({ metadata }) => {
+          events.push(`onCreate (body ${bodyDone ? 'read' : 'pending'})`)
+          return {
+            sid: (metadata.sid ?? 'b1') as never,
+            name: 'w.bin',
+            relativePath: '',
+            comment: '',
+            type: '',
+            retention: 3600,
+            createdAt: 0,
+            expiresAt: null,
+            bucketLocked: false,
+            extra: {},
+          }
+        },
+        onCreated: (m) => void events.push(`onCreated (offset ${m.offset}, complete ${m.complete})`),
+      },
+    })
+    const createComplete = h.store.createComplete.bind(h.store)
+    h.store.createComplete = async (...args) => {
+      events.push('store write begins')
+      const meta = await createComplete(...args)
+      events.push('store write done')
+      return meta
+    }
+    const res = await h.send(post(body(), data.length))
+    expect(res.status).toBe(201)
+    expect(events).toEqual([
+      'body read',
+      'onCreate (body read)',
+      'store write begins',
+      'store write done',
+      'onCreated (offset 4000, complete true)',
+    ])
+    expect(await h.bytesOf((res.headers.Location ?? '').slice(ENDPOINT.length))).toEqual(data)
+  })
+
+  it('a refused whole file leaves nothing, and a failed store write calls no onCreated', async () => {
+    const created: FileMeta[] = []
+    const refusing = harness({
+      hooks: {
+        onCreate: () => {
+          throw new PsiError('TOO_LARGE', 'Bucket would be larger than the maximum bucket size of 10 bytes')
+        },
+        onCreated: (m) => void created.push(m),
+      },
+    })
+    const refused = await refusing.send(post(bytes(20), 20))
+    expect(refused.status).toBe(413)
+    const left = []
+    for await (const m of refusing.store.list()) left.push(m)
+    expect(left).toEqual([])
+    const h = harness({ hooks: { onCreated: (m) => void created.push(m) } })
+    h.store.createComplete = async () => {
+      throw new PsiError('ABORTED', 'The upload was interrupted before the request body ended')
+    }
+    const failed = await h.send(post(bytes(20), 20))
+    expect(failed.status).toBe(400)
+    expect(failed.headers.Location).toBeUndefined()
+    expect(created).toEqual([])
+    expect(h.completed).toEqual([])
   })
 
   it('leaves no file when the body is cut, and answers the error without a Location', async () => {

@@ -26,6 +26,7 @@ import {
   uploadProtocolOf,
 } from '../upload-protocol.js'
 import { completed, DEFAULT_LOCK_WAIT_MS, finishUpload, withUploadLock } from '../upload-steps.js'
+import { readWholeBody } from '../whole-body.js'
 import { defaultChecksumBudget, defaultChecksums, toBase64 } from './checksum.js'
 import { encodeUploadMetadata, parseUploadMetadata } from './metadata.js'
 import type { TusDeps, TusRequest, TusResponse } from './types.js'
@@ -215,6 +216,10 @@ async function create(req: TusRequest, deps: TusDeps, concat: ConcatRole | undef
   const metadata = parseUploadMetadata(req.headers.get('upload-metadata'))
   // Reserved: a TUS upload must not pass for one of the other protocol.
   delete metadata[UPLOAD_PROTOCOL_KEY]
+  // A whole small file is read before `onCreate`, so what it holds until `onCreated` (a shared
+  // store's bucket lock) waits for the store's write only, never for a slow client's bytes.
+  const whole =
+    !concat && isWholeFile(req, uploadLength, deps) ? await readWhole(req, uploadLength, deps) : null
   const decision = await deps.hooks.onCreate({
     metadata,
     uploadLength,
@@ -222,8 +227,7 @@ async function create(req: TusRequest, deps: TusDeps, concat: ConcatRole | undef
     request: req,
   })
   const file: NewFile = { ...decision, key: newFileId(), uploadLength, ...(concat ? { concat } : {}) }
-  if (!concat && isWholeFile(req, uploadLength, deps))
-    return await createWhole(req, { ...file, uploadLength }, deps)
+  if (whole) return await createWhole(req, { ...file, uploadLength: whole.byteLength }, whole, deps)
   let meta = await deps.store.create(file)
   try {
     deps.hooks.onCreated?.(meta)
@@ -295,37 +299,46 @@ function isWholeFile(req: TusRequest, uploadLength: number | null, deps: TusDeps
 }
 
 /**
- * creation-with-upload of a whole small file in one store call. Nobody knows the key until the
- * answer goes out, so nothing needs locking; `onCreated` runs first, as for any creation (the
- * bucket's books may over-count a file that then fails, never under-count). A failure leaves no
- * file, so the answer is the error, without a Location to resume from.
+ * The body of a whole small file, read into memory (at most `wholeFileMax` bytes, which the
+ * stores that take whole files buffer anyway): exactly `length` bytes, or the body's error.
  */
-async function createWhole(req: TusRequest, file: NewFile & { uploadLength: number }, deps: TusDeps) {
-  const planned: FileMeta = {
-    ...file,
-    lastDownload: file.lastDownload ?? null,
-    downloads: file.downloads ?? 0,
-    offset: 0,
-    complete: false,
-  }
+async function readWhole(req: TusRequest, length: number, deps: TusDeps): Promise<Uint8Array> {
+  let read = 0
+  const body = limitBody(req.body as AsyncIterable<Uint8Array>, length, bodyTooLarge, (n) => {
+    read += n
+  })
   try {
-    deps.hooks.onCreated?.(planned)
+    return await readWholeBody(body, length, req.signal)
+  } finally {
+    if (read > 0) deps.hooks.onBytes?.(read)
+  }
+}
+
+/**
+ * creation-with-upload of a whole small file (its bytes already read) in one store call.
+ * Nobody knows the key until the answer goes out, so nothing needs locking. `onCreated` runs
+ * once the store has the file, as for any creation: what `onCreate` reserved (a shared
+ * store's bucket lock, released there) then covers the file until the store counts it, so a
+ * recount of the bucket from the store never misses it; the hold lasts one store write. A
+ * failure leaves no file, so the answer is the error, without a Location to resume from.
+ */
+async function createWhole(
+  req: TusRequest,
+  file: NewFile & { uploadLength: number },
+  bytes: Uint8Array,
+  deps: TusDeps,
+) {
+  const meta = await (deps.store.createComplete as NonNullable<Store['createComplete']>)(
+    file,
+    (async function* () {
+      yield bytes
+    })(),
+    req.signal ? { signal: req.signal } : {},
+  )
+  try {
+    deps.hooks.onCreated?.(meta)
   } catch (err) {
     deps.hooks.onError?.(err)
-  }
-  let written = 0
-  const body = limitBody(req.body as AsyncIterable<Uint8Array>, file.uploadLength, bodyTooLarge, (n) => {
-    written += n
-  })
-  let meta: FileMeta
-  try {
-    meta = await (deps.store.createComplete as NonNullable<Store['createComplete']>)(
-      file,
-      body,
-      req.signal ? { signal: req.signal } : {},
-    )
-  } finally {
-    if (written > 0) deps.hooks.onBytes?.(written)
   }
   await completed(meta, deps.hooks)
   const location = `${req.endpoint}${formatFileRef(meta)}`

@@ -69,8 +69,9 @@ export interface TusHooks {
   authorize?(request: TusRequest, ref: FileRef | undefined): Promise<void> | void
   /**
    * Called right after the store created an upload's record (POST), before any of its data is
-   * written. For bookkeeping that must see exactly the files that exist; errors are reported
-   * via `onError` and do not fail the request.
+   * written; for a whole small file (`wholeFileMax`), once the store has it with its data. For
+   * bookkeeping that must see exactly the files that exist (a reservation made by `onCreate`
+   * may be held until then); errors are reported via `onError` and do not fail the request.
    */
   onCreated?(meta: FileMeta): void
   /** Called once per upload, after the store finalized it. Errors are reported via `onError`. */
@@ -135,7 +136,8 @@ export interface TusLimits {
    * `Upload-Length`, no checksum) is stored in one go through `Store.createComplete` when the
    * store has it: no lock, no state read back (S3: two PUTs instead of eleven requests). Such a
    * file is all or nothing: cut midway, it does not exist and the client sends it again, so the
-   * bound keeps what a failure costs small. Default 1 MiB; 0 turns the path off.
+   * bound keeps what a failure costs small. Its bytes are read into memory before `onCreate`
+   * (a refused one costs at most this much). Default 1 MiB; 0 turns the path off.
    */
   wholeFileMax?: number
 }
