@@ -36,6 +36,7 @@ import {
 } from './requests.js'
 import {
   admitToBucket,
+  type BucketDecision,
   bucketLockId,
   checkFileSize,
   initialExpiry,
@@ -121,36 +122,47 @@ export function createUploadHooks(req: RequestFacts, deps: UploadDeps, holder: C
     checkEncryptedCreation(md, config)
     const extra = { ...extraOf(md), [REQUEST_FILE_KEY]: '1' }
     const expiresAt = initialExpiry(createdAt, retention, config)
+    return admitUnderBucketLock(
+      input.request,
+      sid,
+      () =>
+        admitToRequest(deps, sid, {
+          uploadLength: input.uploadLength,
+          expiresAt,
+          retainedUntil: retentionExpiry(createdAt, retention, config),
+        }),
+      { sid, name, relativePath, comment, type, retention, createdAt, expiresAt, bucketLocked: false, extra },
+    )
+  }
+
+  /**
+   * Takes the bucket's lock, admits the file under it (`admit`) and answers the file's fields.
+   * The bucket reservation, and with a shared ledger the lock itself, stay with `holder`: a
+   * shared ledger and the store agree whenever the lock is free (bucket-ledger.ts), so the lock
+   * is released once the store created the file (onCreated; a whole small file sent with its
+   * creation is then stored with its bytes, see core's createWhole), or failed to.
+   */
+  async function admitUnderBucketLock(
+    request: TusRequest,
+    sid: BucketId,
+    admit: () => Promise<BucketDecision>,
+    fields: Omit<CreateDecision, 'password'>,
+  ): Promise<CreateDecision> {
     const lock = await deps.bucketLocker.lock(bucketLockId(sid), {
       waitMs: 15_000,
-      ...(input.request.signal ? { signal: input.request.signal } : {}),
+      ...(request.signal ? { signal: request.signal } : {}),
     })
     let release = true
     try {
-      const decision = await admitToRequest(deps, sid, {
-        uploadLength: input.uploadLength,
-        expiresAt,
-        retainedUntil: retentionExpiry(createdAt, retention, config),
-      })
+      const decision = await admit()
+      if (decision.bucketToken) holder.took = { sid, token: decision.bucketToken }
       if (decision.reservation) holder.reservation = decision.reservation
       if (deps.buckets.ledgers) {
         holder.lock = lock
         release = false
       }
       metrics.inc('psitransfer_uploads_created_total')
-      return {
-        sid,
-        name,
-        relativePath,
-        comment,
-        type,
-        retention,
-        ...(decision.password ? { password: decision.password } : {}),
-        createdAt,
-        expiresAt,
-        bucketLocked: false,
-        extra,
-      }
+      return { ...fields, ...(decision.password ? { password: decision.password } : {}) }
     } finally {
       if (release) await lock.release()
     }
@@ -225,50 +237,35 @@ export function createUploadHooks(req: RequestFacts, deps: UploadDeps, holder: C
       // Strangers are refused before any password is verified (creation is no password oracle).
       await requireBucketOwner(deps, sid, token)
       await precheckBucketPassword(req, deps, sid, password)
-      const lock = await deps.bucketLocker.lock(bucketLockId(sid), {
-        waitMs: 15_000,
-        ...(input.request.signal ? { signal: input.request.signal } : {}),
-      })
-      let release = true
-      try {
-        const decision = await admitToBucket(
-          req,
-          deps,
-          sid,
-          {
-            uploadLength: input.uploadLength,
-            expiresAt,
-            retainedUntil: retentionExpiry(createdAt, retention, config),
-          },
-          password,
-          token,
-        )
-        if (decision.bucketToken) holder.took = { sid, token: decision.bucketToken }
-        if (decision.reservation) holder.reservation = decision.reservation
-        // A shared ledger and the store agree whenever the lock is free (see bucket-ledger.ts):
-        // it is released once the store created the file (onCreated; a whole small file sent
-        // with its creation is then stored with its bytes, see core's createWhole), or failed to.
-        if (deps.buckets.ledgers) {
-          holder.lock = lock
-          release = false
-        }
-        metrics.inc('psitransfer_uploads_created_total')
-        return {
+      return admitUnderBucketLock(
+        input.request,
+        sid,
+        () =>
+          admitToBucket(
+            req,
+            deps,
+            sid,
+            {
+              uploadLength: input.uploadLength,
+              expiresAt,
+              retainedUntil: retentionExpiry(createdAt, retention, config),
+            },
+            password,
+            token,
+          ),
+        {
           sid,
           name,
           relativePath,
           comment,
           type,
           retention,
-          ...(decision.password ? { password: decision.password } : {}),
           createdAt,
           expiresAt,
           bucketLocked: false,
           extra,
-        }
-      } finally {
-        if (release) await lock.release()
-      }
+        },
+      )
     },
 
     onCreated(meta: FileMeta) {
