@@ -78,3 +78,30 @@ export async function adminBuckets(
   if (!res.ok) throw new Error(`api/admin/data.json: ${res.status}`)
   return ((await res.json()) as { buckets: Array<{ sid: string; files: AdminFileInfo[] }> }).buckets
 }
+
+/** Every file the admin API lists, with its bucket id. */
+export async function adminFiles(
+  base: string,
+  pass: string,
+): Promise<Array<AdminFileInfo & { sid: string }>> {
+  return (await adminBuckets(base, pass)).flatMap((b) => b.files.map((f) => ({ ...f, sid: b.sid })))
+}
+
+/**
+ * The server's offset of the file `which` picks once an aborted request has settled (two equal
+ * reads 400 ms apart; 0 while the file is not listed).
+ */
+export async function settledOffset(
+  base: string,
+  pass: string,
+  which: (f: AdminFileInfo & { sid: string }) => boolean,
+): Promise<number> {
+  let last = -1
+  for (let i = 0; i < 25; i++) {
+    const now = (await adminFiles(base, pass)).find(which)?.offset ?? 0
+    if (now === last) return now
+    last = now
+    await new Promise((r) => setTimeout(r, 400))
+  }
+  throw new Error('the upload offset never settled')
+}

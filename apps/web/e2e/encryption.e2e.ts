@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { adminBuckets } from './api.js'
+import { adminFiles, settledOffset } from './api.js'
 import { type Fixture, fixtureDir, png, random, writeFixture } from './fixtures.js'
 import { launchBrowser, newContext, type RunningServer, screenshot, startServer } from './harness.js'
 import { axe, serious } from './page-helpers.js'
@@ -135,20 +135,8 @@ describe('end-to-end encryption in the browser', () => {
     if (dir) await rm(dir, { recursive: true, force: true })
   })
 
-  const files = async () =>
-    (await adminBuckets(server.url, ADMIN)).flatMap((b) => b.files.map((f) => ({ ...f, sid: b.sid })))
-
-  /** The server's offset once an aborted request has settled (two equal reads 400 ms apart). */
-  const stableOffset = async (sid: string) => {
-    let last = -1
-    for (let i = 0; i < 25; i++) {
-      const now = (await files()).find((f) => f.sid === sid)?.offset ?? 0
-      if (now === last) return now
-      last = now
-      await new Promise((r) => setTimeout(r, 400))
-    }
-    throw new Error('offset never settled')
-  }
+  const files = () => adminFiles(server.url, ADMIN)
+  const stableOffset = (sid: string) => settledOffset(server.url, ADMIN, (f) => f.sid === sid)
 
   /** Picks files, ticks "Encrypt in the browser" (unless plain), uploads, returns the share link. */
   async function uploadVia(page: Page, paths: string[], encrypt: boolean, shot?: string) {

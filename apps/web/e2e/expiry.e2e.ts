@@ -2,8 +2,8 @@ import { rm } from 'node:fs/promises'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Fixture, fixtureDir, writeFixture } from './fixtures.js'
-import { launchBrowser, newContext, type RunningServer, screenshot, startServer } from './harness.js'
-import { axe, serious } from './page-helpers.js'
+import { launchBrowser, newContext, type RunningServer, startServer } from './harness.js'
+import { checkPage } from './page-helpers.js'
 
 /** Desktop, then the narrowest phone the layout supports. */
 const VIEWPORTS = [
@@ -22,11 +22,6 @@ const shown = (page: Page, ms: number) =>
     (at) => new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(at)),
     ms,
   )
-
-async function checkPage(page: Page, name: string): Promise<void> {
-  await screenshot(page, name)
-  expect(serious(await axe(page))).toEqual([])
-}
 
 describe('custom expiry: a chosen date within maxAge', () => {
   let server: RunningServer

@@ -2,8 +2,8 @@ import { rm } from 'node:fs/promises'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Fixture, fixtureDir, writeFixture } from './fixtures.js'
-import { launchBrowser, newContext, type RunningServer, screenshot, startServer } from './harness.js'
-import { axe, serious } from './page-helpers.js'
+import { launchBrowser, newContext, type RunningServer, startServer } from './harness.js'
+import { checkPage } from './page-helpers.js'
 import { type SmtpSink, startSmtpSink } from './smtp-sink.js'
 
 const NOTIFY_LABEL = 'Your e-mail address for a download notice (optional)'
@@ -34,11 +34,6 @@ describe('e-mail: the share link by mail and the first-download notice', () => {
     await sink?.close()
     if (dir) await rm(dir, { recursive: true, force: true })
   })
-
-  async function checkPage(page: Page, name: string): Promise<void> {
-    await screenshot(page, name)
-    expect(serious(await axe(page))).toEqual([])
-  }
 
   const alert = (page: Page, text: string) => page.getByRole('alert').filter({ hasText: text })
 

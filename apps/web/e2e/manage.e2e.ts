@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Fixture, fixtureDir, writeFixture } from './fixtures.js'
-import { launchBrowser, newContext, type RunningServer, screenshot, startServer } from './harness.js'
-import { axe, serious } from './page-helpers.js'
+import { launchBrowser, newContext, type RunningServer, startServer } from './harness.js'
+import { checkPage } from './page-helpers.js'
 
 /** Desktop, then the narrowest phone the layout supports. */
 const VIEWPORTS = [
@@ -31,11 +31,6 @@ describe('download limits, the manage link and "My shares"', () => {
     await server?.stop()
     if (dir) await rm(dir, { recursive: true, force: true })
   })
-
-  async function checkPage(page: Page, name: string): Promise<void> {
-    await screenshot(page, name)
-    expect(serious(await axe(page))).toEqual([])
-  }
 
   it('uploads with a download limit and shows the manage link, kept in "My shares"', async () => {
     const { context, page, seen } = await newContext(browser)

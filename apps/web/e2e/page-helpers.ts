@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { Download, Page } from 'playwright-core'
+import { expect } from 'vitest'
+import { screenshot } from './harness.js'
 
 /** Records the highest value/max the overall <progress> ever shows (the done screen replaces it). */
 export async function watchOverallProgress(page: Page): Promise<() => Promise<number>> {
@@ -62,4 +64,10 @@ export async function axe(page: Page): Promise<AxeFinding[]> {
 /** Only what the issue forbids: serious and critical findings. */
 export function serious(findings: AxeFinding[]): AxeFinding[] {
   return findings.filter((f) => f.impact === 'serious' || f.impact === 'critical')
+}
+
+/** A screenshot of the page under `name`, and no serious axe finding on it. */
+export async function checkPage(page: Page, name: string): Promise<void> {
+  await screenshot(page, name)
+  expect(serious(await axe(page))).toEqual([])
 }

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { adminBuckets } from './api.js'
+import { adminFiles, settledOffset } from './api.js'
 import { type Fixture, fixtureDir, random, writeFixture } from './fixtures.js'
 import { launchBrowser, newContext, type RunningServer, screenshot, startServer } from './harness.js'
 import { axe, serious } from './page-helpers.js'
@@ -32,22 +32,9 @@ describe('reload in the middle of an upload through a request link', () => {
     if (dir) await rm(dir, { recursive: true, force: true })
   })
 
-  const serverFile = async (name: string) => {
-    const buckets = await adminBuckets(server.url, ADMIN)
-    return buckets.flatMap((b) => b.files.map((f) => ({ ...f, sid: b.sid }))).find((f) => f.name === name)
-  }
-
-  /** The server's offset once an aborted request has settled (two equal reads 400 ms apart). */
-  const stableOffset = async (name: string) => {
-    let last = -1
-    for (let i = 0; i < 25; i++) {
-      const now = (await serverFile(name))?.offset ?? 0
-      if (now === last) return now
-      last = now
-      await new Promise((r) => setTimeout(r, 400))
-    }
-    throw new Error(`offset of ${name} never settled`)
-  }
+  const serverFile = async (name: string) =>
+    (await adminFiles(server.url, ADMIN)).find((f) => f.name === name)
+  const stableOffset = (name: string) => settledOffset(server.url, ADMIN, (f) => f.name === name)
 
   it('continues from the server offset after the page is reloaded and the file chosen again', async () => {
     const made = await fetch(new URL('api/requests', server.url), {

@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Fixture, fixtureDir, writeFixture } from './fixtures.js'
-import { launchBrowser, newContext, type RunningServer, screenshot, startServer } from './harness.js'
-import { axe, serious } from './page-helpers.js'
+import { launchBrowser, newContext, type RunningServer, startServer } from './harness.js'
+import { checkPage } from './page-helpers.js'
 
 const UPLOAD_PASS = 'upload-pass-1'
 
@@ -31,11 +31,6 @@ describe('upload requests: the "Request files" form, the request page, closing i
     await server?.stop()
     if (dir) await rm(dir, { recursive: true, force: true })
   })
-
-  async function checkPage(page: Page, name: string): Promise<void> {
-    await screenshot(page, name)
-    expect(serious(await axe(page))).toEqual([])
-  }
 
   it('makes a request with limits and a message, behind the upload password', async () => {
     const { context, page, seen } = await newContext(browser)
