@@ -426,11 +426,20 @@ describe('nginx (deploy/nginx/psitransfer.conf) in front of 3 instances on one S
         },
       },
     )
-    const health: number[] = []
+    /** Health answers through nginx: status and the body's `status` (`unavailable`: the store). */
+    const health: string[] = []
+    const probe = async () => {
+      const { status, body } = await fetchAll('/healthz')
+      let said = ''
+      try {
+        said = (JSON.parse(body.toString()) as { status?: string }).status ?? ''
+      } catch {}
+      health.push(`${status} ${said}`)
+    }
     let polling = true
     const poller = (async () => {
       while (polling) {
-        health.push((await fetchAll('/healthz')).status)
+        await probe()
         await new Promise((r) => setTimeout(r, 20))
       }
     })()
@@ -441,12 +450,18 @@ describe('nginx (deploy/nginx/psitransfer.conf) in front of 3 instances on one S
     const deadline = Date.now() + 20_000
     while (Date.now() < deadline && isAlive(pid)) await new Promise((r) => setTimeout(r, 100))
     expect(isAlive(pid)).toBe(false)
-    for (let i = 0; i < 2 * INSTANCES; i++) health.push((await fetchAll('/healthz')).status)
     polling = false
     await poller
-    expect(health.filter((s) => s !== 200)).toEqual([])
-    expect(readFileSync(logFile, 'utf8')).toMatch(/"shutting down"/)
+    // Ceph 16.2.15's radosgw segfaults now and then when an instance cuts its S3 connections at
+    // exit (its log: "Caught signal (Segmentation fault)"); every instance then rightly reports
+    // the store unavailable until it is back. Bring it back before asking the others again.
     await s3.ensureUp()
+    for (let i = 0; i < 2 * INSTANCES; i++) await probe()
+    // nginx never let a client see the stopping instance (no "shutting down", no 502/504); a
+    // store that was briefly down (the crash above) is the only other answer allowed.
+    expect(health.filter((h) => h !== '200 ok' && h !== '503 unavailable')).toEqual([])
+    expect(health.slice(-2 * INSTANCES)).toEqual(Array(2 * INSTANCES).fill('200 ok'))
+    expect(readFileSync(logFile, 'utf8')).toMatch(/"shutting down"/)
     const { items } = await listing('nginxdrain')
     const presigned = (await fetchAll(items[0]!.url)).headers.location as string
     expect(sha256(Buffer.from(await (await fetch(presigned)).arrayBuffer()))).toBe(sha256(data))
