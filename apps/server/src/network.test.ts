@@ -693,4 +693,41 @@ describe('graceful shutdown', () => {
       removeDir(server.dir)
     }
   })
+
+  it('answers a request on an idle keep-alive connection during the grace instead of resetting it', async () => {
+    const server = await startFsServer()
+    const socket = connect(server.port, '127.0.0.1')
+    try {
+      let received = ''
+      socket.setEncoding('latin1')
+      socket.on('data', (d: string) => {
+        received += d
+      })
+      const ended = new Promise<void>((r) => socket.once('end', () => r()))
+      const answers = async (n: number) => {
+        while ((received.match(/HTTP\/1\.1 \d+/g) ?? []).length < n) await new Promise((r) => setTimeout(r, 10))
+      }
+      const healthz = 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n'
+      socket.write(healthz)
+      await answers(1)
+      expect(received).toMatch(/^HTTP\/1\.1 200/)
+      expect(received).not.toMatch(/connection: close/i)
+      // The connection is idle now, as a proxy's pooled one between two requests.
+      const closing = server.close()
+      expect(server.server.listening).toBe(false)
+      await new Promise((r) => setTimeout(r, 100))
+      // A proxy reuses it for the next request: that one is answered, and the connection ends after it.
+      socket.write(healthz)
+      await answers(2)
+      const second = received.slice(received.lastIndexOf('HTTP/1.1'))
+      expect(second).toMatch(/^HTTP\/1\.1 503/)
+      expect(second).toMatch(/connection: close/i)
+      await ended
+      await closing
+    } finally {
+      socket.destroy()
+      await server.close()
+      removeDir(server.dir)
+    }
+  })
 })

@@ -4,7 +4,7 @@
  * @module
  */
 import { createServer, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, Server as NetServer } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import type { Clock, Locker, Store } from '@psitransfer/core'
 import { buildApp } from './app.js'
@@ -20,6 +20,13 @@ import type { WebhookSender } from './webhooks.js'
 
 /** How long a shutdown waits, after cutting the connections, for their handlers to store what arrived. */
 export const HANDLER_GRACE_MS = 5000
+/**
+ * How long a shutdown keeps idle keep-alive connections open (answering their requests with
+ * `Connection: close`) before closing them. Closing one at the instant a proxy reuses it for a
+ * PATCH fails that PATCH with a reset the proxy cannot retry (502); during this grace a busy
+ * proxy's connections each carry one more request and are closed cleanly after its answer.
+ */
+export const IDLE_CLOSE_GRACE_MS = 1000
 
 export interface StartOptions {
   config: Config
@@ -31,6 +38,8 @@ export interface StartOptions {
   authFailDelayMs?: number
   /** Webhook delivery tuning (tests shorten the backoff). */
   webhookBackoffMs?: number
+  /** See {@link IDLE_CLOSE_GRACE_MS} (tests that close many servers shorten it). */
+  idleCloseGraceMs?: number
 }
 
 export interface RunningServer {
@@ -129,15 +138,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     closing ??= (async () => {
       shuttingDown = true
       // Stop accepting first, before anything that awaits: until then new requests still come in.
-      const closed = new Promise<void>((r) => server.close(() => r()))
-      server.closeIdleConnections()
+      // net's close, not http's: http's also closes idle keep-alive connections at once (below).
+      const closed = new Promise<void>((r) => NetServer.prototype.close.call(server, () => r()))
       for (const res of inFlight.keys()) if (!res.headersSent) res.setHeader('Connection', 'close')
-      await sweeper.stop()
-      stopRequestNoticeTimers(deps)
       let timer: NodeJS.Timeout | undefined
       const timedOut = new Promise<'timeout'>((r) => {
         timer = setTimeout(() => r('timeout'), config.shutdownTimeout * 1000)
       })
+      const graceMs = Math.min(options.idleCloseGraceMs ?? IDLE_CLOSE_GRACE_MS, config.shutdownTimeout * 1000)
+      const idleGrace = new Promise<void>((r) => setTimeout(r, graceMs).unref())
+      await Promise.all([sweeper.stop(), Promise.race([closed, idleGrace])])
+      stopRequestNoticeTimers(deps)
+      // Now http's close: idle connections go (requests still running keep theirs, answered with
+      // `Connection: close`), and its connection-checking timer stops.
+      server.close()
       if ((await Promise.race([closed, timedOut])) === 'timeout') {
         logger.warn({}, 'shutdown: closing connections still open (their uploads stay resumable)')
         server.closeAllConnections()

@@ -74,7 +74,10 @@ export function createArchive(
   if (format === 'tar.gz') {
     // Raw deflate in a gzip frame of our own: Node's Gzip ignores params() (its binding changes
     // the level only for deflate and raw deflate), and the level changes per window below.
-    const gz = createDeflateRaw({ level: 1, chunkSize: 64 * 1024 })
+    // 1 MiB output chunks: with 64 KiB, 300 MiB of stored (incompressible) tar took 2.7 s of
+    // CPU, mostly garbage collection of the output buffers and thread-pool round trips; with
+    // 1 MiB 0.75 s, less than the zip of the same files (archiver's CRC-32 runs in JS).
+    const gz = createDeflateRaw({ level: 1, chunkSize: 1024 * 1024 })
     gzip = gz
     onEntryEnd = gzipEntryEnds(archive, gz, ends, controller.signal, logger)
   }
