@@ -705,7 +705,8 @@ describe('graceful shutdown', () => {
       })
       const ended = new Promise<void>((r) => socket.once('end', () => r()))
       const answers = async (n: number) => {
-        while ((received.match(/HTTP\/1\.1 \d+/g) ?? []).length < n) await new Promise((r) => setTimeout(r, 10))
+        while ((received.match(/HTTP\/1\.1 \d+/g) ?? []).length < n)
+          await new Promise((r) => setTimeout(r, 10))
       }
       const healthz = 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n'
       socket.write(healthz)
