@@ -212,6 +212,18 @@ async function archiveBytes(url, kind) {
   return n
 }
 
+/** Admin password of our servers in the bench (they listen on 127.0.0.1 only). */
+export const BENCH_ADMIN_PASS = 'psitransfer-bench-admin'
+
+/** Deletes bucket `sid` and its files through the admin API (a bucket on S3 outlives the run). */
+export async function deleteBucket(base, sid) {
+  const res = await fetch(`${base}/admin/buckets/${sid}`, {
+    method: 'DELETE',
+    headers: { 'x-passwd': BENCH_ADMIN_PASS },
+  })
+  if (res.status !== 204) throw new Error(`DELETE admin/buckets/${sid}: HTTP ${res.status}`)
+}
+
 /** A dl-bench line's rate in payload bytes (what the files hold), its wire rate kept beside. */
 function payloadRate(line, payload) {
   const total = payload * (line.count ?? 1)
@@ -319,6 +331,9 @@ export async function archiveRun({ node, harness, out, base, pid, name, sid, fil
   ])
   if (one.code !== 0) failures.push(`${name}:one-by-one: dl-bench exited ${one.code}`)
   lines.push(...one.lines)
+  // An S3 bucket outlives the run: delete it, or every sitting leaves its archive's gigabyte
+  // behind (finished uploads take no tus termination; the test gateway's disk filled up that way).
+  if (s3) await deleteBucket(base, sid).catch((err) => failures.push(`${name}: ${err.message}`))
   fs.rmSync(loc, { force: true })
   return { lines, failures }
 }

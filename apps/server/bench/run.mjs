@@ -33,7 +33,9 @@ import { gzipSync } from 'node:zlib'
 import {
   ARCHIVE_STORES,
   archiveRun,
+  BENCH_ADMIN_PASS,
   BUCKET_TOKEN_HEADER,
+  deleteBucket,
   freePort,
   installPeers,
   runTool,
@@ -207,6 +209,8 @@ function serverEnv(server, port, dir, extra = {}) {
     PSITRANSFER_UPLOAD_DIR: dir,
     PSITRANSFER_ACCESS_LOG: 'false',
     PSITRANSFER_LOG_LEVEL: 'warn',
+    // For deleting the run's buckets afterwards (finished uploads take no tus termination).
+    PSITRANSFER_ADMIN_PASS: BENCH_ADMIN_PASS,
     ...commonEnv,
     ...server.env,
     ...extra,
@@ -324,8 +328,8 @@ const freshSid = () => `bench${Date.now().toString(36)}${++sidSeq}`
  * Ours on S3 answers a plain file GET with a 302 to a presigned URL, which the harness does not
  * follow; `inline=1` on an inline-safe type streams it through the server instead.
  */
-const ourS3Meta = () => [
-  ...['--meta', `sid=${freshSid()}`, '--headers', BUCKET_TOKEN_HEADER],
+const ourS3Meta = (sid) => [
+  ...['--meta', `sid=${sid}`, '--headers', BUCKET_TOKEN_HEADER],
   ...['--meta', 'type=text/plain', '--download-url', '{location}?inline=1'],
 ]
 
@@ -376,6 +380,7 @@ async function uploadFamily(family, defs, servers, peerNames) {
               { out, cwd: harness },
             )
             if (child.exitCode !== null) fail(`${server.name} exited during ${scenario}`)
+            else await server.cleanup?.(`http://127.0.0.1:${port}`)
           } catch (err) {
             r = { code: 1, lines: [], err }
           } finally {
@@ -400,14 +405,22 @@ async function uploadFamily(family, defs, servers, peerNames) {
 
 function s3Family(s3) {
   const servers = [
-    ...ours.map((o) => ({
-      ...o,
-      peer: false,
-      script: o.main,
-      env: () => s3Env(s3),
-      // Buckets outlive the run on S3: delete the uploads (tus termination) after each rep.
-      args: () => [...ourS3Meta(), '--delete'],
-    })),
+    ...ours.map((o) => {
+      let sid
+      return {
+        ...o,
+        peer: false,
+        script: o.main,
+        env: () => s3Env(s3),
+        args: () => {
+          sid = freshSid()
+          return ourS3Meta(sid)
+        },
+        // Buckets outlive the run on S3: the run's files are deleted (admin API) once it is over.
+        cleanup: (base) =>
+          deleteBucket(base, sid).catch((err) => fail(`${o.name}: deleting bucket ${sid}: ${err.message}`)),
+      }
+    }),
     { name: 'tus-s3-store', peer: true, script: tusS3Peer, env: () => s3.env, args: () => ['--delete'] },
     { name: 's3-sdk', sdk: true, s3: s3.env },
   ]
