@@ -28,7 +28,7 @@ describe('parseS3StoreConfig', () => {
       adaptivePartSize: true,
       deferredPartSize: 32 * MiB,
       maxConcurrentPartUploads: 4,
-      maxBufferedBytes: 64 * MiB,
+      maxBufferedBytes: 32 * MiB,
       checksums: 'when-supported',
       lockTtl: 5,
       maxAttempts: 3,
