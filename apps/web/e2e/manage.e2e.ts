@@ -104,11 +104,15 @@ describe('download limits, the manage link and "My shares"', () => {
     const local = new Date(soon.getTime() - soon.getTimezoneOffset() * 60_000).toISOString().slice(0, 16)
     await page.getByLabel('New expiry').fill(local)
     await page.getByRole('button', { name: 'Change expiry' }).click()
-    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor()
-    const listing = (await (await fetch(`${server.url}${sid}.json`)).json()) as {
-      items: Array<{ expiresAt: number }>
-    }
-    expect(listing.items[0]?.expiresAt).toBe(soon.getTime())
+    // The password's "Saved." may still be shown: wait for the listing itself to carry the change.
+    await expect
+      .poll(async () => {
+        const listing = (await (await fetch(`${server.url}${sid}.json`)).json()) as {
+          items: Array<{ expiresAt: number }>
+        }
+        return listing.items[0]?.expiresAt
+      })
+      .toBe(soon.getTime())
 
     // Files added later land in the share, with its expiry; the share is locked again.
     await page.setInputFiles('#manage-add', later.path)
