@@ -383,15 +383,18 @@ osd_full() { ceph_cmd health 2>/dev/null | grep -Eq '[0-9]+ full osd'; }
 
 start() {
   take_lease
-  if { is_up || recover_gateway || settles; } && osd_full; then
+  local up=false
+  if is_up || recover_gateway || settles; then up=true; fi
+  if $up && osd_full; then
     if [ -z "$(other_live_leases)" ]; then
       log "the OSD is full (throwaway test data): starting over with an empty gateway"
       wipe
+      up=false
     else
       log "warning: the OSD is full, but other runs use the gateway (pids $(other_live_leases | tr '\n' ' ')): not wiping it"
     fi
   fi
-  if is_up || recover_gateway || settles; then
+  if $up; then
     # Starting by hand pins a gateway a test run started (it then outlives the run).
     [ -n "$LEASE" ] || mark_owner
     log "already up at $ENDPOINT"

@@ -38,8 +38,6 @@ export interface StartOptions {
   authFailDelayMs?: number
   /** Webhook delivery tuning (tests shorten the backoff). */
   webhookBackoffMs?: number
-  /** See {@link IDLE_CLOSE_GRACE_MS} (tests that close many servers shorten it). */
-  idleCloseGraceMs?: number
 }
 
 export interface RunningServer {
@@ -145,7 +143,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       const timedOut = new Promise<'timeout'>((r) => {
         timer = setTimeout(() => r('timeout'), config.shutdownTimeout * 1000)
       })
-      const graceMs = Math.min(options.idleCloseGraceMs ?? IDLE_CLOSE_GRACE_MS, config.shutdownTimeout * 1000)
+      const graceMs = Math.min(IDLE_CLOSE_GRACE_MS, config.shutdownTimeout * 1000)
       const idleGrace = new Promise<void>((r) => setTimeout(r, graceMs).unref())
       await Promise.all([sweeper.stop(), Promise.race([closed, idleGrace])])
       stopRequestNoticeTimers(deps)
