@@ -180,8 +180,11 @@ describe('uploaded names and content never run as script', () => {
     await focusOn('Upload')
     await page.keyboard.press('Enter')
     const shareUrl = await page.locator('#share-link').inputValue({ timeout: 30_000 })
-    // Focus moves to the result so the change is announced.
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('done-title')
+    // Focus moves to the result so the change is announced (polled: the panel's input can be read
+    // from another task before the commit's focus lands).
+    await page.waitForFunction(() => document.activeElement?.id === 'done-title', undefined, {
+      timeout: 5_000,
+    })
 
     await page.goto(shareUrl)
     await page.locator('.download-list .file').waitFor()

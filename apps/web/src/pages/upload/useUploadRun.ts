@@ -1,5 +1,5 @@
 import { decodeKey, linkWithKey } from '@psitransfer/e2e'
-import { useEffect, useRef, useState } from 'preact/hooks'
+import { useLayoutEffect, useRef, useState } from 'preact/hooks'
 import type { Api } from '../../api/client.js'
 import { editBucket, issueManageLink } from '../../api/manage.js'
 import type { ClientConfig } from '../../api/types.js'
@@ -202,8 +202,9 @@ export function useUploadRun({ api, config, uploadPass, draft, local }: Options)
     setPhase({ kind: 'edit' })
   }
 
-  // Move focus to the result so keyboard and screen reader users notice the change.
-  useEffect(() => {
+  // Move focus to the result so keyboard and screen reader users notice the change. A layout effect
+  // moves it in the same commit that shows the panel, before a key press can land on the old focus.
+  useLayoutEffect(() => {
     if (phase.kind === 'done') document.getElementById('done-title')?.focus()
   }, [phase.kind])
 
