@@ -31,6 +31,16 @@ export interface ReadOptions {
   signal?: AbortSignal
 }
 
+/** Positional access to one stored file's bytes (see {@link Store.openReader}). */
+export interface FileReader {
+  /** The file's size when it was opened. */
+  readonly size: number
+  /** Reads up to `into.byteLength` bytes at `position` into `into`; resolves how many (0 past the end). */
+  read(into: Uint8Array, position: number): Promise<number>
+  /** Releases the underlying handle. Idempotent. */
+  close(): Promise<void>
+}
+
 export interface DownloadUrlOptions {
   /** Seconds the URL stays valid. */
   expiresIn: number
@@ -161,6 +171,14 @@ export interface Store {
    * aborting `signal` releases the underlying handle at once.
    */
   read(ref: FileRef, options?: ReadOptions): Promise<AsyncIterable<Uint8Array>>
+
+  /**
+   * Optional: reads into buffers the caller owns, with the same existence checks as {@link read}.
+   * A server sends a download from a few recycled buffers this way instead of allocating one per
+   * chunk, which on V8 turns into a garbage collection every few chunks with parallel downloads.
+   * The caller closes the reader.
+   */
+  openReader?(ref: FileRef): Promise<FileReader>
 
   /** Deletes data, metadata and any store-side state (multipart uploads, tails). `NOT_FOUND` if missing. */
   delete(ref: FileRef): Promise<void>

@@ -15,6 +15,7 @@ import {
   type AppendOptions,
   abortError,
   type FileMeta,
+  type FileReader,
   type FileRef,
   type ListOptions,
   type MetaPatch,
@@ -396,10 +397,9 @@ export class FileStore implements Store {
     })
   }
 
-  async read(ref: FileRef, options: ReadOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+  /** Opens the data file of a stored file for reading, with the same checks for read and openReader. */
+  async #openData(ref: FileRef): Promise<{ fh: FileHandle; size: number }> {
     const p = this.#paths.resolve(ref)
-    const { range, signal } = options
-    if (signal?.aborted) throw abortError(signal)
     let fh: FileHandle
     try {
       await this.#buckets.check(p)
@@ -411,7 +411,38 @@ export class FileStore implements Store {
     try {
       const st = await fh.stat()
       if (!st.isFile()) throw new NotFoundError()
-      const { start, end, length } = resolveRange(st.size, range)
+      return { fh, size: st.size }
+    } catch (err) {
+      await fh.close().catch(() => {})
+      throw fsError(err)
+    }
+  }
+
+  async openReader(ref: FileRef): Promise<FileReader> {
+    const { fh, size } = await this.#openData(ref)
+    let closed: Promise<void> | undefined
+    return {
+      size,
+      read: async (into, position) => {
+        try {
+          return (await fh.read(into, 0, into.byteLength, position)).bytesRead
+        } catch (err) {
+          throw fsError(err)
+        }
+      },
+      close: () => {
+        closed ??= fh.close().catch(() => {})
+        return closed
+      },
+    }
+  }
+
+  async read(ref: FileRef, options: ReadOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+    const { range, signal } = options
+    if (signal?.aborted) throw abortError(signal)
+    const { fh, size } = await this.#openData(ref)
+    try {
+      const { start, end, length } = resolveRange(size, range)
       if (length === 0) {
         await fh.close()
         return emptyIterable()

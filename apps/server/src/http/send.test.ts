@@ -12,9 +12,14 @@
  * `new Response(Readable.toWeb(...))`) returns a Response whose `body` is that stream, which the
  * adapter would then read with `getReader()`. The client must still receive every byte.
  */
+import { readdirSync, readlinkSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { getRequestListener } from '@hono/node-server'
+import { FileStore } from '@psitransfer/store-fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readTarGz, readZip } from '../test-support/archives.js'
 import { bytesOf, makeApp, sha256, type TestApp, upload } from '../test-support/harness.js'
@@ -106,5 +111,87 @@ describe('download responses on Node', () => {
       expect(sha256(read(body).get('big.bin') as Uint8Array), path).toBe(sha256(big))
       expect(route, path).toMatchObject({ webBody: false, alreadySent: true })
     }
+  })
+})
+
+/**
+ * File downloads are sent from two recycled buffers per response (sendFile): the bytes of one
+ * chunk must not be overwritten by the next read before the socket took them, and a client that
+ * leaves mid-file must release the file's handle. On the real FileStore, on disk.
+ */
+describe('file downloads from recycled buffers (FileStore)', () => {
+  let t: TestApp
+  let server: Server
+  let base = ''
+  let dir = ''
+  // Not a repeating pattern of the buffer size: a reused buffer sent too early shows.
+  const big = new Uint8Array(5 * 1024 * 1024 + 12_345).map((_, i) => (i * 7 + (i >> 18)) & 255)
+  let path = ''
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'psi-sendfile-'))
+    const store = new FileStore({ uploadDir: dir })
+    await store.init()
+    t = makeApp({}, { store })
+    const listener = getRequestListener(t.app.fetch)
+    server = createServer((req, res) => void listener(req, res))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    await upload(t, big as Uint8Array<ArrayBuffer>, { sid: 'recycled', name: 'big.bin' })
+    const listing = (await (await fetch(`${base}/recycled.json`)).json()) as { items: Array<{ url: string }> }
+    path = listing.items[0]?.url as string
+  })
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve))
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  /** This process's open descriptors on files under the store's directory. */
+  const openInStore = () =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir)
+      } catch {
+        return false // closed meanwhile
+      }
+    }).length
+
+  it('sends every byte to parallel clients, whole and in ranges', async () => {
+    const ranges: Array<[string | undefined, Uint8Array]> = [
+      [undefined, big],
+      [undefined, big],
+      ['bytes=262143-', big.subarray(262_143)],
+      ['bytes=1-524288', big.subarray(1, 524_289)],
+      [`bytes=${big.length - 10}-`, big.subarray(big.length - 10)],
+    ]
+    const got = await Promise.all(
+      ranges.map(async ([range]) => {
+        const res = await fetch(base + path, { headers: range ? { Range: range } : {} })
+        return { status: res.status, body: new Uint8Array(await res.arrayBuffer()) }
+      }),
+    )
+    got.forEach((g, i) => {
+      const [range, want] = ranges[i] as [string | undefined, Uint8Array]
+      expect(g.status, range).toBe(range ? 206 : 200)
+      expect(g.body.byteLength, range).toBe(want.byteLength)
+      expect(sha256(g.body), range).toBe(sha256(want))
+    })
+  })
+
+  it.runIf(process.platform === 'linux')('releases the file when a client leaves mid-file', async () => {
+    expect(openInStore()).toBe(0)
+    for (let i = 0; i < 5; i++) {
+      const controller = new AbortController()
+      const res = await fetch(base + path, { signal: controller.signal })
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+      await reader.read()
+      controller.abort()
+      await reader.cancel().catch(() => {})
+    }
+    await expect.poll(openInStore, { timeout: 5_000 }).toBe(0)
+    // The server is fine and the file whole.
+    const res = await fetch(base + path)
+    expect(sha256(new Uint8Array(await res.arrayBuffer()))).toBe(sha256(big))
   })
 })

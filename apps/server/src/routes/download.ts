@@ -28,7 +28,7 @@ import { publicOrigin } from '../http/client.js'
 import { FILE_CSP, PDF_PREVIEW_HEADERS } from '../http/headers.js'
 import { isInlineSafe, safeContentType, withCharset } from '../http/mime.js'
 import { parseRange } from '../http/range.js'
-import { sendStream } from '../http/send.js'
+import { type FileSource, type StreamOutcome, sendFile, sendStream } from '../http/send.js'
 import { completeUpload } from '../upload/complete.js'
 import { noticeFirstDownload } from '../upload/download-notice.js'
 import { claimDownload, type DownloadClaim, isLimited } from './download-claims.js'
@@ -153,22 +153,27 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
       )
     }
   }
-  let body: AsyncIterable<Uint8Array>
+  // A store that reads into our buffers (FS) gets its bytes sent from recycled ones (sendFile).
+  let source: { body: AsyncIterable<Uint8Array> } | { file: FileSource }
   try {
-    body =
-      size === 0
-        ? emptyBody()
-        : await store.read(ref, { signal: c.req.raw.signal, ...(partial ? { range: range.range } : {}) })
+    if (size === 0) source = { body: emptyBody() }
+    else if (store.openReader) {
+      const start = partial ? range.range.start : 0
+      source = { file: { reader: await store.openReader(ref), start, length } }
+    } else {
+      source = {
+        body: await store.read(ref, { signal: c.req.raw.signal, ...(partial ? { range: range.range } : {}) }),
+      }
+    }
   } catch (err) {
     await claim?.finish(false)
     throw err
   }
   metrics.activeDownloads++
-  return sendStream(c, {
+  const send = {
     status,
     headers,
-    body,
-    onDone: async ({ completed, bytes }) => {
+    onDone: async ({ completed, bytes }: StreamOutcome) => {
       metrics.activeDownloads--
       metrics.inc('psitransfer_download_bytes_total', {}, bytes)
       if (partial && !consumes) return
@@ -190,7 +195,10 @@ export async function downloadFile(c: Context<AppEnv>, deps: AppDeps, ref: FileR
       }
       await countDownload(deps, meta, origin)
     },
-  })
+  }
+  return 'file' in source
+    ? sendFile(c, { ...send, file: source.file })
+    : sendStream(c, { ...send, body: source.body })
 }
 
 async function* emptyBody(): AsyncGenerator<Uint8Array> {}

@@ -10,7 +10,7 @@ import { type FileRef, isValidId, storageKey } from '../ids.js'
 import { applyMetaPatch, type FileMeta, isUploadLength, type MetaPatch, type NewFile } from '../meta.js'
 import { resolveRange } from '../range.js'
 import { defineStore } from '../registry.js'
-import type { AppendOptions, ListOptions, ReadOptions, Store } from '../store.js'
+import type { AppendOptions, FileReader, ListOptions, ReadOptions, Store } from '../store.js'
 import { readWholeBody } from '../whole-body.js'
 
 /** Reads yield copies of at most this many bytes, whatever size the chunks were appended in. */
@@ -152,6 +152,30 @@ export class MemoryStore implements Store {
     const { start, end } = resolveRange(entry.size, range)
     // Chunks are immutable and the arrays only grow, so a snapshot of references is enough.
     return readPieces(entry.chunks.slice(), entry.starts.slice(), start, end + 1, signal)
+  }
+
+  async openReader(ref: FileRef): Promise<FileReader> {
+    const entry = this.#get(ref)
+    // Like read(): the bytes stored when it was opened.
+    const chunks = entry.chunks.slice()
+    const starts = entry.starts.slice()
+    const size = entry.size
+    return {
+      size,
+      read: async (into, position) => {
+        let copied = 0
+        for (let i = 0; i < chunks.length && copied < into.byteLength; i++) {
+          const chunk = chunks[i] as Uint8Array
+          const from = position + copied - (starts[i] as number)
+          if (from < 0 || from >= chunk.byteLength) continue
+          const piece = chunk.subarray(from, from + into.byteLength - copied)
+          into.set(piece, copied)
+          copied += piece.byteLength
+        }
+        return copied
+      },
+      close: async () => {},
+    }
   }
 
   async delete(ref: FileRef): Promise<void> {

@@ -49,6 +49,7 @@ export const CONFORMANCE_TESTS = {
   'read.bad-ranges': 'unsatisfiable ranges fail with RANGE_NOT_SATISFIABLE',
   'read.early-break': 'breaking out of a read releases it and the file stays usable',
   'read.abort': 'aborting a read stops it before the end',
+  'read.reader': 'openReader, if the store has it, reads what read does into the given buffers',
   'zero-byte': 'a zero-byte file can be created, completed, read and deleted',
   delete: 'delete removes data and metadata and leaves other files alone',
   'delete.missing': 'deleting a missing file fails with NOT_FOUND',

@@ -105,6 +105,39 @@ export function registerReadSuite(ctx: SuiteContext): void {
     await store.delete(ref)
   })
 
+  ctx.test('read.reader', async () => {
+    const store = ctx.store()
+    // Optional: a store without it is read through read() alone.
+    expect(['undefined', 'function']).toContain(typeof store.openReader)
+    if (!store.openReader) return
+    const size = 2 * 65_536 + 777
+    const ref = await patternFile(ctx, 35, size)
+    const whole = patternBytes(35, 0, size)
+    const reader = await store.openReader(ref)
+    try {
+      expect(reader.size).toBe(size)
+      // One buffer reused for every read, at positions that cross append boundaries.
+      const buf = new Uint8Array(50_000)
+      const got = new Uint8Array(size)
+      for (let pos = 0; pos < size; ) {
+        const n = await reader.read(buf, pos)
+        expect(n, `read at ${pos}`).toBeGreaterThan(0)
+        got.set(buf.subarray(0, n), pos)
+        pos += n
+      }
+      assertBytes(got, whole, 'whole file through the reader')
+      const tail = new Uint8Array(10)
+      expect(await reader.read(tail, size - 3)).toBe(3)
+      assertBytes(tail.subarray(0, 3), whole.subarray(size - 3), 'last bytes')
+      expect(await reader.read(tail, size)).toBe(0)
+    } finally {
+      await reader.close()
+      await reader.close()
+    }
+    await store.delete(ref)
+    await expectPsiError(store.openReader(ref), 'NOT_FOUND')
+  })
+
   ctx.test('zero-byte', async () => {
     const store = ctx.store()
     const file = newFileFixture({ uploadLength: 0 })
