@@ -163,11 +163,11 @@ export class MemoryStore implements Store {
     return {
       size,
       read: async (into, position) => {
+        if (position >= size) return 0
         let copied = 0
-        for (let i = 0; i < chunks.length && copied < into.byteLength; i++) {
+        for (let i = firstChunkAt(starts, position); i < chunks.length && copied < into.byteLength; i++) {
           const chunk = chunks[i] as Uint8Array
           const from = position + copied - (starts[i] as number)
-          if (from < 0 || from >= chunk.byteLength) continue
           const piece = chunk.subarray(from, from + into.byteLength - copied)
           into.set(piece, copied)
           copied += piece.byteLength
