@@ -254,8 +254,7 @@ async function pump(out: ServerResponse, file: FileSource, count: { bytes: numbe
       while (free.length === 0 && !closed) await new Promise<void>((resolve) => (wake = resolve))
       if (closed) return false
       const buf = free.pop() as Buffer
-      const n = await reader.read(buf.subarray(0, Math.min(size, end - pos)), pos)
-      if (n === 0) throw new Error('the stored file is shorter than its recorded size')
+      const n = await readAt(reader, buf.subarray(0, Math.min(size, end - pos)), pos)
       if (closed) return false
       pos += n
       count.bytes += n
@@ -277,14 +276,20 @@ async function pump(out: ServerResponse, file: FileSource, count: { bytes: numbe
   }
 }
 
+/** Reads at `pos` into `into`; the file ending before the range it was asked for is an error. */
+async function readAt(reader: FileReader, into: Uint8Array, pos: number): Promise<number> {
+  const n = await reader.read(into, pos)
+  if (n === 0) throw new Error('the stored file is shorter than its recorded size')
+  return n
+}
+
 /** A file's range as chunks in fresh buffers (for the non-Node path); closes the reader. */
 async function* fileChunks({ reader, start, length }: FileSource): AsyncGenerator<Uint8Array> {
   try {
     const end = start + length
     for (let pos = start; pos < end; ) {
       const buf = new Uint8Array(Math.min(SEND_BUFFER_BYTES, end - pos))
-      const n = await reader.read(buf, pos)
-      if (n === 0) throw new Error('the stored file is shorter than its recorded size')
+      const n = await readAt(reader, buf, pos)
       pos += n
       yield n === buf.byteLength ? buf : buf.subarray(0, n)
     }
