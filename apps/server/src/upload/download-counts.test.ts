@@ -15,12 +15,15 @@ import { DownloadCounts } from './download-counts.js'
 /** A store whose every call takes a moment (as a real one does), counting the updates. */
 function slowStore(memory: MemoryStore, options: { failUpdates?: number } = {}) {
   let failures = options.failUpdates ?? 0
-  const calls = { update: 0 }
+  // `inside`: writes between their read and their update (the most at once in `most`).
+  const calls = { update: 0, inside: 0, most: 0 }
   const store = new Proxy(memory, {
     get(target, prop) {
       const v = Reflect.get(target, prop, target)
       if (prop === 'info') {
         return async (ref: FileRef) => {
+          calls.inside++
+          calls.most = Math.max(calls.most, calls.inside)
           await delay(1 + Math.random() * 3)
           return target.info(ref)
         }
@@ -29,6 +32,7 @@ function slowStore(memory: MemoryStore, options: { failUpdates?: number } = {}) 
         return async (ref: FileRef, patch: MetaPatch) => {
           await delay(1 + Math.random() * 3)
           calls.update++
+          calls.inside--
           if (failures > 0) {
             failures--
             throw new PsiError('STORE_UNAVAILABLE', 'the storage is down')
@@ -83,6 +87,20 @@ describe('DownloadCounts', () => {
     expect(meta.downloads).toBe(50)
     expect(meta.lastDownload).toBe(start + 49)
     expect(calls.update).toBeLessThan(50)
+    expect(counts.pending).toBe(0)
+  })
+
+  it('an archive of 200 files counts each of them, with at most 4 writes running at once', async () => {
+    const { memory, calls, counts } = setup()
+    const refs = await Promise.all(Array.from({ length: 200 }, () => fileIn(memory)))
+    for (const ref of refs) counts.add(ref)
+    // A second archive while the first one's counts are queued: they ride along.
+    await delay(5)
+    for (const ref of refs) counts.add(ref)
+    await counts.settled()
+    for (const ref of refs) expect((await memory.info(ref)).downloads).toBe(2)
+    expect(calls.most).toBe(4)
+    expect(calls.update).toBeLessThan(300)
     expect(counts.pending).toBe(0)
   })
 
