@@ -35,6 +35,7 @@ const LAYERS: ReadonlyArray<{ name: string; holds: (file: string) => boolean }> 
         'env.ts',
         'stores.ts',
         'sweeper.ts',
+        'buffer-pool.ts',
       ].includes(f),
   },
   { name: 'http, archive', holds: (f) => f.startsWith('http/') || f.startsWith('archive/') },

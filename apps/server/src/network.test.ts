@@ -112,6 +112,24 @@ describe('clients that close the socket at once', () => {
                 })()
               }
             }
+            if (prop === 'openReader' && target.openReader) {
+              const open = target.openReader.bind(target)
+              return async (...args: Parameters<NonNullable<Store['openReader']>>) => {
+                const reader = await open(...args)
+                opened++
+                active++
+                let closed = false
+                return {
+                  size: reader.size,
+                  read: (into: Uint8Array, position: number) => reader.read(into, position),
+                  close: () => {
+                    if (!closed) active--
+                    closed = true
+                    return reader.close()
+                  },
+                }
+              }
+            }
             const v = Reflect.get(target, prop, target)
             return typeof v === 'function' ? v.bind(target) : v
           },

@@ -1,8 +1,8 @@
 /**
- * Streams a zip or tar.gz of store files with archiver. Files are appended one at a time:
- * the next store read opens only after the previous entry is fully written, so an archive of
- * many files holds one open read (one S3 GET) at a time, and archiver's backpressure reaches
- * the store. `abort()` stops everything at once.
+ * Streams a zip (`zip-job.ts`) or tar.gz (archiver's tar engine, gzipped here) of store files.
+ * Files are appended one at a time: the next store read opens only after the previous entry is
+ * fully written, so an archive of many files holds one open read (one S3 GET) at a time, and
+ * the consumer's backpressure reaches the store. `abort()` stops everything at once.
  *
  * The job also knows where each entry ends in the bytes it sends ({@link ArchiveJob.sentWhole}),
  * so an archive that breaks off later still consumes the one-time files the client got whole.
@@ -20,8 +20,10 @@ import {
 } from 'node:zlib'
 import { type FileMeta, PsiError, type Store } from '@psitransfer/core'
 import type archiver from 'archiver'
+import type { BufferPool } from '../buffer-pool.js'
 import type { Logger } from '../logger.js'
 import { uniqueEntryNames } from './names.js'
+import { createZip } from './zip-job.js'
 
 export type ArchiveFormat = 'zip' | 'tar.gz'
 
@@ -37,10 +39,12 @@ export interface ArchiveJob {
    * so a client that received them has the file even if the archive broke off afterwards.
    */
   sentWhole(index: number, bytesSent: number): boolean
+  /** The archive's length in bytes, where it is known before the first byte (zip). */
+  size?: number
 }
 
 /**
- * archiver (and its zip/tar engines, about 15 MiB of memory) is loaded on the first archive
+ * archiver (and its tar engine, about 15 MiB of memory) is loaded on the first archive
  * download, not at startup: most servers never serve one. It is CommonJS, so a synchronous
  * require keeps createArchive synchronous.
  */
@@ -50,37 +54,31 @@ function loadArchiver(): typeof archiver {
   return archiverModule
 }
 
+/**
+ * The archive job for `files`. A zip is written by `zip-job.ts` (into `buffers` where the
+ * store can read into them); a tar.gz by archiver's tar engine and zlib.
+ */
 export function createArchive(
   store: Store,
   files: readonly FileMeta[],
   format: ArchiveFormat,
   logger: Logger,
+  buffers?: BufferPool,
 ): ArchiveJob {
-  const archive =
-    format === 'zip'
-      ? // Stored, not deflated: shared files are mostly compressed already, and on small
-        // machines deflate would cap the download rate.
-        loadArchiver()('zip', { store: true })
-      : // Gzipped here rather than by archiver, so entry ends can be flushed (see below).
-        loadArchiver()('tar')
+  if (format === 'zip') return createZip(store, files, logger, buffers)
+  // Gzipped here rather than by archiver, so entry ends can be flushed (see below).
+  const archive = loadArchiver()('tar')
   const controller = new AbortController()
   // Offset in the body at which each entry is complete: set once its bytes were produced.
   const ends: number[] = []
   const produced = archiveBytesWritten(archive)
-  let gzip: DeflateRaw | undefined
-  let onEntryEnd: (index: number, end: number) => void = (index, end) => {
-    ends[index] = end
-  }
-  if (format === 'tar.gz') {
-    // Raw deflate in a gzip frame of our own: Node's Gzip ignores params() (its binding changes
-    // the level only for deflate and raw deflate), and the level changes per window below.
-    // 1 MiB output chunks: with 64 KiB, 300 MiB of stored (incompressible) tar took 2.7 s of
-    // CPU, mostly garbage collection of the output buffers and thread-pool round trips; with
-    // 1 MiB 0.75 s, less than the zip of the same files (archiver's CRC-32 runs in JS).
-    const gz = createDeflateRaw({ level: 1, chunkSize: 1024 * 1024 })
-    gzip = gz
-    onEntryEnd = gzipEntryEnds(archive, gz, ends, controller.signal, logger)
-  }
+  // Raw deflate in a gzip frame of our own: Node's Gzip ignores params() (its binding changes
+  // the level only for deflate and raw deflate), and the level changes per window below.
+  // 1 MiB output chunks: with 64 KiB, 300 MiB of stored (incompressible) tar took 2.7 s of
+  // CPU, mostly garbage collection of the output buffers and thread-pool round trips; with
+  // 1 MiB 0.75 s.
+  const gzip = createDeflateRaw({ level: 1, chunkSize: 1024 * 1024 })
+  const onEntryEnd = gzipEntryEnds(archive, gzip, ends, controller.signal, logger)
   let current: Readable | undefined
   // Errors also surface through the body iterator; this listener keeps a late one from
   // becoming an uncaught exception.
@@ -110,7 +108,7 @@ export function createArchive(
       // Every byte of this entry (and nothing of the next, not yet appended) is produced. A
       // tar entry ends with zero padding to 512 bytes, which the client does not need.
       const size = file.uploadLength ?? file.offset
-      onEntryEnd(i, produced() - (format === 'zip' ? 0 : (512 - (size % 512)) % 512))
+      onEntryEnd(i, produced() - ((512 - (size % 512)) % 512))
       current = undefined
     }
     await archive.finalize()
@@ -120,11 +118,11 @@ export function createArchive(
     current?.destroy()
     const error = err instanceof Error ? err : new Error(String(err))
     archive.destroy(error)
-    gzip?.destroy(error)
+    gzip.destroy(error)
   })
 
   return {
-    body: gzip ?? archive,
+    body: gzip,
     done,
     sentWhole: (index, bytesSent) => {
       const end = ends[index]
@@ -135,22 +133,20 @@ export function createArchive(
       controller.abort(new PsiError('ABORTED', 'Archive download aborted'))
       current?.destroy()
       archive.destroy()
-      gzip?.destroy()
+      gzip.destroy()
     },
   }
 }
 
 /**
- * Bytes the archive format engine has produced so far (archiver passes them through 1:1).
- * archiver has no public API for this; its engines do: zip-stream counts what it wrote
- * (`getBytesWritten`), tar-stream's pack pushes every byte it makes. `archive.test.ts` pins
- * this against the real entry offsets, so an archiver upgrade that changes it fails there.
+ * Bytes the tar engine has produced so far (archiver passes them through 1:1). archiver has no
+ * public API for this; tar-stream's pack pushes every byte it makes. `stream.test.ts` pins this
+ * against the real entry offsets, so an archiver upgrade that changes it fails there.
  */
 function archiveBytesWritten(archive: archiver.Archiver): () => number {
   const engine = (archive as unknown as { _module?: { engine?: unknown } })._module?.engine as
-    | { getBytesWritten?: () => number; push?: (chunk: unknown) => boolean }
+    | { push?: (chunk: unknown) => boolean }
     | undefined
-  if (typeof engine?.getBytesWritten === 'function') return () => engine.getBytesWritten?.() ?? 0
   if (engine && typeof engine.push === 'function') {
     quietTarSinks(engine)
     let pushed = 0

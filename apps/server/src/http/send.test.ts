@@ -126,7 +126,9 @@ describe('file downloads from recycled buffers (FileStore)', () => {
   let dir = ''
   // Not a repeating pattern of the buffer size: a reused buffer sent too early shows.
   const big = new Uint8Array(5 * 1024 * 1024 + 12_345).map((_, i) => (i * 7 + (i >> 18)) & 255)
+  const second = new Uint8Array(700_001).map((_, i) => (i * 13 + (i >> 16)) & 255)
   let path = ''
+  let zipPath = ''
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'psi-sendfile-'))
@@ -138,8 +140,18 @@ describe('file downloads from recycled buffers (FileStore)', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     await upload(t, big as Uint8Array<ArrayBuffer>, { sid: 'recycled', name: 'big.bin' })
-    const listing = (await (await fetch(`${base}/recycled.json`)).json()) as { items: Array<{ url: string }> }
-    path = listing.items[0]?.url as string
+    t.clock.advance(1)
+    await upload(t, second as Uint8Array<ArrayBuffer>, {
+      sid: 'recycled',
+      name: 'second.bin',
+      relativePath: 'dir',
+    })
+    const listing = (await (await fetch(`${base}/recycled.json`)).json()) as {
+      items: Array<{ name: string; url: string }>
+      zipUrl: string
+    }
+    path = listing.items.find((i) => i.name === 'big.bin')?.url as string
+    zipPath = listing.zipUrl
   })
 
   afterAll(async () => {
@@ -179,8 +191,42 @@ describe('file downloads from recycled buffers (FileStore)', () => {
     })
   })
 
+  it('zips for parallel clients from the same buffers, every byte and the exact Content-Length', async () => {
+    const got = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const res = await fetch(base + zipPath)
+        return { res, body: new Uint8Array(await res.arrayBuffer()) }
+      }),
+    )
+    for (const { res, body } of got) {
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-length')).toBe(String(body.byteLength))
+      const entries = readZip(body)
+      expect(sha256(entries.get('big.bin') as Uint8Array)).toBe(sha256(big))
+      expect(sha256(entries.get('dir/second.bin') as Uint8Array)).toBe(sha256(second))
+    }
+  })
+
+  it.runIf(process.platform === 'linux')('releases the files when a client leaves mid-zip', async () => {
+    // Download counts of earlier tests are written after their responses: wait for those.
+    await expect.poll(openInStore, { timeout: 5_000 }).toBe(0)
+    for (let i = 0; i < 5; i++) {
+      const controller = new AbortController()
+      const res = await fetch(base + zipPath, { signal: controller.signal })
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+      await reader.read()
+      controller.abort()
+      await reader.cancel().catch(() => {})
+    }
+    await expect.poll(openInStore, { timeout: 5_000 }).toBe(0)
+    const res = await fetch(base + zipPath)
+    const entries = readZip(new Uint8Array(await res.arrayBuffer()))
+    expect(sha256(entries.get('big.bin') as Uint8Array)).toBe(sha256(big))
+  })
+
   it.runIf(process.platform === 'linux')('releases the file when a client leaves mid-file', async () => {
-    expect(openInStore()).toBe(0)
+    // Download counts of earlier tests are written after their responses: wait for those.
+    await expect.poll(openInStore, { timeout: 5_000 }).toBe(0)
     for (let i = 0; i < 5; i++) {
       const controller = new AbortController()
       const res = await fetch(base + path, { signal: controller.signal })

@@ -16,6 +16,7 @@ import { finished, pipeline } from 'node:stream/promises'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import type { FileReader } from '@psitransfer/core'
 import type { Context } from 'hono'
+import { BufferPool } from '../buffer-pool.js'
 import type { AppEnv } from '../env.js'
 
 export interface StreamOutcome {
@@ -39,6 +40,12 @@ export interface SendOptions {
    * entry the client held whole was given back; the abort test failed under load).
    */
   pulled?: boolean
+  /**
+   * The pool `body` reads file bytes into: on Node each chunk from it is given back once the
+   * socket has taken it, and such writes do not wait for `drain` (the pool's size bounds them).
+   * Elsewhere the pool is detached (fresh buffers).
+   */
+  buffers?: BufferPool
 }
 
 /**
@@ -150,7 +157,9 @@ export async function sendStream(c: Context<AppEnv>, options: SendOptions): Prom
     const count = { bytes: 0 }
     let completed = false
     try {
-      if (body instanceof Readable && !options.pulled) {
+      if (options.buffers) {
+        await writeAll(out, body, count, options.buffers)
+      } else if (body instanceof Readable && !options.pulled) {
         // A Node stream (the file store's reads, archives) is piped as it is: bridging it through
         // an async iterator and back costs a promise and a generator step per chunk, about half
         // the server's CPU with parallel downloads. The 'data' listener only counts; pipe's own
@@ -177,10 +186,56 @@ export async function sendStream(c: Context<AppEnv>, options: SendOptions): Prom
     await done({ completed: true, bytes: 0 })
     return c.body(null, status as 200, headers)
   }
+  options.buffers?.detach()
   const stream = toWebStream(body, (completed, bytes) => {
     void Promise.resolve(done({ completed, bytes })).catch(() => {})
   })
   return c.body(stream, status as 200, headers)
+}
+
+/**
+ * Writes `body` to `out` chunk by chunk, giving each chunk of `buffers` back from its write
+ * callback (when the socket is done with it). Other chunks wait for `drain` as a pipe would.
+ * Throws when the connection closes first.
+ */
+async function writeAll(
+  out: ServerResponse,
+  body: AsyncIterable<Uint8Array>,
+  count: { bytes: number },
+  buffers: BufferPool,
+): Promise<void> {
+  const gone = () => new Error('the connection closed before the body was sent')
+  let closed = false
+  let wake: (() => void) | undefined
+  const onClose = () => {
+    closed = true
+    // A body waiting for a buffer fails at once instead of waiting for write callbacks.
+    buffers.close()
+    wake?.()
+  }
+  const onDrain = () => wake?.()
+  out.once('close', onClose)
+  out.on('drain', onDrain)
+  try {
+    for await (const chunk of body) {
+      if (closed) throw gone()
+      count.bytes += chunk.byteLength
+      const pooled = buffers.owns(chunk)
+      const more = out.write(chunk, () => {
+        if (pooled) buffers.give(chunk)
+      })
+      while (!more && !pooled && out.writableNeedDrain && !closed) {
+        await new Promise<void>((resolve) => (wake = resolve))
+        wake = undefined
+      }
+    }
+    if (closed) throw gone()
+    out.end()
+    await finished(out)
+  } finally {
+    out.off('close', onClose)
+    out.off('drain', onDrain)
+  }
 }
 
 /** A byte range of a stored file, read through the store's {@link FileReader}. */
@@ -194,6 +249,11 @@ export interface FileSource {
 const SEND_BUFFER_BYTES = 256 * 1024
 /** Two buffers: the next chunk is read from the file while the socket still sends the last one. */
 const SEND_BUFFERS = 2
+
+/** A response's send buffers for a body that reads files into them (see {@link SendOptions.buffers}). */
+export function sendBuffers(): BufferPool {
+  return new BufferPool(SEND_BUFFERS, SEND_BUFFER_BYTES)
+}
 
 /**
  * Sends a range of a stored file and closes its reader. On Node the bytes go from two buffers

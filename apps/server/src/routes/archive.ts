@@ -16,7 +16,7 @@ import type { AppDeps } from '../deps.js'
 import type { AppEnv } from '../env.js'
 import { publicOrigin } from '../http/client.js'
 import { FILE_CSP } from '../http/headers.js'
-import { sendStream } from '../http/send.js'
+import { sendBuffers, sendStream } from '../http/send.js'
 import { completedOrAsIs } from '../upload/complete.js'
 import { noticeFirstDownload } from '../upload/download-notice.js'
 import { refuseEncryptedArchive } from '../upload/encrypted.js'
@@ -82,7 +82,10 @@ export async function downloadArchive(
   }
   if (files.length === 0) throw new PsiError('GONE', 'Every file of this bucket has already been downloaded')
 
-  const job = createArchive(store, files, format, logger)
+  // A zip reads files into the response's recycled buffers where the store can.
+  const buffers = format === 'zip' && store.openReader ? sendBuffers() : undefined
+  const job = createArchive(store, files, format, logger, buffers)
+  if (job.size !== undefined) headers['Content-Length'] = String(job.size)
   const onAbort = () => job.abort()
   c.req.raw.signal.addEventListener('abort', onAbort, { once: true })
   metrics.activeDownloads++
@@ -91,6 +94,7 @@ export async function downloadArchive(
     headers,
     body: job.body,
     pulled: true,
+    buffers,
     onDone: async ({ completed, bytes }) => {
       c.req.raw.signal.removeEventListener('abort', onAbort)
       metrics.activeDownloads--
