@@ -231,8 +231,8 @@ function gzipEntryEnds(
         // buffered (the end of one file, a header, the start of the next), and each window
         // is judged on its own.
         const take = Math.min(chunk.byteLength, next ? next.tarEnd - fed : LEVEL_WINDOW, LEVEL_WINDOW)
-        await level.before(chunk.subarray(0, take))
         const slice = chunk.subarray(0, take)
+        await level.before(slice)
         crc = crc32(slice, crc)
         inputSize = (inputSize + take) % 2 ** 32
         if (!gzip.write(slice)) await once(gzip, 'drain', { signal })
