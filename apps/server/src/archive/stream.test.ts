@@ -110,6 +110,23 @@ describe('archive entry ends', () => {
   })
 })
 
+describe('zip of a file shorter than its recorded size', () => {
+  it('fails the archive instead of sending fewer bytes than its Content-Length', async () => {
+    const store = new MemoryStore()
+    const meta = await addFile(store, 'short.bin', pattern(1000, 3))
+    // The metadata claims 5 bytes more than the store holds (a damaged or truncated file).
+    const job = createArchive(store, [{ ...meta, uploadLength: 1005 }], 'zip', silentLogger)
+    let sent = 0
+    const read = (async () => {
+      for await (const c of job.body) sent += c.byteLength
+    })()
+    await expect(read).rejects.toThrow(/shorter than its recorded size/)
+    await expect(job.done).rejects.toThrow(/shorter than its recorded size/)
+    expect(sent).toBeLessThan(job.size as number)
+    expect(job.sentWhole(0, sent)).toBe(false)
+  })
+})
+
 describe('tar.gz compression', () => {
   it('stores incompressible data and still deflates text, byte for byte', async () => {
     const noise = new Uint8Array(randomBytes(4 * 1024 * 1024 + 123))
