@@ -189,19 +189,21 @@ describe('clients that close the socket at once', () => {
     expect(uncaught).toEqual([])
   })
 
-  it('stops reading from the store at once when an archive client disconnects', async () => {
-    const { zipUrl } = await urls('bigarch')
-    await waitFor(() => active === 0)
-    const before = opened
-    const r = await rawGet(server.port, zipUrl, 256 * 1024)
-    expect(r.status).toBe(200)
-    // The open read is released promptly, and no further file is opened.
-    await waitFor(() => active === 0, 2000)
-    await new Promise((res) => setTimeout(res, 200))
-    expect(opened - before).toBe(1)
-    expect(active).toBe(0)
-    expect(uncaught).toEqual([])
-  })
+  for (const format of ['zip', 'tar.gz'] as const) {
+    it(`stops reading from the store at once when a ${format} client disconnects`, async () => {
+      const { zipUrl, tarGzUrl } = await urls('bigarch')
+      await waitFor(() => active === 0)
+      const before = opened
+      const r = await rawGet(server.port, format === 'zip' ? zipUrl : tarGzUrl, 256 * 1024)
+      expect(r.status).toBe(200)
+      // The open read is released promptly, and no further file is opened.
+      await waitFor(() => active === 0, 2000)
+      await new Promise((res) => setTimeout(res, 200))
+      expect(opened - before).toBe(1)
+      expect(active).toBe(0)
+      expect(uncaught).toEqual([])
+    })
+  }
 
   it('releases a single-file read when the client disconnects midway', async () => {
     const { items } = await urls('bigarch')

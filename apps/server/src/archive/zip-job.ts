@@ -10,9 +10,10 @@
  * @module
  */
 import { crc32 } from 'node:zlib'
-import { type FileMeta, PsiError, type Store } from '@psitransfer/core'
+import type { FileMeta, Store } from '@psitransfer/core'
 import type { BufferPool } from '../buffer-pool.js'
 import type { Logger } from '../logger.js'
+import { archiveAborted, openEntry, runJob } from './job.js'
 import { uniqueEntryNames } from './names.js'
 import type { ArchiveJob } from './stream.js'
 import { centralDirectory, dataDescriptor, localHeader, zipLayout } from './zip.js'
@@ -27,44 +28,32 @@ export function createZip(
   const layout = zipLayout(
     files.map((f, i) => ({ name: names[i] as string, size: f.uploadLength ?? f.offset, mtime: f.createdAt })),
   )
-  const controller = new AbortController()
-  const aborted = () => new PsiError('ABORTED', 'Archive download aborted')
-  let settle: { resolve: () => void; reject: (err: unknown) => void } | undefined
-  const done = new Promise<void>((resolve, reject) => {
-    settle = { resolve, reject }
-  })
-  done.catch((err) => {
-    if (!controller.signal.aborted) logger.warn({ err }, 'archive failed')
-  })
-  const finish = (err?: unknown) => {
-    const s = settle
-    settle = undefined
-    if (err === undefined) s?.resolve()
-    else s?.reject(err)
-  }
 
-  async function* entryBytes(file: FileMeta, size: number): AsyncGenerator<Uint8Array, number> {
+  async function* entryBytes(
+    file: FileMeta,
+    size: number,
+    signal: AbortSignal,
+  ): AsyncGenerator<Uint8Array, number> {
     let crc = 0
     let pos = 0
     if (buffers && store.openReader) {
-      const reader = await store.openReader(file)
+      const entry = await openEntry(store, file, signal)
       try {
         while (pos < size) {
           const buf = await buffers.take()
-          if (controller.signal.aborted) throw aborted()
-          const n = await reader.read(buf.subarray(0, Math.min(buf.byteLength, size - pos)), pos)
-          if (n === 0) throw new Error('a stored file is shorter than its recorded size')
-          const chunk = n === buf.byteLength ? buf : buf.subarray(0, n)
+          if (signal.aborted) throw archiveAborted()
+          const chunk = buf.byteLength <= size - pos ? buf : buf.subarray(0, size - pos)
+          await entry.fill(chunk)
           crc = crc32(chunk, crc)
-          pos += n
+          pos += chunk.byteLength
           yield chunk
         }
       } finally {
-        await reader.close()
+        await entry.close()
       }
       return crc
     }
-    for await (const piece of await store.read(file, { signal: controller.signal })) {
+    for await (const piece of await store.read(file, { signal })) {
       // Never more than the recorded size: the archive's layout (and Content-Length) holds it.
       const chunk = piece.byteLength > size - pos ? piece.subarray(0, size - pos) : piece
       if (chunk.byteLength === 0) break
@@ -76,40 +65,24 @@ export function createZip(
     return crc
   }
 
-  async function* body(): AsyncGenerator<Uint8Array> {
-    try {
-      const crcs: number[] = []
-      for (const [i, entry] of layout.entries.entries()) {
-        if (controller.signal.aborted) throw aborted()
-        yield localHeader(entry)
-        const crc = yield* entryBytes(files[i] as FileMeta, entry.entry.size)
-        crcs.push(crc)
-        yield dataDescriptor(entry, crc)
-      }
-      yield centralDirectory(layout, crcs)
-      finish()
-    } catch (err) {
-      finish(controller.signal.aborted ? aborted() : err)
-      throw err
-    } finally {
-      // Stopped early by the consumer (a `return()` at a yield): not a complete archive.
-      finish(aborted())
+  async function* produce(signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    const crcs: number[] = []
+    for (const [i, entry] of layout.entries.entries()) {
+      if (signal.aborted) throw archiveAborted()
+      yield localHeader(entry)
+      const crc = yield* entryBytes(files[i] as FileMeta, entry.entry.size, signal)
+      crcs.push(crc)
+      yield dataDescriptor(entry, crc)
     }
+    yield centralDirectory(layout, crcs)
   }
 
   return {
-    body: body(),
-    done,
+    ...runJob(logger, produce, buffers),
     size: layout.size,
     sentWhole: (index, bytesSent) => {
       const entry = layout.entries[index]
       return entry !== undefined && bytesSent >= entry.end
-    },
-    abort() {
-      if (controller.signal.aborted) return
-      controller.abort(aborted())
-      buffers?.close()
-      finish(aborted())
     },
   }
 }

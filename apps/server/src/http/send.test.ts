@@ -129,6 +129,7 @@ describe('file downloads from recycled buffers (FileStore)', () => {
   const second = new Uint8Array(700_001).map((_, i) => (i * 13 + (i >> 16)) & 255)
   let path = ''
   let zipPath = ''
+  let tarGzPath = ''
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'psi-sendfile-'))
@@ -149,9 +150,11 @@ describe('file downloads from recycled buffers (FileStore)', () => {
     const listing = (await (await fetch(`${base}/recycled.json`)).json()) as {
       items: Array<{ name: string; url: string }>
       zipUrl: string
+      tarGzUrl: string
     }
     path = listing.items.find((i) => i.name === 'big.bin')?.url as string
     zipPath = listing.zipUrl
+    tarGzPath = listing.tarGzUrl
   })
 
   afterAll(async () => {
@@ -224,12 +227,32 @@ describe('file downloads from recycled buffers (FileStore)', () => {
     await expect.poll(openInStore, { timeout: 5_000 }).toBe(0)
   }
 
-  it.runIf(process.platform === 'linux')('releases the files when a client leaves mid-zip', async () => {
-    await leaveMidway(zipPath)
-    const res = await fetch(base + zipPath)
-    const entries = readZip(new Uint8Array(await res.arrayBuffer()))
-    expect(sha256(entries.get('big.bin') as Uint8Array)).toBe(sha256(big))
+  it('tars for parallel clients from the same buffers, every byte', async () => {
+    const got = await Promise.all(
+      [0, 1, 2].map(async () => new Uint8Array(await (await fetch(base + tarGzPath)).arrayBuffer())),
+    )
+    for (const body of got) {
+      const entries = readTarGz(body)
+      expect(sha256(entries.get('big.bin') as Uint8Array)).toBe(sha256(big))
+      expect(sha256(entries.get('dir/second.bin') as Uint8Array)).toBe(sha256(second))
+    }
   })
+
+  for (const [format, read] of [
+    ['zip', readZip],
+    ['tar.gz', readTarGz],
+  ] as const) {
+    it.runIf(process.platform === 'linux')(
+      `releases the files when a client leaves mid-${format}`,
+      async () => {
+        const url = format === 'zip' ? zipPath : tarGzPath
+        await leaveMidway(url)
+        const res = await fetch(base + url)
+        const entries = read(new Uint8Array(await res.arrayBuffer()))
+        expect(sha256(entries.get('big.bin') as Uint8Array)).toBe(sha256(big))
+      },
+    )
+  }
 
   it.runIf(process.platform === 'linux')('releases the file when a client leaves mid-file', async () => {
     await leaveMidway(path)

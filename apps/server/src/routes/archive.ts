@@ -82,8 +82,9 @@ export async function downloadArchive(
   }
   if (files.length === 0) throw new PsiError('GONE', 'Every file of this bucket has already been downloaded')
 
-  // A zip reads files into the response's recycled buffers where the store can.
-  const buffers = format === 'zip' && store.openReader ? sendBuffers() : undefined
+  // File bytes go into the response's recycled buffers: a tar.gz's always (it frames them
+  // there), a zip's where the store can read into them.
+  const buffers = format === 'tar.gz' || store.openReader ? sendBuffers() : undefined
   const job = createArchive(store, files, format, logger, buffers)
   if (job.size !== undefined) headers['Content-Length'] = String(job.size)
   const onAbort = () => job.abort()
